@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// Transport is what a Conn writes to: the network connection under the WebSocket in
+// production, a recorder in tests. net.Conn satisfies it.
+type Transport interface {
+	Write(b []byte) (int, error)
+	Close() error
+	SetReadDeadline(t time.Time) error
+}
+
+// Request is the WebSocket handshake as OnWebSocketConnect sees it.
+type Request struct {
+	Path       string
+	Query      url.Values
+	Header     http.Header
+	RemoteAddr string
+}
+
+// Conn is one WebSocket connection. Its methods are owner-only: call them from Handler
+// callbacks and timers.
+type Conn struct {
+	id         uint64
+	t          Transport
+	w          *Worker // nil for a Conn made by NewConn: then writes go straight out
+	remoteAddr string
+
+	out       []byte       // frames waiting for the end of the owner's batch
+	closing   *CloseReason // set once the server decided to close
+	closed    bool
+	closeSent atomic.Bool // a close frame went out; set from nbio's goroutines too
+
+	// Context is free for the Handler, like the dynamic properties Workerman lets a
+	// callback set on a connection.
+	Context any
+}
+
+// NewConn makes a Conn that is not attached to a Worker: every frame sent is written
+// to t at once. It is the seam for testing a Handler without sockets.
+func NewConn(id uint64, t Transport) *Conn { return &Conn{id: id, t: t} }
+
+// ID is unique for the life of the process and starts at 1, like Workerman's.
+func (c *Conn) ID() uint64 { return c.id }
+
+// RemoteAddr is the peer's address as seen at accept.
+func (c *Conn) RemoteAddr() string { return c.remoteAddr }
+
+// Closing reports whether the server has started closing this connection.
+func (c *Conn) Closing() bool { return c.closing != nil || c.closed }
+
+// SendText sends payload as one TEXT frame.
+func (c *Conn) SendText(payload []byte) { c.send(OpText, payload) }
+
+// SendBinary sends payload as one BINARY frame.
+func (c *Conn) SendBinary(payload []byte) { c.send(OpBinary, payload) }
+
+func (c *Conn) send(op byte, payload []byte) {
+	if c.w == nil {
+		c.SendFrame(AppendFrame(nil, op, payload))
+		return
+	}
+	if c.Closing() {
+		return
+	}
+	c.markDirty()
+	c.out = AppendFrame(c.out, op, payload)
+}
+
+// SendFrame sends an already framed message (see AppendFrame). Broadcasts frame a
+// message once and pass the same bytes to every recipient.
+func (c *Conn) SendFrame(frame []byte) {
+	if c.Closing() {
+		return
+	}
+	if c.w == nil {
+		if _, err := c.t.Write(frame); err != nil {
+			c.closed = true
+		}
+		return
+	}
+	c.markDirty()
+	c.out = append(c.out, frame...)
+}
+
+func (c *Conn) markDirty() {
+	if len(c.out) == 0 {
+		c.w.loop.dirty = append(c.w.loop.dirty, c)
+	}
+	c.w.stats.framesOut.Add(1)
+}
+
+// maxIdleBuffer is the largest pending buffer a connection keeps between batches;
+// larger ones are dropped so idle connections hold no buffer worth counting.
+const maxIdleBuffer = 4 << 10
+
+// flush writes the pending frames in one write. A write error means nbio closed the
+// connection (its write buffer overflowed, or the peer is gone).
+func (c *Conn) flush() {
+	if len(c.out) == 0 || c.closed {
+		c.out = c.out[:0]
+		return
+	}
+	_, err := c.t.Write(c.out)
+	if cap(c.out) > maxIdleBuffer {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	if err != nil && c.closing == nil {
+		reason := closeReasonFor(err)
+		c.closing = &reason
+	}
+}
+
+// Close sends a close frame with reason and closes the connection once the peer has
+// answered it, or after the worker's shutdown grace. Frames sent earlier go out first.
+// OnClose follows with the same reason.
+func (c *Conn) Close(reason CloseReason) {
+	if c.Closing() {
+		return
+	}
+	if !c.closeSent.Swap(true) {
+		c.out = AppendFrame(c.out, OpClose, reason.payload())
+	}
+	if c.w == nil {
+		_, _ = c.t.Write(c.out)
+		c.out = nil
+		c.closing = &reason
+		_ = c.t.Close()
+		return
+	}
+	if len(c.out) > 0 {
+		c.flush()
+	}
+	if c.closing == nil {
+		c.closing = &reason
+	}
+	// nbio closes the socket when the peer's close frame arrives, or at this deadline.
+	_ = c.t.SetReadDeadline(time.Now().Add(c.w.cfg.ShutdownGrace))
+}

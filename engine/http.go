@@ -1,0 +1,86 @@
+package engine
+
+import (
+	"encoding/json"
+	"net/http"
+	"runtime"
+	"time"
+)
+
+func (w *Worker) serveHealth(rw http.ResponseWriter, _ *http.Request) {
+	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = rw.Write([]byte("ok\n"))
+}
+
+// Status is what GET /status answers, and what `chatd status` prints.
+type Status struct {
+	Version        string            `json:"version"`
+	UptimeSeconds  float64           `json:"uptimeSeconds"`
+	Connections    int64             `json:"connections"`
+	Accepted       uint64            `json:"accepted"`
+	HandshakeErrs  uint64            `json:"handshakeErrors"`
+	MessagesIn     uint64            `json:"messagesIn"`
+	FramesOut      uint64            `json:"framesOut"`
+	Panics         uint64            `json:"panics"`
+	Closes         map[string]uint64 `json:"closes"`
+	QueuedEvents   int               `json:"queuedEvents"`
+	Goroutines     int               `json:"goroutines"`
+	HeapAllocBytes uint64            `json:"heapAllocBytes"`
+	HeapInuseBytes uint64            `json:"heapInuseBytes"`
+	SysBytes       uint64            `json:"sysBytes"`
+	NumGC          uint32            `json:"numGC"`
+	Chat           map[string]any    `json:"chat,omitempty"`
+}
+
+// Status collects the worker's figures. Safe from any goroutine but the owner.
+func (w *Worker) Status() Status {
+	m := memStats()
+	s := Status{
+		Version:        w.cfg.Version,
+		UptimeSeconds:  time.Since(w.started).Seconds(),
+		Connections:    w.stats.connections.Load(),
+		Accepted:       w.stats.accepted.Load(),
+		HandshakeErrs:  w.stats.handshakeErrors.Load(),
+		MessagesIn:     w.stats.messagesIn.Load(),
+		FramesOut:      w.stats.framesOut.Load(),
+		Panics:         w.stats.panics.Load(),
+		Closes:         w.stats.closesByCode(),
+		QueuedEvents:   w.loop.queued(),
+		Goroutines:     runtime.NumGoroutine(),
+		HeapAllocBytes: m.HeapAlloc,
+		HeapInuseBytes: m.HeapInuse,
+		SysBytes:       m.Sys,
+		NumGC:          m.NumGC,
+	}
+	if r, ok := w.handler.(StatsReporter); ok {
+		got := make(chan map[string]any, 1)
+		w.Post(func() { got <- r.Stats() })
+		select {
+		case s.Chat = <-got:
+		case <-time.After(w.cfg.StatusCallBudget):
+		}
+	}
+	return s
+}
+
+func (w *Worker) serveStatus(rw http.ResponseWriter, _ *http.Request) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(rw)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(w.Status())
+}
+
+const aboutPage = `<!doctype html>
+<meta charset="utf-8">
+<title>chatd</title>
+<h1>chatd</h1>
+<p>A WebSocket chat server. Connect a WebSocket client to
+<code>ws://this-host:port/?userName=Name&amp;userColor=%2334495e&amp;gender=0</code>.</p>
+<p><a href="/status">/status</a> shows the server's figures.</p>
+`
+
+func serveAbout(rw http.ResponseWriter, _ *http.Request) {
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = rw.Write([]byte(aboutPage))
+}

@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"sync"
+)
+
+type eventKind uint8
+
+const (
+	evOpen eventKind = iota
+	evMessage
+	evClose
+	evTimer
+	evFunc
+	evQuit
+)
+
+// event is one thing for the owner to do. It is a plain struct, not a closure, so the
+// hot path (a message) allocates nothing to queue it.
+type event struct {
+	kind   eventKind
+	binary bool
+	conn   *Conn
+	data   []byte
+	req    *Request
+	reason CloseReason
+	timer  TimerID
+	fn     func()
+}
+
+// loop is the owner's queue and the state only the owner touches. Producers (nbio's
+// handler pool, timers, HTTP handlers) append under mu; the owner swaps the whole
+// queue out and runs it without the lock. The queue is unbounded so that the owner,
+// which itself produces events (closing a connection), can never deadlock on it;
+// per-connection limits bound what one client can put in it.
+type loop struct {
+	mu    sync.Mutex
+	queue []event
+	wake  chan struct{}
+
+	// Owner-only.
+	dirty     []*Conn
+	conns     map[uint64]*Conn
+	timers    map[TimerID]*timer
+	nextTimer TimerID
+}
+
+func newLoop() *loop {
+	return &loop{
+		wake:   make(chan struct{}, 1),
+		conns:  make(map[uint64]*Conn),
+		timers: make(map[TimerID]*timer),
+	}
+}
+
+// post queues ev for the owner. Safe from any goroutine; never blocks.
+func (l *loop) post(ev event) {
+	l.mu.Lock()
+	l.queue = append(l.queue, ev)
+	first := len(l.queue) == 1
+	l.mu.Unlock()
+	if first {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take swaps the queue for spare (emptied) and returns what was queued.
+func (l *loop) take(spare []event) []event {
+	clear(spare)
+	l.mu.Lock()
+	batch := l.queue
+	l.queue = spare[:0]
+	l.mu.Unlock()
+	return batch
+}
+
+// queued is the number of events waiting, for /status.
+func (l *loop) queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}
+
+// flush writes every connection's pending frames: one write per connection per batch.
+func (l *loop) flush() {
+	for i, c := range l.dirty {
+		c.flush()
+		l.dirty[i] = nil
+	}
+	l.dirty = l.dirty[:0]
+}

@@ -1,0 +1,353 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lesismal/llib/std/crypto/tls"
+	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/logging"
+	"github.com/lesismal/nbio/nbhttp"
+	"github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// Worker is one Workerman-style worker on an nbio engine: it accepts WebSocket (and
+// plain HTTP) connections on Config.Listen and runs a Handler on its owner goroutine.
+type Worker struct {
+	cfg      Config
+	handler  Handler
+	log      *slog.Logger
+	loop     *loop
+	stats    stats
+	mux      *http.ServeMux
+	engine   *nbhttp.Engine
+	upgrader *websocket.Upgrader
+	addr     net.Addr
+	started  time.Time
+	nextID   atomic.Uint64
+	done     chan struct{} // closed when the owner goroutine has returned
+	stopOnce sync.Once
+}
+
+// New makes a Worker; cfg's zero fields get their defaults. It fails if cfg is invalid.
+func New(cfg Config, h Handler) (*Worker, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := &Worker{
+		cfg:     cfg,
+		handler: h,
+		log:     cfg.Logger,
+		loop:    newLoop(),
+		mux:     http.NewServeMux(),
+		done:    make(chan struct{}),
+	}
+	w.mux.HandleFunc("GET /healthz", w.serveHealth)
+	w.mux.HandleFunc("GET /status", w.serveStatus)
+	w.mux.HandleFunc("GET /{$}", serveAbout)
+	return w, nil
+}
+
+// Config returns the worker's configuration with defaults filled in.
+func (w *Worker) Config() Config { return w.cfg }
+
+// Handle adds an HTTP route served on the same port (before Start).
+func (w *Worker) Handle(pattern string, h http.Handler) { w.mux.Handle(pattern, h) }
+
+// Addr is the address the worker listens on, known after Start (useful with port 0).
+func (w *Worker) Addr() net.Addr { return w.addr }
+
+// Start runs OnWorkerStart on the owner, then starts listening. It returns once the
+// listener is up.
+func (w *Worker) Start() error {
+	// nbio logs through its own package logger; chatd's logs go through slog.
+	logging.SetLevel(logging.LevelNone)
+	w.started = time.Now()
+	go w.run()
+	w.Call(func() { w.safely(nil, func() { w.handler.OnWorkerStart(w) }) })
+
+	w.upgrader = w.newUpgrader()
+	conf := nbhttp.Config{
+		Name:                    "chatd",
+		Network:                 "tcp",
+		NPoller:                 w.cfg.Pollers,
+		MaxLoad:                 w.cfg.MaxConnections,
+		MaxWriteBufferSize:      w.cfg.MaxWriteBuffer,
+		ReadLimit:               w.cfg.MaxMessageBytes + 64<<10,
+		MaxHTTPBodySize:         64 << 10,
+		KeepaliveTime:           w.cfg.HandshakeTimeout,
+		ReleaseWebsocketPayload: false, // the owner reads payloads after the handler returns
+		Handler:                 http.HandlerFunc(w.serveHTTP),
+		Listen:                  w.listen,
+	}
+	if w.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(w.cfg.TLSCert, w.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		conf.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		conf.AddrsTLS = []string{w.cfg.Listen}
+	} else {
+		conf.Addrs = []string{w.cfg.Listen}
+	}
+	w.engine = nbhttp.NewEngine(conf)
+	w.engine.Engine.OnData(acceptPathlessRequestLine)
+	if err := w.engine.Start(); err != nil {
+		w.quit()
+		return fmt.Errorf("listen on %s: %w", w.cfg.Listen, err)
+	}
+	w.log.Info("chatd worker started", "addr", w.addr.String(), "tls", w.cfg.TLSCert != "", "pollers", w.cfg.Pollers)
+	return nil
+}
+
+func (w *Worker) listen(network, addr string) (net.Listener, error) {
+	ln, err := net.Listen(network, addr)
+	if err == nil && w.addr == nil {
+		w.addr = ln.Addr()
+	}
+	return ln, err
+}
+
+// acceptPathlessRequestLine lets the seed's Qt client in: its URL has an empty path,
+// so it sends "GET ?userName=... HTTP/1.1", which Go's URL parser (and so nbio's)
+// rejects. Workerman accepts it; so do we, by reading it as "GET /?...".
+func acceptPathlessRequestLine(c *nbio.Conn, data []byte) {
+	if bytes.HasPrefix(data, []byte("GET ?")) {
+		if _, ok := c.Session().(*nbhttp.Parser); ok {
+			fixed := make([]byte, 0, len(data)+1)
+			fixed = append(fixed, "GET /"...)
+			data = append(fixed, data[4:]...)
+		}
+	}
+	c.DataHandler()(c, data)
+}
+
+// Stop closes every connection with CloseGoingAway, gives clients ShutdownGrace to
+// answer, stops the engine and the owner. Safe to call more than once.
+func (w *Worker) Stop() {
+	w.stopOnce.Do(func() {
+		w.Call(func() {
+			w.safely(nil, func() { w.handler.OnWorkerStop(w) })
+			for _, c := range w.loop.conns {
+				c.Close(CloseGoingAway)
+			}
+		})
+		deadline := time.Now().Add(w.cfg.ShutdownGrace + 100*time.Millisecond)
+		for w.stats.connections.Load() > 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if w.engine != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = w.engine.Shutdown(ctx)
+			cancel()
+		}
+		w.quit()
+		w.log.Info("chatd worker stopped")
+	})
+}
+
+func (w *Worker) quit() {
+	w.loop.post(event{kind: evQuit})
+	<-w.done
+}
+
+// Post runs fn on the owner, soon. Safe from any goroutine.
+func (w *Worker) Post(fn func()) { w.loop.post(event{kind: evFunc, fn: fn}) }
+
+// Call runs fn on the owner and waits for it. Never call it from the owner.
+func (w *Worker) Call(fn func()) {
+	done := make(chan struct{})
+	w.Post(func() { defer close(done); fn() })
+	select {
+	case <-done:
+	case <-w.done:
+	}
+}
+
+// Conns is the number of open WebSocket connections. Safe from any goroutine.
+func (w *Worker) Conns() int { return int(w.stats.connections.Load()) }
+
+// run is the owner goroutine.
+func (w *Worker) run() {
+	defer close(w.done)
+	var batch []event
+	for range w.loop.wake {
+		batch = w.loop.take(batch)
+		for i := range batch {
+			if batch[i].kind == evQuit {
+				w.loop.flush()
+				return
+			}
+			w.dispatch(&batch[i])
+			if i%256 == 255 {
+				w.loop.flush() // bound the latency a long batch adds
+			}
+		}
+		w.loop.flush()
+	}
+}
+
+func (w *Worker) dispatch(ev *event) {
+	c := ev.conn
+	switch ev.kind {
+	case evOpen:
+		w.loop.conns[c.id] = c
+		w.safely(c, func() { w.handler.OnConnect(c) })
+		if !c.Closing() {
+			w.safely(c, func() { w.handler.OnWebSocketConnect(c, ev.req) })
+		}
+	case evMessage:
+		if c.Closing() {
+			return
+		}
+		w.stats.messagesIn.Add(1)
+		w.safely(c, func() { w.handler.OnMessage(c, Message{Data: ev.data, Binary: ev.binary}) })
+	case evClose:
+		if c.closed {
+			return
+		}
+		c.closed = true
+		c.out = nil
+		delete(w.loop.conns, c.id)
+		reason := ev.reason
+		if c.closing != nil {
+			reason = *c.closing
+		}
+		w.stats.countClose(reason)
+		w.safely(nil, func() { w.handler.OnClose(c, reason) })
+	case evTimer:
+		w.fireTimer(ev.timer)
+	case evFunc:
+		ev.fn()
+	}
+}
+
+// safely runs a callback so that a panic in it costs one connection, not the server.
+func (w *Worker) safely(c *Conn, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("handler panic", "conn", connID(c), "panic", r, "stack", string(debug.Stack()))
+			w.stats.panics.Add(1)
+			if c != nil {
+				c.Close(CloseInternal)
+			}
+		}
+	}()
+	fn()
+}
+
+func connID(c *Conn) uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.id
+}
+
+// serveHTTP upgrades WebSocket requests on any path (the Qt client has none) and
+// routes everything else to the mux.
+func (w *Worker) serveHTTP(rw http.ResponseWriter, r *http.Request) {
+	if !isUpgrade(r) {
+		w.mux.ServeHTTP(rw, r)
+		return
+	}
+	ws, err := w.upgrader.Upgrade(rw, r, nil)
+	if err != nil {
+		w.stats.handshakeErrors.Add(1)
+		w.log.Debug("websocket handshake refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c := &Conn{id: w.nextID.Add(1), t: ws.Conn, w: w, remoteAddr: r.RemoteAddr}
+	ws.SetSession(c)
+	w.stats.connections.Add(1)
+	w.stats.accepted.Add(1)
+	req := &Request{Path: r.URL.Path, Query: parseQuery(r.URL.RawQuery), Header: r.Header, RemoteAddr: r.RemoteAddr}
+	w.loop.post(event{kind: evOpen, conn: c, req: req})
+}
+
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// parseQuery is url.ParseQuery that keeps what it could parse: the Qt client does not
+// escape '+', '&' or '#' inside a name, and a half-parsed query beats a refused login.
+func parseQuery(raw string) url.Values {
+	q, _ := url.ParseQuery(raw)
+	if q == nil {
+		q = url.Values{}
+	}
+	return q
+}
+
+func (w *Worker) newUpgrader() *websocket.Upgrader {
+	u := websocket.NewUpgrader()
+	u.MessageLengthLimit = w.cfg.MaxMessageBytes
+	u.KeepaliveTime = 0 // liveness is the chat heartbeat's job; no timer per connection
+	u.HandshakeTimeout = w.cfg.HandshakeTimeout
+	u.CheckOrigin = w.checkOrigin
+	u.OnMessage(func(ws *websocket.Conn, mt websocket.MessageType, data []byte) {
+		if c, ok := ws.Session().(*Conn); ok {
+			w.loop.post(event{kind: evMessage, conn: c, data: data, binary: mt == websocket.BinaryMessage})
+		}
+	})
+	u.SetCloseHandler(func(ws *websocket.Conn, code int, text string) {
+		// Answer the peer's close frame, unless ours is already on its way.
+		c, _ := ws.Session().(*Conn)
+		if c != nil && c.closeSent.Swap(true) {
+			return
+		}
+		if code == 1005 {
+			code = 1000
+		}
+		_, _ = ws.Conn.Write(AppendFrame(nil, OpClose, CloseReason{Code: code}.payload()))
+	})
+	u.OnClose(func(ws *websocket.Conn, err error) {
+		if c, ok := ws.Session().(*Conn); ok {
+			w.stats.connections.Add(-1)
+			w.loop.post(event{kind: evClose, conn: c, reason: closeReasonFor(err)})
+		}
+	})
+	return u
+}
+
+// checkOrigin lets through what the seed's clients send (no Origin, or a non-URL such
+// as the Qt client's "SimpleChatClient"), browsers on the same host, and browsers on
+// --allowed-origins. An origin check protects browsers' users; other clients can send
+// any Origin they like anyway.
+func (w *Worker) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return true
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, allowed := range w.cfg.AllowedOrigins {
+		if allowed == "*" || strings.EqualFold(strings.TrimRight(allowed, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// memStats reads the runtime's memory figures for /status.
+func memStats() runtime.MemStats {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m
+}

@@ -1,0 +1,126 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+)
+
+// Inbound is one decoded client frame. Only the keys the protocol defines survive
+// decoding: unknown keys are dropped here, so they are never relayed to others.
+type Inbound struct {
+	Action   string // "" for a chat line, as the Qt client sends it
+	Text     string
+	ToUserID uint64 // 0 means public
+	Event    string // seed 001's heartbeat: {"event":"heartBeat","content":"ping"}
+	Content  string
+}
+
+// IsChat reports whether the frame is a chat line (no action, or ActionMessage).
+func (in *Inbound) IsChat() bool { return in.Action == "" || in.Action == ActionMessage }
+
+// IsHeartbeatPing reports whether the frame is seed 001's heartbeat ping.
+func (in *Inbound) IsHeartbeatPing() bool {
+	return in.Action == "" && in.Event == HeartbeatEvent && in.Content == HeartbeatPing
+}
+
+// userID accepts a JSON number or a numeric string: the seed's server cast whatever came
+// with (int), and other clients send ids as strings.
+type userID uint64
+
+func (u *userID) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*u = 0
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(s)
+	}
+	n, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return errBadUserID
+	}
+	*u = userID(n)
+	return nil
+}
+
+var errBadUserID = errors.New("toUserId must be a non-negative integer")
+
+type wireInbound struct {
+	Action   string `json:"action"`
+	Text     string `json:"text"`
+	ToUserID userID `json:"toUserId"`
+	Event    string `json:"event"`
+	Content  string `json:"content"`
+}
+
+// Decode parses one client frame. It never panics; every failure is an *Error whose
+// Code tells the client what was wrong.
+func Decode(data []byte) (Inbound, *Error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		if json.Valid(data) {
+			return Inbound{}, errorf(CodeNotObject, "a message must be a JSON object")
+		}
+		return Inbound{}, errorf(CodeBadJSON, "the message is not valid JSON")
+	}
+	var w wireInbound
+	if err := json.Unmarshal(data, &w); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr):
+			return Inbound{}, errorf(CodeBadField, "%q must be a %s", typeErr.Field, typeErr.Type.String())
+		case errors.Is(err, errBadUserID):
+			return Inbound{}, errorf(CodeBadField, "%v", errBadUserID)
+		default:
+			return Inbound{}, errorf(CodeBadJSON, "the message is not valid JSON")
+		}
+	}
+	return w.inbound(), nil
+}
+
+func (w *wireInbound) inbound() Inbound {
+	return Inbound{Action: w.Action, Text: w.Text, ToUserID: uint64(w.ToUserID), Event: w.Event, Content: w.Content}
+}
+
+// AppendInbound encodes a client frame, the way a client writes it: keys with zero
+// values are left out, so a chat line has no action key, exactly as the Qt client sends.
+func AppendInbound(dst []byte, in Inbound) []byte {
+	dst = append(dst, '{')
+	first := true
+	key := func(k string) {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, '"', ':')
+	}
+	if in.Action != "" {
+		key("action")
+		dst = AppendString(dst, in.Action)
+	}
+	if in.Text != "" {
+		key("text")
+		dst = AppendString(dst, in.Text)
+	}
+	if in.ToUserID != 0 || in.IsChat() && in.Event == "" {
+		key("toUserId")
+		dst = strconv.AppendUint(dst, in.ToUserID, 10)
+	}
+	if in.Event != "" {
+		key("event")
+		dst = AppendString(dst, in.Event)
+	}
+	if in.Content != "" {
+		key("content")
+		dst = AppendString(dst, in.Content)
+	}
+	return append(dst, '}')
+}
