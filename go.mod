@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/lesismal/llib v1.2.4 // indirect
 	github.com/lesismal/nbio v1.6.12 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect

@@ -71,16 +71,3 @@ func (w *Worker) serveStatus(rw http.ResponseWriter, _ *http.Request) {
 	_ = enc.Encode(w.Status())
 }
 
-const aboutPage = `<!doctype html>
-<meta charset="utf-8">
-<title>chatd</title>
-<h1>chatd</h1>
-<p>A WebSocket chat server. Connect a WebSocket client to
-<code>ws://this-host:port/?userName=Name&amp;userColor=%2334495e&amp;gender=0</code>.</p>
-<p><a href="/status">/status</a> shows the server's figures.</p>
-`
-
-func serveAbout(rw http.ResponseWriter, _ *http.Request) {
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = rw.Write([]byte(aboutPage))
-}

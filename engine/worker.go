@@ -56,7 +56,6 @@ func New(cfg Config, h Handler) (*Worker, error) {
 	}
 	w.mux.HandleFunc("GET /healthz", w.serveHealth)
 	w.mux.HandleFunc("GET /status", w.serveStatus)
-	w.mux.HandleFunc("GET /{$}", serveAbout)
 	return w, nil
 }
 

@@ -29,7 +29,7 @@ func startCommand() *cli.Command {
 			if c.Bool("daemon") && os.Getenv(daemonChildEnv) == "" {
 				return daemonize(c)
 			}
-			return serve(c, func(cfg engine.Config) engine.Handler { return chat.New(cfg) })
+			return serve(c, chatServer)
 		},
 	}
 }
@@ -40,14 +40,14 @@ func echoCommand() *cli.Command {
 		Usage: "run the raw engine as an echo server (for benchmarks and RFC 6455 conformance)",
 		Flags: serverFlags(),
 		Action: func(c *cli.Context) error {
-			return serve(c, func(engine.Config) engine.Handler { return engine.Echo{} })
+			return serve(c, func(cfg engine.Config) (*engine.Worker, error) { return engine.New(cfg, engine.Echo{}) })
 		},
 	}
 }
 
 // serve runs a worker in the foreground until SIGINT or SIGTERM, then stops it cleanly
 // (clients get a close frame) and returns nil, so the process exits 0.
-func serve(c *cli.Context, handler func(engine.Config) engine.Handler) error {
+func serve(c *cli.Context, newWorker func(engine.Config) (*engine.Worker, error)) error {
 	cfg, err := configFrom(c, stderr)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func serve(c *cli.Context, handler func(engine.Config) engine.Handler) error {
 	if pid, alive := readPid(pidFile); alive && pid != os.Getpid() {
 		return fmt.Errorf("already running with pid %d (--pid-file %s)", pid, pidFile)
 	}
-	w, err := engine.New(cfg, handler(cfg))
+	w, err := newWorker(cfg)
 	if err != nil {
 		return err
 	}
@@ -78,3 +78,8 @@ func serve(c *cli.Context, handler func(engine.Config) engine.Handler) error {
 }
 
 var errNotRunning = errors.New("chatd is not running")
+
+func chatServer(cfg engine.Config) (*engine.Worker, error) {
+	w, _, err := chat.NewServer(cfg)
+	return w, err
+}

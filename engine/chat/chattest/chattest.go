@@ -1,0 +1,167 @@
+// Package chattest starts a real chatd on 127.0.0.1 and connects real WebSocket
+// clients to it, for tests in any package.
+package chattest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/chat"
+	"github.com/gorilla/websocket"
+)
+
+// Server is a running chatd.
+type Server struct {
+	Worker *engine.Worker
+	Addr   string // host:port
+}
+
+// Start runs chatd with cfg on 127.0.0.1 (a random port unless cfg.Listen is set) and
+// stops it when the test ends.
+func Start(t testing.TB, cfg engine.Config) *Server {
+	t.Helper()
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = 200 * time.Millisecond
+	}
+	w, _, err := chat.NewServer(cfg)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	if err := w.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	return &Server{Worker: w, Addr: w.Addr().String()}
+}
+
+// URL is the ws:// URL with the seed's query parameters.
+func (s *Server) URL(name, color string, gender int) string {
+	q := url.Values{}
+	q.Set("userName", name)
+	q.Set("userColor", color)
+	q.Set("gender", fmt.Sprint(gender))
+	return "ws://" + s.Addr + "/?" + q.Encode()
+}
+
+// Client is a real WebSocket client.
+type Client struct {
+	t    testing.TB
+	Conn *websocket.Conn
+	// AutoPong answers every Ping with Pong while reading (true by default).
+	AutoPong bool
+}
+
+// Dial connects to rawURL and closes the connection when the test ends.
+func Dial(t testing.TB, rawURL string) *Client {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	conn, _, err := d.Dial(rawURL, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", rawURL, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &Client{t: t, Conn: conn, AutoPong: true}
+}
+
+// Login dials as name and returns the client and its Authorized message.
+func (s *Server) Login(t testing.TB, name string) (*Client, map[string]any) {
+	t.Helper()
+	c := Dial(t, s.URL(name, "#16a085", 1))
+	auth := c.Expect("Authorized")
+	return c, auth
+}
+
+// Send writes v as JSON in a TEXT frame (a string or []byte is sent as-is).
+func (c *Client) Send(v any) {
+	c.t.Helper()
+	var b []byte
+	switch x := v.(type) {
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	default:
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			c.t.Fatalf("marshal: %v", err)
+		}
+	}
+	if err := c.Conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+// Next reads the next message (answering Pings if AutoPong), failing the test after 5s.
+func (c *Client) Next() map[string]any {
+	c.t.Helper()
+	m, err := c.NextWithin(5 * time.Second)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return m
+}
+
+// NextWithin reads the next non-Ping message, or returns the read error.
+func (c *Client) NextWithin(d time.Duration) (map[string]any, error) {
+	deadline := time.Now().Add(d)
+	for {
+		_ = c.Conn.SetReadDeadline(deadline)
+		_, data, err := c.Conn.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("frame %q is not one JSON object: %w", data, err)
+		}
+		if c.AutoPong && m["action"] == "Ping" {
+			if err := c.Conn.WriteMessage(websocket.TextMessage, []byte(`{"action":"Pong"}`)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return m, nil
+	}
+}
+
+// Expect reads until a message with action arrives and returns it. Messages with
+// other actions are skipped.
+func (c *Client) Expect(action string) map[string]any {
+	c.t.Helper()
+	var skipped []string
+	for {
+		m := c.Next()
+		if m["action"] == action {
+			return m
+		}
+		skipped = append(skipped, fmt.Sprint(m["action"]))
+		if len(skipped) > 1000 {
+			c.t.Fatalf("no %s among %s...", action, strings.Join(skipped[:10], ","))
+		}
+	}
+}
+
+// Eventually polls cond until it is true or the deadline passes.
+func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
