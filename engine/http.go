@@ -70,4 +70,3 @@ func (w *Worker) serveStatus(rw http.ResponseWriter, _ *http.Request) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(w.Status())
 }
-

@@ -102,6 +102,7 @@ func (w *Worker) Start() error {
 		conf.Addrs = []string{w.cfg.Listen}
 	}
 	w.engine = nbhttp.NewEngine(conf)
+	w.engine.OnOpen(func(net.Conn) { accepted.Add(1) })
 	w.engine.Engine.OnData(acceptPathlessRequestLine)
 	if err := w.engine.Start(); err != nil {
 		w.quit()
@@ -113,16 +114,27 @@ func (w *Worker) Start() error {
 
 func (w *Worker) listen(network, addr string) (net.Listener, error) {
 	ln, err := net.Listen(network, addr)
-	if err == nil && w.addr == nil {
+	if err != nil {
+		return nil, err
+	}
+	if w.addr == nil {
 		w.addr = ln.Addr()
 	}
-	return ln, err
+	return ln, nil
 }
+
+// accepted links nbio's listener goroutine to its pollers for the race detector: nbio
+// hands a new connection to a poller through epoll, which the detector cannot see, so
+// it would report the accepted conn's fields as racing. A store when the listener has
+// built the conn and a load before its first read are the happens-before edge the
+// kernel already provides.
+var accepted atomic.Uint64
 
 // acceptPathlessRequestLine lets the seed's Qt client in: its URL has an empty path,
 // so it sends "GET ?userName=... HTTP/1.1", which Go's URL parser (and so nbio's)
 // rejects. Workerman accepts it; so do we, by reading it as "GET /?...".
 func acceptPathlessRequestLine(c *nbio.Conn, data []byte) {
+	accepted.Load()
 	if bytes.HasPrefix(data, []byte("GET ?")) {
 		if _, ok := c.Session().(*nbhttp.Parser); ok {
 			fixed := make([]byte, 0, len(data)+1)

@@ -1,0 +1,724 @@
+// chatd's browser client. It speaks the Qt client's protocol: the same handshake query,
+// the same actions, chat lines as {"text","toUserId"} with no action key.
+import { renderText, safeColor, mentions } from './text.js';
+
+// The Qt client's palette, so browser users and Qt users look alike.
+const PALETTE = [
+  ['#34495e', 'Wet asphalt'], ['#16a085', 'Green sea'], ['#27ae60', 'Nephritis'],
+  ['#2980b9', 'Belize blue'], ['#8e44ad', 'Wisteria'], ['#f39c12', 'Orange'],
+  ['#d35400', 'Pumpkin'], ['#c0392b', 'Pomegranate'], ['#7f8c8d', 'Asbestos'],
+  ['#2c3e50', 'Midnight blue'],
+];
+const GENDERS = { 1: { mark: '♂', word: 'male' }, 2: { mark: '♀', word: 'female' } };
+const STORE_LOGIN = 'chatd.login';
+const STORE_MUTE = 'chatd.mute';
+const MAX_LOG = 500; // entries kept in the page; older ones are dropped to bound memory
+const GROUP_MS = 5 * 60 * 1000; // consecutive lines of one sender within this share a header
+const CLICK_DELAY = 250; // lets a double-click cancel the single click's {name} insert
+// The server's text for a private message to a user who is not online (protocol.NotDeliveredText).
+const NOT_DELIVERED = 'Не удалось отправить сообщение выбранному пользователю';
+
+const ERROR_WORDS = {
+  bad_json: 'The server could not read what this page sent.',
+  not_object: 'The server could not read what this page sent.',
+  bad_field: 'The server rejected a malformed request from this page.',
+  unknown_action: 'The server did not understand a request from this page.',
+  empty_text: 'Empty messages are not sent.',
+  text_too_long: 'Your message is too long; please shorten it.',
+  recipient_offline: 'That user is not online, so your private message was not delivered.',
+  binary_frame: 'The server only accepts text messages.',
+  rate_limited: 'You are sending messages too fast. Please wait a moment.',
+};
+
+const CLOSE_WORDS = {
+  1001: 'The server is restarting.',
+  1008: 'The server closed the connection: too many messages.',
+  1009: 'The server closed the connection: a message was too big.',
+  4000: 'The server stopped hearing from this page.',
+  4001: 'The connection was too slow to keep up.',
+};
+
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  loginView: $('login-view'), loginForm: $('login-form'), name: $('login-name'),
+  swatches: $('swatch-row'), gender: $('login-gender'),
+  previewAvatar: $('preview-avatar'), previewName: $('preview-name'),
+  chatView: $('chat-view'), status: $('status'), statusText: $('status-text'), me: $('me'),
+  banner: $('banner'), bannerText: $('banner-text'), reconnectNow: $('reconnect-now'),
+  log: $('log'), toast: $('toast'), composer: $('composer'), message: $('message'), send: $('send'),
+  privateBar: $('private-bar'), privateName: $('private-name'), privateLeave: $('private-leave'),
+  users: $('users'), usersCount: $('users-count'), usersToggle: $('users-toggle'),
+  usersToggleCount: $('users-toggle-count'), sidebar: $('sidebar'), sidebarClose: $('sidebar-close'),
+  backdrop: $('backdrop'), mute: $('mute'), muteIcon: $('mute-icon'), logout: $('logout'),
+};
+
+const state = {
+  login: null, // {name, color, gender} as chosen on the form
+  me: null, // this connection's user, from Authorized
+  users: new Map(), // userId -> user, in join order
+  ws: null,
+  wanted: false, // the user wants to be online: reconnect after a drop
+  everOnline: false,
+  attempt: 0,
+  retryAt: 0,
+  retryTimer: 0,
+  countdown: 0,
+  lastPing: 0,
+  pingGap: 0,
+  watchdog: 0,
+  privateTo: null, // {userId, userName} while in private mode
+  undeliveredAt: 0,
+  muted: false,
+  unread: 0,
+  blink: 0,
+  clickTimer: 0,
+  toastTimer: 0,
+};
+
+const baseTitle = document.title;
+
+// ---- storage: private browsing may forbid it, and the page must work anyway ----
+
+function load(key) {
+  try { return JSON.parse(localStorage.getItem(key) ?? 'null'); } catch { return null; }
+}
+
+function save(key, value) {
+  try { localStorage.setItem(key, JSON.stringify(value)); } catch { /* not remembered, still works */ }
+}
+
+// ---- small DOM helpers ----
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function icon(name) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  const use = document.createElementNS(ns, 'use');
+  use.setAttribute('href', '#i-' + name);
+  svg.append(use);
+  return svg;
+}
+
+function userOf(m) {
+  return {
+    userId: Number(m.userId) || 0,
+    userName: String(m.userName ?? ''),
+    gender: Number(m.gender) || 0,
+    userColor: safeColor(m.userColor),
+  };
+}
+
+function avatar(u) {
+  const a = el('span', 'avatar', [...u.userName.trim()][0]?.toUpperCase() ?? '?');
+  a.style.backgroundColor = safeColor(u.userColor);
+  a.setAttribute('aria-hidden', 'true');
+  return a;
+}
+
+function genderMark(g) {
+  const info = GENDERS[g];
+  const s = el('span', 'gender g' + (info ? g : 0), info ? info.mark : '');
+  if (info) s.title = info.word;
+  s.setAttribute('aria-hidden', 'true');
+  return s;
+}
+
+function hhmm(d = new Date()) {
+  return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+}
+
+// A name a person can click (mention), double-click (private mode) or reach by keyboard.
+function nameButton(u) {
+  const b = el('button', 'name', u.userName);
+  b.type = 'button';
+  b.style.color = safeColor(u.userColor);
+  b.dataset.userId = String(u.userId);
+  b.title = 'Click to mention, double-click for a private chat';
+  return b;
+}
+
+// ---- login ----
+
+function setupLogin() {
+  for (const [hex, word] of PALETTE) {
+    const label = el('label', 'swatch');
+    label.title = word;
+    const input = el('input');
+    input.type = 'radio';
+    input.name = 'userColor';
+    input.value = hex;
+    input.setAttribute('aria-label', word);
+    const dot = el('span', 'swatch-dot');
+    dot.style.backgroundColor = hex;
+    label.append(input, dot);
+    ui.swatches.append(label);
+  }
+  const last = load(STORE_LOGIN) ?? {};
+  ui.name.value = typeof last.name === 'string' ? last.name : '';
+  const color = PALETTE.some(([hex]) => hex === last.color) ? last.color : PALETTE[3][0];
+  ui.swatches.querySelector(`input[value="${color}"]`).checked = true;
+  ui.gender.value = ['0', '1', '2'].includes(String(last.gender)) ? String(last.gender) : '0';
+  state.muted = load(STORE_MUTE) === true;
+  renderMute();
+  updatePreview();
+  ui.loginForm.addEventListener('input', updatePreview);
+  ui.loginForm.addEventListener('change', updatePreview);
+  ui.loginForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const login = readLogin();
+    save(STORE_LOGIN, login);
+    unlockAudio();
+    start(login);
+  });
+  ui.name.focus();
+}
+
+function readLogin() {
+  const checked = ui.swatches.querySelector('input:checked');
+  return {
+    name: ui.name.value.trim(),
+    color: checked ? checked.value : PALETTE[3][0],
+    gender: Number(ui.gender.value) || 0,
+  };
+}
+
+function updatePreview() {
+  const l = readLogin();
+  const u = { userName: l.name || 'Your name', userColor: l.color, gender: l.gender };
+  ui.previewAvatar.textContent = [...u.userName][0].toUpperCase();
+  ui.previewAvatar.style.backgroundColor = safeColor(l.color);
+  ui.previewName.textContent = u.userName + (GENDERS[l.gender] ? ' ' + GENDERS[l.gender].mark : '');
+  ui.previewName.style.color = safeColor(l.color);
+}
+
+function start(login) {
+  state.login = login;
+  state.wanted = true;
+  state.everOnline = false;
+  state.attempt = 0;
+  ui.log.replaceChildren();
+  document.documentElement.style.setProperty('--accent', safeColor(login.color, '#2980b9'));
+  ui.loginView.hidden = true;
+  ui.chatView.hidden = false;
+  renderMe();
+  connect();
+  ui.message.focus();
+}
+
+function leave() {
+  state.wanted = false;
+  clearTimeout(state.retryTimer);
+  clearInterval(state.countdown);
+  const ws = state.ws;
+  state.ws = null;
+  if (ws) ws.close(1000, 'bye');
+  clearTimeout(state.watchdog);
+  state.me = null;
+  state.users.clear();
+  renderUsers();
+  setPrivate(null);
+  ui.banner.hidden = true;
+  ui.chatView.hidden = true;
+  ui.loginView.hidden = false;
+  ui.name.focus();
+}
+
+// ---- connection ----
+
+function connect() {
+  clearTimeout(state.retryTimer);
+  clearInterval(state.countdown);
+  ui.banner.hidden = true;
+  const q = new URLSearchParams({
+    userName: state.login.name,
+    userColor: state.login.color,
+    gender: String(state.login.gender),
+  });
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  setStatus('connecting', state.everOnline ? 'Reconnecting…' : 'Connecting…');
+  let ws;
+  try {
+    ws = new WebSocket(`${scheme}//${location.host}/?${q}`);
+  } catch {
+    dropped(null);
+    return;
+  }
+  state.ws = ws;
+  // A replaced socket may still fire events; only the current one counts.
+  ws.onmessage = (ev) => { if (ws === state.ws) receive(ev.data); };
+  ws.onclose = (ev) => { if (ws === state.ws) dropped(ev); };
+}
+
+function dropped(ev) {
+  const wasOnline = !!state.me;
+  state.ws = null;
+  state.me = null;
+  clearTimeout(state.watchdog);
+  state.lastPing = 0;
+  // Who is online is unknown until the next Authorized, as the Qt client treats it.
+  state.users.clear();
+  renderUsers();
+  if (wasOnline) {
+    const why = (ev && CLOSE_WORDS[ev.code]) || 'The connection to the server was lost.';
+    notice('lost-self', why);
+  }
+  if (!state.wanted) return;
+  // Exponential backoff with jitter, so a restarted server is not stormed by every page.
+  const base = Math.min(15000, 500 * 2 ** state.attempt);
+  const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+  state.attempt++;
+  state.retryAt = Date.now() + delay;
+  state.retryTimer = setTimeout(connect, delay);
+  showCountdown();
+  clearInterval(state.countdown);
+  state.countdown = setInterval(showCountdown, 500);
+}
+
+function showCountdown() {
+  const s = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
+  setStatus('offline', 'Offline');
+  ui.bannerText.textContent = `Connection lost. Reconnecting in ${s} s…`;
+  ui.banner.hidden = false;
+}
+
+// The heartbeat proves the server is there; if Pings stop (a dead network path closes
+// nothing), give up on the socket once several are overdue and reconnect.
+function armWatchdog() {
+  clearTimeout(state.watchdog);
+  if (!state.pingGap) return;
+  const ws = state.ws;
+  state.watchdog = setTimeout(() => {
+    if (ws !== state.ws) return;
+    state.ws = null;
+    ws.close();
+    dropped({ code: 4000 });
+  }, Math.max(10000, state.pingGap * 4));
+}
+
+function setStatus(kind, text) {
+  ui.status.dataset.state = kind;
+  ui.statusText.textContent = text;
+  ui.send.disabled = kind !== 'online';
+}
+
+function sendJSON(obj) {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return false;
+  state.ws.send(JSON.stringify(obj));
+  return true;
+}
+
+function receive(data) {
+  let m;
+  try { m = JSON.parse(data); } catch { return; }
+  if (!m || typeof m !== 'object') return;
+  switch (m.action) {
+    case 'Ping': {
+      sendJSON({ action: 'Pong' });
+      const now = Date.now();
+      if (state.lastPing) state.pingGap = now - state.lastPing;
+      state.lastPing = now;
+      break;
+    }
+    case 'Authorized': authorized(m); break;
+    case 'Connected': connected(userOf(m)); break;
+    case 'Disconnected': gone(userOf(m), 'left the chat', 'left'); break;
+    case 'ConnectionLost': gone(userOf(m), 'lost the connection', 'lost'); break;
+    case 'PublicMessage': message(m, false); break;
+    case 'PrivateMessage': message(m, true); break;
+    case 'Error': serverError(m); break;
+    default: break; // newer servers may add actions; this page ignores them, like the Qt client
+  }
+  armWatchdog();
+}
+
+function authorized(m) {
+  state.me = userOf(m);
+  state.attempt = 0;
+  clearInterval(state.countdown);
+  ui.banner.hidden = true;
+  state.users.clear();
+  for (const raw of Array.isArray(m.users) ? m.users : []) {
+    if (raw && typeof raw === 'object') {
+      const u = userOf(raw);
+      state.users.set(u.userId, u);
+    }
+  }
+  state.users.set(state.me.userId, state.me);
+  setStatus('online', 'Online');
+  renderMe();
+  renderUsers();
+  // Ids change across reconnections; keep a private chat going with the same name.
+  if (state.privateTo) {
+    const peer = [...state.users.values()].find((u) => u.userName === state.privateTo.userName);
+    setPrivate(peer && peer.userId !== state.me.userId ? peer : null);
+  }
+}
+
+function connected(u) {
+  state.users.set(u.userId, u);
+  renderUsers();
+  if (state.me && u.userId === state.me.userId) {
+    notice('self', state.everOnline ? `Reconnected as ${u.userName}.` : `You joined the chat as ${u.userName}.`);
+    state.everOnline = true;
+    return;
+  }
+  notice('join', 'joined the chat', u);
+}
+
+function gone(u, words, kind) {
+  state.users.delete(u.userId);
+  renderUsers();
+  notice(kind, words, u);
+  if (state.privateTo && state.privateTo.userId === u.userId) {
+    setPrivate(null);
+    notice('info', `Private mode ended: ${u.userName} is offline.`);
+  }
+}
+
+// ---- the log ----
+
+function nearBottom() {
+  return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
+}
+
+function append(li) {
+  const stick = nearBottom();
+  ui.log.append(li);
+  while (ui.log.childElementCount > MAX_LOG) ui.log.firstElementChild.remove();
+  if (stick) ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+function notice(kind, words, u) {
+  const li = el('li', 'notice ' + kind);
+  li.dataset.kind = 'notice';
+  li.dataset.notice = kind;
+  li.append(el('time', 'time', hhmm()));
+  const body = el('span', 'notice-body');
+  if (u) {
+    body.append(nameButton(u), ' ' + words);
+  } else {
+    body.textContent = words;
+  }
+  li.append(body);
+  append(li);
+}
+
+function message(m, isPrivate) {
+  const from = userOf(m);
+  const me = state.me;
+  const toId = Number(m.toUserId) || 0;
+  const outgoing = isPrivate && !!me && from.userId === me.userId;
+  const text = String(m.text ?? '');
+  if (outgoing && text === NOT_DELIVERED) {
+    state.undeliveredAt = Date.now();
+    const peer = state.users.get(toId);
+    notice('error', `Not delivered: ${peer ? peer.userName : 'that user'} is not online.`);
+    return;
+  }
+  const mine = !!me && from.userId === me.userId;
+  const mention = !isPrivate && !!me && mentions(text, me.userName);
+  let peer = null;
+  if (isPrivate) {
+    peer = outgoing ? state.users.get(toId) ?? { userId: toId, userName: `user #${toId}` } : from;
+  }
+  const dir = isPrivate ? (outgoing ? 'out' : 'in') : (mine ? 'out' : 'in');
+
+  const li = el('li', 'msg');
+  li.dataset.kind = isPrivate ? 'private' : 'public';
+  li.dataset.dir = dir;
+  li.dataset.userId = String(from.userId);
+  if (isPrivate) li.classList.add('private');
+  if (mention) li.classList.add('mention');
+  if (mine) li.classList.add('mine');
+
+  // Lines in a row from one sender, of one kind and to one peer, share one header.
+  const prev = ui.log.lastElementChild;
+  const now = Date.now();
+  const group = `${li.dataset.kind}|${from.userId}|${peer ? peer.userId : 0}|${dir}`;
+  li.dataset.group = group;
+  li.dataset.at = String(now);
+  if (prev && prev.dataset.group === group && now - Number(prev.dataset.at) < GROUP_MS) {
+    li.classList.add('cont');
+  }
+
+  li.append(avatar(from));
+  const main = el('div', 'msg-main');
+  const head = el('div', 'msg-head');
+  head.append(nameButton(from), genderMark(from.gender));
+  if (isPrivate) {
+    const badge = el('span', 'badge private-badge');
+    badge.dataset.dir = dir;
+    const words = outgoing ? `private to ${peer.userName}` : `private from ${from.userName}`;
+    badge.append(icon('lock'), el('span', 'badge-text', words));
+    badge.title = outgoing ? `Private message to ${peer.userName}` : `Private message from ${from.userName}`;
+    head.append(badge);
+  }
+  if (mention) head.append(el('span', 'badge mention-badge', 'mentions you'));
+  head.append(el('time', 'time', hhmm()));
+  const body = el('div', 'msg-text');
+  renderText(body, text);
+  main.append(head, body);
+  li.append(main);
+  append(li);
+
+  if ((isPrivate && !outgoing) || (mention && !mine)) alertMe(isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`);
+}
+
+function serverError(m) {
+  const code = String(m.code ?? '');
+  // The not-delivered echo already told the user; the Error after it adds nothing.
+  if (code === 'recipient_offline' && Date.now() - state.undeliveredAt < 2000) return;
+  const words = ERROR_WORDS[code] ?? 'The server reported a problem.';
+  const detail = typeof m.message === 'string' && m.message ? ` (${m.message})` : '';
+  notice('error', words + detail);
+  showToast(words);
+}
+
+function showToast(words) {
+  ui.toast.textContent = words;
+  ui.toast.hidden = false;
+  clearTimeout(state.toastTimer);
+  state.toastTimer = setTimeout(() => { ui.toast.hidden = true; }, 5000);
+}
+
+// ---- users ----
+
+function renderMe() {
+  ui.me.replaceChildren();
+  const u = state.me ?? { userName: state.login?.name || '…', userColor: state.login?.color, gender: state.login?.gender ?? 0 };
+  ui.me.append(avatar(u), el('span', 'me-name', u.userName));
+}
+
+function renderUsers() {
+  const list = [...state.users.values()];
+  const me = state.me;
+  // Me first, then everyone else in join order, as Authorized lists them.
+  list.sort((a, b) => (me && b.userId === me.userId) - (me && a.userId === me.userId));
+  const items = list.map((u) => {
+    const li = el('li', 'user');
+    li.dataset.userId = String(u.userId);
+    li.dataset.name = u.userName;
+    const isMe = !!me && u.userId === me.userId;
+    if (isMe) li.classList.add('is-me');
+    if (state.privateTo?.userId === u.userId) li.classList.add('is-private');
+    const who = el('div', 'user-who');
+    who.append(nameButton(u), genderMark(u.gender));
+    if (isMe) who.append(el('span', 'you', 'you'));
+    li.append(avatar(u), who);
+    if (!isMe) {
+      const pm = el('button', 'icon-btn pm-btn');
+      pm.type = 'button';
+      pm.dataset.pm = String(u.userId);
+      pm.title = `Private message to ${u.userName}`;
+      pm.setAttribute('aria-label', `Private message to ${u.userName}`);
+      pm.append(icon('mail'));
+      li.append(pm);
+    }
+    return li;
+  });
+  ui.users.replaceChildren(...items);
+  const n = list.length ? String(list.length) : '';
+  ui.usersCount.textContent = n;
+  ui.usersToggleCount.textContent = n;
+  ui.usersToggle.querySelector('.sr-only').textContent = `Show users (${list.length} online)`;
+}
+
+function findUser(id) {
+  return state.users.get(Number(id));
+}
+
+// ---- private mode ----
+
+function setPrivate(u) {
+  state.privateTo = u ? { userId: u.userId, userName: u.userName } : null;
+  ui.privateBar.hidden = !u;
+  ui.composer.classList.toggle('is-private', !!u);
+  ui.privateName.textContent = u ? u.userName : '';
+  ui.message.placeholder = u ? `Private message to ${u.userName}…` : 'Write a message…';
+  for (const li of ui.users.children) {
+    li.classList.toggle('is-private', !!u && li.dataset.userId === String(u.userId));
+  }
+}
+
+function openPrivate(id) {
+  const u = findUser(id);
+  if (!u || (state.me && u.userId === state.me.userId)) return;
+  setPrivate(u);
+  closeSidebar();
+  ui.message.focus();
+}
+
+// ---- composing ----
+
+function insertMention(name) {
+  const t = ui.message;
+  const token = `{${name}} `;
+  const start = t.selectionStart ?? t.value.length;
+  const end = t.selectionEnd ?? t.value.length;
+  t.setRangeText(token, start, end, 'end');
+  t.focus();
+  autosize();
+}
+
+function sendMessage() {
+  const text = ui.message.value;
+  if (!text.trim()) return;
+  if (!sendJSON({ text, toUserId: state.privateTo ? state.privateTo.userId : 0 })) {
+    showToast('You are offline; the message was not sent. It will be here when you reconnect.');
+    return;
+  }
+  ui.message.value = '';
+  autosize();
+}
+
+function autosize() {
+  const t = ui.message;
+  t.style.height = 'auto';
+  t.style.height = Math.min(t.scrollHeight, 160) + 'px';
+}
+
+// ---- alerts ----
+
+let audio = null;
+
+// Browsers only allow sound after a user gesture; the Connect click is one.
+function unlockAudio() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Ctx) audio = new Ctx();
+    audio?.resume?.();
+  } catch { audio = null; }
+}
+
+function beep() {
+  if (!audio || state.muted) return;
+  try {
+    const t = audio.currentTime;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = 'sine';
+    osc.frequency.setValueAtTime(880, t);
+    osc.frequency.setValueAtTime(1320, t + 0.09);
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.18, t + 0.015);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.25);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t);
+    osc.stop(t + 0.27);
+  } catch { /* no sound is better than a broken page */ }
+}
+
+function alertMe(why) {
+  const root = document.documentElement;
+  root.dataset.alerts = String((Number(root.dataset.alerts) || 0) + 1);
+  beep();
+  if (!document.hidden) return;
+  state.unread++;
+  if (state.blink) return;
+  let on = false;
+  state.blink = setInterval(() => {
+    on = !on;
+    document.title = on ? `(${state.unread}) ${why}` : baseTitle;
+  }, 1000);
+}
+
+function stopBlink() {
+  clearInterval(state.blink);
+  state.blink = 0;
+  state.unread = 0;
+  document.title = baseTitle;
+}
+
+function renderMute() {
+  ui.mute.setAttribute('aria-pressed', String(state.muted));
+  ui.mute.title = state.muted ? 'Sound off' : 'Sound on';
+  ui.muteIcon.setAttribute('href', state.muted ? '#i-bell-off' : '#i-bell');
+}
+
+// ---- sidebar on small screens ----
+
+function openSidebar() {
+  ui.sidebar.classList.add('open');
+  ui.backdrop.hidden = false;
+  ui.usersToggle.setAttribute('aria-expanded', 'true');
+}
+
+function closeSidebar() {
+  ui.sidebar.classList.remove('open');
+  ui.backdrop.hidden = true;
+  ui.usersToggle.setAttribute('aria-expanded', 'false');
+}
+
+// ---- wiring ----
+
+function onNameClick(e) {
+  const pm = e.target.closest('[data-pm]');
+  if (pm) {
+    openPrivate(pm.dataset.pm);
+    return;
+  }
+  const b = e.target.closest('button.name');
+  if (!b) return;
+  const u = findUser(b.dataset.userId);
+  const name = u ? u.userName : b.textContent;
+  clearTimeout(state.clickTimer);
+  if (e.detail >= 2) return; // the dblclick handler takes it from here
+  if (e.detail === 0) { // keyboard: no double-click will follow
+    insertMention(name);
+    return;
+  }
+  state.clickTimer = setTimeout(() => insertMention(name), CLICK_DELAY);
+}
+
+function onNameDblClick(e) {
+  const b = e.target.closest('button.name');
+  if (!b) return;
+  clearTimeout(state.clickTimer);
+  openPrivate(b.dataset.userId);
+}
+
+function wire() {
+  for (const area of [ui.log, ui.users]) {
+    area.addEventListener('click', onNameClick);
+    area.addEventListener('dblclick', onNameDblClick);
+  }
+  ui.composer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
+  ui.message.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      sendMessage();
+    } else if (e.key === 'Escape' && state.privateTo) {
+      setPrivate(null);
+    }
+  });
+  ui.message.addEventListener('input', autosize);
+  ui.privateLeave.addEventListener('click', () => { setPrivate(null); ui.message.focus(); });
+  ui.reconnectNow.addEventListener('click', () => { if (state.wanted && !state.ws) connect(); });
+  ui.logout.addEventListener('click', leave);
+  ui.mute.addEventListener('click', () => {
+    state.muted = !state.muted;
+    save(STORE_MUTE, state.muted);
+    renderMute();
+    if (!state.muted) { unlockAudio(); beep(); }
+  });
+  ui.usersToggle.addEventListener('click', () => (ui.sidebar.classList.contains('open') ? closeSidebar() : openSidebar()));
+  ui.sidebarClose.addEventListener('click', closeSidebar);
+  ui.backdrop.addEventListener('click', closeSidebar);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) stopBlink(); });
+  // Coming back online or to the tab is a good moment to skip the rest of a backoff.
+  const retrySoon = () => { if (state.wanted && !state.ws) connect(); };
+  window.addEventListener('online', retrySoon);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) retrySoon(); });
+}
+
+setupLogin();
+wire();
