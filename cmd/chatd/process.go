@@ -82,6 +82,9 @@ func stopProcess(pidFile string, wait time.Duration) (int, error) {
 // daemonize starts this program again as `start` in a new session, detached from the
 // terminal, logging to --log-file, and returns once it answers /healthz.
 func daemonize(c *cli.Context) error {
+	if pid, alive := readPid(c.String("pid-file")); alive {
+		return fmt.Errorf("already running with pid %d (--pid-file %s)", pid, c.String("pid-file"))
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)

@@ -204,6 +204,13 @@ func (b *browser) waitUsers(names ...string) {
 // login fills the login form the way a person does and waits until the page is online.
 func (b *browser) login(baseURL, name, color string, gender int) {
 	b.t.Helper()
+	b.fillLogin(baseURL, name, color, gender)
+	b.waitJS("online after login", `document.getElementById('status').dataset.state === 'online'`)
+}
+
+// fillLogin fills the login form and presses Connect.
+func (b *browser) fillLogin(baseURL, name, color string, gender int) {
+	b.t.Helper()
 	b.do(
 		chromedp.Navigate(baseURL+"/"),
 		chromedp.WaitVisible(chromedp.ID("login-name")),
@@ -212,7 +219,6 @@ func (b *browser) login(baseURL, name, color string, gender int) {
 		chromedp.SetValue(chromedp.ID("login-gender"), fmt.Sprint(gender)),
 		chromedp.Click(chromedp.ID("login-submit")),
 	)
-	b.waitJS("online after login", `document.getElementById('status').dataset.state === 'online'`)
 }
 
 // say types text into the message box and presses Enter.

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/engine/chat/chattest"
+)
+
+var binary string // built once by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "chatd-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "chatd")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func chatd(t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHATD_LOG_LEVEL=warn")
+	return cmd
+}
+
+func waitHealthy(t *testing.T, addr string) {
+	t.Helper()
+	chattest.Eventually(t, 10*time.Second, "chatd /healthz", func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+}
+
+func TestInvalidFlagsNameTheFlag(t *testing.T) {
+	tests := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--ping-interval", "0s"}, "--ping-interval"},
+		{[]string{"--ping-max-missed", "0"}, "--ping-max-missed"},
+		{[]string{"--max-write-buffer", "10"}, "--max-write-buffer"},
+		{[]string{"--default-color", "red"}, "--default-color"},
+		{[]string{"--log-format", "xml"}, "--log-format"},
+		{[]string{"--log-level", "loud"}, "--log-level"},
+		{[]string{"--ping-interval", "soon"}, "ping-interval"},
+		{[]string{"--tls-cert", "x.pem"}, "--tls-cert"},
+	}
+	for _, tt := range tests {
+		args := append([]string{"start", "--listen", "127.0.0.1:0"}, tt.args...)
+		out, err := chatd(t, t.TempDir(), args...).CombinedOutput()
+		if err == nil {
+			t.Errorf("%v: started, want an error", tt.args)
+			continue
+		}
+		if !strings.Contains(string(out), tt.flag) {
+			t.Errorf("%v: message %q does not name %s", tt.args, out, tt.flag)
+		}
+	}
+}
+
+func TestEnvironmentVariables(t *testing.T) {
+	cmd := chatd(t, t.TempDir(), "start", "--listen", "127.0.0.1:0")
+	cmd.Env = append(cmd.Env, "CHATD_PING_MAX_MISSED=-1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--ping-max-missed") {
+		t.Fatalf("CHATD_PING_MAX_MISSED=-1: err %v, output %q", err, out)
+	}
+}
+
+// TestStartForegroundStatusAndSIGTERM: start serves chat, status prints its figures,
+// and SIGTERM closes clients with 1001 and exits 0.
+func TestStartForegroundStatusAndSIGTERM(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	cmd := chatd(t, dir, "start", "--listen", addr)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitHealthy(t, addr)
+
+	c := chattest.Dial(t, "ws://"+addr+"/?userName=Ann")
+	if m := c.Expect("Authorized"); m["userName"] != "Ann" {
+		t.Fatalf("Authorized = %v", m)
+	}
+	out, err := chatd(t, dir, "status", "--listen", addr).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "connections  1") || !strings.Contains(string(out), "users 1") {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "chatd.pid")); err != nil {
+		t.Fatalf("pid file: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Conn.ReadMessage()
+	for err == nil {
+		_, _, err = c.Conn.ReadMessage()
+	}
+	if !strings.Contains(err.Error(), "1001") {
+		t.Errorf("client saw %v, want close 1001", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("chatd did not exit after SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "chatd.pid")); !os.IsNotExist(err) {
+		t.Errorf("pid file left behind: %v", err)
+	}
+}
+
+// TestDaemonStartStopRestart: start -d returns once the daemon serves; restart gives a
+// new pid; stop ends it.
+func TestDaemonStartStopRestart(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	out, err := chatd(t, dir, "start", "-d", "--listen", addr, "--log-level", "info").CombinedOutput()
+	if err != nil {
+		t.Fatalf("start -d: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = chatd(t, dir, "stop").Run() })
+	pid1, alive := readPid(filepath.Join(dir, "chatd.pid"))
+	if !alive {
+		t.Fatalf("no live daemon after start -d: %s", out)
+	}
+	waitHealthy(t, addr)
+
+	if out, err := chatd(t, dir, "start", "-d", "--listen", addr).CombinedOutput(); err == nil || !strings.Contains(string(out), "already running") {
+		t.Fatalf("a second start -d: %v %s", err, out)
+	}
+	if out, err := chatd(t, dir, "restart", "--listen", addr, "--log-level", "info").CombinedOutput(); err != nil {
+		t.Fatalf("restart: %v\n%s", err, out)
+	}
+	pid2, alive := readPid(filepath.Join(dir, "chatd.pid"))
+	if !alive || pid2 == pid1 {
+		t.Fatalf("after restart pid %d (alive %v), before %d", pid2, alive, pid1)
+	}
+	waitHealthy(t, addr)
+	if out, err := chatd(t, dir, "stop").CombinedOutput(); err != nil {
+		t.Fatalf("stop: %v\n%s", err, out)
+	}
+	if syscall.Kill(pid2, 0) == nil {
+		t.Fatalf("pid %d still alive after stop", pid2)
+	}
+	if log, _ := os.ReadFile(filepath.Join(dir, "chatd.log")); !bytes.Contains(log, []byte("chatd worker started")) {
+		t.Errorf("log file lacks the start line:\n%s", log)
+	}
+	if out, err := chatd(t, dir, "stop").CombinedOutput(); err == nil || !strings.Contains(string(out), "not running") {
+		t.Errorf("stop with nothing running: %v %s", err, out)
+	}
+}
+
+func TestEchoCommand(t *testing.T) {
+	addr := freeAddr(t)
+	cmd := chatd(t, t.TempDir(), "echo", "--listen", addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	waitHealthy(t, addr)
+	c := chattest.Dial(t, "ws://"+addr+"/")
+	c.Send(`{"anything":1}`)
+	if m := c.Next(); m["anything"] != float64(1) {
+		t.Fatalf("echo = %v", m)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := chatd(t, t.TempDir(), "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "chatd ") {
+		t.Fatalf("version: %v %s", err, out)
+	}
+}
