@@ -36,6 +36,17 @@ type Config struct {
 	ShutdownGrace    time.Duration // --shutdown-grace: time clients get to answer the close frame at stop
 	StatusCallBudget time.Duration // time /status waits for the owner before answering without chat figures
 
+	// Rooms, history, acknowledged delivery and resume (docs/PROTOCOL.md).
+	DataDir              string        // --data-dir: where the history database and the resume key live
+	HistoryFlushInterval time.Duration // --history-flush-interval: how long messages gather before one commit
+	HistoryOnJoin        int           // --history-on-join: messages a client gets on joining a room (-1: none)
+	AckTimeout           time.Duration // --ack-timeout: unacknowledged messages are resent after this (ack=1 clients)
+	ResumeGrace          time.Duration // --resume-grace: how long a resume token keeps a user's identity after it leaves
+	PresenceFullLimit    int           // --presence-full-limit: above this many members, compact presence sends counts only
+	PresenceInterval     time.Duration // --presence-interval: how often compact presence changes are sent, batched
+	MaxRoomsPerUser      int           // --max-rooms-per-user: rooms a user may be in besides the default one
+	MaxRoomMembers       int           // --max-room-members: members a room may have (the default room: unlimited)
+
 	Version string       // reported by /status
 	Logger  *slog.Logger // where the engine logs; slog.Default() if nil
 }
@@ -54,6 +65,16 @@ const (
 	DefaultColor           = "#000000"
 	DefaultRateLimit       = 20
 	DefaultRateBurst       = 40
+
+	DefaultDataDir              = "./data"
+	DefaultHistoryFlushInterval = 2 * time.Millisecond
+	DefaultHistoryOnJoin        = 50
+	DefaultAckTimeout           = 5 * time.Second
+	DefaultResumeGrace          = 2 * time.Minute
+	DefaultPresenceFullLimit    = 1000
+	DefaultPresenceInterval     = 200 * time.Millisecond
+	DefaultMaxRoomsPerUser      = 32
+	DefaultMaxRoomMembers       = 10_000
 )
 
 // WithDefaults returns c with every zero field set to its default.
@@ -82,6 +103,17 @@ func (c Config) WithDefaults() Config {
 	setD(&c.PingInterval, DefaultPingInterval)
 	setD(&c.ShutdownGrace, time.Second)
 	setD(&c.StatusCallBudget, 2*time.Second)
+	set(&c.HistoryOnJoin, DefaultHistoryOnJoin)
+	set(&c.PresenceFullLimit, DefaultPresenceFullLimit)
+	set(&c.MaxRoomsPerUser, DefaultMaxRoomsPerUser)
+	set(&c.MaxRoomMembers, DefaultMaxRoomMembers)
+	setD(&c.HistoryFlushInterval, DefaultHistoryFlushInterval)
+	setD(&c.AckTimeout, DefaultAckTimeout)
+	setD(&c.ResumeGrace, DefaultResumeGrace)
+	setD(&c.PresenceInterval, DefaultPresenceInterval)
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
 	if c.RateLimit == 0 {
 		c.RateLimit = DefaultRateLimit
 	}
@@ -119,6 +151,14 @@ func (c Config) Validate() error {
 	check(c.ShutdownGrace >= 0, "shutdown-grace", "must not be negative, got %s", c.ShutdownGrace)
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "--tls-cert and --tls-key go together")
 	check(validName(c.DefaultName), "default-name", "must be a valid nickname (letters, digits, - _ and spaces), got %q", c.DefaultName)
+	check(c.HistoryFlushInterval >= 0 && c.HistoryFlushInterval <= time.Second, "history-flush-interval", "must be 0..1s, got %s", c.HistoryFlushInterval)
+	check(c.HistoryOnJoin >= -1 && c.HistoryOnJoin <= 1000, "history-on-join", "must be -1..1000, got %d", c.HistoryOnJoin)
+	check(c.AckTimeout >= 10*time.Millisecond, "ack-timeout", "must be at least 10ms, got %s", c.AckTimeout)
+	check(c.ResumeGrace >= time.Second, "resume-grace", "must be at least 1s, got %s", c.ResumeGrace)
+	check(c.PresenceFullLimit >= 1, "presence-full-limit", "must be at least 1, got %d", c.PresenceFullLimit)
+	check(c.PresenceInterval >= 10*time.Millisecond && c.PresenceInterval <= 10*time.Second, "presence-interval", "must be 10ms..10s, got %s", c.PresenceInterval)
+	check(c.MaxRoomsPerUser >= 1, "max-rooms-per-user", "must be at least 1, got %d", c.MaxRoomsPerUser)
+	check(c.MaxRoomMembers >= 2, "max-room-members", "must be at least 2, got %d", c.MaxRoomMembers)
 	check(validColor(c.DefaultColor), "default-color", "must be #rgb or #rrggbb, got %q", c.DefaultColor)
 	return errors.Join(errs...)
 }

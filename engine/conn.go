@@ -91,27 +91,24 @@ func (c *Conn) SendFrame(frame []byte) {
 func (c *Conn) markDirty() {
 	if len(c.out) == 0 {
 		c.w.loop.dirty = append(c.w.loop.dirty, c)
+		if c.out == nil {
+			c.out = c.w.loop.getBuffer()
+		}
 	}
 	c.w.stats.framesOut.Add(1)
 }
 
-// maxIdleBuffer is the largest pending buffer a connection keeps between batches;
-// larger ones are dropped so idle connections hold no buffer worth counting.
-const maxIdleBuffer = 4 << 10
-
-// flush writes the pending frames in one write. A write error means nbio closed the
-// connection (its write buffer overflowed, or the peer is gone).
+// flush writes the pending frames in one write (nbio copies what the socket does not
+// take at once) and hands the buffer back to the owner's free list, so an idle
+// connection holds no buffer at all. A write error means nbio closed the connection:
+// its write buffer overflowed, or the peer is gone.
 func (c *Conn) flush() {
-	if len(c.out) == 0 || c.closed {
-		c.out = c.out[:0]
-		return
+	var err error
+	if len(c.out) > 0 && !c.closed {
+		_, err = c.t.Write(c.out)
 	}
-	_, err := c.t.Write(c.out)
-	if cap(c.out) > maxIdleBuffer {
-		c.out = nil
-	} else {
-		c.out = c.out[:0]
-	}
+	c.w.loop.putBuffer(c.out)
+	c.out = nil
 	if err != nil && c.closing == nil {
 		reason := closeReasonFor(err)
 		c.closing = &reason

@@ -40,6 +40,7 @@ type loop struct {
 
 	// Owner-only.
 	dirty     []*Conn
+	buffers   [][]byte // free pending buffers, reused across batches
 	conns     map[uint64]*Conn
 	timers    map[TimerID]*timer
 	nextTimer TimerID
@@ -91,4 +92,29 @@ func (l *loop) flush() {
 		l.dirty[i] = nil
 	}
 	l.dirty = l.dirty[:0]
+}
+
+// Pending buffers: a connection takes one when it first gets a frame in a batch and
+// gives it back after the flush. Kept owner-local (no sync.Pool) and bounded.
+const (
+	bufferSize     = 2 << 10
+	maxKeptBuffer  = 16 << 10
+	maxFreeBuffers = 4096
+)
+
+func (l *loop) getBuffer() []byte {
+	if n := len(l.buffers); n > 0 {
+		b := l.buffers[n-1]
+		l.buffers[n-1] = nil
+		l.buffers = l.buffers[:n-1]
+		return b
+	}
+	return make([]byte, 0, bufferSize)
+}
+
+func (l *loop) putBuffer(b []byte) {
+	if cap(b) == 0 || cap(b) > maxKeptBuffer || len(l.buffers) >= maxFreeBuffers {
+		return
+	}
+	l.buffers = append(l.buffers, b[:0])
 }

@@ -215,6 +215,7 @@ func (w *Worker) dispatch(ev *event) {
 	switch ev.kind {
 	case evOpen:
 		w.loop.conns[c.id] = c
+		_ = c.t.SetReadDeadline(time.Time{}) // see the note in newUpgrader's OnMessage
 		w.safely(c, func() { w.handler.OnConnect(c) })
 		if !c.Closing() {
 			w.safely(c, func() { w.handler.OnWebSocketConnect(c, ev.req) })
@@ -279,6 +280,10 @@ func (w *Worker) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.log.Debug("websocket handshake refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
+	// The upgrader leaves a write deadline of HandshakeTimeout on the socket, which would
+	// close any connection whose output is still queued then. Slow readers are bounded by
+	// MaxWriteBuffer instead.
+	_ = ws.Conn.SetWriteDeadline(time.Time{})
 	c := &Conn{id: w.nextID.Add(1), t: ws.Conn, w: w, remoteAddr: r.RemoteAddr}
 	ws.SetSession(c)
 	w.stats.connections.Add(1)
@@ -309,6 +314,13 @@ func (w *Worker) newUpgrader() *websocket.Upgrader {
 	u.CheckOrigin = w.checkOrigin
 	u.OnMessage(func(ws *websocket.Conn, mt websocket.MessageType, data []byte) {
 		if c, ok := ws.Session().(*Conn); ok {
+			// nbio's listener arms the handshake read deadline after registering the
+			// socket, so on a busy server it can land after the upgrade cleared it and
+			// would cut a live connection. Clearing it again costs a lock when no timer
+			// is set; a close in progress keeps its deadline.
+			if !c.closeSent.Load() {
+				_ = ws.Conn.SetReadDeadline(time.Time{})
+			}
 			w.loop.post(event{kind: evMessage, conn: c, data: data, binary: mt == websocket.BinaryMessage})
 		}
 	})
@@ -325,6 +337,7 @@ func (w *Worker) newUpgrader() *websocket.Upgrader {
 	})
 	u.OnClose(func(ws *websocket.Conn, err error) {
 		if c, ok := ws.Session().(*Conn); ok {
+			w.log.Debug("connection closed", "conn", c.id, "err", err)
 			w.stats.connections.Add(-1)
 			w.loop.post(event{kind: evClose, conn: c, reason: closeReasonFor(err)})
 		}

@@ -11,9 +11,9 @@ import (
 )
 
 // A fast heartbeat makes the test prove the page answers Ping with Pong: a page that
-// stayed silent would be dropped (ConnectionLost) within a second.
+// stayed silent would be dropped (ConnectionLost) within two seconds.
 func testConfig(listen string) engine.Config {
-	return engine.Config{Listen: listen, PingInterval: 250 * time.Millisecond}
+	return engine.Config{Listen: listen, PingInterval: 500 * time.Millisecond}
 }
 
 // TestBrowserChat drives two real browsers against a real chatd: login, presence,
@@ -27,9 +27,24 @@ func TestBrowserChat(t *testing.T) {
 
 	alice.login(base, "Alice", "#8e44ad", 2)
 	alice.waitUsers("Alice")
+
+	// Carol uses another client; she will not come back after the restart below, so
+	// the rebuilt user list must drop her.
+	carol := chattest.Dial(t, srv.URL("Carol", "#d35400", 2))
+	carol.Expect("Authorized")
+	carol.Send(map[string]any{"text": "Good morning, everyone!", "toUserId": 0})
+	go func() { // answers Pings until the server goes away; the only user of carol from now on
+		for {
+			if _, err := carol.NextWithin(time.Minute); err != nil {
+				return
+			}
+		}
+	}()
+	alice.waitMessage("Good morning, everyone!")
+
 	bob.login(base, "Bob", "#16a085", 1)
-	bob.waitUsers("Alice", "Bob")
-	alice.waitUsers("Alice", "Bob")
+	bob.waitUsers("Alice", "Bob", "Carol")
+	alice.waitUsers("Alice", "Bob", "Carol")
 	alice.waitNotice("join", "Bob joined the chat")
 	bob.waitNotice("self", "You joined the chat as Bob")
 
@@ -97,6 +112,9 @@ func TestBrowserChat(t *testing.T) {
 		}
 	})
 
+	alice.do(chromedp.EmulateViewport(1200, 760))
+	alice.screenshot("chat-desktop.png")
+
 	t.Run("injection is inert", func(t *testing.T) {
 		// The server filters names and colors; the page must not rely on that.
 		evil := chattest.Dial(t, srv.URL(`<img src=x onerror="window.__pwned=1">`, `red;background:url(javascript:window.__pwned=2)`, 1))
@@ -114,35 +132,15 @@ func TestBrowserChat(t *testing.T) {
 		alice.waitNotice("left", "left the chat")
 	})
 
-	// Both pages stayed online through all of the above with a 250ms heartbeat, which
-	// only a page that answers Ping with Pong survives.
-	for _, b := range []*browser{alice, bob} {
-		var lost bool
-		b.mustEval(`[...document.querySelectorAll('#log li.notice')].some(li => li.dataset.notice === 'lost')`, &lost)
-		if lost {
-			t.Errorf("%s saw a ConnectionLost: a page did not answer Ping\n%s", b.name, b.dump())
-		}
-	}
-	alice.screenshot("chat-desktop.png")
-
+	parent := t
 	t.Run("reconnect after a restart", func(t *testing.T) {
-		// A user who will not come back: the rebuilt list must not show them.
-		ghost, _ := srv.Login(t, "Ghost")
-		go func() {
-			for {
-				if _, err := ghost.NextWithin(time.Minute); err != nil {
-					return // the old server closed it
-				}
-			}
-		}()
-		alice.waitUsers("Alice", "Bob", "Ghost")
-
 		addr := srv.Addr
 		srv.Worker.Stop()
 		for _, b := range []*browser{alice, bob} {
 			b.waitNotice("lost-self", "restarting")
 		}
-		srv2 := chattest.Start(t, testConfig(addr))
+		// Started for the whole test: the pages must stay online after this subtest.
+		srv2 := chattest.Start(parent, testConfig(addr))
 		if srv2.Addr != addr {
 			t.Fatalf("restarted on %s, want %s", srv2.Addr, addr)
 		}
@@ -153,7 +151,8 @@ func TestBrowserChat(t *testing.T) {
 		}
 		alice.waitNotice("self", "Reconnected as Alice")
 		// Bob was in private mode with Alice; it follows her to her new userId.
-		bob.waitJS("private mode kept", `document.getElementById('private-name').textContent === 'Alice'`)
+		bob.waitJS("private mode kept", `document.getElementById('private-name').textContent === 'Alice' &&
+			document.getElementById('private-bar').dataset.online === 'true'`)
 		bob.say("still there?")
 		if got := alice.waitMessage("still there?"); got.Kind != "private" || got.Dir != "in" {
 			t.Errorf("after reconnecting, alice sees %+v, want bob's private line", got)
@@ -162,6 +161,8 @@ func TestBrowserChat(t *testing.T) {
 		bob.waitMessage("yes, Bob")
 	})
 
+	alice.screenshot("chat-desktop-reconnected.png")
+
 	// The phone layout: the user list is a drawer behind a button.
 	bob.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulatePortrait, chromedp.EmulateMobile))
 	bob.waitJS("users drawer closed on a phone", `document.getElementById('sidebar').getBoundingClientRect().right <= 0`)
@@ -169,6 +170,16 @@ func TestBrowserChat(t *testing.T) {
 	bob.do(chromedp.Click(chromedp.ID("users-toggle")))
 	bob.waitJS("users drawer open", `document.getElementById('sidebar').getBoundingClientRect().left >= 0`)
 	bob.screenshot("chat-phone-users.png")
+
+	// Both pages stayed online through the whole test with a 500ms heartbeat, which
+	// only a page that answers Ping with Pong survives.
+	for _, b := range []*browser{alice, bob} {
+		var lost bool
+		b.mustEval(`[...document.querySelectorAll('#log li.notice')].some(li => li.dataset.notice === 'lost')`, &lost)
+		if lost {
+			t.Errorf("%s saw a ConnectionLost: a page did not answer Ping\n%s", b.name, b.dump())
+		}
+	}
 
 	for _, b := range []*browser{alice, bob} {
 		b.assertInert()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/engine/web"
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )
 
@@ -129,6 +130,40 @@ func TestBrowserHostileServer(t *testing.T) {
 	if string(data) != `{"text":"hello there","toUserId":0}` {
 		t.Errorf("page sent %s, want {\"text\":\"hello there\",\"toUserId\":0}", data)
 	}
+
+	// A private line goes to its recipient's id.
+	eve.do(chromedp.Click(chromedp.CSS(`#users li[data-user-id="2"] [data-pm]`)))
+	eve.say("psst")
+	if _, data, err = c.ReadMessage(); err != nil || string(data) != `{"text":"psst","toUserId":2}` {
+		t.Errorf("private line: got %s, %v; want {\"text\":\"psst\",\"toUserId\":2}", data, err)
+	}
+
+	// The peer leaves: private mode stays (marked offline) and nothing is sent, least of
+	// all as a public line.
+	sendJSON(t, c, map[string]any{"action": "Disconnected", "userId": 2, "userName": evilName, "gender": 0, "userColor": "#000"})
+	eve.waitJS("private mode marked offline", `document.getElementById('private-bar').dataset.online === 'false' &&
+		!document.getElementById('private-offline').hidden`)
+	eve.do(chromedp.SendKeys(chromedp.ID("message"), "are you there?\r"))
+	eve.waitJS("an offline warning", `!document.getElementById('toast').hidden`)
+	sendJSON(t, c, map[string]any{"action": "Ping"})
+	if _, data, err = c.ReadMessage(); err != nil || string(data) != `{"action":"Pong"}` {
+		t.Errorf("after a private line to an offline peer the page sent %s, %v; want nothing before its Pong", data, err)
+	}
+	// The peer is back under a new id: private mode follows the name.
+	sendJSON(t, c, map[string]any{"action": "Connected", "userId": 7, "userName": evilName, "gender": 0, "userColor": "#000"})
+	eve.waitJS("private mode back online", `document.getElementById('private-bar').dataset.online === 'true'`)
+	eve.do(chromedp.Click(chromedp.ID("send")))
+	if _, data, err = c.ReadMessage(); err != nil || string(data) != `{"text":"are you there?","toUserId":7}` {
+		t.Errorf("after the peer came back the page sent %s, %v", data, err)
+	}
+
+	// While the tab is hidden, an alert blinks the title until the tab is seen again.
+	eve.mustEval(`Object.defineProperty(document, 'hidden', {configurable: true, get: () => true}), 1`, nil)
+	private["text"] = "knock knock"
+	sendJSON(t, c, private)
+	eve.waitJS("a blinking title", `document.title.startsWith('(1) ')`)
+	eve.mustEval(`delete document.hidden, document.dispatchEvent(new Event('visibilitychange')), 1`, nil)
+	eve.waitJS("the title restored", `document.title === 'chatd'`)
 
 	if !strings.Contains(eve.dump(), "__pwned=") {
 		t.Errorf("the hostile text is not shown as text\n%s", eve.dump())

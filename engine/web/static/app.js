@@ -31,11 +31,11 @@ const ERROR_WORDS = {
 };
 
 const CLOSE_WORDS = {
-  1001: 'The server is restarting.',
+  1001: 'Disconnected: the server is restarting.',
   1008: 'The server closed the connection: too many messages.',
   1009: 'The server closed the connection: a message was too big.',
-  4000: 'The server stopped hearing from this page.',
-  4001: 'The connection was too slow to keep up.',
+  4000: 'Disconnected: the server stopped hearing from this page.',
+  4001: 'Disconnected: the connection was too slow to keep up.',
 };
 
 const $ = (id) => document.getElementById(id);
@@ -47,8 +47,8 @@ const ui = {
   chatView: $('chat-view'), status: $('status'), statusText: $('status-text'), me: $('me'),
   banner: $('banner'), bannerText: $('banner-text'), reconnectNow: $('reconnect-now'),
   log: $('log'), toast: $('toast'), composer: $('composer'), message: $('message'), send: $('send'),
-  privateBar: $('private-bar'), privateName: $('private-name'), privateLeave: $('private-leave'),
-  users: $('users'), usersCount: $('users-count'), usersToggle: $('users-toggle'),
+  privateBar: $('private-bar'), privateName: $('private-name'), privateOffline: $('private-offline'), privateLeave: $('private-leave'),
+  users: $('users'), usersEmpty: $('users-empty'), usersCount: $('users-count'), usersToggle: $('users-toggle'),
   usersToggleCount: $('users-toggle-count'), sidebar: $('sidebar'), sidebarClose: $('sidebar-close'),
   backdrop: $('backdrop'), mute: $('mute'), muteIcon: $('mute-icon'), logout: $('logout'),
 };
@@ -67,8 +67,10 @@ const state = {
   lastPing: 0,
   pingGap: 0,
   watchdog: 0,
-  privateTo: null, // {userId, userName} while in private mode
+  privateTo: null, // {userId, userName, online} while in private mode
   undeliveredAt: 0,
+  stick: true, // the log is scrolled to its end
+  logSize: '', // the log's size when stick was last decided
   muted: false,
   unread: 0,
   blink: 0,
@@ -206,6 +208,7 @@ function start(login) {
   state.everOnline = false;
   state.attempt = 0;
   ui.log.replaceChildren();
+  state.stick = true;
   document.documentElement.style.setProperty('--accent', safeColor(login.color, '#2980b9'));
   ui.loginView.hidden = true;
   ui.chatView.hidden = false;
@@ -356,10 +359,10 @@ function authorized(m) {
   setStatus('online', 'Online');
   renderMe();
   renderUsers();
-  // Ids change across reconnections; keep a private chat going with the same name.
+  // Ids change across reconnections; a private chat follows the peer's name.
   if (state.privateTo) {
-    const peer = [...state.users.values()].find((u) => u.userName === state.privateTo.userName);
-    setPrivate(peer && peer.userId !== state.me.userId ? peer : null);
+    const peer = [...state.users.values()].find((u) => u.userName === state.privateTo.userName && u.userId !== state.me.userId);
+    setPrivate(peer ?? state.privateTo, !!peer);
   }
 }
 
@@ -372,6 +375,7 @@ function connected(u) {
     return;
   }
   notice('join', 'joined the chat', u);
+  if (state.privateTo && !state.privateTo.online && u.userName === state.privateTo.userName) setPrivate(u);
 }
 
 function gone(u, words, kind) {
@@ -379,8 +383,9 @@ function gone(u, words, kind) {
   renderUsers();
   notice(kind, words, u);
   if (state.privateTo && state.privateTo.userId === u.userId) {
-    setPrivate(null);
-    notice('info', `Private mode ended: ${u.userName} is offline.`);
+    // Stay in private mode: falling back to public could send a private line to all.
+    setPrivate(state.privateTo, false);
+    notice('info', `${u.userName} is offline. Private mode waits for them to come back, or leave it.`);
   }
 }
 
@@ -390,11 +395,22 @@ function nearBottom() {
   return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
 }
 
+// The log follows new lines while the reader is at the bottom, and stays put while
+// they scroll back to read; a resize (a phone keyboard, a rotation) keeps that choice.
 function append(li) {
-  const stick = nearBottom();
   ui.log.append(li);
   while (ui.log.childElementCount > MAX_LOG) ui.log.firstElementChild.remove();
-  if (stick) ui.log.scrollTop = ui.log.scrollHeight;
+  if (state.stick) pinLog();
+  else state.logSize = logSize();
+}
+
+function logSize() {
+  return `${ui.log.clientWidth}x${ui.log.clientHeight}/${ui.log.scrollHeight}`;
+}
+
+function pinLog() {
+  ui.log.scrollTop = ui.log.scrollHeight;
+  state.logSize = logSize();
 }
 
 function notice(kind, words, u) {
@@ -509,7 +525,7 @@ function renderUsers() {
     li.dataset.name = u.userName;
     const isMe = !!me && u.userId === me.userId;
     if (isMe) li.classList.add('is-me');
-    if (state.privateTo?.userId === u.userId) li.classList.add('is-private');
+    if (state.privateTo?.online && state.privateTo.userId === u.userId) li.classList.add('is-private');
     const who = el('div', 'user-who');
     who.append(nameButton(u), genderMark(u.gender));
     if (isMe) who.append(el('span', 'you', 'you'));
@@ -526,6 +542,7 @@ function renderUsers() {
     return li;
   });
   ui.users.replaceChildren(...items);
+  ui.usersEmpty.hidden = list.length > 0;
   const n = list.length ? String(list.length) : '';
   ui.usersCount.textContent = n;
   ui.usersToggleCount.textContent = n;
@@ -538,14 +555,17 @@ function findUser(id) {
 
 // ---- private mode ----
 
-function setPrivate(u) {
-  state.privateTo = u ? { userId: u.userId, userName: u.userName } : null;
+// setPrivate enters private mode with u (online unless told otherwise) or leaves it.
+function setPrivate(u, online = true) {
+  state.privateTo = u ? { userId: u.userId, userName: u.userName, online } : null;
   ui.privateBar.hidden = !u;
+  ui.privateBar.dataset.online = String(!!u && online);
+  ui.privateOffline.hidden = !u || online;
   ui.composer.classList.toggle('is-private', !!u);
   ui.privateName.textContent = u ? u.userName : '';
   ui.message.placeholder = u ? `Private message to ${u.userName}…` : 'Write a message…';
   for (const li of ui.users.children) {
-    li.classList.toggle('is-private', !!u && li.dataset.userId === String(u.userId));
+    li.classList.toggle('is-private', !!u && online && li.dataset.userId === String(u.userId));
   }
 }
 
@@ -572,6 +592,10 @@ function insertMention(name) {
 function sendMessage() {
   const text = ui.message.value;
   if (!text.trim()) return;
+  if (state.privateTo && !state.privateTo.online) {
+    showToast(`${state.privateTo.userName} is offline; the message was not sent.`);
+    return;
+  }
   if (!sendJSON({ text, toUserId: state.privateTo ? state.privateTo.userId : 0 })) {
     showToast('You are offline; the message was not sent. It will be here when you reconnect.');
     return;
@@ -700,7 +724,23 @@ function wire() {
       setPrivate(null);
     }
   });
+  // Some input paths deliver Enter's character separately from its keydown (synthetic
+  // and some virtual keyboards); the line break must not land in the emptied box.
+  ui.message.addEventListener('keypress', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) e.preventDefault();
+  });
   ui.message.addEventListener('input', autosize);
+  // A resize can move scrollTop and fire scroll before the ResizeObserver runs; only a
+  // scroll with the log's size unchanged is the reader's own.
+  ui.log.addEventListener('scroll', () => {
+    if (logSize() !== state.logSize && state.stick) {
+      pinLog();
+      return;
+    }
+    state.logSize = logSize();
+    state.stick = nearBottom();
+  });
+  new ResizeObserver(() => { if (state.stick) pinLog(); }).observe(ui.log);
   ui.privateLeave.addEventListener('click', () => { setPrivate(null); ui.message.focus(); });
   ui.reconnectNow.addEventListener('click', () => { if (state.wanted && !state.ws) connect(); });
   ui.logout.addEventListener('click', leave);

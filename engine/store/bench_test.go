@@ -1,0 +1,42 @@
+package store
+
+import (
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkDurableGroupCommit: messages/s that reach disk durably (WAL,
+// synchronous=FULL) through the Writer, the way the chat writes them: one producer
+// queues as fast as it can, the Writer commits whatever gathered per fsync.
+func BenchmarkDurableGroupCommit(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	var committed atomic.Int64
+	var batches atomic.Int64
+	w := NewWriter(s, time.Millisecond, func(bt *Batch, err error) {
+		if err != nil {
+			b.Error(err)
+		}
+		committed.Add(int64(len(bt.Messages)))
+		batches.Add(1)
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := Message{Room: "lobby", UserID: 1, UserName: "bench", Color: "#000", Text: "Привет, <b>Вася</b>! How are you &lt;3", ClientMsgID: "c"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		m.Seq = uint64(i + 1)
+		m.TS = start.UnixMilli()
+		w.AddMessage(m)
+	}
+	w.Close()
+	elapsed := time.Since(start)
+	if committed.Load() != int64(b.N) {
+		b.Fatalf("committed %d of %d", committed.Load(), b.N)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/float64(batches.Load()), "msgs/commit")
+}

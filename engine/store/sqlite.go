@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+)
+
+// FileName is the database's name inside the data directory.
+const FileName = "chatd.db"
+
+const schema = `
+CREATE TABLE IF NOT EXISTS messages (
+	id            INTEGER PRIMARY KEY,
+	room          TEXT    NOT NULL,
+	seq           INTEGER NOT NULL,
+	ts            INTEGER NOT NULL,
+	user_id       INTEGER NOT NULL,
+	user_name     TEXT    NOT NULL,
+	gender        INTEGER NOT NULL,
+	color         TEXT    NOT NULL,
+	to_user_id    INTEGER NOT NULL,
+	text          TEXT    NOT NULL,
+	client_msg_id TEXT    NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room, seq);
+CREATE TABLE IF NOT EXISTS rooms (
+	room     TEXT PRIMARY KEY,
+	last_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (
+	user_id   INTEGER PRIMARY KEY,
+	name      TEXT    NOT NULL,
+	color     TEXT    NOT NULL,
+	gender    INTEGER NOT NULL,
+	online    INTEGER NOT NULL,
+	last_seen INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+	k TEXT PRIMARY KEY,
+	v INTEGER NOT NULL
+) WITHOUT ROWID;
+`
+
+// SQLite is the default Store: one database file in WAL mode. Commits are durable
+// (synchronous=FULL): what Write returned nil for survives kill -9 and power loss.
+type SQLite struct {
+	db *sql.DB
+}
+
+var _ Store = (*SQLite)(nil)
+
+// OpenSQLite opens (creating if needed) dir/chatd.db.
+func OpenSQLite(dir string) (*SQLite, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store: data dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// One writer (the Writer goroutine) plus a few concurrent readers: WAL lets them
+	// read while a commit is in progress.
+	db.SetMaxOpenConns(6)
+	db.SetMaxIdleConns(6)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
+	}
+	return &SQLite{db: db}, nil
+}
+
+// Write implements Store.
+func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	var maxUser uint64
+	if len(b.Messages) > 0 {
+		ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO messages
+			(room, seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("store: prepare insert: %w", err)
+		}
+		defer ins.Close()
+		last := make(map[string]uint64)
+		for i := range b.Messages {
+			m := &b.Messages[i]
+			if _, err := ins.ExecContext(ctx, m.Room, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID); err != nil {
+				return fmt.Errorf("store: insert %s/%d: %w", m.Room, m.Seq, err)
+			}
+			last[m.Room] = max(last[m.Room], m.Seq)
+			maxUser = max(maxUser, m.UserID, m.ToUserID)
+		}
+		up, err := tx.PrepareContext(ctx, `INSERT INTO rooms (room, last_seq) VALUES (?, ?)
+			ON CONFLICT (room) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`)
+		if err != nil {
+			return fmt.Errorf("store: prepare rooms: %w", err)
+		}
+		defer up.Close()
+		for room, seq := range last {
+			if _, err := up.ExecContext(ctx, room, int64(seq)); err != nil {
+				return fmt.Errorf("store: room %s: %w", room, err)
+			}
+		}
+	}
+	for _, ss := range b.Sessions {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, name, color, gender, online, last_seen)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,
+			color = excluded.color, gender = excluded.gender, online = excluded.online, last_seen = excluded.last_seen`,
+			int64(ss.UserID), ss.Name, ss.Color, ss.Gender, ss.Online, ss.LastSeen); err != nil {
+			return fmt.Errorf("store: session %d: %w", ss.UserID, err)
+		}
+		maxUser = max(maxUser, ss.UserID)
+	}
+	if maxUser > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('max_user_id', ?)
+			ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)`, int64(maxUser)); err != nil {
+			return fmt.Errorf("store: max user id: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Load implements Store. It also forgets sessions that went offline before since.
+func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
+	st := &State{LastSeq: make(map[string]uint64)}
+	rows, err := s.db.QueryContext(ctx, `SELECT room, last_seq FROM rooms`)
+	if err != nil {
+		return nil, fmt.Errorf("store: load rooms: %w", err)
+	}
+	for rows.Next() {
+		var room string
+		var seq int64
+		if err := rows.Scan(&room, &seq); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load rooms: %w", err)
+		}
+		st.LastSeq[room] = uint64(seq)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: load rooms: %w", err)
+	}
+	var maxUser sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'max_user_id'`).Scan(&maxUser)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: load max user id: %w", err)
+	}
+	st.MaxUserID = uint64(maxUser.Int64)
+
+	cutoff := since.UnixMilli()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE online = 0 AND last_seen < ?`, cutoff); err != nil {
+		return nil, fmt.Errorf("store: prune sessions: %w", err)
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT user_id, name, color, gender, online, last_seen FROM sessions`)
+	if err != nil {
+		return nil, fmt.Errorf("store: load sessions: %w", err)
+	}
+	for rows.Next() {
+		var ss Session
+		var id int64
+		if err := rows.Scan(&id, &ss.Name, &ss.Color, &ss.Gender, &ss.Online, &ss.LastSeen); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load sessions: %w", err)
+		}
+		ss.UserID = uint64(id)
+		st.Sessions = append(st.Sessions, ss)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: load sessions: %w", err)
+	}
+
+	// Newest first by rowid, which is commit order, so the scan stops at the cutoff
+	// instead of reading the whole table.
+	rows, err = s.db.QueryContext(ctx, `SELECT room, seq, ts, user_id, client_msg_id FROM messages ORDER BY id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("store: load client ids: %w", err)
+	}
+	for rows.Next() {
+		var m Message
+		var seq, uid int64
+		if err := rows.Scan(&m.Room, &seq, &m.TS, &uid, &m.ClientMsgID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load client ids: %w", err)
+		}
+		if m.TS < cutoff {
+			break
+		}
+		if m.ClientMsgID != "" {
+			m.Seq, m.UserID = uint64(seq), uint64(uid)
+			st.ClientMsgs = append(st.ClientMsgs, m)
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: load client ids: %w", err)
+	}
+	return st, nil
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+const messageColumns = `room, seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
+
+func scanMessages(rows *sql.Rows, out []Message) ([]Message, error) {
+	for rows.Next() {
+		var m Message
+		var seq, uid, to int64
+		if err := rows.Scan(&m.Room, &seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		m.Seq, m.UserID, m.ToUserID = uint64(seq), uint64(uid), uint64(to)
+		out = append(out, m)
+	}
+	return out, closeRows(rows)
+}
+
+// History implements Store.
+func (s *SQLite) History(ctx context.Context, room string, before uint64, limit int) ([]Message, bool, error) {
+	if before == 0 || before > 1<<62 {
+		before = 1 << 62
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, room, int64(before), limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
+	}
+	msgs, err := scanMessages(rows, make([]Message, 0, limit+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
+	}
+	more := len(msgs) > limit
+	if more {
+		msgs = msgs[:limit]
+	}
+	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+		msgs[i], msgs[j] = msgs[j], msgs[i]
+	}
+	return msgs, more, nil
+}
+
+// Range implements Store.
+func (s *SQLite) Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, room, int64(after), int64(min(upto, 1<<62)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: range of %s: %w", room, err)
+	}
+	msgs, err := scanMessages(rows, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: range of %s: %w", room, err)
+	}
+	return msgs, nil
+}
+
+// Close implements Store.
+func (s *SQLite) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}

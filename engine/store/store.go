@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Message is one stored chat message. (Room, Seq) is unique; Seq counts from 1 in
+// each room without gaps, in the order the chat's owner accepted the messages.
+type Message struct {
+	Room        string // a public room id, or a user's inbox (protocol.InboxID)
+	Seq         uint64
+	TS          int64 // unix milliseconds
+	UserID      uint64
+	UserName    string
+	Gender      int
+	Color       string
+	ToUserID    uint64 // a private message's recipient; 0 for a public one
+	Text        string // formatted, as delivered
+	ClientMsgID string // the sender's id for it, "" if none
+}
+
+// Session is a resumable identity: a user that may come back with its resume token
+// and get its name and userId again.
+type Session struct {
+	UserID   uint64
+	Name     string
+	Color    string
+	Gender   int
+	Online   bool
+	LastSeen int64 // unix milliseconds of the last disconnect (or login)
+}
+
+// Batch is what one commit writes.
+type Batch struct {
+	Messages []Message
+	Sessions []Session
+}
+
+// Len is the number of records in b.
+func (b *Batch) Len() int { return len(b.Messages) + len(b.Sessions) }
+
+// State is what the chat loads once, before it starts serving.
+type State struct {
+	LastSeq   map[string]uint64 // each room's (and inbox's) highest seq
+	MaxUserID uint64            // the highest userId ever stored, so new ids never reuse one
+	Sessions  []Session         // identities online at the last stop, or seen since the cutoff
+	// ClientMsgs are messages with a ClientMsgID stored since the cutoff (Text left
+	// empty), so a resend after a restart is still recognized.
+	ClientMsgs []Message
+}
+
+// Store is the history's storage. Every method may block on disk: never call one on
+// the chat's owner goroutine.
+type Store interface {
+	// Write stores b atomically and durably. Writing a message whose (Room, Seq)
+	// exists already is a no-op, so a batch may be retried after an unclear failure.
+	Write(ctx context.Context, b *Batch) error
+	// Load returns the start-up state; since bounds Sessions and ClientMsgs.
+	Load(ctx context.Context, since time.Time) (*State, error)
+	// History returns up to limit messages of room with seq < before (before 0: the
+	// newest), oldest first, and whether older ones exist.
+	History(ctx context.Context, room string, before uint64, limit int) ([]Message, bool, error)
+	// Range returns up to limit messages of room with after < seq <= upto, oldest first.
+	Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error)
+	// Close releases the store. Calls after Close fail with ErrClosed.
+	Close() error
+}
+
+// ErrClosed is returned by a Store or Writer used after Close.
+var ErrClosed = errors.New("store: closed")

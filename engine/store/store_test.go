@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+)
+
+func openTest(t testing.TB, dir string) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func msg(room string, seq uint64, cid string) Message {
+	return Message{Room: room, Seq: seq, TS: time.Now().UnixMilli(), UserID: 7, UserName: "Вася", Color: "#000", Text: fmt.Sprintf("m%d", seq), ClientMsgID: cid}
+}
+
+func TestSQLiteWriteLoadHistoryRange(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ctx := context.Background()
+	b := &Batch{Sessions: []Session{{UserID: 42, Name: "Bob", Color: "#fff", Online: true, LastSeen: 1}}}
+	for i := uint64(1); i <= 10; i++ {
+		b.Messages = append(b.Messages, msg("lobby", i, fmt.Sprint("c", i)))
+	}
+	b.Messages = append(b.Messages, msg("@42", 1, ""))
+	if err := s.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	// A retried batch is a no-op, not an error.
+	if err := s.Write(ctx, b); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	got, more, err := s.History(ctx, "lobby", 0, 3)
+	if err != nil || !more || len(got) != 3 || got[0].Seq != 8 || got[2].Seq != 10 || got[0].UserName != "Вася" {
+		t.Fatalf("History(latest 3) = %+v more=%v err=%v", got, more, err)
+	}
+	got, more, err = s.History(ctx, "lobby", 3, 5)
+	if err != nil || more || len(got) != 2 || got[0].Seq != 1 {
+		t.Fatalf("History(before 3) = %+v more=%v err=%v", got, more, err)
+	}
+	rng, err := s.Range(ctx, "lobby", 4, 7, 100)
+	if err != nil || len(rng) != 3 || rng[0].Seq != 5 || rng[2].Seq != 7 {
+		t.Fatalf("Range(4,7] = %+v, %v", rng, err)
+	}
+	s.Close()
+
+	s = openTest(t, dir)
+	defer s.Close()
+	st, err := s.Load(ctx, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LastSeq["lobby"] != 10 || st.LastSeq["@42"] != 1 || st.MaxUserID != 42 || len(st.Sessions) != 1 || len(st.ClientMsgs) != 10 {
+		t.Fatalf("Load = %+v", st)
+	}
+	// Offline sessions older than the cutoff are forgotten.
+	if err := s.Write(ctx, &Batch{Sessions: []Session{{UserID: 42, Name: "Bob", LastSeen: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = s.Load(ctx, time.Now()); err != nil || len(st.Sessions) != 0 || len(st.ClientMsgs) != 0 {
+		t.Fatalf("Load after cutoff = %+v, %v", st, err)
+	}
+}
+
+func TestWriterCommitsInOrderAndCloseFlushes(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	var mu sync.Mutex
+	var seqs []uint64
+	w := NewWriter(s, time.Millisecond, func(b *Batch, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		for _, m := range b.Messages {
+			seqs = append(seqs, m.Seq)
+		}
+		mu.Unlock()
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i := uint64(1); i <= 1000; i++ {
+		w.AddMessage(msg("r", i, ""))
+	}
+	w.Close()
+	w.Close()
+	if len(seqs) != 1000 {
+		t.Fatalf("committed %d, want 1000", len(seqs))
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("commit order broken at %d: %d", i, s)
+		}
+	}
+}
