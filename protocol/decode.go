@@ -15,6 +15,14 @@ type Inbound struct {
 	ToUserID uint64 // 0 means public
 	Event    string // seed 001's heartbeat: {"event":"heartBeat","content":"ping"}
 	Content  string
+
+	// chatd's additions (docs/PROTOCOL.md). All optional: the Qt client sends none.
+	RoomID      string // "" means DefaultRoomID for a chat line
+	ClientMsgID string // the sender's id for a chat line, for Sent and idempotent resends
+	Seq         uint64 // Ack: the highest contiguous seq received
+	Before      uint64 // History: messages with seq < Before (0: the newest)
+	Limit       uint64 // History and Users: page size (0: the server's default)
+	Offset      uint64 // Users: members to skip
 }
 
 // IsChat reports whether the frame is a chat line (no action, or ActionMessage).
@@ -51,12 +59,33 @@ func (u *userID) UnmarshalJSON(b []byte) error {
 
 var errBadUserID = errors.New("toUserId must be a non-negative integer")
 
+// count is seq, before, limit or offset: a JSON number or numeric string, like userID.
+type count uint64
+
+func (n *count) UnmarshalJSON(b []byte) error {
+	var u userID
+	if err := u.UnmarshalJSON(b); err != nil {
+		return errBadCount
+	}
+	*n = count(u)
+	return nil
+}
+
+var errBadCount = errors.New("seq, before, limit and offset must be non-negative integers")
+
 type wireInbound struct {
 	Action   string `json:"action"`
 	Text     string `json:"text"`
 	ToUserID userID `json:"toUserId"`
 	Event    string `json:"event"`
 	Content  string `json:"content"`
+
+	RoomID      string `json:"roomId"`
+	ClientMsgID string `json:"clientMsgId"`
+	Seq         count  `json:"seq"`
+	Before      count  `json:"before"`
+	Limit       count  `json:"limit"`
+	Offset      count  `json:"offset"`
 }
 
 // Decode parses one client frame. It never panics; every failure is an *Error whose
@@ -77,6 +106,8 @@ func Decode(data []byte) (Inbound, *Error) {
 			return Inbound{}, errorf(CodeBadField, "%q must be a %s", typeErr.Field, typeErr.Type.String())
 		case errors.Is(err, errBadUserID):
 			return Inbound{}, errorf(CodeBadField, "%v", errBadUserID)
+		case errors.Is(err, errBadCount):
+			return Inbound{}, errorf(CodeBadField, "%v", errBadCount)
 		default:
 			return Inbound{}, errorf(CodeBadJSON, "the message is not valid JSON")
 		}
@@ -85,7 +116,11 @@ func Decode(data []byte) (Inbound, *Error) {
 }
 
 func (w *wireInbound) inbound() Inbound {
-	return Inbound{Action: w.Action, Text: w.Text, ToUserID: uint64(w.ToUserID), Event: w.Event, Content: w.Content}
+	return Inbound{
+		Action: w.Action, Text: w.Text, ToUserID: uint64(w.ToUserID), Event: w.Event, Content: w.Content,
+		RoomID: w.RoomID, ClientMsgID: w.ClientMsgID,
+		Seq: uint64(w.Seq), Before: uint64(w.Before), Limit: uint64(w.Limit), Offset: uint64(w.Offset),
+	}
 }
 
 // AppendInbound encodes a client frame, the way a client writes it: keys with zero
@@ -121,6 +156,23 @@ func AppendInbound(dst []byte, in Inbound) []byte {
 	if in.Content != "" {
 		key("content")
 		dst = AppendString(dst, in.Content)
+	}
+	if in.RoomID != "" {
+		key("roomId")
+		dst = AppendString(dst, in.RoomID)
+	}
+	if in.ClientMsgID != "" {
+		key("clientMsgId")
+		dst = AppendString(dst, in.ClientMsgID)
+	}
+	for _, kv := range [...]struct {
+		k string
+		v uint64
+	}{{"seq", in.Seq}, {"before", in.Before}, {"limit", in.Limit}, {"offset", in.Offset}} {
+		if kv.v != 0 {
+			key(kv.k)
+			dst = strconv.AppendUint(dst, kv.v, 10)
+		}
 	}
 	return append(dst, '}')
 }

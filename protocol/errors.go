@@ -17,6 +17,16 @@ const (
 	CodeRecipientOffline Code = "recipient_offline" // toUserId names no online user
 	CodeBinaryFrame      Code = "binary_frame"      // chat frames must be TEXT frames
 	CodeRateLimited      Code = "rate_limited"      // the client sends faster than allowed
+
+	// Rooms, history, acknowledgements and resume (chatd's additions).
+	CodeBadRoomID          Code = "bad_room_id"         // roomId breaks the room-id rule (ValidRoomID)
+	CodeTooManyRooms       Code = "too_many_rooms"      // the user is in --max-rooms-per-user rooms already
+	CodeRoomFull           Code = "room_full"           // the room has --max-room-members members
+	CodeNotInRoom          Code = "not_in_room"         // the action names a room the user has not joined
+	CodeDefaultRoom        Code = "default_room"        // the default room cannot be left
+	CodeBadClientMsgID     Code = "bad_client_msg_id"   // clientMsgId longer than MaxClientMsgID bytes
+	CodeResumeFailed       Code = "resume_failed"       // the resume token is invalid or its grace has passed
+	CodeHistoryUnavailable Code = "history_unavailable" // the history store failed to answer
 )
 
 // Error is a decoding or validation failure that becomes an Error action for the client.

@@ -43,6 +43,15 @@ func serverFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "rate-limit", Value: d.RateLimit, EnvVars: env("RATE_LIMIT"), Usage: "messages per second a client may send"},
 		&cli.IntFlag{Name: "rate-burst", Value: d.RateBurst, EnvVars: env("RATE_BURST"), Usage: "messages a client may send at once above --rate-limit"},
 		&cli.DurationFlag{Name: "shutdown-grace", Value: d.ShutdownGrace, EnvVars: env("SHUTDOWN_GRACE"), Usage: "time clients get to answer the close frame when the server stops"},
+		&cli.StringFlag{Name: "data-dir", Value: d.DataDir, EnvVars: env("DATA_DIR"), Usage: "`dir` for the history database (chatd.db) and the resume-token key"},
+		&cli.DurationFlag{Name: "history-flush-interval", Value: d.HistoryFlushInterval, EnvVars: env("HISTORY_FLUSH_INTERVAL"), Usage: "how long messages gather before one durable commit (group commit; a commit in progress gathers the next batch anyway)"},
+		&cli.IntFlag{Name: "history-on-join", Value: d.HistoryOnJoin, EnvVars: env("HISTORY_ON_JOIN"), Usage: "recent messages a client gets on login and on joining a room (-1: none)"},
+		&cli.DurationFlag{Name: "ack-timeout", Value: d.AckTimeout, EnvVars: env("ACK_TIMEOUT"), Usage: "resend messages an ack=1 client has not acknowledged after this long"},
+		&cli.DurationFlag{Name: "resume-grace", Value: d.ResumeGrace, EnvVars: env("RESUME_GRACE"), Usage: "how long after leaving (or a restart) a resume token gets the same name and userId back"},
+		&cli.IntFlag{Name: "presence-full-limit", Value: d.PresenceFullLimit, EnvVars: env("PRESENCE_FULL_LIMIT"), Usage: "rooms with more members send presence=compact clients member counts only"},
+		&cli.DurationFlag{Name: "presence-interval", Value: d.PresenceInterval, EnvVars: env("PRESENCE_INTERVAL"), Usage: "how often presence=compact clients get the joins and leaves, batched in one frame"},
+		&cli.IntFlag{Name: "max-rooms-per-user", Value: d.MaxRoomsPerUser, EnvVars: env("MAX_ROOMS_PER_USER"), Usage: "rooms a user may join besides the default room"},
+		&cli.IntFlag{Name: "max-room-members", Value: d.MaxRoomMembers, EnvVars: env("MAX_ROOM_MEMBERS"), Usage: "members a room may have (the default room is not limited)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
 	)
@@ -73,8 +82,19 @@ func configFrom(c *cli.Context, logOut io.Writer) (engine.Config, error) {
 		RateLimit:        c.Float64("rate-limit"),
 		RateBurst:        c.Int("rate-burst"),
 		ShutdownGrace:    c.Duration("shutdown-grace"),
-		Version:          version,
-		Logger:           logger,
+
+		DataDir:              c.String("data-dir"),
+		HistoryFlushInterval: c.Duration("history-flush-interval"),
+		HistoryOnJoin:        c.Int("history-on-join"),
+		AckTimeout:           c.Duration("ack-timeout"),
+		ResumeGrace:          c.Duration("resume-grace"),
+		PresenceFullLimit:    c.Int("presence-full-limit"),
+		PresenceInterval:     c.Duration("presence-interval"),
+		MaxRoomsPerUser:      c.Int("max-rooms-per-user"),
+		MaxRoomMembers:       c.Int("max-room-members"),
+
+		Version: version,
+		Logger:  logger,
 	}
 	// Every flag has a non-zero default, so a zero here was typed by the operator and
 	// must be validated, not silently replaced by the default.

@@ -1,24 +1,44 @@
 package chat
 
 import (
-	"fmt"
 	"log/slog"
-	"slices"
+	"sync"
 	"time"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
 
-// Chat is the seed's chat as an engine.Handler.
+// Chat is the seed's chat as an engine.Handler, with rooms, history, acknowledged
+// delivery and resume added.
 type Chat struct {
 	cfg engine.Config
 	log *slog.Logger
 	now func() time.Time
+	w   *engine.Worker // set by NewServer or OnWorkerStart; nil in unit tests
 
-	users map[uint64]*user // by userId, which is the connection id
-	order []*user          // join order, for Authorized
-	names map[string]bool  // nameKey of every online nickname
+	users      map[uint64]*user // by userId
+	byConn     map[uint64]*user // by connection id
+	names      map[string]uint64
+	nextUserID uint64
+
+	lobby    *room
+	rooms    map[string]*room     // public rooms with members, the default one included
+	streams  map[string]*stream   // seq counters of every room and inbox ever written
+	dirty    []*room              // rooms with compact presence changes this tick
+	ids      map[uint64]*identity // resumable identities, online or within the grace
+	departed []departure          // identities gone offline, oldest first, for the sweep
+	sent     dedupe
+	key      []byte // HMAC key of resume tokens
+
+	ackUsers []*user // users with ack=1, for the resend sweep
+
+	// History: nil without a data dir (unit tests), then messages commit at once.
+	store    store.Store
+	writer   *store.Writer
+	reads    chan struct{} // bounds concurrent store reads
+	closeOne sync.Once
 
 	payload []byte // scratch for encoding a message
 	frame   []byte // scratch for framing it
@@ -27,96 +47,104 @@ type Chat struct {
 }
 
 type counters struct {
-	logins, public, private, undelivered, errors, rateLimited, lost uint64
+	logins, public, private, undelivered, errors, rateLimited, lost  uint64
+	resumed, resumeFailed, duplicates, resent, commits, commitErrors uint64
 }
 
-// New makes a Chat with cfg (its zero fields get defaults).
+// New makes a Chat with cfg (its zero fields get defaults) and no history store:
+// messages get their seqs and are delivered at once. NewServer adds the store.
 func New(cfg engine.Config) *Chat {
 	cfg = cfg.WithDefaults()
-	return &Chat{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		now:   time.Now,
-		users: make(map[uint64]*user),
-		names: make(map[string]bool),
+	ch := &Chat{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		now:        time.Now,
+		users:      make(map[uint64]*user),
+		byConn:     make(map[uint64]*user),
+		names:      make(map[string]uint64),
+		nextUserID: 1,
+		rooms:      make(map[string]*room),
+		streams:    make(map[string]*stream),
+		ids:        make(map[uint64]*identity),
+		sent:       newDedupe(),
+		reads:      make(chan struct{}, 4),
 	}
+	ch.lobby = &room{id: protocol.DefaultRoomID, lobby: true}
+	ch.rooms[ch.lobby.id] = ch.lobby
+	ch.key = newKey()
+	return ch
 }
 
-// OnWorkerStart starts the heartbeat, as ChatWorker.php does.
+// OnWorkerStart starts the heartbeat, as ChatWorker.php does, and chatd's timers.
 func (ch *Chat) OnWorkerStart(w *engine.Worker) {
+	ch.w = w
 	w.AddTimer(ch.cfg.PingInterval, ch.heartbeat)
+	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)
+	w.AddTimer(max(ch.cfg.AckTimeout/2, 5*time.Millisecond), ch.resendUnacked)
+	w.AddTimer(min(time.Second, ch.cfg.ResumeGrace/4), ch.sweep)
 }
 
-// OnWorkerStop does nothing: the worker closes every connection with 1001 next.
-func (ch *Chat) OnWorkerStop(*engine.Worker) {}
+// OnWorkerStop starts closing the history (the final commit and the file close run off
+// the owner); Close waits for it. The worker closes every connection next.
+func (ch *Chat) OnWorkerStop(*engine.Worker) { go ch.Close() }
+
+// Close flushes and closes the history store. Call it after the Worker stopped; safe
+// to call more than once and from any goroutine except the owner.
+func (ch *Chat) Close() {
+	ch.closeOne.Do(func() {
+		if ch.writer != nil {
+			ch.writer.Close()
+		}
+		if ch.store != nil {
+			if err := ch.store.Close(); err != nil {
+				ch.log.Error("closing history", "err", err)
+			}
+		}
+	})
+}
 
 // OnConnect does nothing: a user exists once the handshake's query has been read.
 func (ch *Chat) OnConnect(*engine.Conn) {}
 
-// OnWebSocketConnect logs the user in: a unique nickname, Authorized to the newcomer
-// with everyone online (itself included, in join order), Connected to everyone
-// (the newcomer included: the Qt client adds itself to its list from it).
-func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
-	u := newUser(c, r, &ch.cfg)
-	u.info.Name = ch.uniqueName(u.info.Name)
-	u.fields = protocol.AppendUserFields(nil, u.info)
-	ch.names[nameKey(u.info.Name)] = true
-	ch.users[u.info.ID] = u
-	ch.order = append(ch.order, u)
-	ch.counters.logins++
-
-	list := make([][]byte, len(ch.order))
-	for i, o := range ch.order {
-		list[i] = o.fields
-	}
-	c.SendText(protocol.AppendAuthorized(nil, u.fields, list))
-	ch.broadcast(protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.fields))
-	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", c.RemoteAddr())
-}
-
-// uniqueName returns name, or "name (N)" with the first free N from 2, as the seed does.
-func (ch *Chat) uniqueName(name string) string {
-	if !ch.names[nameKey(name)] {
-		return name
-	}
-	for n := 2; ; n++ {
-		candidate := fmt.Sprintf("%s (%d)", name, n)
-		if !ch.names[nameKey(candidate)] {
-			return candidate
-		}
-	}
-}
-
-// OnClose removes the user and tells everyone left. A user dropped by the heartbeat is
+// OnClose removes the user and tells its rooms. A user dropped by the heartbeat is
 // already gone (ConnectionLost was sent), so it never gets Disconnected too.
 func (ch *Chat) OnClose(c *engine.Conn, reason engine.CloseReason) {
-	u := ch.remove(c.ID())
+	u := ch.byConn[c.ID()]
 	if u == nil {
 		return
 	}
-	ch.broadcast(protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.fields))
+	ch.remove(u, false)
 	ch.log.Debug("user disconnected", "userId", u.info.ID, "reason", reason.String())
 }
 
-func (ch *Chat) remove(id uint64) *user {
-	u := ch.users[id]
-	if u == nil {
-		return nil
+// remove logs u out: out of every room (presence to each), its name freed unless its
+// identity stays resumable for the grace.
+func (ch *Chat) remove(u *user, lost bool) {
+	if ch.byConn[u.conn.ID()] != u {
+		return
 	}
-	delete(ch.users, id)
-	delete(ch.names, nameKey(u.info.Name))
-	if i := slices.Index(ch.order, u); i >= 0 {
-		ch.order = slices.Delete(ch.order, i, i+1)
+	delete(ch.byConn, u.conn.ID())
+	delete(ch.users, u.info.ID)
+	for id, ms := range u.rooms {
+		if r := ch.rooms[id]; r != nil && ms.public {
+			ch.leave(u, r, lost)
+		}
 	}
-	return u
+	u.rooms = nil
+	if id := ch.ids[u.info.ID]; id != nil && id.user == u {
+		id.user, id.leftAt = nil, ch.now()
+		ch.saveSession(id, false)
+	} else {
+		delete(ch.names, nameKey(u.info.Name))
+	}
 }
 
 // heartbeat is the seed's 5-second timer: a user with PingMaxMissed unanswered Pings
-// is dropped and everyone else gets ConnectionLost; every other user gets a Ping.
+// is dropped and its rooms get ConnectionLost; every other user gets a Ping.
 func (ch *Chat) heartbeat() {
 	ping := engine.AppendFrame(ch.frame[:0], engine.OpText, protocol.PingJSON)
 	var lost []*user
-	for _, u := range ch.order {
+	for _, u := range ch.lobby.members {
 		if u.missed >= ch.cfg.PingMaxMissed {
 			lost = append(lost, u)
 			continue
@@ -126,27 +154,18 @@ func (ch *Chat) heartbeat() {
 	}
 	ch.frame = ping
 	for _, u := range lost {
-		ch.remove(u.info.ID)
+		ch.remove(u, true)
 		u.conn.Close(engine.ClosePingTimeout)
 		ch.counters.lost++
-		ch.broadcast(protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.fields))
 		ch.log.Info("connection lost", "userId", u.info.ID, "userName", u.info.Name, "missedPings", u.missed)
-	}
-}
-
-// broadcast frames payload once and sends the same bytes to every user.
-func (ch *Chat) broadcast(payload []byte) {
-	ch.payload = payload
-	ch.frame = engine.AppendFrame(ch.frame[:0], engine.OpText, payload)
-	for _, u := range ch.order {
-		u.conn.SendFrame(ch.frame)
 	}
 }
 
 // Stats reports the chat's figures for /status.
 func (ch *Chat) Stats() map[string]any {
 	return map[string]any{
-		"users":           len(ch.order),
+		"users":           len(ch.lobby.members),
+		"rooms":           len(ch.rooms),
 		"logins":          ch.counters.logins,
 		"publicMessages":  ch.counters.public,
 		"privateMessages": ch.counters.private,
@@ -154,5 +173,11 @@ func (ch *Chat) Stats() map[string]any {
 		"errorsSent":      ch.counters.errors,
 		"rateLimited":     ch.counters.rateLimited,
 		"connectionsLost": ch.counters.lost,
+		"resumed":         ch.counters.resumed,
+		"resumeFailed":    ch.counters.resumeFailed,
+		"duplicates":      ch.counters.duplicates,
+		"resent":          ch.counters.resent,
+		"commits":         ch.counters.commits,
+		"commitErrors":    ch.counters.commitErrors,
 	}
 }

@@ -2,13 +2,15 @@ package chat
 
 import (
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
 
-// OnMessage handles one client frame: Pong, seed 001's heartbeat, or a chat line.
-// Anything else gets an Error to the sender only; nothing bad is ever broadcast.
+// OnMessage handles one client frame: Pong, seed 001's heartbeat, a chat line, or one
+// of chatd's actions. Anything else gets an Error to the sender only; nothing bad is
+// ever broadcast.
 func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
-	u := ch.users[c.ID()]
+	u := ch.byConn[c.ID()]
 	if u == nil {
 		return // lost or not logged in yet
 	}
@@ -40,26 +42,57 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown event " + quote(in.Event)})
 	case in.IsChat():
 		ch.chat(u, &in)
+	case in.Action == protocol.ActionAck:
+		ch.handleAck(u, &in)
+	case in.Action == protocol.ActionJoinRoom:
+		ch.handleJoin(u, &in)
+	case in.Action == protocol.ActionLeaveRoom:
+		ch.handleLeave(u, &in)
+	case in.Action == protocol.ActionRooms:
+		ch.handleRooms(u)
+	case in.Action == protocol.ActionUsers:
+		ch.handleUsers(u, &in)
+	case in.Action == protocol.ActionHistory:
+		ch.handleHistory(u, &in)
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}
 }
 
-// chat sends a chat line: to everyone when toUserId is 0, else to the recipient and
-// back to the sender (once, if they are the same user).
+// chat accepts a chat line: to a room (the default one without roomId) when toUserId
+// is 0, else to the recipient's inbox and the sender's. It gets its seq now, in the
+// owner's order, and is delivered once the history has committed it.
 func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil {
 		ch.sendError(u, err)
 		return
 	}
-	text := protocol.FormatText(in.Text)
-	if in.ToUserID == 0 {
-		ch.counters.public++
-		ch.broadcast(protocol.AppendChat(ch.payload[:0], protocol.ActionPublicMessage, u.fields, text, 0))
+	if len(in.ClientMsgID) > protocol.MaxClientMsgID {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadClientMsgID, Message: "clientMsgId is longer than 64 bytes"})
 		return
 	}
-	to := ch.users[in.ToUserID]
-	if to == nil {
+	if in.ClientMsgID != "" && ch.resent(u, in.ClientMsgID) {
+		return
+	}
+	m := store.Message{
+		TS:       ch.now().UnixMilli(),
+		UserID:   u.info.ID,
+		UserName: u.info.Name,
+		Gender:   u.info.Gender,
+		Color:    u.info.Color,
+		Text:     protocol.FormatText(in.Text),
+	}
+	if in.ToUserID == 0 {
+		_, ms := ch.memberOf(u, in.RoomID)
+		if ms == nil {
+			return
+		}
+		ch.counters.public++
+		m.Room, m.ClientMsgID = ms.room, in.ClientMsgID
+		ch.append(m)
+		return
+	}
+	if ch.users[in.ToUserID] == nil && ch.ids[in.ToUserID] == nil {
 		ch.counters.undelivered++
 		// The seed's answer, which the Qt client shows, then chatd's machine-readable one.
 		ch.payload = protocol.AppendChat(ch.payload[:0], protocol.ActionPrivateMessage, u.fields, protocol.NotDeliveredText, in.ToUserID)
@@ -67,13 +100,15 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRecipientOffline, Message: "no user with that userId is online"})
 		return
 	}
+	// An offline recipient whose identity may still resume gets it in its inbox.
 	ch.counters.private++
-	ch.payload = protocol.AppendChat(ch.payload[:0], protocol.ActionPrivateMessage, u.fields, text, in.ToUserID)
-	ch.frame = engine.AppendFrame(ch.frame[:0], engine.OpText, ch.payload)
-	to.conn.SendFrame(ch.frame)
-	if to != u {
-		u.conn.SendFrame(ch.frame)
+	m.ToUserID = in.ToUserID
+	if in.ToUserID != u.info.ID {
+		m.Room = protocol.InboxID(in.ToUserID)
+		ch.append(m)
 	}
+	m.Room, m.ClientMsgID = protocol.InboxID(u.info.ID), in.ClientMsgID
+	ch.append(m)
 }
 
 func (ch *Chat) sendError(u *user, e *protocol.Error) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -83,10 +84,14 @@ func newBrowser(t *testing.T, name string, width, height int) *browser {
 		cancel()
 		t.Fatalf("%s: chromium did not start within 30s", name)
 	}
-	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, cdplog.Enable, cdp.Empty{})
-		return err
-	}))
+	b.do(
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, cdplog.Enable, cdp.Empty{})
+			return err
+		}),
+		// The window size includes the browser's frame; screenshots want the page's.
+		chromedp.EmulateViewport(int64(width), int64(height)),
+	)
 	return b
 }
 
@@ -292,6 +297,36 @@ func (b *browser) assertInert() {
 	if len(r.Foreign) > 0 || len(r.Handlers) > 0 || r.Pwned != nil || r.Scripts != 1 {
 		b.t.Errorf("%s: injected markup is live: elements %q, handlers %q, window.__pwned=%v, %d scripts",
 			b.name, r.Foreign, r.Handlers, r.Pwned, r.Scripts)
+	}
+}
+
+// assertAccessible checks that the page exposes each "role name" pair, as computed by
+// Chromium's accessibility tree: what a screen reader announces, not what the markup
+// seems to say.
+func (b *browser) assertAccessible(want ...string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, waitFor)
+	defer cancel()
+	tree, err := chromedp.Run(ctx, func(ctx context.Context, t *chromedp.Target) (accessibility.GetFullAXTreeResult, error) {
+		return cdp.Call(ctx, t, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	})
+	if err != nil {
+		b.t.Fatalf("%s: accessibility tree: %v", b.name, err)
+	}
+	have := map[string]bool{}
+	for _, n := range tree.Nodes {
+		if n.Ignored || n.Role == nil || n.Name == nil {
+			continue
+		}
+		var role, name string
+		_ = json.Unmarshal(n.Role.Value, &role)
+		_ = json.Unmarshal(n.Name.Value, &name)
+		have[role+" "+name] = true
+	}
+	for _, w := range want {
+		if !have[w] {
+			b.t.Errorf("%s: no accessible %q in %v", b.name, w, have)
+		}
 	}
 }
 

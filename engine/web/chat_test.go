@@ -22,7 +22,7 @@ func TestBrowserChat(t *testing.T) {
 	srv := chattest.Start(t, testConfig(""))
 	base := "http://" + srv.Addr
 
-	alice := newBrowser(t, "alice", 1100, 720)
+	alice := newBrowser(t, "alice", 1200, 760)
 	bob := newBrowser(t, "bob", 1100, 720)
 
 	alice.login(base, "Alice", "#8e44ad", 2)
@@ -112,7 +112,6 @@ func TestBrowserChat(t *testing.T) {
 		}
 	})
 
-	alice.do(chromedp.EmulateViewport(1200, 760))
 	alice.screenshot("chat-desktop.png")
 
 	t.Run("injection is inert", func(t *testing.T) {

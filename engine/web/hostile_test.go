@@ -52,9 +52,19 @@ func sendJSON(t *testing.T, c *websocket.Conn, v any) {
 	}
 }
 
+// readFrame reads what the page sent next, waiting at most waitFor.
+func readFrame(c *websocket.Conn) (string, error) {
+	_ = c.SetReadDeadline(time.Now().Add(waitFor))
+	_, data, err := c.ReadMessage()
+	return string(data), err
+}
+
 func TestBrowserHostileServer(t *testing.T) {
 	h := startHostile(t)
 	eve := newBrowser(t, "eve", 1000, 700)
+	eve.do(chromedp.Navigate(h.URL+"/"), chromedp.WaitVisible(chromedp.ID("login-name")))
+	eve.assertAccessible("textbox Name", "group Color", "radio Pomegranate", "combobox Gender", "button Connect")
+	eve.screenshot("login.png")
 	eve.fillLogin(h.URL, "Eve", "#c0392b", 2)
 
 	var c *websocket.Conn
@@ -77,6 +87,7 @@ func TestBrowserHostileServer(t *testing.T) {
 	sendJSON(t, c, auth)
 	sendJSON(t, c, map[string]any{"action": "Connected", "userId": 1, "userName": "Eve", "gender": 2, "userColor": "#c0392b"})
 	eve.waitUsers("Eve", evilName, evilName2)
+	eve.assertAccessible("textbox Message", "list Users", "log Messages", "button Send")
 
 	// Raw markup where chatd would have escaped it, markup inside the mention tags,
 	// and the entities the server does produce.
@@ -109,13 +120,12 @@ func TestBrowserHostileServer(t *testing.T) {
 
 	// Ping is answered with exactly the Qt client's Pong.
 	sendJSON(t, c, map[string]any{"action": "Ping"})
-	_ = c.SetReadDeadline(time.Now().Add(waitFor))
 	for {
-		_, data, err := c.ReadMessage()
+		data, err := readFrame(c)
 		if err != nil {
 			t.Fatalf("no Pong: %v", err)
 		}
-		if string(data) == `{"action":"Pong"}` {
+		if data == `{"action":"Pong"}` {
 			break
 		}
 		t.Logf("page sent %s before its Pong", data)
@@ -123,18 +133,18 @@ func TestBrowserHostileServer(t *testing.T) {
 
 	// Sent lines use the Qt client's shape, with no action key.
 	eve.say("hello there")
-	_, data, err := c.ReadMessage()
+	data, err := readFrame(c)
 	if err != nil {
 		t.Fatalf("no chat line: %v", err)
 	}
-	if string(data) != `{"text":"hello there","toUserId":0}` {
+	if data != `{"text":"hello there","toUserId":0}` {
 		t.Errorf("page sent %s, want {\"text\":\"hello there\",\"toUserId\":0}", data)
 	}
 
 	// A private line goes to its recipient's id.
 	eve.do(chromedp.Click(chromedp.CSS(`#users li[data-user-id="2"] [data-pm]`)))
 	eve.say("psst")
-	if _, data, err = c.ReadMessage(); err != nil || string(data) != `{"text":"psst","toUserId":2}` {
+	if data, err = readFrame(c); err != nil || data != `{"text":"psst","toUserId":2}` {
 		t.Errorf("private line: got %s, %v; want {\"text\":\"psst\",\"toUserId\":2}", data, err)
 	}
 
@@ -146,14 +156,14 @@ func TestBrowserHostileServer(t *testing.T) {
 	eve.do(chromedp.SendKeys(chromedp.ID("message"), "are you there?\r"))
 	eve.waitJS("an offline warning", `!document.getElementById('toast').hidden`)
 	sendJSON(t, c, map[string]any{"action": "Ping"})
-	if _, data, err = c.ReadMessage(); err != nil || string(data) != `{"action":"Pong"}` {
+	if data, err = readFrame(c); err != nil || data != `{"action":"Pong"}` {
 		t.Errorf("after a private line to an offline peer the page sent %s, %v; want nothing before its Pong", data, err)
 	}
 	// The peer is back under a new id: private mode follows the name.
 	sendJSON(t, c, map[string]any{"action": "Connected", "userId": 7, "userName": evilName, "gender": 0, "userColor": "#000"})
 	eve.waitJS("private mode back online", `document.getElementById('private-bar').dataset.online === 'true'`)
 	eve.do(chromedp.Click(chromedp.ID("send")))
-	if _, data, err = c.ReadMessage(); err != nil || string(data) != `{"text":"are you there?","toUserId":7}` {
+	if data, err = readFrame(c); err != nil || data != `{"text":"are you there?","toUserId":7}` {
 		t.Errorf("after the peer came back the page sent %s, %v", data, err)
 	}
 

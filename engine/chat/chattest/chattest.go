@@ -20,11 +20,13 @@ import (
 // Server is a running chatd.
 type Server struct {
 	Worker *engine.Worker
+	Chat   *chat.Chat
 	Addr   string // host:port
 }
 
 // Start runs chatd with cfg on 127.0.0.1 (a random port unless cfg.Listen is set) and
-// stops it when the test ends.
+// stops it when the test ends. Its history goes to a fresh t.TempDir() unless
+// cfg.DataDir is set (set it to restart on the same history).
 func Start(t testing.TB, cfg engine.Config) *Server {
 	t.Helper()
 	if cfg.Listen == "" {
@@ -36,15 +38,26 @@ func Start(t testing.TB, cfg engine.Config) *Server {
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 200 * time.Millisecond
 	}
-	w, _, err := chat.NewServer(cfg)
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	w, ch, err := chat.NewServer(cfg)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
+	t.Cleanup(ch.Close) // after w.Stop: cleanups run last-in first-out
 	if err := w.Start(); err != nil {
 		t.Fatalf("start server: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	return &Server{Worker: w, Addr: w.Addr().String()}
+	return &Server{Worker: w, Chat: ch, Addr: w.Addr().String()}
+}
+
+// Stop stops the server and waits for its history to be closed, so another Start on
+// the same DataDir (and Listen) can follow.
+func (s *Server) Stop() {
+	s.Worker.Stop()
+	s.Chat.Close()
 }
 
 // URL is the ws:// URL with the seed's query parameters.

@@ -1,0 +1,36 @@
+package loadgen
+
+import "encoding/json"
+
+// Frame is one server frame, with the keys the bench reads. Every frame is parsed into
+// it; a frame that is not a JSON object counts as ErrKindBadFrame.
+type Frame struct {
+	Action   string `json:"action"`
+	UserID   uint64 `json:"userId"`
+	UserName string `json:"userName"`
+	Text     string `json:"text"`
+	ToUserID uint64 `json:"toUserId"`
+	Code     string `json:"code"` // Error frames
+	Users    []struct {
+		UserID uint64 `json:"userId"`
+	} `json:"users"` // Authorized
+}
+
+// Actions the bench tells apart.
+const (
+	ActionAuthorized     = "Authorized"
+	ActionConnected      = "Connected"
+	ActionDisconnected   = "Disconnected"
+	ActionConnectionLost = "ConnectionLost"
+	ActionPing           = "Ping"
+	ActionPublicMessage  = "PublicMessage"
+	ActionPrivateMessage = "PrivateMessage"
+	ActionError          = "Error"
+)
+
+var pongJSON = []byte(`{"action":"Pong"}`)
+
+// parseFrame decodes data into f, which must be zero.
+func parseFrame(data []byte, f *Frame) error {
+	return json.Unmarshal(data, f)
+}

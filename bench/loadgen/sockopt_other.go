@@ -1,0 +1,7 @@
+//go:build !linux
+
+package loadgen
+
+import "syscall"
+
+func bindAddressNoPort(_, _ string, _ syscall.RawConn) error { return nil }

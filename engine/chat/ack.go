@@ -1,0 +1,91 @@
+package chat
+
+import (
+	"time"
+
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/protocol"
+)
+
+// maxUnacked is how many messages per room an ack=1 client may leave unacknowledged;
+// past it the connection is closed with CloseUnacked and the client should resume.
+// A replay pauses at half of it until the client acknowledges.
+const maxUnacked = 4096
+
+// CloseUnacked: an ack=1 client left more than maxUnacked messages of a room
+// unacknowledged.
+var CloseUnacked = engine.CloseReason{Code: 4003, Text: "too many unacknowledged messages"}
+
+// track remembers a message sent to an ack=1 client until it is acknowledged.
+func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) {
+	if !u.ack {
+		return
+	}
+	if len(ms.unacked) == 0 {
+		ms.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
+	}
+	ms.unacked = append(ms.unacked, sentMsg{seq: seq, frame: frame})
+	if len(ms.unacked) > maxUnacked {
+		ch.log.Info("client does not acknowledge", "userId", u.info.ID, "room", ms.room)
+		u.conn.Close(CloseUnacked)
+	}
+}
+
+// handleAck takes the highest contiguous seq the client has of a room (or inbox).
+func (ch *Chat) handleAck(u *user, in *protocol.Inbound) {
+	roomID := in.RoomID
+	if roomID == "" {
+		roomID = ch.lobby.id
+	}
+	ms := u.rooms[roomID]
+	if ms == nil {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotInRoom, Message: "not in room " + quote(roomID)})
+		return
+	}
+	seq := min(in.Seq, ms.sent)
+	if seq <= ms.acked {
+		return
+	}
+	ms.acked = seq
+	i := 0
+	for i < len(ms.unacked) && ms.unacked[i].seq <= seq {
+		i++
+	}
+	n := copy(ms.unacked, ms.unacked[i:])
+	clear(ms.unacked[n:])
+	ms.unacked = ms.unacked[:n]
+	if n > 0 {
+		ms.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
+	}
+	if ms.waitAck && n < maxUnacked/2 {
+		ms.waitAck = false
+		ch.readRange(u, ms)
+	}
+}
+
+// resendUnacked is the ack timer: every message a client has not acknowledged within
+// --ack-timeout is sent again, the same bytes; the client drops what it has by
+// (roomId, seq).
+func (ch *Chat) resendUnacked() {
+	now := ch.now().UnixNano()
+	live := ch.ackUsers[:0]
+	for _, u := range ch.ackUsers {
+		if ch.users[u.info.ID] != u {
+			u.ackListed = false
+			continue
+		}
+		live = append(live, u)
+		for _, ms := range u.rooms {
+			if len(ms.unacked) == 0 || now < ms.resendAt {
+				continue
+			}
+			for _, s := range ms.unacked {
+				u.conn.SendFrame(s.frame)
+			}
+			ch.counters.resent += uint64(len(ms.unacked))
+			ms.resendAt = now + int64(ch.cfg.AckTimeout/time.Nanosecond)
+		}
+	}
+	clear(ch.ackUsers[len(live):])
+	ch.ackUsers = live
+}

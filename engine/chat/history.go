@@ -1,0 +1,159 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/store"
+	"github.com/chatd/chatd/protocol"
+)
+
+const (
+	historyDefaultLimit = 50
+	historyMaxLimit     = 100
+)
+
+// handleHistory answers History: up to limit messages of a room the user is in (or of
+// its own inbox) with seq < before, oldest first, in one frame. The read runs off the
+// owner; the answer comes back through the owner's queue.
+func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
+	roomID := in.RoomID
+	if roomID != protocol.InboxID(u.info.ID) {
+		if _, ms := ch.memberOf(u, roomID); ms == nil {
+			return
+		}
+		if roomID == "" {
+			roomID = ch.lobby.id
+		}
+	}
+	limit := int(min(in.Limit, historyMaxLimit))
+	if limit == 0 {
+		limit = historyDefaultLimit
+	}
+	if ch.store == nil {
+		u.conn.SendText(protocol.AppendHistoryTail(protocol.AppendHistoryHead(nil, roomID), false))
+		return
+	}
+	before := in.Before
+	ch.read(func(st store.Store) func() {
+		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+		defer cancel()
+		msgs, more, err := st.History(ctx, roomID, before, limit)
+		b := protocol.AppendHistoryHead(nil, roomID)
+		for i := range msgs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = encodeStored(b, &msgs[i])
+		}
+		b = protocol.AppendHistoryTail(b, more)
+		return func() {
+			if ch.users[u.info.ID] != u {
+				return
+			}
+			if err != nil {
+				ch.log.Error("history read failed", "room", roomID, "err", err)
+				ch.sendError(u, &protocol.Error{Code: protocol.CodeHistoryUnavailable, Message: "could not read the history of " + quote(roomID)})
+				return
+			}
+			u.conn.SendText(b)
+		}
+	})
+}
+
+// dedupWindow is how long clientMsgIds are remembered: longer than any resume.
+func (ch *Chat) dedupWindow() time.Duration { return max(2*ch.cfg.ResumeGrace, 5*time.Minute) }
+
+// openHistory opens the store in --data-dir and loads what the owner needs before
+// the first connection: each room's last seq, the highest userId, resumable
+// identities, recent clientMsgIds. It runs before the Worker starts, so it may block.
+func (ch *Chat) openHistory(w *engine.Worker) error {
+	dir := ch.cfg.DataDir
+	key, err := loadKey(dir)
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenSQLite(dir)
+	if err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	now := ch.now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	state, err := st.Load(ctx, now.Add(-ch.dedupWindow()))
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	ch.w, ch.key, ch.store = w, key, st
+	for room, seq := range state.LastSeq {
+		ch.streams[room] = &stream{assigned: seq, committed: seq}
+	}
+	ch.nextUserID = state.MaxUserID + 1
+	slices.SortFunc(state.Sessions, func(a, b store.Session) int { return int(a.LastSeen - b.LastSeen) })
+	for _, s := range state.Sessions {
+		// A session online at the last stop (a crash) gets its grace from now.
+		left := now
+		if !s.Online {
+			left = time.UnixMilli(s.LastSeen)
+		}
+		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, leftAt: left}
+		ch.ids[s.UserID] = id
+		ch.names[nameKey(s.Name)] = s.UserID
+		ch.departed = append(ch.departed, departure{s.UserID, left})
+		ch.nextUserID = max(ch.nextUserID, s.UserID+1)
+	}
+	slices.SortStableFunc(ch.departed, func(a, b departure) int { return a.at.Compare(b.at) })
+	for i := len(state.ClientMsgs) - 1; i >= 0; i-- { // oldest first
+		m := &state.ClientMsgs[i]
+		ch.sent.add(sentKey{m.UserID, m.ClientMsgID}, &sentEntry{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
+	}
+	ch.writer = store.NewWriter(st, ch.cfg.HistoryFlushInterval, ch.onCommit, ch.log)
+	ch.log.Info("history opened", "dir", dir, "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
+	return nil
+}
+
+// keyFile holds the HMAC key of resume tokens, so tokens survive a restart.
+const keyFile = "resume.key"
+
+func loadKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, keyFile)
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b[:32], nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("--data-dir: %w", err)
+	}
+	key := newKey()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, key, 0o600); err != nil {
+		return nil, fmt.Errorf("--data-dir: write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("--data-dir: %w", err)
+	}
+	return key, nil
+}
+
+func cut(s string, sep byte) (before, after string, found bool) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
+func cutLast(s string, sep byte) (before, after string, found bool) {
+	if i := strings.LastIndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
+func parseUint(s string) (uint64, error) { return strconv.ParseUint(strings.TrimSpace(s), 10, 64) }

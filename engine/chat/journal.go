@@ -1,0 +1,122 @@
+package chat
+
+import (
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/store"
+	"github.com/chatd/chatd/protocol"
+)
+
+// stream is the seq counter of one room or inbox. Seqs are assigned on the owner, so
+// the history's order is the order the owner accepted messages in; committed trails
+// assigned by what the writer has not yet made durable.
+type stream struct {
+	assigned  uint64
+	committed uint64
+}
+
+func (ch *Chat) stream(id string) *stream {
+	s := ch.streams[id]
+	if s == nil {
+		s = &stream{}
+		ch.streams[id] = s
+	}
+	return s
+}
+
+// append gives m the next seq of its room and hands it to the writer. Nobody sees it
+// before it is durable: a message delivered and then lost in a crash would leave its
+// seq to be reused by another message, which clients would drop as a duplicate.
+func (ch *Chat) append(m store.Message) {
+	s := ch.stream(m.Room)
+	s.assigned++
+	m.Seq = s.assigned
+	if m.ClientMsgID != "" {
+		ch.sent.add(sentKey{m.UserID, m.ClientMsgID}, &sentEntry{room: m.Room, seq: m.Seq, ts: m.TS, at: ch.now()})
+	}
+	if ch.writer == nil {
+		ch.committed([]store.Message{m}, nil)
+		return
+	}
+	ch.writer.AddMessage(m)
+}
+
+// onCommit runs on the writer's goroutine: it only hands the batch to the owner.
+func (ch *Chat) onCommit(b *store.Batch, err error) {
+	if len(b.Messages) == 0 && err == nil {
+		return
+	}
+	ch.w.Post(func() { ch.committed(b.Messages, err) })
+}
+
+// committed runs on the owner once msgs are durable: each goes to its room's members
+// (or its inbox's owner), then Sent to its sender if it carried a clientMsgId.
+func (ch *Chat) committed(msgs []store.Message, err error) {
+	if err != nil {
+		ch.counters.commitErrors++
+		ch.log.Error("history commit lost messages", "messages", len(msgs), "err", err)
+		return
+	}
+	ch.counters.commits++
+	for i := range msgs {
+		m := &msgs[i]
+		ch.stream(m.Room).committed = m.Seq
+		payload := encodeStored(ch.payload[:0], m)
+		ch.payload = payload
+		frame := engine.AppendFrame(nil, engine.OpText, payload) // kept for resends
+		if to, ok := protocol.InboxUser(m.Room); ok {
+			if u := ch.users[to]; u != nil {
+				if ms := u.rooms[m.Room]; ms != nil {
+					ch.deliver(u, ms, m.Seq, frame)
+				} else {
+					u.conn.SendFrame(frame) // the seed's client has no inbox stream
+				}
+			}
+		} else if r := ch.rooms[m.Room]; r != nil {
+			for _, u := range r.members {
+				ch.deliver(u, u.rooms[m.Room], m.Seq, frame)
+			}
+		}
+		if m.ClientMsgID != "" {
+			if e := ch.sent.get(sentKey{m.UserID, m.ClientMsgID}); e != nil && e.seq == m.Seq && e.room == m.Room {
+				e.committed = true
+			}
+			if u := ch.users[m.UserID]; u != nil {
+				u.conn.SendText(protocol.AppendSent(ch.payload[:0], m.Room, m.Seq, m.TS, m.ClientMsgID))
+			}
+		}
+	}
+}
+
+// deliver sends one committed message to one member, unless a replay is running (the
+// replay reads it from the history) or the member has it already.
+func (ch *Chat) deliver(u *user, ms *membership, seq uint64, frame []byte) {
+	if ms == nil || ms.syncing || seq <= ms.sent {
+		return
+	}
+	u.conn.SendFrame(frame)
+	ms.sent = seq
+	ch.track(u, ms, seq, frame)
+}
+
+// encodeStored writes m as the PublicMessage or PrivateMessage every reader gets.
+func encodeStored(dst []byte, m *store.Message) []byte {
+	sender := protocol.AppendUserFields(nil, protocol.User{ID: m.UserID, Name: m.UserName, Gender: m.Gender, Color: m.Color})
+	return protocol.AppendStored(dst, &protocol.Stored{
+		RoomID: m.Room, Seq: m.Seq, TS: m.TS, Sender: sender, Text: m.Text, ToUserID: m.ToUserID, ClientMsgID: m.ClientMsgID,
+	})
+}
+
+// resent handles a chat line whose clientMsgId this user has sent before: it is not
+// stored or delivered again; Sent is repeated with the original seq once committed
+// (if the original is still being committed, its commit answers).
+func (ch *Chat) resent(u *user, clientMsgID string) bool {
+	e := ch.sent.get(sentKey{u.info.ID, clientMsgID})
+	if e == nil {
+		return false
+	}
+	ch.counters.duplicates++
+	if e.committed {
+		u.conn.SendText(protocol.AppendSent(ch.payload[:0], e.room, e.seq, e.ts, clientMsgID))
+	}
+	return true
+}

@@ -1,0 +1,115 @@
+package chat
+
+import (
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/protocol"
+)
+
+// membersPage is the first page of members in Authorized and RoomJoined for
+// presence=compact clients, and the largest page Users answers.
+const membersPage = 100
+
+// OnWebSocketConnect logs the user in: a unique nickname (or, with a valid resume
+// token, the identity it had), Authorized to the newcomer, Connected to the default
+// room (the newcomer included: the Qt client adds itself to its list from it), then
+// the recent history, or with since= everything it missed, room by room.
+func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
+	u := newUser(c, 0, r, &ch.cfg)
+	q := r.Query
+	var id *identity
+	resumeFailed := false
+	if q.Has("resume") {
+		id = ch.resumeIdentity(q.Get("resume"))
+		resumeFailed = id == nil
+	}
+	if id != nil {
+		if old := id.user; old != nil { // the same client on a new connection: take over
+			ch.remove(old, false)
+			old.conn.Close(CloseReplaced)
+		}
+		u.info = protocol.User{ID: id.userID, Name: id.name, Gender: id.gender, Color: id.color}
+		ch.counters.resumed++
+	} else {
+		u.info.ID = ch.nextUserID
+		ch.nextUserID++
+		u.info.Name = ch.uniqueName(u.info.Name)
+		if u.optIn {
+			id = &identity{userID: u.info.ID, name: u.info.Name, gender: u.info.Gender, color: u.info.Color}
+			ch.ids[id.userID] = id
+		}
+	}
+	if id != nil {
+		id.user = u
+		ch.saveSession(id, true)
+	}
+	u.fields = protocol.AppendUserFields(nil, u.info)
+	ch.names[nameKey(u.info.Name)] = u.info.ID
+	ch.users[u.info.ID] = u
+	ch.byConn[c.ID()] = u
+	ch.counters.logins++
+	if u.ack {
+		ch.ackUsers = append(ch.ackUsers, u)
+		u.ackListed = true
+	}
+
+	ch.lobby.members = append(ch.lobby.members, u)
+	lobbyMs := &membership{room: ch.lobby.id, public: true}
+	u.rooms[ch.lobby.id] = lobbyMs
+	if u.optIn {
+		page := ch.memberPage(ch.lobby, 0, ch.pageSize(u))
+		c.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), !resumeFailed && q.Has("resume")))
+	} else {
+		list := make([][]byte, len(ch.lobby.members))
+		for i, o := range ch.lobby.members {
+			list[i] = o.fields
+		}
+		c.SendText(protocol.AppendAuthorized(nil, u.fields, list))
+	}
+	if resumeFailed {
+		ch.counters.resumeFailed++
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeResumeFailed, Message: "the resume token is invalid or expired; logged in as a new user"})
+	}
+	ch.joined(ch.lobby, u)
+
+	since := parseSince(q.Get("since"))
+	ch.startSync(u, lobbyMs, since, ch.lobby.id)
+	if u.optIn {
+		inbox := protocol.InboxID(u.info.ID)
+		ms := &membership{room: inbox}
+		u.rooms[inbox] = ms
+		ch.startSync(u, ms, since, inbox)
+	}
+	for _, roomID := range since.order {
+		if roomID == ch.lobby.id || u.rooms[roomID] != nil {
+			continue
+		}
+		if !protocol.ValidRoomID(roomID) {
+			ch.sendError(u, &protocol.Error{Code: protocol.CodeBadRoomID, Message: "since names an invalid room " + quote(roomID)})
+			continue
+		}
+		if ms := ch.join(u, roomID); ms != nil {
+			ch.startSync(u, ms, since, roomID)
+		}
+	}
+	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", c.RemoteAddr(), "resumed", id != nil && q.Has("resume") && !resumeFailed)
+}
+
+// pageSize is how many members u gets at once: everyone for the seed's way, a page
+// for presence=compact.
+func (ch *Chat) pageSize(u *user) int {
+	if u.compact {
+		return membersPage
+	}
+	return 1 << 30
+}
+
+// memberPage is r's members from offset, at most limit of them, in join order.
+func (ch *Chat) memberPage(r *room, offset, limit int) protocol.MemberPage {
+	p := protocol.MemberPage{RoomID: r.id, Count: len(r.members), Offset: offset}
+	end := min(len(r.members), offset+limit)
+	for i := offset; i < end; i++ {
+		p.Users = append(p.Users, r.members[i].fields)
+	}
+	p.More = end < len(r.members)
+	return p
+}

@@ -1,0 +1,127 @@
+package chat
+
+import (
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/protocol"
+)
+
+// change is one user's net presence change in a room during one compact tick: only
+// the difference between the tick's start and end is sent, so a client that left and
+// came back (a resume) causes nothing.
+type change struct {
+	fields []byte
+	was    bool // a member when the tick started
+	is     bool
+	lost   bool
+}
+
+// joined announces u in r: the seed's Connected in the default room (to clients that
+// use the seed's presence, the newcomer included), a Presence frame at once elsewhere,
+// and a change for the next compact tick everywhere.
+func (ch *Chat) joined(r *room, u *user) {
+	if r.lobby {
+		ch.sendLegacy(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.fields))
+	} else {
+		ch.sendLegacy(r, ch.presenceNow(r, protocol.PresenceRoom{Joined: [][]byte{u.fields}}))
+	}
+	ch.noteChange(r, u, true, false)
+}
+
+// left announces that u left r (lost: dropped by the heartbeat).
+func (ch *Chat) left(r *room, u *user, lost bool) {
+	switch {
+	case r.lobby && lost:
+		ch.sendLegacy(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.fields))
+	case r.lobby:
+		ch.sendLegacy(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.fields))
+	case lost:
+		ch.sendLegacy(r, ch.presenceNow(r, protocol.PresenceRoom{Lost: []uint64{u.info.ID}}))
+	default:
+		ch.sendLegacy(r, ch.presenceNow(r, protocol.PresenceRoom{Left: []uint64{u.info.ID}}))
+	}
+	ch.noteChange(r, u, false, lost)
+}
+
+// presenceNow encodes a one-room Presence frame for clients without presence=compact.
+func (ch *Chat) presenceNow(r *room, p protocol.PresenceRoom) []byte {
+	p.RoomID, p.Count = r.id, len(r.members)
+	b := append(ch.payload[:0], protocol.PresenceHead...)
+	b = protocol.AppendPresenceRoom(b, p)
+	return append(b, protocol.PresenceTail...)
+}
+
+// sendLegacy frames payload once and sends it to r's members that did not ask for
+// compact presence.
+func (ch *Chat) sendLegacy(r *room, payload []byte) {
+	ch.payload = payload
+	ch.frame = engine.AppendFrame(ch.frame[:0], engine.OpText, payload)
+	for _, m := range r.members {
+		if !m.compact {
+			m.conn.SendFrame(ch.frame)
+		}
+	}
+}
+
+func (ch *Chat) noteChange(r *room, u *user, is, lost bool) {
+	if r.changes == nil {
+		r.changes = make(map[uint64]*change)
+		ch.dirty = append(ch.dirty, r)
+	}
+	c := r.changes[u.info.ID]
+	if c == nil {
+		c = &change{fields: u.fields, was: !is}
+		r.changes[u.info.ID] = c
+	}
+	c.is, c.lost = is, lost
+}
+
+// flushPresence is the compact tick: each room's net changes are encoded once, and
+// every compact member gets one Presence frame with the entries of all its rooms.
+// Rooms above --presence-full-limit send the count only.
+func (ch *Chat) flushPresence() {
+	if len(ch.dirty) == 0 {
+		return
+	}
+	var touched []*user
+	var entry []byte
+	for _, r := range ch.dirty {
+		p := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members), CountOnly: len(r.members) > ch.cfg.PresenceFullLimit}
+		for id, c := range r.changes {
+			switch {
+			case c.is && !c.was:
+				p.Joined = append(p.Joined, c.fields)
+			case !c.is && c.was && c.lost:
+				p.Lost = append(p.Lost, id)
+			case !c.is && c.was:
+				p.Left = append(p.Left, id)
+			}
+		}
+		r.changes = nil
+		if len(r.members) == 0 && !r.lobby {
+			delete(ch.rooms, r.id)
+			continue
+		}
+		if len(p.Joined)+len(p.Left)+len(p.Lost) == 0 {
+			continue
+		}
+		entry = protocol.AppendPresenceRoom(entry[:0], p)
+		for _, m := range r.members {
+			if !m.compact {
+				continue
+			}
+			if len(m.presence) == 0 {
+				m.presence = append(m.presence, protocol.PresenceHead...)
+				touched = append(touched, m)
+			} else {
+				m.presence = append(m.presence, ',')
+			}
+			m.presence = append(m.presence, entry...)
+		}
+	}
+	ch.dirty = ch.dirty[:0]
+	for _, m := range touched {
+		m.presence = append(m.presence, protocol.PresenceTail...)
+		m.conn.SendText(m.presence)
+		m.presence = m.presence[:0]
+	}
+}

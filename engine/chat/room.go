@@ -1,0 +1,160 @@
+package chat
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/chatd/chatd/protocol"
+)
+
+// room is a public room with at least one member (the default room always exists).
+// Rooms are created on first join and dropped when the last member leaves; their seq
+// counters live on in Chat.streams.
+type room struct {
+	id      string
+	lobby   bool
+	members []*user // join order
+
+	changes map[uint64]*change // compact presence gathered for the next tick
+}
+
+// membership is a user's place in one room or in its inbox: what it was sent, what it
+// acknowledged, and whether a replay from the history is still running.
+type membership struct {
+	room   string
+	public bool // a room, not the user's inbox
+
+	sent     uint64    // highest seq written to the connection
+	acked    uint64    // ack=1: highest contiguous seq the client acknowledged
+	unacked  []sentMsg // ack=1: seq > acked, ascending
+	resendAt int64     // unix ns: when unacked is next resent
+
+	syncing  bool   // a replay is running: live messages come from the history instead
+	syncUpto uint64 // the replay's current end
+	waitAck  bool   // the replay paused until the client acknowledges more
+	limited  bool   // the replay may skip to the newest maxReplay messages (no acks)
+}
+
+type sentMsg struct {
+	seq   uint64
+	frame []byte
+}
+
+// join puts u into the room roomID (created if new) and answers RoomJoined, or sends
+// an Error and returns nil.
+func (ch *Chat) join(u *user, roomID string) *membership {
+	if ms := u.rooms[roomID]; ms != nil {
+		// Joining again only repeats the answer: the client may have lost track.
+		u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, ch.memberPage(ch.rooms[roomID], 0, ch.pageSize(u))))
+		return nil
+	}
+	if u.joined >= ch.cfg.MaxRoomsPerUser {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeTooManyRooms, Message: "already in the maximum number of rooms; leave one first"})
+		return nil
+	}
+	r := ch.rooms[roomID]
+	if r == nil {
+		r = &room{id: roomID}
+		ch.rooms[roomID] = r
+	} else if len(r.members) >= ch.cfg.MaxRoomMembers {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeRoomFull, Message: "room " + quote(roomID) + " is full"})
+		return nil
+	}
+	r.members = append(r.members, u)
+	ms := &membership{room: roomID, public: true}
+	u.rooms[roomID] = ms
+	u.joined++
+	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, ch.memberPage(r, 0, ch.pageSize(u))))
+	ch.joined(r, u)
+	return ms
+}
+
+// leave takes u out of r and tells the room; the caller drops u.rooms[r.id].
+func (ch *Chat) leave(u *user, r *room, lost bool) {
+	i := slices.Index(r.members, u)
+	if i < 0 {
+		return
+	}
+	r.members = slices.Delete(r.members, i, i+1)
+	if !r.lobby {
+		u.joined--
+	}
+	ch.left(r, u, lost)
+	if len(r.members) == 0 && !r.lobby && r.changes == nil {
+		delete(ch.rooms, r.id)
+	}
+}
+
+func (ch *Chat) handleJoin(u *user, in *protocol.Inbound) {
+	if !protocol.ValidRoomID(in.RoomID) {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadRoomID, Message: "roomId must be 1-64 characters of A-Z a-z 0-9 _ - ."})
+		return
+	}
+	if ms := ch.join(u, in.RoomID); ms != nil {
+		ch.startSync(u, ms, since{}, in.RoomID)
+	}
+}
+
+func (ch *Chat) handleLeave(u *user, in *protocol.Inbound) {
+	r, ms := ch.memberOf(u, in.RoomID)
+	if ms == nil {
+		return
+	}
+	if r.lobby {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeDefaultRoom, Message: "the default room cannot be left"})
+		return
+	}
+	delete(u.rooms, r.id)
+	ch.leave(u, r, false)
+	u.conn.SendText(protocol.AppendRoomLeft(nil, r.id))
+}
+
+// memberOf finds the public room roomID ("" is the default room) that u is in, or
+// answers an Error and returns nils.
+func (ch *Chat) memberOf(u *user, roomID string) (*room, *membership) {
+	if roomID == "" {
+		roomID = ch.lobby.id
+	}
+	if !protocol.ValidRoomID(roomID) {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadRoomID, Message: "roomId must be 1-64 characters of A-Z a-z 0-9 _ - ."})
+		return nil, nil
+	}
+	ms := u.rooms[roomID]
+	if ms == nil || !ms.public {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotInRoom, Message: "not in room " + quote(roomID) + "; JoinRoom first"})
+		return nil, nil
+	}
+	return ch.rooms[roomID], ms
+}
+
+// maxRoomsListed caps a Rooms answer: the busiest rooms come first.
+const maxRoomsListed = 1000
+
+func (ch *Chat) handleRooms(u *user) {
+	list := make([]protocol.RoomCount, 0, len(ch.rooms))
+	for _, r := range ch.rooms {
+		if len(r.members) > 0 {
+			list = append(list, protocol.RoomCount{RoomID: r.id, Count: len(r.members)})
+		}
+	}
+	slices.SortFunc(list, func(a, b protocol.RoomCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.RoomID, b.RoomID))
+	})
+	if len(list) > maxRoomsListed {
+		list = list[:maxRoomsListed]
+	}
+	u.conn.SendText(protocol.AppendRooms(nil, list))
+}
+
+func (ch *Chat) handleUsers(u *user, in *protocol.Inbound) {
+	r, ms := ch.memberOf(u, in.RoomID)
+	if ms == nil {
+		return
+	}
+	limit := int(min(in.Limit, membersPage))
+	if limit == 0 {
+		limit = membersPage
+	}
+	offset := int(min(in.Offset, uint64(len(r.members))))
+	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, ch.memberPage(r, offset, limit)))
+}

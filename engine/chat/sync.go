@@ -1,0 +1,148 @@
+package chat
+
+import (
+	"context"
+	"time"
+
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/store"
+	"github.com/chatd/chatd/protocol"
+)
+
+const (
+	// syncPage is how many messages one replay read fetches.
+	syncPage = 500
+	// maxReplay bounds a resume replay for a client without acks, which cannot pace
+	// it: older missed messages are left to History.
+	maxReplay = 10_000
+	// readTimeout bounds one history read.
+	readTimeout = 10 * time.Second
+)
+
+// startSync brings a new membership up to date from the history: with since (resume)
+// every message after the client's seq, otherwise the last --history-on-join. Live
+// messages are held back meanwhile (deliver skips a syncing membership) and read
+// from the history instead, so the client gets the room in seq order with no gap and
+// no duplicate.
+func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
+	upto := ch.stream(roomID).committed
+	after, resume := sn.seqs[roomID]
+	if resume {
+		after = min(after, upto)
+		ms.limited = !u.ack
+		if ms.limited && upto-after > maxReplay {
+			after = upto - maxReplay
+		}
+	} else {
+		after = upto - min(upto, uint64(max(ch.cfg.HistoryOnJoin, 0)))
+	}
+	ms.sent, ms.acked = after, after
+	if after >= upto || ch.store == nil {
+		ms.sent, ms.acked = upto, upto
+		return
+	}
+	ms.syncing, ms.syncUpto = true, upto
+	ch.readRange(u, ms)
+}
+
+// readRange reads the next page of a replay off the owner and sends it on the owner.
+func (ch *Chat) readRange(u *user, ms *membership) {
+	roomID, after, upto := ms.room, ms.sent, ms.syncUpto
+	ch.read(func(st store.Store) func() {
+		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+		defer cancel()
+		msgs, err := st.Range(ctx, roomID, after, upto, syncPage)
+		frames := make([][]byte, len(msgs))
+		for i := range msgs {
+			frames[i] = engine.AppendFrame(nil, engine.OpText, encodeStored(nil, &msgs[i]))
+		}
+		return func() {
+			if ch.users[u.info.ID] != u || u.rooms[roomID] != ms {
+				return // gone, or left the room meanwhile
+			}
+			if err != nil {
+				ch.log.Error("history replay failed", "room", roomID, "userId", u.info.ID, "err", err)
+				ch.sendError(u, &protocol.Error{Code: protocol.CodeHistoryUnavailable, Message: "could not read the history of " + quote(roomID)})
+				ms.syncing = false
+				ms.sent = max(ms.sent, ch.stream(roomID).committed)
+				return
+			}
+			for i := range msgs {
+				if msgs[i].Seq <= ms.sent {
+					continue
+				}
+				u.conn.SendFrame(frames[i])
+				ms.sent = msgs[i].Seq
+				ch.track(u, ms, ms.sent, frames[i])
+			}
+			if len(msgs) == 0 && ms.sent < ms.syncUpto {
+				// The history lacks what its counters promise: skip rather than spin.
+				ch.log.Error("history has a gap", "room", roomID, "after", ms.sent, "upto", ms.syncUpto)
+				ms.sent = ms.syncUpto
+			}
+			ch.continueSync(u, ms)
+		}
+	})
+}
+
+// continueSync reads the next page, follows the room's newest commits, or ends the
+// replay once the client has everything committed so far. It runs on the owner
+// between commits, so live delivery takes over exactly where the replay stopped.
+func (ch *Chat) continueSync(u *user, ms *membership) {
+	if ms.sent >= ms.syncUpto {
+		committed := ch.stream(ms.room).committed
+		if committed <= ms.sent {
+			ms.syncing = false
+			return
+		}
+		ms.syncUpto = committed
+	}
+	if u.ack && len(ms.unacked) >= maxUnacked/2 {
+		ms.waitAck = true // handleAck carries on when the client has caught up
+		return
+	}
+	ch.readRange(u, ms)
+}
+
+// read runs job off the owner (bounded by ch.reads) and the function it returns on
+// the owner.
+func (ch *Chat) read(job func(store.Store) func()) {
+	w, st, sem := ch.w, ch.store, ch.reads
+	go func() {
+		sem <- struct{}{}
+		then := job(st)
+		<-sem
+		w.Post(then)
+	}()
+}
+
+// since is the resume parameter since=room:seq,room:seq: the last seq the client has
+// of each room (its inbox too, as "@userId").
+type since struct {
+	seqs  map[string]uint64
+	order []string
+}
+
+// maxSinceRooms bounds the rooms one since parameter may name.
+const maxSinceRooms = 256
+
+func parseSince(raw string) since {
+	s := since{seqs: make(map[string]uint64)}
+	for raw != "" && len(s.order) < maxSinceRooms {
+		var part string
+		part, raw, _ = cut(raw, ',')
+		room, num, ok := cutLast(part, ':')
+		if !ok || room == "" {
+			continue
+		}
+		n, err := parseUint(num)
+		if err != nil {
+			continue
+		}
+		if _, dup := s.seqs[room]; !dup {
+			s.order = append(s.order, room)
+		}
+		s.seqs[room] = n
+	}
+	return s
+}
