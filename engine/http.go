@@ -22,6 +22,7 @@ type Status struct {
 	MessagesIn     uint64            `json:"messagesIn"`
 	FramesOut      uint64            `json:"framesOut"`
 	Panics         uint64            `json:"panics"`
+	MemoryReleases uint64            `json:"memoryReleases"`
 	Closes         map[string]uint64 `json:"closes"`
 	QueuedEvents   int               `json:"queuedEvents"`
 	Goroutines     int               `json:"goroutines"`
@@ -44,6 +45,7 @@ func (w *Worker) Status() Status {
 		MessagesIn:     w.stats.messagesIn.Load(),
 		FramesOut:      w.stats.framesOut.Load(),
 		Panics:         w.stats.panics.Load(),
+		MemoryReleases: w.stats.memoryReleases.Load(),
 		Closes:         w.stats.closesByCode(),
 		QueuedEvents:   w.loop.queued(),
 		Goroutines:     runtime.NumGoroutine(),

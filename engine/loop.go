@@ -41,6 +41,7 @@ type loop struct {
 	// Owner-only.
 	dirty     []*Conn
 	buffers   [][]byte // free pending buffers, reused across batches
+	freeBytes int      // their capacity, bounded by maxFreeBytes
 	conns     map[uint64]*Conn
 	timers    map[TimerID]*timer
 	nextTimer TimerID
@@ -97,9 +98,9 @@ func (l *loop) flush() {
 // Pending buffers: a connection takes one when it first gets a frame in a batch and
 // gives it back after the flush. Kept owner-local (no sync.Pool) and bounded.
 const (
-	bufferSize     = 2 << 10
-	maxKeptBuffer  = 16 << 10
-	maxFreeBuffers = 4096
+	bufferSize    = 2 << 10
+	maxKeptBuffer = 16 << 10
+	maxFreeBytes  = 1 << 20 // what the free list may hold after a big batch
 )
 
 func (l *loop) getBuffer() []byte {
@@ -107,14 +108,16 @@ func (l *loop) getBuffer() []byte {
 		b := l.buffers[n-1]
 		l.buffers[n-1] = nil
 		l.buffers = l.buffers[:n-1]
+		l.freeBytes -= cap(b)
 		return b
 	}
 	return make([]byte, 0, bufferSize)
 }
 
 func (l *loop) putBuffer(b []byte) {
-	if cap(b) == 0 || cap(b) > maxKeptBuffer || len(l.buffers) >= maxFreeBuffers {
+	if cap(b) == 0 || cap(b) > maxKeptBuffer || l.freeBytes+cap(b) > maxFreeBytes {
 		return
 	}
+	l.freeBytes += cap(b)
 	l.buffers = append(l.buffers, b[:0])
 }

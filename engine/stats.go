@@ -14,6 +14,7 @@ type stats struct {
 	messagesIn      atomic.Uint64
 	framesOut       atomic.Uint64
 	panics          atomic.Uint64
+	memoryReleases  atomic.Uint64 // forced returns of free heap to the OS
 
 	mu     sync.Mutex
 	closes map[int]uint64 // by close code

@@ -37,7 +37,9 @@ type Worker struct {
 	started  time.Time
 	nextID   atomic.Uint64
 	done     chan struct{} // closed when the owner goroutine has returned
-	stopOnce sync.Once
+
+	releaseEvery time.Duration // how often releaseMemory looks; tests shorten it
+	stopOnce     sync.Once
 }
 
 // New makes a Worker; cfg's zero fields get their defaults. It fails if cfg is invalid.
@@ -108,6 +110,7 @@ func (w *Worker) Start() error {
 		w.quit()
 		return fmt.Errorf("listen on %s: %w", w.cfg.Listen, err)
 	}
+	go w.releaseMemory()
 	w.log.Info("chatd worker started", "addr", w.addr.String(), "tls", w.cfg.TLSCert != "", "pollers", w.cfg.Pollers)
 	return nil
 }

@@ -1,0 +1,47 @@
+package engine
+
+import (
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+var sink [][]byte
+
+// After a burst leaves lots of freed heap behind, the worker hands it back to the OS
+// by itself instead of keeping the burst's peak as its resident size.
+func TestFreedHeapIsReleasedAfterABurst(t *testing.T) {
+	w, err := New(Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Echo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.releaseEvery = 20 * time.Millisecond
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	for i := 0; i < 96; i++ { // the burst: 96 MiB, then garbage
+		sink = append(sink, make([]byte, 1<<20))
+	}
+	sink = nil
+	runtime.GC()
+
+	released := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(released)
+	before := released[0].Value.Uint64()
+	deadline := time.Now().Add(5 * time.Second)
+	for w.stats.memoryReleases.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if w.stats.memoryReleases.Load() == 0 {
+		t.Fatal("no release within 5s of a 96 MiB burst")
+	}
+	metrics.Read(released)
+	if after := released[0].Value.Uint64(); after < before+32<<20 {
+		t.Fatalf("released heap grew from %d to %d bytes, want at least 32 MiB more", before, after)
+	}
+}
