@@ -176,3 +176,19 @@ func AppendInbound(dst []byte, in Inbound) []byte {
 	}
 	return append(dst, '}')
 }
+
+// DecodeUserIDs reads the optional "userIds" array of a Users request (kept out of
+// Inbound so that Inbound stays comparable). Call it after Decode accepted data.
+func DecodeUserIDs(data []byte) ([]uint64, *Error) {
+	var w struct {
+		UserIDs []userID `json:"userIds"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, errorf(CodeBadField, "userIds must be an array of user ids")
+	}
+	ids := make([]uint64, len(w.UserIDs))
+	for i, id := range w.UserIDs {
+		ids[i] = uint64(id)
+	}
+	return ids, nil
+}

@@ -44,6 +44,27 @@ func AppendAuthorized(dst, self []byte, users [][]byte) []byte {
 	return append(dst, "]}"...)
 }
 
+// AppendRosterEntry adds one user (fields from AppendUserFields) to a roster: the
+// comma-separated list of user objects that AppendAuthorizedRoster wraps.
+func AppendRosterEntry(roster, user []byte) []byte {
+	if len(roster) > 0 {
+		roster = append(roster, ',')
+	}
+	roster = append(roster, '{')
+	roster = append(roster, user...)
+	return append(roster, '}')
+}
+
+// AppendAuthorizedRoster writes the same Authorized as AppendAuthorized from a roster
+// built with AppendRosterEntry, so a server can keep the list encoded between logins.
+func AppendAuthorizedRoster(dst, self, roster []byte) []byte {
+	dst = append(dst, `{"action":"Authorized",`...)
+	dst = append(dst, self...)
+	dst = append(dst, `,"users":[`...)
+	dst = append(dst, roster...)
+	return append(dst, "]}"...)
+}
+
 // AppendUserEvent writes Connected, Disconnected or ConnectionLost.
 func AppendUserEvent(dst []byte, action string, user []byte) []byte {
 	dst = append(dst, `{"action":`...)

@@ -200,11 +200,18 @@ func (c *Client) onFrame(mt websocket.MessageType, data []byte) {
 			stats.Pings.Add(1)
 		}
 	case ActionAuthorized:
+		stats.UserListEntries.Add(uint64(len(f.Users)))
+		stats.PresenceBytes.Add(uint64(len(data)))
 		c.onAuthorized(&f)
 	case ActionConnected:
 		stats.Connected.Add(1)
+		stats.PresenceBytes.Add(uint64(len(data)))
 	case ActionDisconnected, ActionConnectionLost:
 		stats.Disconnected.Add(1)
+		stats.PresenceBytes.Add(uint64(len(data)))
+	case ActionPresence:
+		stats.PresenceBatches.Add(1)
+		stats.PresenceBytes.Add(uint64(len(data)))
 	case ActionPublicMessage, ActionPrivateMessage:
 		stats.Chats.Add(1)
 		if hook := c.pool.cfg.OnChat; hook != nil {
@@ -212,6 +219,13 @@ func (c *Client) onFrame(mt websocket.MessageType, data []byte) {
 		}
 	case ActionError:
 		stats.countServerError(f.Code)
+		if hook := c.pool.cfg.OnOther; hook != nil {
+			hook(c, &f, c.pool.Now())
+		}
+	default:
+		if hook := c.pool.cfg.OnOther; hook != nil {
+			hook(c, &f, c.pool.Now())
+		}
 	}
 }
 

@@ -34,6 +34,9 @@ func (p *Pool) Dial() *Client {
 	q.Set("userName", c.Name)
 	q.Set("userColor", "#336699")
 	q.Set("gender", "1")
+	for k, v := range p.cfg.Query {
+		q[k] = v
+	}
 	u.RawQuery = q.Encode()
 	key := challengeKey()
 	req := &http.Request{

@@ -11,7 +11,12 @@ type Frame struct {
 	Text     string `json:"text"`
 	ToUserID uint64 `json:"toUserId"`
 	Code     string `json:"code"` // Error frames
-	Users    []struct {
+	// chatd's additions: the room and seq of a stored message, the sender's id of a
+	// message (echoed in Sent).
+	RoomID      string `json:"roomId"`
+	Seq         uint64 `json:"seq"`
+	ClientMsgID string `json:"clientMsgId"`
+	Users       []struct {
 		UserID uint64 `json:"userId"`
 	} `json:"users"` // Authorized
 }
@@ -26,6 +31,9 @@ const (
 	ActionPublicMessage  = "PublicMessage"
 	ActionPrivateMessage = "PrivateMessage"
 	ActionError          = "Error"
+	ActionSent           = "Sent"
+	ActionRoomJoined     = "RoomJoined"
+	ActionPresence       = "Presence"
 )
 
 var pongJSON = []byte(`{"action":"Pong"}`)

@@ -22,10 +22,14 @@ type Config struct {
 	DialTimeout time.Duration // TCP connect to Authorized; default 10s
 	Pollers     int           // nbio pollers; default: number of CPUs
 	NamePrefix  string        // nickname prefix; default "bench"
+	Query       url.Values    // extra query parameters of every login (e.g. presence=compact)
 	Logger      *slog.Logger  // default slog.Default()
 	// OnChat is called with every PublicMessage and PrivateMessage, on nbio's
 	// goroutines, one at a time per client. It must not block.
 	OnChat func(c *Client, f *Frame, at time.Duration)
+	// OnOther is called like OnChat with every other frame the client does not
+	// handle itself (Sent, RoomJoined, Error, ...). It must not block.
+	OnOther func(c *Client, f *Frame, at time.Duration)
 }
 
 // DefaultDialTimeout is how long a client may take from TCP connect to Authorized.
@@ -73,6 +77,10 @@ func New(cfg Config) (*Pool, error) {
 		Name:                    "chatbench",
 		NPoller:                 cfg.Pollers,
 		ReleaseWebsocketPayload: true, // frames are parsed inside the handler
+		// Handlers run on the poller that read the data: they never block, and handing
+		// each frame to a pooled goroutine cost more than the handler (stack growth,
+		// scheduling) and queued 101s and frames behind each other under load.
+		ClientExecutor: func(f func()) { f() },
 	})
 	if err := engine.Start(); err != nil {
 		return nil, fmt.Errorf("start nbio client engine: %w", err)

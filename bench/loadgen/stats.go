@@ -20,6 +20,11 @@ type Stats struct {
 	Chats        atomic.Uint64 // PublicMessage and PrivateMessage frames received
 	Frames       atomic.Uint64 // every frame received
 	Bytes        atomic.Uint64 // payload bytes received
+	// The seed protocol's presence cost: users listed in Authorized, and the bytes of
+	// Authorized, Connected, Disconnected and ConnectionLost frames.
+	UserListEntries atomic.Uint64
+	PresenceBatches atomic.Uint64 // Presence frames (batched joins and leaves, presence=compact)
+	PresenceBytes   atomic.Uint64
 
 	mu           sync.Mutex
 	errors       map[string]uint64 // our failures by kind

@@ -21,6 +21,7 @@ type Chat struct {
 	users      map[uint64]*user // by userId
 	byConn     map[uint64]*user // by connection id
 	names      map[string]uint64
+	nameHint   map[string]int // per lowercased base name: every "name (N)" below it is taken
 	nextUserID uint64
 
 	lobby    *room
@@ -39,6 +40,9 @@ type Chat struct {
 	writer   *store.Writer
 	reads    chan struct{} // bounds concurrent store reads
 	closeOne sync.Once
+
+	roster  []byte // the default room's members for the seed's Authorized (lobbyRoster)
+	rosterN int    // members encoded in roster; -1: stale
 
 	payload []byte // scratch for encoding a message
 	frame   []byte // scratch for framing it
@@ -62,6 +66,7 @@ func New(cfg engine.Config) *Chat {
 		users:      make(map[uint64]*user),
 		byConn:     make(map[uint64]*user),
 		names:      make(map[string]uint64),
+		nameHint:   make(map[string]int),
 		nextUserID: 1,
 		rooms:      make(map[string]*room),
 		streams:    make(map[string]*stream),
@@ -84,9 +89,11 @@ func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	w.AddTimer(min(time.Second, ch.cfg.ResumeGrace/4), ch.sweep)
 }
 
-// OnWorkerStop starts closing the history (the final commit and the file close run off
-// the owner); Close waits for it. The worker closes every connection next.
-func (ch *Chat) OnWorkerStop(*engine.Worker) { go ch.Close() }
+// OnWorkerStop commits what is queued and closes the history before the worker closes
+// the connections. It is the one place the owner waits on the disk: at stop nothing is
+// served any more, and a process that exits right after Worker.Stop must not lose
+// messages it had accepted.
+func (ch *Chat) OnWorkerStop(*engine.Worker) { ch.Close() }
 
 // Close flushes and closes the history store. Call it after the Worker stopped; safe
 // to call more than once and from any goroutine except the owner.
@@ -135,7 +142,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 		id.user, id.leftAt = nil, ch.now()
 		ch.saveSession(id, false)
 	} else {
-		delete(ch.names, nameKey(u.info.Name))
+		ch.freeName(u.info.Name)
 	}
 }
 

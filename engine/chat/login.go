@@ -18,8 +18,9 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 	q := r.Query
 	var id *identity
 	resumeFailed := false
-	if q.Has("resume") {
-		id = ch.resumeIdentity(q.Get("resume"))
+	tok := q.Get("resume") // "resume=" with no value only opts in
+	if tok != "" {
+		id = ch.resumeIdentity(tok)
 		resumeFailed = id == nil
 	}
 	if id != nil {
@@ -57,13 +58,10 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 	u.rooms[ch.lobby.id] = lobbyMs
 	if u.optIn {
 		page := ch.memberPage(ch.lobby, 0, ch.pageSize(u))
-		c.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), !resumeFailed && q.Has("resume")))
+		c.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), tok != "" && !resumeFailed))
 	} else {
-		list := make([][]byte, len(ch.lobby.members))
-		for i, o := range ch.lobby.members {
-			list[i] = o.fields
-		}
-		c.SendText(protocol.AppendAuthorized(nil, u.fields, list))
+		ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.fields, ch.lobbyRoster())
+		c.SendText(ch.payload)
 	}
 	if resumeFailed {
 		ch.counters.resumeFailed++
@@ -91,7 +89,7 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 			ch.startSync(u, ms, since, roomID)
 		}
 	}
-	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", c.RemoteAddr(), "resumed", id != nil && q.Has("resume") && !resumeFailed)
+	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", c.RemoteAddr(), "resumed", tok != "" && !resumeFailed)
 }
 
 // pageSize is how many members u gets at once: everyone for the seed's way, a page
@@ -112,4 +110,20 @@ func (ch *Chat) memberPage(r *room, offset, limit int) protocol.MemberPage {
 	}
 	p.More = end < len(r.members)
 	return p
+}
+
+// lobbyRoster is the default room's members as the seed's Authorized lists them,
+// encoded once and kept: a login appends its entry, a leave drops the cache (rebuilt
+// at the next seed-client login), so a login storm does not re-encode the whole list
+// for every newcomer.
+func (ch *Chat) lobbyRoster() []byte {
+	members := ch.lobby.members
+	if ch.rosterN < 0 || ch.rosterN > len(members) {
+		ch.roster, ch.rosterN = ch.roster[:0], 0
+	}
+	for _, m := range members[ch.rosterN:] {
+		ch.roster = protocol.AppendRosterEntry(ch.roster, m.fields)
+	}
+	ch.rosterN = len(members)
+	return ch.roster
 }

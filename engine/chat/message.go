@@ -51,7 +51,7 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 	case in.Action == protocol.ActionRooms:
 		ch.handleRooms(u)
 	case in.Action == protocol.ActionUsers:
-		ch.handleUsers(u, &in)
+		ch.handleUsers(u, &in, m.Data)
 	case in.Action == protocol.ActionHistory:
 		ch.handleHistory(u, &in)
 	default:

@@ -83,39 +83,53 @@ func (ch *Chat) flushPresence() {
 		return
 	}
 	var touched []*user
-	var entry []byte
-	for _, r := range ch.dirty {
-		p := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members), CountOnly: len(r.members) > ch.cfg.PresenceFullLimit}
-		for id, c := range r.changes {
-			switch {
-			case c.is && !c.was:
-				p.Joined = append(p.Joined, c.fields)
-			case !c.is && c.was && c.lost:
-				p.Lost = append(p.Lost, id)
-			case !c.is && c.was:
-				p.Left = append(p.Left, id)
-			}
+	var entry, own []byte
+	add := func(m *user, e []byte) {
+		if len(m.presence) == 0 {
+			m.presence = append(m.presence, protocol.PresenceHead...)
+			touched = append(touched, m)
+		} else {
+			m.presence = append(m.presence, ',')
 		}
+		m.presence = append(m.presence, e...)
+	}
+	for _, r := range ch.dirty {
+		countOnly := len(r.members) > ch.cfg.PresenceFullLimit
+		all := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
+		for id, c := range r.changes {
+			addChange(&all, id, c)
+		}
+		changes := r.changes
 		r.changes = nil
 		if len(r.members) == 0 && !r.lobby {
 			delete(ch.rooms, r.id)
 			continue
 		}
-		if len(p.Joined)+len(p.Left)+len(p.Lost) == 0 {
+		if len(all.Joined)+len(all.Left)+len(all.Lost) == 0 {
 			continue
 		}
-		entry = protocol.AppendPresenceRoom(entry[:0], p)
+		if countOnly {
+			entry = protocol.AppendPresenceRoom(entry[:0], protocol.PresenceRoom{RoomID: r.id, Count: len(r.members), CountOnly: true})
+		} else {
+			entry = protocol.AppendPresenceRoom(entry[:0], all)
+		}
 		for _, m := range r.members {
 			if !m.compact {
 				continue
 			}
-			if len(m.presence) == 0 {
-				m.presence = append(m.presence, protocol.PresenceHead...)
-				touched = append(touched, m)
-			} else {
-				m.presence = append(m.presence, ',')
+			if countOnly && len(m.watch) > 0 {
+				// A big room: the count, plus the changes of the users m asked about.
+				mine := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
+				for id := range m.watch {
+					if c := changes[id]; c != nil {
+						addChange(&mine, id, c)
+					}
+				}
+				own = protocol.AppendPresenceRoom(own[:0], mine)
+				add(m, own)
+				continue
 			}
-			m.presence = append(m.presence, entry...)
+			add(m, entry)
 		}
 	}
 	ch.dirty = ch.dirty[:0]
@@ -123,5 +137,17 @@ func (ch *Chat) flushPresence() {
 		m.presence = append(m.presence, protocol.PresenceTail...)
 		m.conn.SendText(m.presence)
 		m.presence = m.presence[:0]
+	}
+}
+
+// addChange puts one user's net change of a tick into p.
+func addChange(p *protocol.PresenceRoom, id uint64, c *change) {
+	switch {
+	case c.is && !c.was:
+		p.Joined = append(p.Joined, c.fields)
+	case !c.is && c.was && c.lost:
+		p.Lost = append(p.Lost, id)
+	case !c.is && c.was:
+		p.Left = append(p.Left, id)
 	}
 }

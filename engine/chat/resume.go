@@ -100,7 +100,7 @@ func (ch *Chat) sweep() {
 		}
 		delete(ch.ids, d.userID)
 		if ch.names[nameKey(id.name)] == d.userID {
-			delete(ch.names, nameKey(id.name))
+			ch.freeName(id.name)
 		}
 	}
 	if n > 0 {

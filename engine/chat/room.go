@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 
@@ -76,7 +77,9 @@ func (ch *Chat) leave(u *user, r *room, lost bool) {
 		return
 	}
 	r.members = slices.Delete(r.members, i, i+1)
-	if !r.lobby {
+	if r.lobby {
+		ch.rosterN = -1 // stale: lobbyRoster rebuilds it
+	} else {
 		u.joined--
 	}
 	ch.left(r, u, lost)
@@ -146,10 +149,24 @@ func (ch *Chat) handleRooms(u *user) {
 	u.conn.SendText(protocol.AppendRooms(nil, list))
 }
 
-func (ch *Chat) handleUsers(u *user, in *protocol.Inbound) {
+// maxWatch bounds the users one client may ask about with Users userIds.
+const maxWatch = 1000
+
+func (ch *Chat) handleUsers(u *user, in *protocol.Inbound, data []byte) {
 	r, ms := ch.memberOf(u, in.RoomID)
 	if ms == nil {
 		return
+	}
+	if bytes.Contains(data, []byte(`"userIds"`)) {
+		ids, err := protocol.DecodeUserIDs(data)
+		if err != nil {
+			ch.sendError(u, err)
+			return
+		}
+		if len(ids) > 0 {
+			ch.usersByID(u, r, ids)
+			return
+		}
 	}
 	limit := int(min(in.Limit, membersPage))
 	if limit == 0 {
@@ -157,4 +174,23 @@ func (ch *Chat) handleUsers(u *user, in *protocol.Inbound) {
 	}
 	offset := int(min(in.Offset, uint64(len(r.members))))
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, ch.memberPage(r, offset, limit)))
+}
+
+// usersByID answers Users with userIds: those of them in r now (at most a page), and
+// from now on u's Presence carries their changes even when r is above
+// --presence-full-limit.
+func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
+	p := protocol.MemberPage{RoomID: r.id, Count: len(r.members)}
+	for _, id := range ids[:min(len(ids), membersPage)] {
+		if u.watch == nil {
+			u.watch = make(map[uint64]struct{})
+		}
+		if len(u.watch) < maxWatch {
+			u.watch[id] = struct{}{}
+		}
+		if o := ch.users[id]; o != nil && o.rooms[r.id] != nil {
+			p.Users = append(p.Users, o.fields)
+		}
+	}
+	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, p))
 }

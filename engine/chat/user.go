@@ -1,7 +1,7 @@
 package chat
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/chatd/chatd/engine"
@@ -24,6 +24,7 @@ type user struct {
 	rooms     map[string]*membership // the default room, joined rooms, and (opt-in) its inbox
 	joined    int                    // public rooms besides the default one
 	presence  []byte                 // compact presence entries gathered in this tick
+	watch     map[uint64]struct{}    // users asked about with Users userIds: their changes come even in big rooms
 	ackListed bool                   // in Chat.ackUsers
 }
 
@@ -56,14 +57,45 @@ func nameKey(name string) string { return strings.ToLower(name) }
 
 // uniqueName returns name, or "name (N)" with the first free N from 2, as the seed does.
 // A name is taken while its user is online or its identity may still be resumed.
+// ch.nameHint keeps, per base name, a suffix below which every "name (N)" is taken, so
+// a thousand users called "user" do not make each login try a thousand names.
 func (ch *Chat) uniqueName(name string) string {
 	if _, taken := ch.names[nameKey(name)]; !taken {
 		return name
 	}
-	for n := 2; ; n++ {
-		candidate := fmt.Sprintf("%s (%d)", name, n)
-		if _, taken := ch.names[nameKey(candidate)]; !taken {
-			return candidate
+	base := nameKey(name)
+	n := max(ch.nameHint[base], 2)
+	buf := make([]byte, 0, len(name)+8)
+	for ; ; n++ {
+		buf = append(append(append(buf[:0], name...), " ("...), strconv.Itoa(n)...)
+		buf = append(buf, ')')
+		if _, taken := ch.names[nameKey(string(buf))]; !taken {
+			break
+		}
+	}
+	ch.nameHint[base] = n + 1
+	return string(buf)
+}
+
+// freeName releases a nickname and lowers its base's hint if it was "base (N)".
+// Filtered names never contain parentheses, so only uniqueName makes that form.
+func (ch *Chat) freeName(name string) {
+	key := nameKey(name)
+	delete(ch.names, key)
+	open := strings.LastIndex(key, " (")
+	if open < 0 || !strings.HasSuffix(key, ")") {
+		return
+	}
+	n, err := strconv.Atoi(key[open+2 : len(key)-1])
+	if err != nil {
+		return
+	}
+	base := key[:open]
+	if h, ok := ch.nameHint[base]; ok && n < h {
+		if n <= 2 {
+			delete(ch.nameHint, base) // 2 is where a search starts anyway
+		} else {
+			ch.nameHint[base] = n
 		}
 	}
 }

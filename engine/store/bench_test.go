@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -39,4 +40,42 @@ func BenchmarkDurableGroupCommit(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(b.N)/float64(batches.Load()), "msgs/commit")
+}
+
+// BenchmarkDurableAckAfterCommit: the chat's closed loop. window messages are in
+// flight at once (think window clients, each waiting for its Sent before it sends the
+// next); a message leaves the window only when its commit is durable, so the figure
+// is durable, acknowledged messages per second at a realistic batch size.
+func BenchmarkDurableAckAfterCommit(b *testing.B) {
+	for _, window := range []int{256, 4096} {
+		b.Run(fmt.Sprint("window", window), func(b *testing.B) {
+			s := openTest(b, b.TempDir())
+			defer s.Close()
+			slots := make(chan struct{}, window)
+			var batches atomic.Int64
+			w := NewWriter(s, 0, func(bt *Batch, err error) {
+				if err != nil {
+					b.Error(err)
+				}
+				batches.Add(1)
+				for range bt.Messages {
+					<-slots
+				}
+			}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			m := Message{Room: "lobby", UserID: 1, UserName: "bench", Color: "#000", Text: "Привет, <b>Вася</b>! How are you &lt;3", ClientMsgID: "c"}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				slots <- struct{}{}
+				m.Seq = uint64(i + 1)
+				m.TS = start.UnixMilli()
+				w.AddMessage(m)
+			}
+			w.Close()
+			elapsed := time.Since(start)
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+			b.ReportMetric(float64(b.N)/float64(batches.Load()), "msgs/commit")
+		})
+	}
 }

@@ -91,21 +91,14 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	}()
 	var maxUser uint64
 	if len(b.Messages) > 0 {
-		ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO messages
-			(room, seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("store: prepare insert: %w", err)
-		}
-		defer ins.Close()
 		last := make(map[string]uint64)
 		for i := range b.Messages {
 			m := &b.Messages[i]
-			if _, err := ins.ExecContext(ctx, m.Room, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID); err != nil {
-				return fmt.Errorf("store: insert %s/%d: %w", m.Room, m.Seq, err)
-			}
 			last[m.Room] = max(last[m.Room], m.Seq)
 			maxUser = max(maxUser, m.UserID, m.ToUserID)
+		}
+		if err := insertMessages(ctx, tx, b.Messages); err != nil {
+			return err
 		}
 		up, err := tx.PrepareContext(ctx, `INSERT INTO rooms (room, last_seq) VALUES (?, ?)
 			ON CONFLICT (room) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`)
@@ -136,6 +129,56 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// rowsPerInsert is how many messages one INSERT statement carries: one statement per
+// row costs a database/sql round trip each, which dominated a commit's time.
+const rowsPerInsert = 64
+
+var insertSQL = func() [rowsPerInsert + 1]string {
+	var q [rowsPerInsert + 1]string
+	for n := 1; n <= rowsPerInsert; n++ {
+		s := "INSERT OR IGNORE INTO messages (" + messageColumns + ") VALUES "
+		for i := range n {
+			if i > 0 {
+				s += ","
+			}
+			s += "(?,?,?,?,?,?,?,?,?,?)"
+		}
+		q[n] = s
+	}
+	return q
+}()
+
+// insertMessages inserts msgs in statements of up to rowsPerInsert rows.
+func insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message) error {
+	args := make([]any, 0, 10*min(len(msgs), rowsPerInsert))
+	var full *sql.Stmt
+	for len(msgs) > 0 {
+		n := min(len(msgs), rowsPerInsert)
+		args = args[:0]
+		for i := range n {
+			m := &msgs[i]
+			args = append(args, m.Room, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID)
+		}
+		var err error
+		if n == rowsPerInsert {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, insertSQL[n]); err != nil {
+					return fmt.Errorf("store: prepare insert: %w", err)
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL[n], args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: insert %s/%d and %d more: %w", msgs[0].Room, msgs[0].Seq, n-1, err)
+		}
+		msgs = msgs[n:]
 	}
 	return nil
 }

@@ -47,30 +47,77 @@ func chromiumPath(t *testing.T) string {
 	return path
 }
 
+// shared is the one Chromium process of the package's tests: starting a browser costs
+// seconds, so each test's "browsers" are isolated browser contexts in it instead.
+var shared struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel func()
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.cancel != nil {
+		shared.cancel()
+	}
+	os.Exit(code)
+}
+
+// sharedChromium starts the package's Chromium on first use.
+func sharedChromium(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "chatd-chromium-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			// Sound is part of the page; let it play without a real user gesture.
+			chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1200, 800),
+		)
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(allocCtx)
+		shared.ctx = ctx
+		shared.cancel = func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
+		// The first Run starts the browser; it must not carry a timeout (it would end
+		// the browser with it), so start-up is bounded by a watchdog instead.
+		started := make(chan error, 1)
+		go func() { started <- chromedp.Do(ctx) }()
+		select {
+		case shared.err = <-started:
+		case <-time.After(30 * time.Second):
+			shared.err = fmt.Errorf("chromium did not start within 30s")
+		}
+	})
+	if shared.err != nil {
+		t.Fatalf("start chromium: %v", shared.err)
+	}
+	return shared.ctx
+}
+
+// newBrowser is a fresh browser context (its own cookies, localStorage and cache: a
+// person on another machine) with one tab of width x height.
 func newBrowser(t *testing.T, name string, width, height int) *browser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		// Sound is part of the page; let it play without a real user gesture.
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	// Cleanups run last-registered first: the browser exits before its TempDir goes.
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	ctx, cancel := chromedp.NewContext(sharedChromium(t), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
 	b := &browser{t: t, name: name, ctx: ctx}
-	// The first Run starts the browser; it must not carry a timeout (it would end the
-	// browser with it), so start-up is bounded by a watchdog instead.
+	// The first Run opens the tab; it must not carry a timeout (it would close the tab
+	// with it), so it is bounded by a watchdog instead.
 	started := make(chan error, 1)
 	go func() {
 		started <- chromedp.Listen(ctx, b.onEvent)
@@ -78,11 +125,11 @@ func newBrowser(t *testing.T, name string, width, height int) *browser {
 	select {
 	case err := <-started:
 		if err != nil {
-			t.Fatalf("%s: start chromium: %v", name, err)
+			t.Fatalf("%s: open a tab: %v", name, err)
 		}
 	case <-time.After(30 * time.Second):
 		cancel()
-		t.Fatalf("%s: chromium did not start within 30s", name)
+		t.Fatalf("%s: the tab did not open within 30s", name)
 	}
 	b.do(
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {

@@ -44,6 +44,7 @@ func TestHandlerServesClient(t *testing.T) {
 		"/":            {"text/html", `<label class="field-label" for="login-name">Name</label>`},
 		"/app.js":      {"text/javascript", "Pong"},
 		"/text.js":     {"text/javascript", "export function renderText"},
+		"/sync.js":     {"text/javascript", "export class Stream"},
 		"/style.css":   {"text/css", "@media (max-width"},
 		"/favicon.svg": {"image/svg+xml", "<svg"},
 	} {

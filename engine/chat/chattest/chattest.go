@@ -178,3 +178,32 @@ func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// LoginQuery dials as name with extra query parameters (presence, ack, resume, since)
+// and returns the client and its Authorized message.
+func (s *Server) LoginQuery(t testing.TB, name string, extra url.Values) (*Client, map[string]any) {
+	t.Helper()
+	q := url.Values{}
+	q.Set("userName", name)
+	q.Set("userColor", "#16a085")
+	q.Set("gender", "1")
+	for k, vs := range extra {
+		q[k] = vs
+	}
+	c := Dial(t, "ws://"+s.Addr+"/?"+q.Encode())
+	return c, c.Expect("Authorized")
+}
+
+// ExpectWhere reads until a message for which match is true arrives and returns it;
+// others are skipped (at most 10,000).
+func (c *Client) ExpectWhere(what string, match func(map[string]any) bool) map[string]any {
+	c.t.Helper()
+	for range 10_000 {
+		m := c.Next()
+		if match(m) {
+			return m
+		}
+	}
+	c.t.Fatalf("no %s within 10,000 messages", what)
+	return nil
+}

@@ -1,6 +1,7 @@
 // chatd's browser client. It speaks the Qt client's protocol: the same handshake query,
 // the same actions, chat lines as {"text","toUserId"} with no action key.
-import { renderText, safeColor, mentions } from './text.js';
+import { renderText, safeColor, mentions, escapeHTML } from './text.js';
+import { Stream, sinceParam, newClientMsgId } from './sync.js';
 
 // The Qt client's palette, so browser users and Qt users look alike.
 const PALETTE = [
@@ -17,6 +18,10 @@ const GROUP_MS = 5 * 60 * 1000; // consecutive lines of one sender within this s
 const CLICK_DELAY = 250; // lets a double-click cancel the single click's {name} insert
 // The server's text for a private message to a user who is not online (protocol.NotDeliveredText).
 const NOT_DELIVERED = 'Не удалось отправить сообщение выбранному пользователю';
+const LOBBY = 'lobby'; // protocol.DefaultRoomID: where a line without roomId belongs
+const ROOM_ID = /^[A-Za-z0-9_.-]{1,64}$/; // protocol.ValidRoomID
+const RETRY_MS = 4000; // a message without Sent by then is sent again (same clientMsgId)
+const HISTORY_PAGE = 50;
 
 const ERROR_WORDS = {
   bad_json: 'The server could not read what this page sent.',
@@ -28,6 +33,13 @@ const ERROR_WORDS = {
   recipient_offline: 'That user is not online, so your private message was not delivered.',
   binary_frame: 'The server only accepts text messages.',
   rate_limited: 'You are sending messages too fast. Please wait a moment.',
+  bad_room_id: 'Room names are 1 to 64 letters, digits, -, _ or dots.',
+  too_many_rooms: 'You are in as many rooms as the server allows; leave one first.',
+  room_full: 'That room is full.',
+  not_in_room: 'You are not in that room.',
+  default_room: 'The main room cannot be left.',
+  bad_client_msg_id: 'The server rejected a message id from this page.',
+  history_unavailable: 'The server could not read the message history.',
 };
 
 const CLOSE_WORDS = {
@@ -36,6 +48,7 @@ const CLOSE_WORDS = {
   1009: 'The server closed the connection: a message was too big.',
   4000: 'Disconnected: the server stopped hearing from this page.',
   4001: 'Disconnected: the connection was too slow to keep up.',
+  4002: 'This chat was opened again in another tab or window.',
 };
 
 const $ = (id) => document.getElementById(id);
@@ -48,6 +61,8 @@ const ui = {
   banner: $('banner'), bannerText: $('banner-text'), reconnectNow: $('reconnect-now'),
   log: $('log'), toast: $('toast'), composer: $('composer'), message: $('message'), send: $('send'),
   privateBar: $('private-bar'), privateName: $('private-name'), privateOffline: $('private-offline'), privateLeave: $('private-leave'),
+  rooms: $('rooms'), roomsOther: $('rooms-other'), roomsOtherHead: $('rooms-other-head'),
+  older: $('older'), roomForm: $('room-form'), roomInput: $('room-input'), roomTitle: $('room-title'),
   users: $('users'), usersEmpty: $('users-empty'), usersCount: $('users-count'), usersToggle: $('users-toggle'),
   usersToggleCount: $('users-toggle-count'), sidebar: $('sidebar'), sidebarClose: $('sidebar-close'),
   backdrop: $('backdrop'), mute: $('mute'), muteIcon: $('mute-icon'), logout: $('logout'),
@@ -76,6 +91,25 @@ const state = {
   blink: 0,
   clickTimer: 0,
   toastTimer: 0,
+  // Rooms: roomId -> {id, count, unread, items (the log's <li>s), members, more, loading}.
+  rooms: new Map(),
+  current: LOBBY,
+  directory: [], // the last Rooms answer: [{roomId, count}]
+  streams: new Map(), // roomId or inbox -> Stream: what arrived, what to Ack and resume from
+  shown: new Map(), // 'room seq' -> <li>: a message is shown once, whatever path it came by
+  pending: new Map(), // clientMsgId -> {frame, li, sentAt}: sent, no Sent yet
+  confirmed: new Map(), // clientMsgId -> <li>: Sent came, the echo may still come
+  token: '', // resume token from Authorized
+  resumeSent: false,
+  resumeFailedAt: 0,
+  ackTimer: 0,
+  retryPending: 0,
+  roomsPoll: 0,
+  joining: '', // the room this page asked to join: switch to it when it is joined
+  // The server speaks chatd's additions (rooms, Sent, Ack, History): its Authorized
+  // has a resume token. Against an older server the page talks exactly like Qt.
+  modern: false,
+  roomsSig: '',
 };
 
 const baseTitle = document.title;
@@ -207,6 +241,7 @@ function start(login) {
   state.wanted = true;
   state.everOnline = false;
   state.attempt = 0;
+  resetRooms();
   ui.log.replaceChildren();
   state.stick = true;
   document.documentElement.style.setProperty('--accent', safeColor(login.color, '#2980b9'));
@@ -227,6 +262,7 @@ function leave() {
   clearTimeout(state.watchdog);
   state.me = null;
   state.users.clear();
+  resetRooms();
   renderUsers();
   setPrivate(null);
   ui.banner.hidden = true;
@@ -245,7 +281,13 @@ function connect() {
     userName: state.login.name,
     userColor: state.login.color,
     gender: String(state.login.gender),
+    ack: '1',
   });
+  // Resume: the same identity back, and every message missed since what this page has.
+  state.resumeSent = !!state.token;
+  if (state.token) q.set('resume', state.token);
+  const since = state.token ? sinceParam(state.streams, [...state.rooms.keys()]) : '';
+  if (since) q.set('since', since);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   setStatus('connecting', state.everOnline ? 'Reconnecting…' : 'Connecting…');
   let ws;
@@ -269,7 +311,11 @@ function dropped(ev) {
   state.lastPing = 0;
   // Who is online is unknown until the next Authorized, as the Qt client treats it.
   state.users.clear();
+  for (const r of state.rooms.values()) r.members.clear(), r.loading = false;
+  clearInterval(state.retryPending);
+  clearInterval(state.roomsPoll);
   renderUsers();
+  renderRooms();
   if (wasOnline) {
     const why = (ev && CLOSE_WORDS[ev.code]) || 'The connection to the server was lost.';
     notice('lost-self', why);
@@ -338,6 +384,12 @@ function receive(data) {
     case 'PublicMessage': message(m, false); break;
     case 'PrivateMessage': message(m, true); break;
     case 'Error': serverError(m); break;
+    case 'Sent': sent(m); break;
+    case 'RoomJoined': roomJoined(m); break;
+    case 'RoomLeft': roomLeft(String(m.roomId ?? '')); break;
+    case 'Rooms': roomsList(m); break;
+    case 'Presence': presence(m); break;
+    case 'History': history(m); break;
     default: break; // newer servers may add actions; this page ignores them, like the Qt client
   }
   armWatchdog();
@@ -345,6 +397,20 @@ function receive(data) {
 
 function authorized(m) {
   state.me = userOf(m);
+  state.modern = typeof m.resumeToken === 'string';
+  state.token = state.modern ? m.resumeToken : '';
+  if (state.resumeSent && m.resumed !== true) {
+    // A new identity (the grace passed, or a fresh server): positions from before
+    // may name other messages now, so nothing is assumed about them.
+    state.resumeFailedAt = Date.now();
+    state.streams.clear();
+    state.shown.clear();
+    state.confirmed.clear();
+    for (const r of state.rooms.values()) for (const li of r.items) delete li.dataset.key;
+  }
+  for (const id of state.streams.keys()) {
+    if (id.startsWith('@') && id !== '@' + state.me.userId) state.streams.delete(id);
+  }
   state.attempt = 0;
   clearInterval(state.countdown);
   ui.banner.hidden = true;
@@ -357,8 +423,18 @@ function authorized(m) {
   }
   state.users.set(state.me.userId, state.me);
   setStatus('online', 'Online');
+  room(LOBBY).count = state.users.size;
   renderMe();
   renderUsers();
+  renderRooms();
+  if (!state.modern) return;
+  sendJSON({ action: 'Rooms' });
+  clearInterval(state.roomsPoll);
+  state.roomsPoll = setInterval(() => sendJSON({ action: 'Rooms' }), 15000);
+  // Lines that never got Sent go again, in order; the server drops repeats by id.
+  for (const p of state.pending.values()) transmit(p);
+  clearInterval(state.retryPending);
+  state.retryPending = setInterval(retryPending, 1000);
   // Ids change across reconnections; a private chat follows the peer's name.
   if (state.privateTo) {
     const peer = [...state.users.values()].find((u) => u.userName === state.privateTo.userName && u.userId !== state.me.userId);
@@ -369,19 +445,22 @@ function authorized(m) {
 function connected(u) {
   state.users.set(u.userId, u);
   renderUsers();
+  renderRooms();
+  const lobby = room(LOBBY);
   if (state.me && u.userId === state.me.userId) {
     notice('self', state.everOnline ? `Reconnected as ${u.userName}.` : `You joined the chat as ${u.userName}.`);
     state.everOnline = true;
     return;
   }
-  notice('join', 'joined the chat', u);
+  notice('join', 'joined the chat', u, lobby);
   if (state.privateTo && !state.privateTo.online && u.userName === state.privateTo.userName) setPrivate(u);
 }
 
 function gone(u, words, kind) {
   state.users.delete(u.userId);
   renderUsers();
-  notice(kind, words, u);
+  renderRooms();
+  notice(kind, words, u, room(LOBBY));
   if (state.privateTo && state.privateTo.userId === u.userId) {
     // Stay in private mode: falling back to public could send a private line to all.
     setPrivate(state.privateTo, false);
@@ -395,13 +474,79 @@ function nearBottom() {
   return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
 }
 
+// ---- rooms ----
+
+// room returns the room id, creating its record if asked; the lobby's members are the
+// online users (everyone is in it).
+function room(id, create = true) {
+  let r = state.rooms.get(id);
+  if (!r && create) {
+    r = { id, count: 0, unread: 0, items: [], members: id === LOBBY ? state.users : new Map(), more: true, loading: false };
+    state.rooms.set(id, r);
+  }
+  return r;
+}
+
+function currentRoom() {
+  return room(state.current);
+}
+
+function stream(id) {
+  let s = state.streams.get(id);
+  if (!s) {
+    s = new Stream();
+    state.streams.set(id, s);
+  }
+  return s;
+}
+
+function switchRoom(id) {
+  const r = room(id, false);
+  if (!r) return;
+  state.current = id;
+  r.unread = 0;
+  ui.log.replaceChildren(...r.items);
+  ui.log.setAttribute('aria-label', `Messages in ${roomLabel(id)}`);
+  ui.roomTitle.textContent = roomLabel(id);
+  state.stick = true;
+  pinLog();
+  renderRooms();
+  renderUsers();
+  updatePlaceholder();
+  closeSidebar();
+}
+
+function roomLabel(id) {
+  return id === LOBBY ? 'lobby' : '#' + id;
+}
+
 // The log follows new lines while the reader is at the bottom, and stays put while
 // they scroll back to read; a resize (a phone keyboard, a rotation) keeps that choice.
-function append(li) {
+// Each room keeps its own lines; only the current room's are in the page's log.
+function append(li, r = currentRoom()) {
+  r.items.push(li);
+  if (r.id !== state.current) {
+    trim(r);
+    return;
+  }
   ui.log.append(li);
-  while (ui.log.childElementCount > MAX_LOG) ui.log.firstElementChild.remove();
-  if (state.stick) pinLog();
-  else state.logSize = logSize();
+  if (state.stick) {
+    trim(r);
+    pinLog();
+  } else {
+    state.logSize = logSize();
+  }
+  renderOlder();
+}
+
+// trim drops a room's oldest lines beyond MAX_LOG; History brings them back on demand.
+function trim(r) {
+  while (r.items.length > MAX_LOG) {
+    const old = r.items.shift();
+    old.remove();
+    if (old.dataset.key) state.shown.delete(old.dataset.key);
+    r.more = true;
+  }
 }
 
 function logSize() {
@@ -413,7 +558,7 @@ function pinLog() {
   state.logSize = logSize();
 }
 
-function notice(kind, words, u) {
+function notice(kind, words, u, r) {
   const li = el('li', 'notice ' + kind);
   li.dataset.kind = 'notice';
   li.dataset.notice = kind;
@@ -425,21 +570,68 @@ function notice(kind, words, u) {
     body.textContent = words;
   }
   li.append(body);
-  append(li);
+  append(li, r);
 }
 
+// message shows a chat line once: a resend, a replay overlap or the echo of a line
+// this page sent (matched by clientMsgId) never makes a second one.
 function message(m, isPrivate) {
+  const seq = Number(m.seq) || 0;
+  const sid = typeof m.roomId === 'string' && m.roomId ? m.roomId : (isPrivate ? '' : LOBBY);
+  // A late line of a room this page has left is neither tracked nor acknowledged.
+  if (!isPrivate && !state.rooms.has(sid)) return;
+  if (seq && sid) {
+    const s = stream(sid);
+    const dup = s.has(seq);
+    s.add(seq);
+    scheduleAck();
+    if (dup) return;
+  }
+  const key = seq && sid ? `${sid} ${seq}` : '';
+  const cid = typeof m.clientMsgId === 'string' ? m.clientMsgId : '';
+  const mineLi = cid && (state.pending.get(cid)?.li ?? state.confirmed.get(cid));
+  if (mineLi) {
+    confirm(cid, key, mineLi);
+    const body = mineLi.querySelector('.msg-text');
+    body.replaceChildren();
+    renderText(body, String(m.text ?? ''));
+    state.confirmed.delete(cid);
+    return;
+  }
+  if (key && state.shown.has(key)) return;
+
+  const text = String(m.text ?? '');
+  const me = state.me;
+  const from = userOf(m);
+  const outgoing = isPrivate && !!me && from.userId === me.userId;
+  if (outgoing && text === NOT_DELIVERED) {
+    state.undeliveredAt = Date.now();
+    failPrivate(Number(m.toUserId) || 0);
+    return;
+  }
+  const r = isPrivate ? currentRoom() : room(sid, false);
+  if (!r) return; // a room this page has left
+  const { li, mention, mine } = buildMessage(m, isPrivate, r.items[r.items.length - 1]);
+  if (key) {
+    li.dataset.key = key;
+    li.dataset.seq = String(seq);
+    state.shown.set(key, li);
+  }
+  append(li, r);
+  if (!isPrivate && !mine && r.id !== state.current) {
+    r.unread++;
+    renderRooms();
+  }
+  if ((isPrivate && !outgoing) || (mention && !mine)) alertMe(isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`);
+}
+
+// buildMessage makes a chat line's <li>; prev is the line before it, for grouping.
+function buildMessage(m, isPrivate, prev) {
   const from = userOf(m);
   const me = state.me;
   const toId = Number(m.toUserId) || 0;
   const outgoing = isPrivate && !!me && from.userId === me.userId;
   const text = String(m.text ?? '');
-  if (outgoing && text === NOT_DELIVERED) {
-    state.undeliveredAt = Date.now();
-    const peer = state.users.get(toId);
-    notice('error', `Not delivered: ${peer ? peer.userName : 'that user'} is not online.`);
-    return;
-  }
   const mine = !!me && from.userId === me.userId;
   const mention = !isPrivate && !!me && mentions(text, me.userName);
   let peer = null;
@@ -447,6 +639,7 @@ function message(m, isPrivate) {
     peer = outgoing ? state.users.get(toId) ?? { userId: toId, userName: `user #${toId}` } : from;
   }
   const dir = isPrivate ? (outgoing ? 'out' : 'in') : (mine ? 'out' : 'in');
+  const at = Number(m.ts) > 0 ? new Date(Number(m.ts)) : new Date();
 
   const li = el('li', 'msg');
   li.dataset.kind = isPrivate ? 'private' : 'public';
@@ -457,12 +650,10 @@ function message(m, isPrivate) {
   if (mine) li.classList.add('mine');
 
   // Lines in a row from one sender, of one kind and to one peer, share one header.
-  const prev = ui.log.lastElementChild;
-  const now = Date.now();
   const group = `${li.dataset.kind}|${from.userId}|${peer ? peer.userId : 0}|${dir}`;
   li.dataset.group = group;
-  li.dataset.at = String(now);
-  if (prev && prev.dataset.group === group && now - Number(prev.dataset.at) < GROUP_MS) {
+  li.dataset.at = String(at.getTime());
+  if (prev && prev.dataset.group === group && Math.abs(at.getTime() - Number(prev.dataset.at)) < GROUP_MS) {
     li.classList.add('cont');
   }
 
@@ -479,20 +670,78 @@ function message(m, isPrivate) {
     head.append(badge);
   }
   if (mention) head.append(el('span', 'badge mention-badge', 'mentions you'));
-  head.append(el('time', 'time', hhmm()));
+  head.append(el('time', 'time', hhmm(at)));
+  const status = el('span', 'sent-mark');
+  status.setAttribute('aria-hidden', 'true');
+  head.append(status);
   const body = el('div', 'msg-text');
   renderText(body, text);
   main.append(head, body);
   li.append(main);
-  append(li);
+  return { li, mention, mine };
+}
 
-  if ((isPrivate && !outgoing) || (mention && !mine)) alertMe(isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`);
+// confirm marks this page's line cid as stored by the server (seq in key).
+function confirm(cid, key, li) {
+  state.pending.delete(cid);
+  li.classList.remove('pending');
+  li.querySelector('.sent-mark').title = '';
+  if (key && !li.dataset.key) {
+    li.dataset.key = key;
+    li.dataset.seq = key.split(' ')[1];
+    state.shown.set(key, li);
+  }
+}
+
+// sent handles Sent: the line is durable; its echo (same clientMsgId) may follow.
+function sent(m) {
+  const cid = String(m.clientMsgId ?? '');
+  const p = state.pending.get(cid);
+  if (!p) return;
+  confirm(cid, m.seq ? `${m.roomId || LOBBY} ${Number(m.seq)}` : '', p.li);
+  state.confirmed.set(cid, p.li);
+  if (state.confirmed.size > 200) state.confirmed.delete(state.confirmed.keys().next().value);
+}
+
+// failOldestPending gives up on the oldest unconfirmed line: the server refused it.
+function failOldestPending() {
+  const first = state.pending.entries().next().value;
+  if (!first) return;
+  const [cid, p] = first;
+  state.pending.delete(cid);
+  p.li.classList.remove('pending');
+  p.li.classList.add('failed');
+  p.li.querySelector('.sent-mark').title = 'Not sent';
+}
+
+// failPrivate gives up on pending private lines to toId: the server said no one is there.
+function failPrivate(toId) {
+  const peer = state.users.get(toId);
+  notice('error', `Not delivered: ${peer ? peer.userName : 'that user'} is not online.`);
+  for (const [cid, p] of state.pending) {
+    if (p.frame.toUserId === toId) {
+      state.pending.delete(cid);
+      p.li.classList.remove('pending');
+      p.li.classList.add('failed');
+      p.li.querySelector('.sent-mark').title = 'Not delivered';
+    }
+  }
 }
 
 function serverError(m) {
   const code = String(m.code ?? '');
   // The not-delivered echo already told the user; the Error after it adds nothing.
   if (code === 'recipient_offline' && Date.now() - state.undeliveredAt < 2000) return;
+  // After a failed resume the old inbox in since= is no longer ours; the server says
+  // so, but it is this page's bookkeeping, not the user's doing.
+  if (code === 'bad_room_id' && String(m.message ?? '').startsWith('since ')) return;
+  // Not the user's fault and nothing to do about it: said once, quietly.
+  if (code === 'resume_failed') {
+    notice('info', 'Your previous session had expired, so you are back as a new user.');
+    return;
+  }
+  // A line the server refused for good is not retried forever.
+  if (code === 'text_too_long' || code === 'empty_text' || code === 'bad_client_msg_id') failOldestPending();
   const words = ERROR_WORDS[code] ?? 'The server reported a problem.';
   const detail = typeof m.message === 'string' && m.message ? ` (${m.message})` : '';
   notice('error', words + detail);
@@ -506,6 +755,167 @@ function showToast(words) {
   state.toastTimer = setTimeout(() => { ui.toast.hidden = true; }, 5000);
 }
 
+// ---- room list ----
+
+function resetRooms() {
+  state.rooms.clear();
+  state.streams.clear();
+  state.shown.clear();
+  state.pending.clear();
+  state.confirmed.clear();
+  state.directory = [];
+  state.token = '';
+  state.current = LOBBY;
+  room(LOBBY);
+  ui.roomTitle.textContent = roomLabel(LOBBY);
+  renderRooms();
+}
+
+function joinRoom(id) {
+  id = id.trim().replace(/^#/, '');
+  if (!ROOM_ID.test(id)) {
+    showToast(ERROR_WORDS.bad_room_id);
+    return false;
+  }
+  if (state.rooms.has(id)) {
+    switchRoom(id);
+    return true;
+  }
+  state.joining = id;
+  if (!sendJSON({ action: 'JoinRoom', roomId: id })) showToast('You are offline; join the room when you are back online.');
+  return true;
+}
+
+function roomJoined(m) {
+  const id = String(m.roomId ?? '');
+  if (!ROOM_ID.test(id)) return;
+  const r = room(id);
+  r.count = Number(m.count) || 0;
+  r.members.clear();
+  for (const raw of Array.isArray(m.users) ? m.users : []) {
+    if (raw && typeof raw === 'object') {
+      const u = userOf(raw);
+      r.members.set(u.userId, u);
+    }
+  }
+  if (state.joining === id) {
+    state.joining = '';
+    notice('self', `You joined ${roomLabel(id)}.`, undefined, r);
+    switchRoom(id);
+  } else {
+    renderRooms();
+    if (id === state.current) renderUsers();
+  }
+  sendJSON({ action: 'Rooms' });
+}
+
+function roomLeft(id) {
+  const r = state.rooms.get(id);
+  if (!r || id === LOBBY) return;
+  for (const li of r.items) if (li.dataset.key) state.shown.delete(li.dataset.key);
+  state.rooms.delete(id);
+  state.streams.delete(id);
+  if (state.current === id) switchRoom(LOBBY);
+  else renderRooms();
+  sendJSON({ action: 'Rooms' });
+}
+
+function roomsList(m) {
+  state.directory = (Array.isArray(m.rooms) ? m.rooms : [])
+    .filter((x) => x && ROOM_ID.test(String(x.roomId)))
+    .map((x) => ({ roomId: String(x.roomId), count: Number(x.count) || 0 }));
+  for (const d of state.directory) {
+    const r = state.rooms.get(d.roomId);
+    if (r && d.roomId !== LOBBY) r.count = d.count;
+  }
+  renderRooms();
+}
+
+// presence applies joins and leaves in rooms other than the lobby (whose presence is
+// the seed's Connected/Disconnected/ConnectionLost).
+function presence(m) {
+  for (const p of Array.isArray(m.rooms) ? m.rooms : []) {
+    const r = p && state.rooms.get(String(p.roomId));
+    if (!r || r.id === LOBBY) continue;
+    r.count = Number(p.count) || 0;
+    for (const raw of Array.isArray(p.joined) ? p.joined : []) {
+      if (!raw || typeof raw !== 'object') continue;
+      const u = userOf(raw);
+      r.members.set(u.userId, u);
+      if (!state.me || u.userId !== state.me.userId) notice('join', `joined ${roomLabel(r.id)}`, u, r);
+    }
+    for (const [list, words, kind] of [[p.left, 'left', 'left'], [p.lost, 'lost the connection', 'lost']]) {
+      for (const id of Array.isArray(list) ? list : []) {
+        const u = r.members.get(Number(id));
+        if (!u) continue;
+        r.members.delete(u.userId);
+        notice(kind, kind === 'left' ? `left ${roomLabel(r.id)}` : words, u, r);
+      }
+    }
+    if (r.id === state.current) renderUsers();
+  }
+  renderRooms();
+}
+
+function renderRooms() {
+  const items = [...state.rooms.values()].map((r) => {
+    const li = el('li', 'room');
+    li.dataset.room = r.id;
+    if (r.id === state.current) li.classList.add('is-current');
+    const b = el('button', 'room-btn');
+    b.type = 'button';
+    b.dataset.room = r.id;
+    if (r.id === state.current) b.setAttribute('aria-current', 'true');
+    const count = r.id === LOBBY ? state.users.size : r.count;
+    b.append(el('span', 'room-name', roomLabel(r.id)), el('span', 'room-count', state.me ? String(count) : ''));
+    b.title = `${count} online`;
+    if (r.unread) {
+      const u = el('span', 'unread', String(r.unread));
+      u.title = `${r.unread} unread`;
+      b.append(u);
+    }
+    b.setAttribute('aria-label', `${roomLabel(r.id)}, ${count} online` + (r.unread ? `, ${r.unread} unread` : ''));
+    li.append(b);
+    if (r.id !== LOBBY) {
+      const x = el('button', 'icon-btn leave-room');
+      x.type = 'button';
+      x.dataset.leave = r.id;
+      x.title = `Leave ${roomLabel(r.id)}`;
+      x.setAttribute('aria-label', `Leave ${roomLabel(r.id)}`);
+      x.append(icon('x'));
+      li.append(x);
+    }
+    return li;
+  });
+  // Only a changed list is replaced: a button must not vanish under a finger (or a click)
+  // because a count elsewhere was refreshed with the same value.
+  const sig = items.map((li) => li.outerHTML).join('');
+  if (sig !== state.roomsSig) {
+    state.roomsSig = sig;
+    ui.rooms.replaceChildren(...items);
+  }
+  const others = state.directory.filter((d) => !state.rooms.has(d.roomId)).slice(0, 20).map((d) => {
+    const li = el('li', 'room other');
+    const b = el('button', 'room-btn');
+    b.type = 'button';
+    b.dataset.join = d.roomId;
+    b.append(el('span', 'room-name', roomLabel(d.roomId)), el('span', 'room-count', String(d.count)));
+    b.setAttribute('aria-label', `Join ${roomLabel(d.roomId)}, ${d.count} online`);
+    li.append(b);
+    return li;
+  });
+  ui.roomsOther.replaceChildren(...others);
+  ui.roomsOtherHead.hidden = others.length === 0;
+  const unread = [...state.rooms.values()].reduce((n, r) => n + r.unread, 0);
+  ui.usersToggle.classList.toggle('has-unread', unread > 0);
+  renderOlder();
+}
+
+function updatePlaceholder() {
+  const u = state.privateTo;
+  ui.message.placeholder = u ? `Private message to ${u.userName}…` : `Message ${roomLabel(state.current)}…`;
+}
+
 // ---- users ----
 
 function renderMe() {
@@ -515,7 +925,7 @@ function renderMe() {
 }
 
 function renderUsers() {
-  const list = [...state.users.values()];
+  const list = [...currentRoom().members.values()];
   const me = state.me;
   // Me first, then everyone else in join order, as Authorized lists them.
   list.sort((a, b) => (me && b.userId === me.userId) - (me && a.userId === me.userId));
@@ -563,7 +973,7 @@ function setPrivate(u, online = true) {
   ui.privateOffline.hidden = !u || online;
   ui.composer.classList.toggle('is-private', !!u);
   ui.privateName.textContent = u ? u.userName : '';
-  ui.message.placeholder = u ? `Private message to ${u.userName}…` : 'Write a message…';
+  updatePlaceholder();
   for (const li of ui.users.children) {
     li.classList.toggle('is-private', !!u && online && li.dataset.userId === String(u.userId));
   }
@@ -596,12 +1006,112 @@ function sendMessage() {
     showToast(`${state.privateTo.userName} is offline; the message was not sent.`);
     return;
   }
-  if (!sendJSON({ text, toUserId: state.privateTo ? state.privateTo.userId : 0 })) {
-    showToast('You are offline; the message was not sent. It will be here when you reconnect.');
+  if (!state.modern) {
+    if (!sendJSON({ text, toUserId: state.privateTo ? state.privateTo.userId : 0 })) {
+      showToast('You are offline; the message was not sent. It will be here when you reconnect.');
+      return;
+    }
+    ui.message.value = '';
+    autosize();
     return;
   }
+  const cid = newClientMsgId();
+  const toUserId = state.privateTo ? state.privateTo.userId : 0;
+  const frame = { text, toUserId, clientMsgId: cid };
+  if (!toUserId && state.current !== LOBBY) frame.roomId = state.current;
+  // Shown at once with a pending mark; it goes (again) until the server says Sent,
+  // across reconnections, so a line typed while offline is not lost either.
+  const me = state.me ?? { userId: -1, userName: state.login.name, userColor: state.login.color, gender: state.login.gender };
+  const r = currentRoom();
+  const { li } = buildMessage({ ...me, text: escapeHTML(text), toUserId }, !!toUserId, r.items[r.items.length - 1]);
+  li.classList.add('pending', 'mine');
+  li.dataset.cid = cid;
+  li.querySelector('.sent-mark').title = 'Sending…';
+  const p = { frame, li, sentAt: 0 };
+  state.pending.set(cid, p);
+  state.stick = true;
+  append(li, r);
+  transmit(p);
   ui.message.value = '';
   autosize();
+}
+
+function transmit(p) {
+  if (sendJSON(p.frame)) p.sentAt = Date.now();
+}
+
+function retryPending() {
+  const now = Date.now();
+  for (const p of state.pending.values()) if (now - p.sentAt >= RETRY_MS) transmit(p);
+}
+
+// ---- acknowledgements and history ----
+
+// scheduleAck acknowledges every stream's contiguous position shortly, in one Ack
+// per stream, so a burst of messages costs one Ack, not one each.
+function scheduleAck() {
+  if (state.ackTimer) return;
+  state.ackTimer = setTimeout(() => {
+    state.ackTimer = 0;
+    for (const [id, s] of state.streams) {
+      if (s.acked !== null && s.acked > s.reported && sendJSON({ action: 'Ack', roomId: id, seq: s.acked })) s.reported = s.acked;
+    }
+  }, 50);
+}
+
+// loadOlder asks for the page of the current room's history before its oldest line.
+function loadOlder() {
+  const r = currentRoom();
+  const before = oldestSeq(r);
+  if (r.loading || !hasOlder(r) || !state.me || !state.modern) return;
+  r.loading = true;
+  sendJSON({ action: 'History', roomId: r.id, before, limit: HISTORY_PAGE });
+}
+
+function oldestSeq(r) {
+  for (const li of r.items) {
+    if (li.dataset.seq && li.dataset.key?.startsWith(r.id + ' ')) return Number(li.dataset.seq);
+  }
+  return 0;
+}
+
+// hasOlder: the room's history goes back further than its oldest line shown.
+function hasOlder(r) {
+  return r.more && oldestSeq(r) > 1;
+}
+
+function renderOlder() {
+  ui.older.hidden = !(state.modern && state.me && hasOlder(currentRoom()));
+}
+
+// history puts an older page above what the room shows, keeping the reader's place.
+function history(m) {
+  const r = room(String(m.roomId ?? ''), false);
+  if (!r) return;
+  r.loading = false;
+  r.more = m.more === true;
+  renderOlder();
+  const msgs = (Array.isArray(m.messages) ? m.messages : []).filter((x) => x && typeof x === 'object' && Number(x.seq) > 0);
+  msgs.sort((a, b) => Number(a.seq) - Number(b.seq));
+  const add = [];
+  for (const x of msgs) {
+    const key = `${r.id} ${Number(x.seq)}`;
+    if (state.shown.has(key)) continue;
+    const { li } = buildMessage(x, Number(x.toUserId) > 0, add[add.length - 1]);
+    li.dataset.key = key;
+    li.dataset.seq = String(Number(x.seq));
+    li.classList.add('old');
+    state.shown.set(key, li);
+    add.push(li);
+  }
+  if (!add.length) return;
+  r.items.unshift(...add);
+  if (r.id !== state.current) return;
+  const fromBottom = ui.log.scrollHeight - ui.log.scrollTop;
+  ui.log.prepend(...add);
+  ui.log.scrollTop = ui.log.scrollHeight - fromBottom;
+  state.logSize = logSize();
+  renderOlder();
 }
 
 function autosize() {
@@ -739,8 +1249,22 @@ function wire() {
     }
     state.logSize = logSize();
     state.stick = nearBottom();
+    if (!state.stick && ui.log.scrollTop < 60) loadOlder();
   });
   new ResizeObserver(() => { if (state.stick) pinLog(); }).observe(ui.log);
+  ui.older.addEventListener('click', loadOlder);
+  ui.roomForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (joinRoom(ui.roomInput.value)) ui.roomInput.value = '';
+  });
+  ui.sidebar.addEventListener('click', (e) => {
+    const leaveBtn = e.target.closest('[data-leave]');
+    if (leaveBtn) { sendJSON({ action: 'LeaveRoom', roomId: leaveBtn.dataset.leave }); return; }
+    const join = e.target.closest('[data-join]');
+    if (join) { joinRoom(join.dataset.join); return; }
+    const b = e.target.closest('[data-room]');
+    if (b && b.tagName === 'BUTTON') switchRoom(b.dataset.room);
+  });
   ui.privateLeave.addEventListener('click', () => { setPrivate(null); ui.message.focus(); });
   ui.reconnectNow.addEventListener('click', () => { if (state.wanted && !state.ws) connect(); });
   ui.logout.addEventListener('click', leave);

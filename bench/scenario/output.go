@@ -1,0 +1,108 @@
+package scenario
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+)
+
+// Row flattens a result into named columns for CSV and text output.
+func Row(r *Result) ([]string, []string) {
+	var names, values []string
+	add := func(name string, v any) {
+		names = append(names, name)
+		switch x := v.(type) {
+		case float64:
+			values = append(values, strconv.FormatFloat(x, 'f', 3, 64))
+		default:
+			values = append(values, fmt.Sprint(x))
+		}
+	}
+	add("scenario", r.Scenario)
+	add("target", r.Target)
+	add("clients", r.Settings.Clients)
+	add("senders", r.Settings.Senders)
+	add("rate", r.Settings.Rate)
+	if c := r.Connect; c != nil {
+		add("attempted", c.Attempted)
+		add("authorized", c.Authorized)
+		add("connects_per_sec", c.PerSec)
+		add("connect_p50_ms", c.Latency.P50)
+		add("connect_p99_ms", c.Latency.P99)
+		add("connect_max_ms", c.Latency.Max)
+		add("presence_frames", c.PresenceFrames)
+		add("presence_bytes", c.PresenceBytes)
+	}
+	if m := r.Messages; m != nil {
+		add("sent", m.Sent)
+		add("expected", m.Expected)
+		add("received", m.Received)
+		add("loss", m.Loss)
+		add("duplicate", m.Duplicate)
+		add("acked", m.Acked)
+		add("per_sec", m.PerSec)
+		add("p50_ms", m.Latency.P50)
+		add("p90_ms", m.Latency.P90)
+		add("p99_ms", m.Latency.P99)
+		add("p999_ms", m.Latency.P999)
+		add("max_ms", m.Latency.Max)
+	}
+	if s := r.Server; s != nil {
+		add("server_cpu_sec", s.CPUSeconds)
+		add("server_rss_bytes", s.RSSBytes)
+		add("server_baseline_rss_bytes", s.BaselineRSSBytes)
+		add("mem_per_conn_bytes", s.MemPerConnBytes)
+		add("deliveries_per_cpu_sec", s.DeliveriesPerCPUSecond)
+		add("server_goroutines", s.Goroutines)
+		add("server_fds", s.FDs)
+		add("server_dropped", s.Dropped)
+	}
+	if c := r.Churn; c != nil {
+		add("cycles", c.Cycles)
+		add("base_fds", c.Baseline.FDs)
+		add("after_fds", c.After.FDs)
+		add("base_goroutines", c.Baseline.Goroutines)
+		add("after_goroutines", c.After.Goroutines)
+		add("base_rss", c.Baseline.RSSBytes)
+		add("after_rss", c.After.RSSBytes)
+		add("returned_to_base", c.ReturnedToBase)
+	}
+	return names, values
+}
+
+// WriteCSV writes a header and one row.
+func WriteCSV(w io.Writer, r *Result) error {
+	names, values := Row(r)
+	cw := csv.NewWriter(w)
+	_ = cw.Write(names)
+	_ = cw.Write(values)
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	return nil
+}
+
+// WriteText writes "name: value" lines, then errors and notes.
+func WriteText(w io.Writer, r *Result) error {
+	names, values := Row(r)
+	for i := range names {
+		if _, err := fmt.Fprintf(w, "%-26s %s\n", names[i]+":", values[i]); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
+	}
+	kinds := make([]string, 0, len(r.Errors))
+	for k := range r.Errors {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "error %-20s %d\n", k+":", r.Errors[k])
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+func flags(scenario string) []cli.Flag {
+	clients, senders, rate := 100, 0, 100.0
+	switch scenario {
+	case "connect":
+		clients, rate = 1000, 0
+	case "idle":
+		clients = 1000
+	case "broadcast":
+		clients, senders = 1000, 10
+	case "private", "rooms":
+		clients, senders = 1000, 100
+	case "history":
+		clients, senders, rate = 100, 100, 1000
+	case "churn":
+		clients = 500
+	}
+	return []cli.Flag{
+		&cli.StringFlag{Name: "url", Value: "ws://127.0.0.1:8080/", Usage: "server `URL` (ws:// only)", EnvVars: []string{"CHATBENCH_URL"}},
+		&cli.IntFlag{Name: "clients", Value: clients, Usage: "simulated clients"},
+		&cli.IntFlag{Name: "senders", Value: senders, Usage: "clients that send (0: all)"},
+		&cli.Float64Flag{Name: "rate", Value: rate, Usage: "messages/s, all senders together (connect: connects/s, 0 = as fast as possible)"},
+		&cli.Float64Flag{Name: "ramp-rate", Value: 0, Usage: "connects/s while ramping the other scenarios (0 = as fast as possible)"},
+		&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measured time (connect: longest settle after the ramp)"},
+		&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "sending before the measurement starts"},
+		&cli.IntFlag{Name: "payload-bytes", Value: 64, Usage: "text length of each message"},
+		&cli.IntFlag{Name: "rooms", Value: 10, Usage: "rooms scenario: rooms to spread the clients over"},
+		&cli.IntFlag{Name: "cycles", Value: 5, Usage: "churn: connect/close cycles"},
+		&cli.StringFlag{Name: "presence", Value: "full", Usage: "full: the seed's presence (every login to everyone, the whole list per newcomer); compact: log in with presence=compact"},
+		&cli.StringSliceFlag{Name: "source-ips", Usage: "local 127.x.y.z addresses to dial from, round robin (more than ~28k clients)"},
+		&cli.DurationFlag{Name: "dial-timeout", Value: 10 * time.Second, Usage: "TCP connect to Authorized, per client"},
+		&cli.IntFlag{Name: "server-pid", Usage: "server `PID`: CPU, RSS and fds from /proc"},
+		&cli.StringFlag{Name: "status-url", Usage: "chatd's /status `URL` (goroutines, slow-consumer closes)"},
+		&cli.StringFlag{Name: "target", Value: "chatd", Usage: "label of the server under test, copied into the result"},
+		&cli.IntFlag{Name: "pollers", Usage: "nbio poller goroutines of the simulated clients (0: one per CPU)"},
+		&cli.StringFlag{Name: "cpu-profile", Usage: "write chatbench's own CPU profile to `FILE` (to check the client is not the bottleneck)"},
+		&cli.BoolFlag{Name: "json", Usage: "print the result as one JSON object on stdout"},
+		&cli.BoolFlag{Name: "csv", Usage: "print the result as CSV (header and one row) on stdout"},
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/bench/scenario"
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/chat/chattest"
+)
+
+func runApp(ctx context.Context, t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	app := newApp()
+	app.Writer, app.ErrWriter = &out, &errOut
+	err := app.RunContext(ctx, append([]string{"chatbench"}, args...))
+	return out.String(), errOut.String(), err
+}
+
+func TestBroadcastPrintsTheResultAsJSON(t *testing.T) {
+	srv := chattest.Start(t, engine.Config{RateLimit: 1000, RateBurst: 1000})
+	out, progress, err := runApp(context.Background(), t, "broadcast", "--url", "ws://"+srv.Addr+"/",
+		"--clients", "50", "--senders", "5", "--rate", "50", "--duration", "1s", "--warmup", "0s",
+		"--status-url", "http://"+srv.Addr+"/status", "--target", "chatd-test", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress)
+	}
+	var res scenario.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("stdout is not one Result: %v\n%s", err, out)
+	}
+	m := res.Messages
+	if res.Scenario != "broadcast" || res.Target != "chatd-test" || m == nil || m.Sent == 0 || m.Received != m.Sent*50 || m.Loss != 0 {
+		t.Fatalf("result %+v messages %+v", res, m)
+	}
+	if !strings.Contains(progress, "ramp") || !strings.Contains(progress, "messages:") {
+		t.Fatalf("no progress on stderr:\n%s", progress)
+	}
+}
+
+func TestCSVOutput(t *testing.T) {
+	srv := chattest.Start(t, engine.Config{})
+	out, progress, err := runApp(context.Background(), t, "connect", "--url", "ws://"+srv.Addr+"/", "--clients", "20", "--duration", "2s", "--csv")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "scenario,") || !strings.HasPrefix(lines[1], "connect,") {
+		t.Fatalf("csv:\n%s", out)
+	}
+}
+
+func TestTooManyClientsAreRefusedBeforeDialing(t *testing.T) {
+	_, _, err := runApp(context.Background(), t, "idle", "--url", "ws://127.0.0.1:1/", "--clients", "5000000")
+	if err == nil || !strings.Contains(err.Error(), "open files") {
+		t.Fatalf("err %v, want the open-file limit explained", err)
+	}
+}
+
+func TestInterruptStopsALongRun(t *testing.T) {
+	srv := chattest.Start(t, engine.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	out, progress, err := runApp(ctx, t, "idle", "--url", "ws://"+srv.Addr+"/", "--clients", "20", "--duration", "10m", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress)
+	}
+	if time.Since(start) > time.Minute || !strings.Contains(out, "interrupted") {
+		t.Fatalf("after %s:\n%s", time.Since(start), out)
+	}
+}
+
+func TestBadSourceIPsAreRefused(t *testing.T) {
+	_, _, err := runApp(context.Background(), t, "connect", "--source-ips", "10.1.1.1")
+	if err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -1,0 +1,41 @@
+package chat
+
+import (
+	"testing"
+
+	"github.com/chatd/chatd/engine"
+)
+
+// TestUniqueNameReusesTheFirstFreeSuffix: the per-name hint must still give the
+// seed's "first free number" after names in the middle are freed.
+func TestUniqueNameReusesTheFirstFreeSuffix(t *testing.T) {
+	f := newFixture(engine.Config{})
+	ids := map[string]uint64{}
+	login := func(want string) {
+		t.Helper()
+		id := f.login("Bob")
+		if got := f.ch.byConn[id].info.Name; got != want {
+			t.Fatalf("login got %q, want %q", got, want)
+		}
+		ids[want] = id
+	}
+	logout := func(name string) { f.ch.OnClose(f.conns[ids[name]], engine.CloseNormal) }
+	for _, n := range []string{"Bob", "Bob (2)", "Bob (3)", "Bob (4)", "Bob (5)"} {
+		login(n)
+	}
+	logout("Bob (3)")
+	logout("Bob (4)")
+	login("Bob (3)")
+	login("Bob (4)")
+	login("Bob (6)")
+	logout("Bob (2)")
+	logout("Bob")
+	login("Bob")
+	login("Bob (2)")
+	login("Bob (7)")
+	// The roster the seed's Authorized carries follows the leaves and joins.
+	last := f.recs[ids["Bob (7)"]].frames[0]
+	if users := last["users"].([]any); len(users) != 7 || users[6].(map[string]any)["userName"] != "Bob (7)" {
+		t.Fatalf("Authorized users = %v", users)
+	}
+}
