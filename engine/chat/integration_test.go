@@ -86,13 +86,18 @@ func TestQueryParameters(t *testing.T) {
 		{"userName=x&userColor=%23000%22%3E%3Cscript%3E&gender=abc", "x", "#000000", 0},
 		{"userName=a%26b+c&gender=1", "ab c", "#000000", 1},
 	}
+	// The watcher sees each row's user leave, so the next row's default name is free again.
+	watcher, _ := s.Login(t, "Watcher")
+	watcher.Expect("Connected")
 	for _, tt := range tests {
 		c := chattest.Dial(t, "ws://"+s.Addr+"/?"+tt.query)
 		auth := c.Expect("Authorized")
+		watcher.Expect("Connected")
 		if auth["userName"] != tt.name || auth["userColor"] != tt.color || num(t, auth, "gender") != tt.gender {
 			t.Errorf("?%s: got name %q color %q gender %v; want %q %q %d", tt.query, auth["userName"], auth["userColor"], auth["gender"], tt.name, tt.color, tt.gender)
 		}
 		c.Conn.Close()
+		watcher.Expect("Disconnected")
 	}
 }
 
