@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatd/chatd/protocol"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
@@ -192,32 +193,32 @@ func (c *Client) onFrame(mt websocket.MessageType, data []byte) {
 		return
 	}
 	switch f.Action {
-	case ActionPing:
+	case protocol.ActionPing:
 		c.mu.Lock()
 		conn := c.conn
 		c.mu.Unlock()
 		if conn != nil && conn.WriteMessage(websocket.TextMessage, pongJSON) == nil {
 			stats.Pings.Add(1)
 		}
-	case ActionAuthorized:
+	case protocol.ActionAuthorized:
 		stats.UserListEntries.Add(uint64(len(f.Users)))
 		stats.PresenceBytes.Add(uint64(len(data)))
 		c.onAuthorized(&f)
-	case ActionConnected:
+	case protocol.ActionConnected:
 		stats.Connected.Add(1)
 		stats.PresenceBytes.Add(uint64(len(data)))
-	case ActionDisconnected, ActionConnectionLost:
+	case protocol.ActionDisconnected, protocol.ActionConnectionLost:
 		stats.Disconnected.Add(1)
 		stats.PresenceBytes.Add(uint64(len(data)))
-	case ActionPresence:
+	case protocol.ActionPresence:
 		stats.PresenceBatches.Add(1)
 		stats.PresenceBytes.Add(uint64(len(data)))
-	case ActionPublicMessage, ActionPrivateMessage:
+	case protocol.ActionPublicMessage, protocol.ActionPrivateMessage:
 		stats.Chats.Add(1)
 		if hook := c.pool.cfg.OnChat; hook != nil {
 			hook(c, &f, c.pool.Now())
 		}
-	case ActionError:
+	case protocol.ActionError:
 		stats.countServerError(f.Code)
 		if hook := c.pool.cfg.OnOther; hook != nil {
 			hook(c, &f, c.pool.Now())

@@ -21,21 +21,6 @@ type Frame struct {
 	} `json:"users"` // Authorized
 }
 
-// Actions the bench tells apart.
-const (
-	ActionAuthorized     = "Authorized"
-	ActionConnected      = "Connected"
-	ActionDisconnected   = "Disconnected"
-	ActionConnectionLost = "ConnectionLost"
-	ActionPing           = "Ping"
-	ActionPublicMessage  = "PublicMessage"
-	ActionPrivateMessage = "PrivateMessage"
-	ActionError          = "Error"
-	ActionSent           = "Sent"
-	ActionRoomJoined     = "RoomJoined"
-	ActionPresence       = "Presence"
-)
-
 var pongJSON = []byte(`{"action":"Pong"}`)
 
 // parseFrame decodes data into f, which must be zero.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/bench/loadgen"
+	"github.com/chatd/chatd/protocol"
 )
 
 // chatDefaultRateLimit and chatDefaultBurst are chatd's per-connection defaults.
@@ -28,7 +29,7 @@ func (r *run) broadcast(ctx context.Context) error {
 		return err
 	}
 	r.settle(ctx, time.Second, time.Minute)
-	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool { return f.Action == loadgen.ActionPublicMessage }
+	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool { return f.Action == protocol.ActionPublicMessage }
 	clients := r.pool.Authorized()
 	n := uint64(len(clients))
 	return r.exchange(ctx, sendPlan{
@@ -47,7 +48,7 @@ func (r *run) private(ctx context.Context) error {
 	r.settle(ctx, time.Second, time.Minute)
 	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool {
 		id := c.UserID()
-		return f.Action == loadgen.ActionPrivateMessage && f.ToUserID == id && f.UserID != id
+		return f.Action == protocol.ActionPrivateMessage && f.ToUserID == id && f.UserID != id
 	}
 	clients := r.pool.Authorized()
 	pairs := len(clients) / 2 * 2
@@ -77,7 +78,7 @@ func (r *run) rooms(ctx context.Context) error {
 		members[r.room(c)]++
 	}
 	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool {
-		return f.Action == loadgen.ActionPublicMessage && f.RoomID == r.room(c)
+		return f.Action == protocol.ActionPublicMessage && f.RoomID == r.room(c)
 	}
 	return r.exchange(ctx, sendPlan{
 		senders:    clients[:min(r.senders(), len(clients))],
@@ -101,7 +102,7 @@ func (r *run) history(ctx context.Context) error {
 	}
 	r.settle(ctx, time.Second, time.Minute)
 	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool {
-		return f.Action == loadgen.ActionPublicMessage && f.RoomID == r.room(c)
+		return f.Action == protocol.ActionPublicMessage && f.RoomID == r.room(c)
 	}
 	return r.exchange(ctx, sendPlan{
 		senders:    senders,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/bench/loadgen"
+	"github.com/chatd/chatd/protocol"
 )
 
 // Scenarios are the names Run knows.
@@ -123,13 +124,13 @@ func (r *run) onChat(c *loadgen.Client, f *loadgen.Frame, at time.Duration) {
 
 func (r *run) onOther(c *loadgen.Client, f *loadgen.Frame, at time.Duration) {
 	switch f.Action {
-	case loadgen.ActionRoomJoined:
+	case protocol.ActionRoomJoined:
 		if f.RoomID == r.room(c) {
 			r.joined.Add(1)
 		}
-	case loadgen.ActionSent:
+	case protocol.ActionSent:
 		r.acks.Deliver(c.Index, clientMsgIDText(f.ClientMsgID), at)
-	case loadgen.ActionError:
+	case protocol.ActionError:
 		if f.Code == "rate_limited" {
 			r.mu.Lock()
 			r.rateLimited[c.Index]++
