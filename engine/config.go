@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/chatd/chatd/protocol"
@@ -15,6 +16,7 @@ import (
 type Config struct {
 	Listen  string // --listen: host:port for ws://, HTTP and the status page
 	Pollers int    // --pollers: nbio poller goroutines (default: number of CPUs)
+	Writers int    // --writers: goroutines that write a batch's frames, the owner included (default: number of CPUs)
 
 	TLSCert string // --tls-cert: PEM certificate; with TLSKey, Listen serves wss:// and https://
 	TLSKey  string // --tls-key
@@ -93,6 +95,7 @@ func (c Config) WithDefaults() Config {
 		c.Listen = DefaultListen
 	}
 	set(&c.MaxConnections, DefaultMaxConnections)
+	set(&c.Writers, runtime.NumCPU())
 	set(&c.MaxMessageBytes, DefaultMaxMessageBytes)
 	set(&c.MaxWriteBuffer, DefaultMaxWriteBuffer)
 	set(&c.PingMaxMissed, DefaultPingMaxMissed)
@@ -138,6 +141,7 @@ func (c Config) Validate() error {
 		}
 	}
 	check(c.Pollers >= 0, "pollers", "must not be negative, got %d", c.Pollers)
+	check(c.Writers >= 1 && c.Writers <= 256, "writers", "must be 1..256, got %d", c.Writers)
 	check(c.MaxConnections > 0, "max-connections", "must be positive, got %d", c.MaxConnections)
 	check(c.MaxMessageBytes >= 128, "max-message-bytes", "must be at least 128, got %d", c.MaxMessageBytes)
 	check(c.MaxWriteBuffer >= 4096, "max-write-buffer", "must be at least 4096, got %d", c.MaxWriteBuffer)

@@ -34,6 +34,7 @@ type Conn struct {
 	out       []byte       // frames waiting for the end of the owner's batch
 	closing   *CloseReason // set once the server decided to close
 	closed    bool
+	writeErr  error       // the last flush's write error, set by whichever writer wrote it
 	closeSent atomic.Bool // a close frame went out; set from nbio's goroutines too
 
 	// Context is free for the Handler, like the dynamic properties Workerman lets a
@@ -98,20 +99,33 @@ func (c *Conn) markDirty() {
 	c.w.stats.framesOut.Add(1)
 }
 
-// flush writes the pending frames in one write (nbio copies what the socket does not
-// take at once) and hands the buffer back to the owner's free list, so an idle
-// connection holds no buffer at all. A write error means nbio closed the connection:
-// its write buffer overflowed, or the peer is gone.
+// flush writes the pending frames in one write and settles the connection after it.
 func (c *Conn) flush() {
-	var err error
+	c.write()
+	c.afterWrite()
+}
+
+// write writes the pending frames in one write (nbio copies what the socket does not
+// take at once). It touches nothing but c.out and c.writeErr, so the writers may run
+// it for many connections in parallel.
+func (c *Conn) write() {
 	if len(c.out) > 0 && !c.closed {
-		_, err = c.t.Write(c.out)
+		_, c.writeErr = c.t.Write(c.out)
 	}
+}
+
+// afterWrite, on the owner, hands the buffer back to the owner's free list, so an
+// idle connection holds no buffer at all. A write error means nbio closed the
+// connection: its write buffer overflowed, or the peer is gone.
+func (c *Conn) afterWrite() {
 	c.w.loop.putBuffer(c.out)
 	c.out = nil
-	if err != nil && c.closing == nil {
-		reason := closeReasonFor(err)
-		c.closing = &reason
+	if err := c.writeErr; err != nil {
+		c.writeErr = nil
+		if c.closing == nil {
+			reason := closeReasonFor(err)
+			c.closing = &reason
+		}
 	}
 }
 

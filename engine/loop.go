@@ -40,6 +40,7 @@ type loop struct {
 
 	// Owner-only.
 	dirty     []*Conn
+	writers   *writers // nil: the owner writes alone
 	buffers   [][]byte // free pending buffers, reused across batches
 	freeBytes int      // their capacity, bounded by maxFreeBytes
 	conns     map[uint64]*Conn
@@ -86,10 +87,12 @@ func (l *loop) queued() int {
 	return len(l.queue)
 }
 
-// flush writes every connection's pending frames: one write per connection per batch.
+// flush writes every connection's pending frames: one write per connection per batch,
+// spread over the writers.
 func (l *loop) flush() {
+	l.writers.writeAll(l.dirty)
 	for i, c := range l.dirty {
-		c.flush()
+		c.afterWrite()
 		l.dirty[i] = nil
 	}
 	l.dirty = l.dirty[:0]

@@ -76,6 +76,7 @@ func (w *Worker) Start() error {
 	// nbio logs through its own package logger; chatd's logs go through slog.
 	logging.SetLevel(logging.LevelNone)
 	w.started = time.Now()
+	w.loop.writers = newWriters(w.cfg.Writers)
 	go w.run()
 	w.Call(func() { w.safely(nil, func() { w.handler.OnWorkerStart(w) }) })
 
@@ -202,6 +203,7 @@ func (w *Worker) run() {
 		for i := range batch {
 			if batch[i].kind == evQuit {
 				w.loop.flush()
+				w.loop.writers.stop()
 				return
 			}
 			w.dispatch(&batch[i])

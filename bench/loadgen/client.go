@@ -201,7 +201,7 @@ func (c *Client) onFrame(mt websocket.MessageType, data []byte) {
 			stats.Pings.Add(1)
 		}
 	case protocol.ActionAuthorized:
-		stats.UserListEntries.Add(uint64(len(f.Users)))
+		stats.UserListEntries.Add(uint64(f.Users))
 		stats.PresenceBytes.Add(uint64(len(data)))
 		c.onAuthorized(&f)
 	case protocol.ActionConnected:
@@ -238,7 +238,7 @@ func (c *Client) onAuthorized(f *Frame) {
 	}
 	c.state = StateAuthorized
 	c.userID = f.UserID
-	c.users = len(f.Users)
+	c.users = f.Users
 	c.authorizedAt = c.pool.Now()
 	timer := c.timer
 	c.mu.Unlock()

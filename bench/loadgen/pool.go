@@ -81,6 +81,9 @@ func New(cfg Config) (*Pool, error) {
 		// each frame to a pooled goroutine cost more than the handler (stack growth,
 		// scheduling) and queued 101s and frames behind each other under load.
 		ClientExecutor: func(f func()) { f() },
+		// Client conns run their frame parser through the engine's Execute, which is
+		// nbio's server executor: inline too, for the same reason.
+		ServerExecutor: func(f func()) { f() },
 	})
 	if err := engine.Start(); err != nil {
 		return nil, fmt.Errorf("start nbio client engine: %w", err)

@@ -27,6 +27,7 @@ func serverFlags() []cli.Flag {
 	d := engine.Config{}.WithDefaults()
 	return append(processFlags(),
 		&cli.IntFlag{Name: "pollers", EnvVars: env("POLLERS"), Usage: "nbio poller goroutines (0: one per CPU)"},
+		&cli.IntFlag{Name: "writers", Value: d.Writers, EnvVars: env("WRITERS"), Usage: "goroutines that write a batch's frames in parallel, the owner included (default: one per CPU; 1: the owner alone)"},
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "PEM certificate `file`; with --tls-key, serve wss:// and https://"},
 		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "PEM private key `file` for --tls-cert"},
 		&cli.IntFlag{Name: "max-connections", Value: d.MaxConnections, EnvVars: env("MAX_CONNECTIONS"), Usage: "connections at once; more are refused"},
@@ -66,6 +67,7 @@ func configFrom(c *cli.Context, logOut io.Writer) (engine.Config, error) {
 	cfg := engine.Config{
 		Listen:           c.String("listen"),
 		Pollers:          c.Int("pollers"),
+		Writers:          c.Int("writers"),
 		TLSCert:          c.String("tls-cert"),
 		TLSKey:           c.String("tls-key"),
 		MaxConnections:   c.Int("max-connections"),
