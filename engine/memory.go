@@ -7,19 +7,26 @@ import (
 )
 
 // A login storm in a big room (each login announced to everyone) leaves tens of MB of
-// freed heap behind. The Go runtime gives it back to the OS only slowly, so an idle
-// server would keep the storm's peak as its resident size. releaseMemory checks now
-// and then and returns the free heap at once when it is large, so RSS tracks what the
-// connections really use.
+// garbage and freed heap behind. An idle server allocates too little to trigger another
+// GC, and the runtime gives freed heap back to the OS only slowly, so it would keep
+// the storm's peak as its resident size. releaseMemory looks now and then: once the
+// server has calmed down holding much more heap than after its last look, it collects
+// and returns the free heap at once, so RSS tracks what the connections use.
 const (
 	releaseCheckEvery = 5 * time.Second
-	releaseAbove      = 32 << 20 // free, unreleased heap bytes worth a forced release
+	releaseAbove      = 32 << 20 // heap growth (and allocation per check) worth a forced release
 )
 
 func (w *Worker) releaseMemory() {
 	sample := []metrics.Sample{
 		{Name: "/memory/classes/heap/free:bytes"},
-		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"}, // live and not yet collected
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/gc/heap/allocs:bytes"},
+	}
+	held := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64() + sample[1].Value.Uint64() + sample[2].Value.Uint64()
 	}
 	every := w.releaseEvery
 	if every <= 0 {
@@ -27,17 +34,27 @@ func (w *Worker) releaseMemory() {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	base := held() // what the heap held after the last release
+	var allocated uint64
 	for {
 		select {
 		case <-w.done:
 			return
 		case <-t.C:
 		}
-		metrics.Read(sample)
-		free, live := sample[0].Value.Uint64(), sample[1].Value.Uint64()
-		if free > releaseAbove && free > live {
+		now := held()
+		total := sample[3].Value.Uint64()
+		// Only when calm: a busy server's own GC cycles are doing this job, and the
+		// last GC's idea of the live heap is stale (it may have run mid-storm), so
+		// only a forced GC can tell what is garbage.
+		calm := total-allocated < releaseAbove
+		allocated = total
+		if calm && now > base+releaseAbove {
 			debug.FreeOSMemory()
 			w.stats.memoryReleases.Add(1)
+			base = held()
+		} else if now < base {
+			base = now
 		}
 	}
 }

@@ -90,7 +90,10 @@ func (w *Worker) Start() error {
 		ReadLimit:               w.cfg.MaxMessageBytes + 64<<10,
 		MaxHTTPBodySize:         64 << 10,
 		KeepaliveTime:           w.cfg.HandshakeTimeout,
-		ReleaseWebsocketPayload: false, // the owner reads payloads after the handler returns
+		// nbio hands the handler a pooled buffer of at least 1 KB; OnMessage copies the
+		// payload out (a Pong is 17 bytes) and nbio reuses the buffer. Kept instead,
+		// every Pong of an idle server cost 1 KB of garbage.
+		ReleaseWebsocketPayload: true,
 		Handler:                 http.HandlerFunc(w.serveHTTP),
 		Listen:                  w.listen,
 	}
@@ -326,7 +329,8 @@ func (w *Worker) newUpgrader() *websocket.Upgrader {
 			if !c.closeSent.Load() {
 				_ = ws.Conn.SetReadDeadline(time.Time{})
 			}
-			w.loop.post(event{kind: evMessage, conn: c, data: data, binary: mt == websocket.BinaryMessage})
+			// Copied: nbio takes data back when this returns; the owner reads it later.
+			w.loop.post(event{kind: evMessage, conn: c, data: bytes.Clone(data), binary: mt == websocket.BinaryMessage})
 		}
 	})
 	u.SetCloseHandler(func(ws *websocket.Conn, code int, text string) {

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"bytes"
+
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
@@ -13,6 +15,12 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 	u := ch.byConn[c.ID()]
 	if u == nil {
 		return // lost or not logged in yet
+	}
+	if !m.Binary && bytes.Equal(m.Data, protocol.PongJSON) {
+		// Every client answers every Ping: the usual spelling skips the JSON decoder,
+		// which was an idle server's main source of garbage.
+		u.missed = 0
+		return
 	}
 	if !u.limit.allow(ch.now(), ch.cfg.RateLimit, ch.cfg.RateBurst) {
 		ch.counters.rateLimited++

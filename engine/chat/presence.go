@@ -136,7 +136,8 @@ func (ch *Chat) flushPresence() {
 	for _, m := range touched {
 		m.presence = append(m.presence, protocol.PresenceTail...)
 		m.conn.SendText(m.presence)
-		m.presence = m.presence[:0]
+		// Not kept: a big ramp's batches grew it to kilobytes on every idle member.
+		m.presence = nil
 	}
 }
 
