@@ -82,14 +82,14 @@ func (w *Worker) Start() error {
 
 	w.upgrader = w.newUpgrader()
 	conf := nbhttp.Config{
-		Name:                    "chatd",
-		Network:                 "tcp",
-		NPoller:                 w.cfg.Pollers,
-		MaxLoad:                 w.cfg.MaxConnections,
-		MaxWriteBufferSize:      w.cfg.MaxWriteBuffer,
-		ReadLimit:               w.cfg.MaxMessageBytes + 64<<10,
-		MaxHTTPBodySize:         64 << 10,
-		KeepaliveTime:           w.cfg.HandshakeTimeout,
+		Name:               "chatd",
+		Network:            "tcp",
+		NPoller:            w.cfg.Pollers,
+		MaxLoad:            w.cfg.MaxConnections,
+		MaxWriteBufferSize: w.cfg.MaxWriteBuffer,
+		ReadLimit:          w.cfg.MaxMessageBytes + 64<<10,
+		MaxHTTPBodySize:    64 << 10,
+		KeepaliveTime:      w.cfg.HandshakeTimeout,
 		// nbio hands the handler a pooled buffer of at least 1 KB; OnMessage copies the
 		// payload out (a Pong is 17 bytes) and nbio reuses the buffer. Kept instead,
 		// every Pong of an idle server cost 1 KB of garbage.
