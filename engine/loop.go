@@ -102,8 +102,8 @@ func (l *loop) flush() {
 // gives it back after the flush. Kept owner-local (no sync.Pool) and bounded.
 const (
 	minKeptBuffer = 512 // smaller ones (a Ping) are cheaper to drop than to grow later
-	maxKeptBuffer = 16 << 10
-	maxFreeBytes  = 1 << 20 // what the free list may hold after a big batch
+	maxKeptBuffer = 64 << 10
+	maxFreeBytes  = 4 << 20 // what the free list may hold after a big batch
 )
 
 // getBuffer returns a free buffer, or nil when there is none: append then allocates
