@@ -14,7 +14,7 @@ import (
 // and returns the free heap at once, so RSS tracks what the connections use.
 const (
 	releaseCheckEvery = 5 * time.Second
-	releaseAbove      = 32 << 20 // heap growth (and allocation per check) worth a forced release
+	releaseAbove      = 16 << 20 // heap growth (and allocation per check) worth a forced release
 )
 
 func (w *Worker) releaseMemory() {
