@@ -24,6 +24,7 @@ type job struct {
 	rate     float64
 	duration time.Duration
 	warmup   time.Duration
+	presence string // chatbench --presence; empty: full, the seed's
 }
 
 // args are chatbench's flags for job against s; every target gets the same.
@@ -49,6 +50,9 @@ func (c config) args(j job, s *server) []string {
 	}
 	if j.scenario == "broadcast" || j.scenario == "private" {
 		a = append(a, "--payload-bytes", strconv.Itoa(c.payload))
+	}
+	if j.presence != "" {
+		a = append(a, "--presence", j.presence)
 	}
 	if c.sourceIPs != "" {
 		a = append(a, "--source-ips", c.sourceIPs)

@@ -67,7 +67,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.payload, "payload-bytes", 64, "text bytes per message")
 	fs.IntVar(&c.connectClients, "connect-clients", 1000, "clients the connect scenario opens (all in one chat: N²/2 presence frames)")
 	fs.IntVar(&c.idleClients, "idle-clients", 1000, "clients the idle scenario holds, on every target")
-	fs.IntVar(&c.goalIdleClients, "goal-idle-clients", 0, "an extra idle run on chatd only at this size, for the issue's goal at 15000 (0: skip; a 15,000-client login storm in one chat takes minutes)")
+	fs.IntVar(&c.goalIdleClients, "goal-idle-clients", 15000, "an extra idle run on chatd only at this size with presence=compact, for the issue's goal (0: skip)")
 	fs.IntVar(&c.churnClients, "churn-clients", 500, "clients the churn scenario cycles")
 	fs.IntVar(&c.sweepClients, "sweep-clients", 1000, "clients in the chat during the rate sweep")
 	rates := fs.String("sweep-rates", "25,50,100,200,400,800,1600", "broadcast rates (msg/s) the sweep tries, in order, until one fails")
