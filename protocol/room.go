@@ -24,7 +24,10 @@ func ValidRoomID(id string) bool {
 // InboxID is the stream that holds a user's private messages, both those it receives
 // and the echoes of those it sends: each has its own seq there, so a client resumes
 // and acknowledges private messages exactly as it does a room's.
-func InboxID(userID uint64) string { return "@" + strconv.FormatUint(userID, 10) }
+func InboxID(userID uint64) string { return InboxPrefix + strconv.FormatUint(userID, 10) }
+
+// InboxPrefix starts every inbox id; room ids cannot start with it.
+const InboxPrefix = "@"
 
 // InboxUser returns the userId of an InboxID, or false.
 func InboxUser(id string) (uint64, bool) {

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"strings"
+
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/protocol"
 )
@@ -79,6 +81,11 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 	}
 	for _, roomID := range since.order {
 		if roomID == ch.lobby.id || u.rooms[roomID] != nil {
+			continue
+		}
+		if strings.HasPrefix(roomID, protocol.InboxPrefix) {
+			// Another identity's inbox: the one a failed resume left behind (the
+			// client learns that from resume_failed), never one to join.
 			continue
 		}
 		if !protocol.ValidRoomID(roomID) {

@@ -149,11 +149,24 @@ func TestResumeAfterRestartAndRetryAcrossIt(t *testing.T) {
 func TestResumeWithBadTokenIsANewUser(t *testing.T) {
 	s := chattest.Start(t, engine.Config{})
 	_, first := s.LoginQuery(t, "Alice", optIn())
-	c, auth := s.LoginQuery(t, "Alice", url.Values{"resume": {"AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"}})
+	// The client still names the inbox of the identity it hoped to get back.
+	staleInbox := fmt.Sprintf("@%v:3", first["userId"])
+	c, auth := s.LoginQuery(t, "Alice", url.Values{"resume": {"AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"}, "since": {staleInbox + ",lobby:0"}})
 	if auth["resumed"] != false || auth["userId"] == first["userId"] || auth["userName"] != "Alice (2)" {
 		t.Fatalf("Authorized with a forged token = %v", auth)
 	}
 	if e := c.Expect("Error"); e["code"] != "resume_failed" {
 		t.Fatalf("got %v, want resume_failed", e)
+	}
+	// resume_failed is the only error: the stale inbox is dropped, not refused.
+	c.Send(map[string]any{"action": "Rooms"})
+	for {
+		m := c.Next()
+		if m["action"] == "Error" {
+			t.Fatalf("after resume_failed: %v", m)
+		}
+		if m["action"] == "Rooms" {
+			break
+		}
 	}
 }
