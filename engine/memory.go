@@ -13,8 +13,13 @@ import (
 // server has calmed down holding much more heap than after its last look, it collects
 // and returns the free heap at once, so RSS tracks what the connections use.
 const (
-	releaseCheckEvery = 5 * time.Second
-	releaseAbove      = 16 << 20 // heap growth (and allocation per check) worth a forced release
+	releaseCheckEvery = time.Second
+	releaseAbove      = 16 << 20 // heap growth worth a forced release
+	calmAllocation    = 8 << 20  // allocated per check by a server that has calmed down
+	// releaseSpacing is the fewest checks between two releases: a moderately busy
+	// server's heap swings by more than releaseAbove between GCs, and a forced GC
+	// every second would cost more than the memory is worth.
+	releaseSpacing = 30
 )
 
 func (w *Worker) releaseMemory() {
@@ -36,6 +41,7 @@ func (w *Worker) releaseMemory() {
 	defer t.Stop()
 	base := held() // what the heap held after the last release
 	var allocated uint64
+	checks := releaseSpacing
 	for {
 		select {
 		case <-w.done:
@@ -47,9 +53,11 @@ func (w *Worker) releaseMemory() {
 		// Only when calm: a busy server's own GC cycles are doing this job, and the
 		// last GC's idea of the live heap is stale (it may have run mid-storm), so
 		// only a forced GC can tell what is garbage.
-		calm := total-allocated < releaseAbove
+		calm := total-allocated < calmAllocation
 		allocated = total
-		if calm && now > base+releaseAbove {
+		checks++
+		if calm && now > base+releaseAbove && checks >= releaseSpacing {
+			checks = 0
 			debug.FreeOSMemory()
 			w.stats.memoryReleases.Add(1)
 			base = held()
