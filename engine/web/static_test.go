@@ -41,12 +41,13 @@ func TestHandlerServesClient(t *testing.T) {
 	srv := httptest.NewServer(web.Handler())
 	defer srv.Close()
 	for path, want := range map[string]struct{ typ, body string }{
-		"/":            {"text/html", `<label class="field-label" for="login-name">Name</label>`},
-		"/app.js":      {"text/javascript", "Pong"},
-		"/text.js":     {"text/javascript", "export function renderText"},
-		"/sync.js":     {"text/javascript", "export class Stream"},
-		"/style.css":   {"text/css", "@media (max-width"},
-		"/favicon.svg": {"image/svg+xml", "<svg"},
+		"/":              {"text/html", `<label class="field-label" for="login-name">Name</label>`},
+		"/app.js":        {"text/javascript", "setupLogin()"},
+		"/connection.js": {"text/javascript", "Pong"},
+		"/text.js":       {"text/javascript", "export function renderText"},
+		"/sync.js":       {"text/javascript", "export class Stream"},
+		"/style.css":     {"text/css", "@media (max-width"},
+		"/favicon.svg":   {"image/svg+xml", "<svg"},
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

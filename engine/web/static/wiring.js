@@ -1,0 +1,115 @@
+// The small-screen sidebar and the page's event handlers.
+import { beep, renderMute, stopBlink, unlockAudio } from './alerts.js';
+import { connect, sendJSON } from './connection.js';
+import { autosize, loadOlder } from './history.js';
+import { logSize, nearBottom, pinLog, switchRoom } from './log.js';
+import { leave } from './login.js';
+import { joinRoom } from './roomlist.js';
+import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
+import { findUser, insertMention, openPrivate, sendMessage, setPrivate } from './users.js';
+
+// ---- sidebar on small screens ----
+
+export function openSidebar() {
+  ui.sidebar.classList.add('open');
+  ui.backdrop.hidden = false;
+  ui.usersToggle.setAttribute('aria-expanded', 'true');
+}
+
+export function closeSidebar() {
+  ui.sidebar.classList.remove('open');
+  ui.backdrop.hidden = true;
+  ui.usersToggle.setAttribute('aria-expanded', 'false');
+}
+
+// ---- wiring ----
+
+export function onNameClick(e) {
+  const pm = e.target.closest('[data-pm]');
+  if (pm) {
+    openPrivate(pm.dataset.pm);
+    return;
+  }
+  const b = e.target.closest('button.name');
+  if (!b) return;
+  const u = findUser(b.dataset.userId);
+  const name = u ? u.userName : b.textContent;
+  clearTimeout(state.clickTimer);
+  if (e.detail >= 2) return; // the dblclick handler takes it from here
+  if (e.detail === 0) { // keyboard: no double-click will follow
+    insertMention(name);
+    return;
+  }
+  state.clickTimer = setTimeout(() => insertMention(name), CLICK_DELAY);
+}
+
+export function onNameDblClick(e) {
+  const b = e.target.closest('button.name');
+  if (!b) return;
+  clearTimeout(state.clickTimer);
+  openPrivate(b.dataset.userId);
+}
+
+export function wire() {
+  for (const area of [ui.log, ui.users]) {
+    area.addEventListener('click', onNameClick);
+    area.addEventListener('dblclick', onNameDblClick);
+  }
+  ui.composer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
+  ui.message.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      sendMessage();
+    } else if (e.key === 'Escape' && state.privateTo) {
+      setPrivate(null);
+    }
+  });
+  // Some input paths deliver Enter's character separately from its keydown (synthetic
+  // and some virtual keyboards); the line break must not land in the emptied box.
+  ui.message.addEventListener('keypress', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) e.preventDefault();
+  });
+  ui.message.addEventListener('input', autosize);
+  // A resize can move scrollTop and fire scroll before the ResizeObserver runs; only a
+  // scroll with the log's size unchanged is the reader's own.
+  ui.log.addEventListener('scroll', () => {
+    if (logSize() !== state.logSize && state.stick) {
+      pinLog();
+      return;
+    }
+    state.logSize = logSize();
+    state.stick = nearBottom();
+    if (!state.stick && ui.log.scrollTop < 60) loadOlder();
+  });
+  new ResizeObserver(() => { if (state.stick) pinLog(); }).observe(ui.log);
+  ui.older.addEventListener('click', loadOlder);
+  ui.roomForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (joinRoom(ui.roomInput.value)) ui.roomInput.value = '';
+  });
+  ui.sidebar.addEventListener('click', (e) => {
+    const leaveBtn = e.target.closest('[data-leave]');
+    if (leaveBtn) { sendJSON({ action: 'LeaveRoom', roomId: leaveBtn.dataset.leave }); return; }
+    const join = e.target.closest('[data-join]');
+    if (join) { joinRoom(join.dataset.join); return; }
+    const b = e.target.closest('[data-room]');
+    if (b && b.tagName === 'BUTTON') switchRoom(b.dataset.room);
+  });
+  ui.privateLeave.addEventListener('click', () => { setPrivate(null); ui.message.focus(); });
+  ui.reconnectNow.addEventListener('click', () => { if (state.wanted && !state.ws) connect(); });
+  ui.logout.addEventListener('click', leave);
+  ui.mute.addEventListener('click', () => {
+    state.muted = !state.muted;
+    save(STORE_MUTE, state.muted);
+    renderMute();
+    if (!state.muted) { unlockAudio(); beep(); }
+  });
+  ui.usersToggle.addEventListener('click', () => (ui.sidebar.classList.contains('open') ? closeSidebar() : openSidebar()));
+  ui.sidebarClose.addEventListener('click', closeSidebar);
+  ui.backdrop.addEventListener('click', closeSidebar);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) stopBlink(); });
+  // Coming back online or to the tab is a good moment to skip the rest of a backoff.
+  const retrySoon = () => { if (state.wanted && !state.ws) connect(); };
+  window.addEventListener('online', retrySoon);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) retrySoon(); });
+}
