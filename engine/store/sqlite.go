@@ -135,7 +135,7 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 
 // rowsPerInsert is how many messages one INSERT statement carries: one statement per
 // row costs a database/sql round trip each, which dominated a commit's time.
-const rowsPerInsert = 64
+const rowsPerInsert = 256
 
 var insertSQL = func() [rowsPerInsert + 1]string {
 	var q [rowsPerInsert + 1]string

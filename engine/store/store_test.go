@@ -100,3 +100,28 @@ func TestWriterCommitsInOrderAndCloseFlushes(t *testing.T) {
 		}
 	}
 }
+
+// A batch bigger than one INSERT statement (full statements and a remainder) is
+// stored whole and in order.
+func TestSQLiteWritesBatchesLargerThanOneStatement(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	const n = 2*rowsPerInsert + 7
+	b := &Batch{}
+	for i := uint64(1); i <= n; i++ {
+		b.Messages = append(b.Messages, msg("big", i, fmt.Sprint("c", i)))
+	}
+	if err := s.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Range(ctx, "big", 0, n, n)
+	if err != nil || len(got) != n {
+		t.Fatalf("Range = %d messages, %v; want %d", len(got), err, n)
+	}
+	for i, m := range got {
+		if m.Seq != uint64(i+1) || m.Text != fmt.Sprintf("m%d", i+1) || m.ClientMsgID != fmt.Sprint("c", i+1) {
+			t.Fatalf("message %d = %+v", i, m)
+		}
+	}
+}
