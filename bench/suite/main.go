@@ -70,7 +70,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.goalIdleClients, "goal-idle-clients", 15000, "an extra idle run on chatd only at this size with presence=compact, for the issue's goal (0: skip)")
 	fs.IntVar(&c.churnClients, "churn-clients", 500, "clients the churn scenario cycles")
 	fs.IntVar(&c.sweepClients, "sweep-clients", 1000, "clients in the chat during the rate sweep")
-	rates := fs.String("sweep-rates", "25,50,100,200,400,800,1600", "broadcast rates (msg/s) the sweep tries, in order, until one fails")
+	rates := fs.String("sweep-rates", "25,50,100,125,150,200,400,800,1600", "broadcast rates (msg/s) the sweep tries, in order, until one fails")
 	fs.Float64Var(&c.sweepLimitMS, "sweep-limit-ms", 100, "a sweep step fails on any loss or a p99 above this")
 	fs.DurationVar(&c.sweepDuration, "sweep-duration", 5*time.Second, "measured time of each sweep step")
 	fs.StringVar(&c.sourceIPs, "source-ips", "", "chatbench --source-ips, for more than ~28k connections")
