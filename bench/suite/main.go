@@ -16,14 +16,16 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/urfave/cli/v2"
 )
 
 // config is the suite's flags.
@@ -51,35 +53,86 @@ type config struct {
 
 var allScenarios = []string{"connect", "idle", "broadcast", "private", "churn", "sweep"}
 
-func parseFlags(args []string) (config, error) {
-	var c config
-	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
-	fs.IntVar(&c.runs, "runs", 1, "runs of every scenario per target (the table shows medians)")
-	targets := fs.String("targets", "chatd,gorilla,node", "servers to measure, comma-separated (chatd, gorilla, node)")
-	scenarios := fs.String("scenarios", strings.Join(allScenarios, ","), "scenarios to run, comma-separated")
-	fs.StringVar(&c.out, "out", "bench/results", "`dir` under which a <timestamp> directory gets results.json and report.html")
-	fs.IntVar(&c.clients, "clients", 1000, "clients in the chat for broadcast and private")
-	fs.IntVar(&c.senders, "senders", 10, "clients sending in broadcast")
-	fs.Float64Var(&c.rate, "rate", 100, "broadcast: messages/s offered, all senders together")
-	fs.Float64Var(&c.privateRate, "private-rate", 1000, "private: messages/s offered, all pairs together")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of each message scenario")
-	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured time before it")
-	fs.IntVar(&c.payload, "payload-bytes", 64, "text bytes per message")
-	fs.IntVar(&c.connectClients, "connect-clients", 1000, "clients the connect scenario opens (all in one chat: N²/2 presence frames)")
-	fs.IntVar(&c.idleClients, "idle-clients", 1000, "clients the idle scenario holds, on every target")
-	fs.IntVar(&c.goalIdleClients, "goal-idle-clients", 15000, "an extra idle run on chatd only at this size with presence=compact, for the issue's goal (0: skip)")
-	fs.IntVar(&c.churnClients, "churn-clients", 500, "clients the churn scenario cycles")
-	fs.IntVar(&c.sweepClients, "sweep-clients", 1000, "clients in the chat during the rate sweep")
-	rates := fs.String("sweep-rates", "25,50,100,125,150,200,400,800,1600", "broadcast rates (msg/s) the sweep tries, in order, until one fails")
-	fs.Float64Var(&c.sweepLimitMS, "sweep-limit-ms", 100, "a sweep step fails on any loss or a p99 above this")
-	fs.DurationVar(&c.sweepDuration, "sweep-duration", 5*time.Second, "measured time of each sweep step")
-	fs.StringVar(&c.sourceIPs, "source-ips", "", "chatbench --source-ips, for more than ~28k connections")
-	fs.StringVar(&c.rerender, "rerender", "", "only rewrite report.html and the table from `dir`/results.json (no servers are run)")
-	if err := fs.Parse(args); err != nil {
-		return c, err
+// flags are the suite's command-line flags; parseFlags turns them into a config.
+func flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "runs", Value: 1, Usage: "runs of every scenario per target (the table shows medians)"},
+		&cli.StringFlag{Name: "targets", Value: "chatd,gorilla,node", Usage: "servers to measure, comma-separated (chatd, gorilla, node)"},
+		&cli.StringFlag{Name: "scenarios", Value: strings.Join(allScenarios, ","), Usage: "scenarios to run, comma-separated"},
+		&cli.StringFlag{Name: "out", Value: "bench/results", Usage: "`dir` under which a <timestamp> directory gets results.json and report.html"},
+		&cli.IntFlag{Name: "clients", Value: 1000, Usage: "clients in the chat for broadcast and private"},
+		&cli.IntFlag{Name: "senders", Value: 10, Usage: "clients sending in broadcast"},
+		&cli.Float64Flag{Name: "rate", Value: 100, Usage: "broadcast: messages/s offered, all senders together"},
+		&cli.Float64Flag{Name: "private-rate", Value: 1000, Usage: "private: messages/s offered, all pairs together"},
+		&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measured time of each message scenario"},
+		&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "unmeasured time before it"},
+		&cli.IntFlag{Name: "payload-bytes", Value: 64, Usage: "text bytes per message"},
+		&cli.IntFlag{Name: "connect-clients", Value: 1000, Usage: "clients the connect scenario opens (all in one chat: N²/2 presence frames)"},
+		&cli.IntFlag{Name: "idle-clients", Value: 1000, Usage: "clients the idle scenario holds, on every target"},
+		&cli.IntFlag{Name: "goal-idle-clients", Value: 15000, Usage: "an extra idle run on chatd only at this size with presence=compact, for the issue's goal (0: skip)"},
+		&cli.IntFlag{Name: "churn-clients", Value: 500, Usage: "clients the churn scenario cycles"},
+		&cli.IntFlag{Name: "sweep-clients", Value: 1000, Usage: "clients in the chat during the rate sweep"},
+		&cli.StringFlag{Name: "sweep-rates", Value: "25,50,100,125,150,200,400,800,1600", Usage: "broadcast rates (msg/s) the sweep tries, in order, until one fails"},
+		&cli.Float64Flag{Name: "sweep-limit-ms", Value: 100, Usage: "a sweep step fails on any loss or a p99 above this"},
+		&cli.DurationFlag{Name: "sweep-duration", Value: 5 * time.Second, Usage: "measured time of each sweep step"},
+		&cli.StringFlag{Name: "source-ips", Usage: "chatbench --source-ips, for more than ~28k connections"},
+		&cli.StringFlag{Name: "rerender", Usage: "only rewrite report.html and the table from `dir`/results.json (no servers are run)"},
 	}
-	c.targets = splitList(*targets)
-	c.scenarios = splitList(*scenarios)
+}
+
+// newApp is the suite's command line; action receives the checked config.
+func newApp(action func(config) error) *cli.App {
+	return &cli.App{
+		Name:      "suite",
+		Usage:     "run chatbench's scenarios against chatd and its peers and compare them",
+		Flags:     flags(),
+		ArgsUsage: " ",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("unexpected arguments: %q", c.Args().Slice())
+			}
+			cfg, err := configFrom(c)
+			if err != nil {
+				return err
+			}
+			return action(cfg)
+		},
+	}
+}
+
+// parseFlags parses the suite's arguments (without the program name).
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	app := newApp(func(c config) error { cfg = c; return nil })
+	app.Writer, app.ErrWriter = io.Discard, io.Discard
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	err := app.Run(append([]string{"suite"}, args...))
+	return cfg, err
+}
+
+func configFrom(ctx *cli.Context) (config, error) {
+	c := config{
+		runs:            ctx.Int("runs"),
+		targets:         splitList(ctx.String("targets")),
+		scenarios:       splitList(ctx.String("scenarios")),
+		out:             ctx.String("out"),
+		clients:         ctx.Int("clients"),
+		senders:         ctx.Int("senders"),
+		rate:            ctx.Float64("rate"),
+		privateRate:     ctx.Float64("private-rate"),
+		duration:        ctx.Duration("duration"),
+		warmup:          ctx.Duration("warmup"),
+		payload:         ctx.Int("payload-bytes"),
+		connectClients:  ctx.Int("connect-clients"),
+		idleClients:     ctx.Int("idle-clients"),
+		goalIdleClients: ctx.Int("goal-idle-clients"),
+		churnClients:    ctx.Int("churn-clients"),
+		sweepClients:    ctx.Int("sweep-clients"),
+		sweepLimitMS:    ctx.Float64("sweep-limit-ms"),
+		sweepDuration:   ctx.Duration("sweep-duration"),
+		sourceIPs:       ctx.String("source-ips"),
+		rerender:        ctx.String("rerender"),
+	}
 	for _, t := range c.targets {
 		if t != "chatd" && t != "gorilla" && t != "node" {
 			return c, fmt.Errorf("--targets: unknown target %q (chatd, gorilla, node)", t)
@@ -90,7 +143,7 @@ func parseFlags(args []string) (config, error) {
 			return c, fmt.Errorf("--scenarios: unknown scenario %q (%s)", s, strings.Join(allScenarios, ", "))
 		}
 	}
-	for _, r := range splitList(*rates) {
+	for _, r := range splitList(ctx.String("sweep-rates")) {
 		var v float64
 		if _, err := fmt.Sscan(r, &v); err != nil || v <= 0 {
 			return c, fmt.Errorf("--sweep-rates: %q is not a positive number", r)
@@ -124,19 +177,15 @@ func contains(list []string, s string) bool {
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg, err := parseFlags(os.Args[1:])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cfg.rerender != "" {
-		err = rerender(cfg.rerender)
-	} else {
-		err = run(ctx, cfg, log)
-	}
-	if err != nil {
+	app := newApp(func(cfg config) error {
+		if cfg.rerender != "" {
+			return rerender(cfg.rerender)
+		}
+		return run(ctx, cfg, log)
+	})
+	if err := app.RunContext(ctx, os.Args); err != nil {
 		log.Error("suite", "err", err)
 		os.Exit(1)
 	}

@@ -13,7 +13,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,13 +20,21 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/urfave/cli/v2"
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:0", "loopback `host:port` to listen on (port 0 picks one)")
-	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*listen, log); err != nil {
+	app := &cli.App{
+		Name:  "gorilla",
+		Usage: "the benchmark suite's goroutine-per-connection peer",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "loopback `host:port` to listen on (port 0 picks one)"},
+		},
+		Action: func(c *cli.Context) error { return run(c.String("listen"), log) },
+	}
+	if err := app.Run(os.Args); err != nil {
 		log.Error("gorilla peer", "err", err)
 		os.Exit(1)
 	}
