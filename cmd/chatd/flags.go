@@ -53,6 +53,7 @@ func serverFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "presence-interval", Value: d.PresenceInterval, EnvVars: env("PRESENCE_INTERVAL"), Usage: "how often presence=compact clients get the joins and leaves, batched in one frame"},
 		&cli.IntFlag{Name: "max-rooms-per-user", Value: d.MaxRoomsPerUser, EnvVars: env("MAX_ROOMS_PER_USER"), Usage: "rooms a user may join besides the default room"},
 		&cli.IntFlag{Name: "max-room-members", Value: d.MaxRoomMembers, EnvVars: env("MAX_ROOM_MEMBERS"), Usage: "members a room may have (the default room is not limited)"},
+		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
 	)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -74,6 +75,8 @@ func TestInvalidFlagsNameTheFlag(t *testing.T) {
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--ping-interval", "soon"}, "ping-interval"},
 		{[]string{"--tls-cert", "x.pem"}, "--tls-cert"},
+		{[]string{"--debug-listen", "0.0.0.0:6060"}, "--debug-listen"},
+		{[]string{"--debug-listen", "6060"}, "--debug-listen"},
 	}
 	for _, tt := range tests {
 		args := append([]string{"start", "--listen", "127.0.0.1:0"}, tt.args...)
@@ -143,6 +146,35 @@ func TestStartForegroundStatusAndSIGTERM(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "chatd.pid")); !os.IsNotExist(err) {
 		t.Errorf("pid file left behind: %v", err)
+	}
+}
+
+// TestDebugListenServesProfiles: --debug-listen serves pprof on loopback, apart
+// from the chat port, which does not serve it.
+func TestDebugListenServesProfiles(t *testing.T) {
+	addr, debugAddr := freeAddr(t), freeAddr(t)
+	cmd := chatd(t, t.TempDir(), "start", "--listen", addr, "--debug-listen", debugAddr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitHealthy(t, addr)
+	resp, err := http.Get("http://" + debugAddr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "heap profile") {
+		t.Fatalf("debug heap: %d %.200q", resp.StatusCode, body)
+	}
+	resp, err = http.Get("http://" + addr + "/debug/pprof/heap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 200 {
+		t.Error("the chat port serves /debug/pprof/")
 	}
 }
 

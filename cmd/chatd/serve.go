@@ -56,6 +56,13 @@ func serve(c *cli.Context, newWorker func(engine.Config) (*engine.Worker, error)
 	if pid, alive := readPid(pidFile); alive && pid != os.Getpid() {
 		return fmt.Errorf("already running with pid %d (--pid-file %s)", pid, pidFile)
 	}
+	if addr := c.String("debug-listen"); addr != "" {
+		stopDebug, err := startDebug(addr, cfg.Logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	w, err := newWorker(cfg)
 	if err != nil {
 		return err
