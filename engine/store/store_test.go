@@ -107,7 +107,7 @@ func TestSQLiteWritesBatchesLargerThanOneStatement(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	defer s.Close()
 	ctx := context.Background()
-	const n = 2*rowsPerInsert + 7
+	const n = 2<<(insertSizes-1) + 7 // 256+256+4+2+1: full statements and every remainder size
 	b := &Batch{}
 	for i := uint64(1); i <= n; i++ {
 		b.Messages = append(b.Messages, msg("big", i, fmt.Sprint("c", i)))
@@ -122,6 +122,28 @@ func TestSQLiteWritesBatchesLargerThanOneStatement(t *testing.T) {
 	for i, m := range got {
 		if m.Seq != uint64(i+1) || m.Text != fmt.Sprintf("m%d", i+1) || m.ClientMsgID != fmt.Sprint("c", i+1) {
 			t.Fatalf("message %d = %+v", i, m)
+		}
+	}
+}
+
+// max_user_id only grows, across reopenings too (a commit skips it when it did not grow).
+func TestSQLiteMaxUserIDOnlyGrows(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for _, tt := range []struct{ write, want uint64 }{{42, 42}, {7, 42}, {50, 50}, {50, 50}} {
+		s := openTest(t, dir)
+		if err := s.Write(ctx, &Batch{Messages: []Message{msg("lobby", tt.write, "")}, Sessions: []Session{{UserID: tt.write, Name: "U", Color: "#fff", Online: true, LastSeen: time.Now().UnixMilli()}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(ctx, &Batch{Sessions: []Session{{UserID: tt.write - 1, Name: "V", Color: "#fff", Online: true, LastSeen: time.Now().UnixMilli()}}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s = openTest(t, dir)
+		st, err := s.Load(ctx, time.Now().Add(-time.Hour))
+		s.Close()
+		if err != nil || st.MaxUserID != tt.want {
+			t.Fatalf("after writing user %d: MaxUserID = %d, %v; want %d", tt.write, st.MaxUserID, err, tt.want)
 		}
 	}
 }
