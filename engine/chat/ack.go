@@ -37,7 +37,7 @@ func (ch *Chat) handleAck(u *user, in *protocol.Inbound) {
 	if roomID == "" {
 		roomID = ch.lobby.id
 	}
-	ms := u.rooms[roomID]
+	ms := u.rooms.get(roomID)
 	if ms == nil {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotInRoom, Message: "not in room " + quote(roomID)})
 		return

@@ -132,8 +132,8 @@ func (ch *Chat) remove(u *user, lost bool) {
 	}
 	delete(ch.byConn, u.conn.ID())
 	delete(ch.users, u.info.ID)
-	for id, ms := range u.rooms {
-		if r := ch.rooms[id]; r != nil && ms.public {
+	for _, ms := range u.rooms {
+		if r := ch.rooms[ms.room]; r != nil && ms.public {
 			ch.leave(u, r, lost)
 		}
 	}

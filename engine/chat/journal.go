@@ -23,6 +23,15 @@ func (ch *Chat) stream(id string) *stream {
 	return s
 }
 
+// committedSeq is the last durable seq of a room or inbox, 0 if it has none; unlike
+// stream, it makes no entry, which an idle user's inbox would keep for nothing.
+func (ch *Chat) committedSeq(id string) uint64 {
+	if s := ch.streams[id]; s != nil {
+		return s.committed
+	}
+	return 0
+}
+
 // append gives m the next seq of its room and hands it to the writer. Nobody sees it
 // before it is durable: a message delivered and then lost in a crash would leave its
 // seq to be reused by another message, which clients would drop as a duplicate.
@@ -65,7 +74,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 		frame := engine.AppendFrame(nil, engine.OpText, payload) // kept for resends
 		if to, ok := protocol.InboxUser(m.Room); ok {
 			if u := ch.users[to]; u != nil {
-				if ms := u.rooms[m.Room]; ms != nil {
+				if ms := u.rooms.get(m.Room); ms != nil {
 					ch.deliver(u, ms, m.Seq, frame)
 				} else {
 					u.conn.SendFrame(frame) // the seed's client has no inbox stream
@@ -73,7 +82,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 			}
 		} else if r := ch.rooms[m.Room]; r != nil {
 			for _, u := range r.members {
-				ch.deliver(u, u.rooms[m.Room], m.Seq, frame)
+				ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame)
 			}
 		}
 		if m.ClientMsgID != "" {

@@ -57,7 +57,7 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 
 	ch.lobby.members = append(ch.lobby.members, u)
 	lobbyMs := &membership{room: ch.lobby.id, public: true}
-	u.rooms[ch.lobby.id] = lobbyMs
+	u.rooms.add(lobbyMs)
 	if u.optIn {
 		page := ch.memberPage(ch.lobby, 0, ch.pageSize(u))
 		c.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), tok != "" && !resumeFailed))
@@ -76,11 +76,11 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 	if u.optIn {
 		inbox := protocol.InboxID(u.info.ID)
 		ms := &membership{room: inbox}
-		u.rooms[inbox] = ms
+		u.rooms.add(ms)
 		ch.startSync(u, ms, since, inbox)
 	}
 	for _, roomID := range since.order {
-		if roomID == ch.lobby.id || u.rooms[roomID] != nil {
+		if roomID == ch.lobby.id || u.rooms.get(roomID) != nil {
 			continue
 		}
 		if strings.HasPrefix(roomID, protocol.InboxPrefix) {

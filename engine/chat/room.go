@@ -44,7 +44,7 @@ type sentMsg struct {
 // join puts u into the room roomID (created if new) and answers RoomJoined, or sends
 // an Error and returns nil.
 func (ch *Chat) join(u *user, roomID string) *membership {
-	if ms := u.rooms[roomID]; ms != nil {
+	if ms := u.rooms.get(roomID); ms != nil {
 		// Joining again only repeats the answer: the client may have lost track.
 		u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, ch.memberPage(ch.rooms[roomID], 0, ch.pageSize(u))))
 		return nil
@@ -63,14 +63,14 @@ func (ch *Chat) join(u *user, roomID string) *membership {
 	}
 	r.members = append(r.members, u)
 	ms := &membership{room: roomID, public: true}
-	u.rooms[roomID] = ms
+	u.rooms.add(ms)
 	u.joined++
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, ch.memberPage(r, 0, ch.pageSize(u))))
 	ch.joined(r, u)
 	return ms
 }
 
-// leave takes u out of r and tells the room; the caller drops u.rooms[r.id].
+// leave takes u out of r and tells the room; the caller drops r from u.rooms.
 func (ch *Chat) leave(u *user, r *room, lost bool) {
 	i := slices.Index(r.members, u)
 	if i < 0 {
@@ -107,7 +107,7 @@ func (ch *Chat) handleLeave(u *user, in *protocol.Inbound) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeDefaultRoom, Message: "the default room cannot be left"})
 		return
 	}
-	delete(u.rooms, r.id)
+	u.rooms.remove(r.id)
 	ch.leave(u, r, false)
 	u.conn.SendText(protocol.AppendRoomLeft(nil, r.id))
 }
@@ -122,7 +122,7 @@ func (ch *Chat) memberOf(u *user, roomID string) (*room, *membership) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadRoomID, Message: "roomId must be 1-64 characters of A-Z a-z 0-9 _ - ."})
 		return nil, nil
 	}
-	ms := u.rooms[roomID]
+	ms := u.rooms.get(roomID)
 	if ms == nil || !ms.public {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotInRoom, Message: "not in room " + quote(roomID) + "; JoinRoom first"})
 		return nil, nil
@@ -188,9 +188,34 @@ func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
 		if len(u.watch) < maxWatch {
 			u.watch[id] = struct{}{}
 		}
-		if o := ch.users[id]; o != nil && o.rooms[r.id] != nil {
+		if o := ch.users[id]; o != nil && o.rooms.get(r.id) != nil {
 			p.Users = append(p.Users, o.fields)
 		}
 	}
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, p))
+}
+
+// memberships are the rooms a user is in: the default room first, then (opt-in) its
+// inbox and the rooms it joined, at most --max-rooms-per-user. A slice, not a map:
+// a one-entry map cost about 250 bytes per idle connection.
+type memberships []*membership
+
+func (s memberships) get(room string) *membership {
+	for _, ms := range s {
+		if ms.room == room {
+			return ms
+		}
+	}
+	return nil
+}
+
+func (s *memberships) add(ms *membership) { *s = append(*s, ms) }
+
+func (s *memberships) remove(room string) {
+	for i, ms := range *s {
+		if ms.room == room {
+			*s = slices.Delete(*s, i, i+1)
+			return
+		}
+	}
 }

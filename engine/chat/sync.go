@@ -25,7 +25,7 @@ const (
 // from the history instead, so the client gets the room in seq order with no gap and
 // no duplicate.
 func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
-	upto := ch.stream(roomID).committed
+	upto := ch.committedSeq(roomID)
 	after, resume := sn.seqs[roomID]
 	if resume {
 		after = min(after, upto)
@@ -57,14 +57,14 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 			frames[i] = engine.AppendFrame(nil, engine.OpText, encodeStored(nil, &msgs[i]))
 		}
 		return func() {
-			if ch.users[u.info.ID] != u || u.rooms[roomID] != ms {
+			if ch.users[u.info.ID] != u || u.rooms.get(roomID) != ms {
 				return // gone, or left the room meanwhile
 			}
 			if err != nil {
 				ch.log.Error("history replay failed", "room", roomID, "userId", u.info.ID, "err", err)
 				ch.sendError(u, &protocol.Error{Code: protocol.CodeHistoryUnavailable, Message: "could not read the history of " + quote(roomID)})
 				ms.syncing = false
-				ms.sent = max(ms.sent, ch.stream(roomID).committed)
+				ms.sent = max(ms.sent, ch.committedSeq(roomID))
 				return
 			}
 			for i := range msgs {
@@ -90,7 +90,7 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 // between commits, so live delivery takes over exactly where the replay stopped.
 func (ch *Chat) continueSync(u *user, ms *membership) {
 	if ms.sent >= ms.syncUpto {
-		committed := ch.stream(ms.room).committed
+		committed := ch.committedSeq(ms.room)
 		if committed <= ms.sent {
 			ms.syncing = false
 			return

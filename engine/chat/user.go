@@ -21,11 +21,11 @@ type user struct {
 	ack     bool // ack=1: acknowledges messages with Ack; unacknowledged ones are resent
 	optIn   bool // any of presence, ack, resume: gets a resume token and a private inbox stream
 
-	rooms     map[string]*membership // the default room, joined rooms, and (opt-in) its inbox
-	joined    int                    // public rooms besides the default one
-	presence  []byte                 // compact presence entries gathered in this tick
-	watch     map[uint64]struct{}    // users asked about with Users userIds: their changes come even in big rooms
-	ackListed bool                   // in Chat.ackUsers
+	rooms     memberships         // the default room, joined rooms, and (opt-in) its inbox
+	joined    int                 // public rooms besides the default one
+	presence  []byte              // compact presence entries gathered in this tick
+	watch     map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
+	ackListed bool                // in Chat.ackUsers
 }
 
 // newUser reads the handshake's query parameters with the seed's defaults and chatd's
@@ -45,7 +45,6 @@ func newUser(c *engine.Conn, id uint64, r *engine.Request, cfg *engine.Config) *
 		info:    protocol.User{ID: id, Name: name, Gender: protocol.ParseGender(q.Get("gender")), Color: color},
 		compact: q.Get("presence") == "compact",
 		ack:     q.Get("ack") == "1",
-		rooms:   make(map[string]*membership),
 	}
 	u.optIn = u.compact || u.ack || q.Has("resume")
 	return u
