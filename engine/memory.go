@@ -14,8 +14,8 @@ import (
 // and returns the free heap at once, so RSS tracks what the connections use.
 const (
 	releaseCheckEvery = time.Second
-	releaseAbove      = 16 << 20 // heap growth worth a forced release
-	calmAllocation    = 8 << 20  // allocated per check by a server that has calmed down
+	releaseAbove      = 4 << 20 // heap growth worth a forced release (4 KB per connection of a 1,000-user server)
+	calmAllocation    = 8 << 20 // allocated per check by a server that has calmed down
 	// releaseSpacing is the fewest checks between two releases: a moderately busy
 	// server's heap swings by more than releaseAbove between GCs, and a forced GC
 	// every second would cost more than the memory is worth.
