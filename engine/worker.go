@@ -167,6 +167,7 @@ func (w *Worker) Stop() {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if w.engine != nil {
+			waitPollersStarted(w.started)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_ = w.engine.Shutdown(ctx)
 			cancel()
@@ -174,6 +175,18 @@ func (w *Worker) Stop() {
 		w.quit()
 		w.log.Info("chatd worker stopped")
 	})
+}
+
+// pollerStartGrace works around a race in nbio v1.6.12: a poller goroutine clears its
+// shutdown flag when its loop starts, so a Stop that comes before that is lost and the
+// poller spins on its undrained wake-up fd forever (a core at 100%, Stop never
+// returns). An engine stopped right after its start waits until its pollers ran.
+const pollerStartGrace = 250 * time.Millisecond
+
+func waitPollersStarted(started time.Time) {
+	if d := pollerStartGrace - time.Since(started); d > 0 {
+		time.Sleep(d)
+	}
 }
 
 func (w *Worker) quit() {

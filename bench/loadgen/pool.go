@@ -162,5 +162,13 @@ func (p *Pool) WaitClosed(ctx context.Context) error {
 // Close closes every client and stops the engine.
 func (p *Pool) Close() {
 	p.CloseAll()
+	// nbio v1.6.12 loses a Stop that comes before a poller entered its loop (the
+	// poller clears its shutdown flag there, then spins forever): give it time.
+	if d := pollerStartGrace - time.Since(p.epoch); d > 0 {
+		time.Sleep(d)
+	}
 	p.engine.Stop()
 }
+
+// pollerStartGrace is how long after its start an engine may be stopped safely.
+const pollerStartGrace = 250 * time.Millisecond

@@ -84,3 +84,21 @@ func TestCheckPorts(t *testing.T) {
 		t.Fatal("ten million clients fit in one address's ports")
 	}
 }
+
+// A pool closed right after New must stop: nbio v1.6.12 loses a Stop that reaches a
+// poller before its loop started, and that poller then spins forever.
+func TestCloseRightAfterNewStops(t *testing.T) {
+	for i := range 8 {
+		p, err := New(Config{URL: "ws://127.0.0.1:1/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { p.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Close %d did not return within 10s", i)
+		}
+	}
+}
