@@ -15,9 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chatd/chatd/engine/nbiofix"
 	"github.com/lesismal/llib/std/crypto/tls"
 	"github.com/lesismal/nbio"
-	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
@@ -73,8 +73,7 @@ func (w *Worker) Addr() net.Addr { return w.addr }
 // Start runs OnWorkerStart on the owner, then starts listening. It returns once the
 // listener is up.
 func (w *Worker) Start() error {
-	// nbio logs through its own package logger; chatd's logs go through slog.
-	logging.SetLevel(logging.LevelNone)
+	nbiofix.RouteLogs(w.log)
 	w.started = time.Now()
 	w.loop.writers = newWriters(w.cfg.Writers)
 	go w.run()
@@ -167,7 +166,7 @@ func (w *Worker) Stop() {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if w.engine != nil {
-			waitPollersStarted(w.started)
+			nbiofix.WaitPollersStarted(w.started)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_ = w.engine.Shutdown(ctx)
 			cancel()
@@ -175,18 +174,6 @@ func (w *Worker) Stop() {
 		w.quit()
 		w.log.Info("chatd worker stopped")
 	})
-}
-
-// pollerStartGrace works around a race in nbio v1.6.12: a poller goroutine clears its
-// shutdown flag when its loop starts, so a Stop that comes before that is lost and the
-// poller spins on its undrained wake-up fd forever (a core at 100%, Stop never
-// returns). An engine stopped right after its start waits until its pollers ran.
-const pollerStartGrace = 250 * time.Millisecond
-
-func waitPollersStarted(started time.Time) {
-	if d := pollerStartGrace - time.Since(started); d > 0 {
-		time.Sleep(d)
-	}
 }
 
 func (w *Worker) quit() {

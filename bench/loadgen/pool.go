@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lesismal/nbio/logging"
+	"github.com/chatd/chatd/engine/nbiofix"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
@@ -72,7 +72,7 @@ func New(cfg Config) (*Pool, error) {
 	if base.Path == "" {
 		base.Path = "/"
 	}
-	logging.SetLevel(logging.LevelNone)
+	nbiofix.RouteLogs(cfg.Logger)
 	engine := nbhttp.NewEngine(nbhttp.Config{
 		Name:                    "chatbench",
 		NPoller:                 cfg.Pollers,
@@ -162,13 +162,6 @@ func (p *Pool) WaitClosed(ctx context.Context) error {
 // Close closes every client and stops the engine.
 func (p *Pool) Close() {
 	p.CloseAll()
-	// nbio v1.6.12 loses a Stop that comes before a poller entered its loop (the
-	// poller clears its shutdown flag there, then spins forever): give it time.
-	if d := pollerStartGrace - time.Since(p.epoch); d > 0 {
-		time.Sleep(d)
-	}
+	nbiofix.WaitPollersStarted(p.epoch)
 	p.engine.Stop()
 }
-
-// pollerStartGrace is how long after its start an engine may be stopped safely.
-const pollerStartGrace = 250 * time.Millisecond
