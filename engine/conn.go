@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// Transport is what a Conn writes to: the network connection under the WebSocket in
-// production, a recorder in tests. net.Conn satisfies it.
+// Transport is what a Conn writes to: the network connection under the WebSocket
+// (net.Conn satisfies it), or an in-memory transport attached with Worker.Attach.
 type Transport interface {
 	Write(b []byte) (int, error)
-	Close() error
+	// SetReadDeadline bounds the wait for the peer's answer to a close frame.
 	SetReadDeadline(t time.Time) error
 }
 
@@ -28,7 +28,7 @@ type Request struct {
 type Conn struct {
 	id         uint64
 	t          Transport
-	w          *Worker // nil for a Conn made by NewConn: then writes go straight out
+	w          *Worker
 	remoteAddr string
 
 	out       []byte       // frames waiting for the end of the owner's batch
@@ -41,10 +41,6 @@ type Conn struct {
 	// callback set on a connection.
 	Context any
 }
-
-// NewConn makes a Conn that is not attached to a Worker: every frame sent is written
-// to t at once. It is the seam for testing a Handler without sockets.
-func NewConn(id uint64, t Transport) *Conn { return &Conn{id: id, t: t} }
 
 // ID is unique for the life of the process and starts at 1, like Workerman's.
 func (c *Conn) ID() uint64 { return c.id }
@@ -62,10 +58,6 @@ func (c *Conn) SendText(payload []byte) { c.send(OpText, payload) }
 func (c *Conn) SendBinary(payload []byte) { c.send(OpBinary, payload) }
 
 func (c *Conn) send(op byte, payload []byte) {
-	if c.w == nil {
-		c.SendFrame(AppendFrame(nil, op, payload))
-		return
-	}
 	if c.Closing() {
 		return
 	}
@@ -77,12 +69,6 @@ func (c *Conn) send(op byte, payload []byte) {
 // message once and pass the same bytes to every recipient.
 func (c *Conn) SendFrame(frame []byte) {
 	if c.Closing() {
-		return
-	}
-	if c.w == nil {
-		if _, err := c.t.Write(frame); err != nil {
-			c.closed = true
-		}
 		return
 	}
 	c.markDirty()
@@ -138,13 +124,6 @@ func (c *Conn) Close(reason CloseReason) {
 	}
 	if !c.closeSent.Swap(true) {
 		c.out = AppendFrame(c.out, OpClose, reason.payload())
-	}
-	if c.w == nil {
-		_, _ = c.t.Write(c.out)
-		c.out = nil
-		c.closing = &reason
-		_ = c.t.Close()
-		return
 	}
 	if len(c.out) > 0 {
 		c.flush()

@@ -46,7 +46,7 @@ func (w *Worker) Status() Status {
 		FramesOut:      w.stats.framesOut.Load(),
 		Panics:         w.stats.panics.Load(),
 		MemoryReleases: w.stats.memoryReleases.Load(),
-		Closes:         w.stats.closesByCode(),
+		Closes:         w.stats.closesByName(),
 		QueuedEvents:   w.loop.queued(),
 		Goroutines:     runtime.NumGoroutine(),
 		HeapAllocBytes: m.HeapAlloc,

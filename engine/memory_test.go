@@ -13,7 +13,10 @@ var sink [][]byte
 // After a burst leaves lots of freed heap behind, the worker hands it back to the OS
 // by itself instead of keeping the burst's peak as its resident size.
 func TestFreedHeapIsReleasedAfterABurst(t *testing.T) {
-	w, err := New(Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Echo{})
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	w, err := New(cfg, Echo{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/chatd/chatd/engine/enginetest"
 )
 
 // RFC 6455 conformance cases, Autobahn-style, against the echo worker with frames
@@ -37,7 +39,7 @@ func rawEcho(t *testing.T) (net.Conn, *bufio.Reader) {
 
 // frame builds a masked client frame with explicit FIN and opcode bits.
 func frame(fin bool, op byte, p []byte) []byte {
-	b := maskedFrame(op, p)
+	b := enginetest.MaskedFrame(op, p)
 	if !fin {
 		b[0] &^= 0x80
 	}
@@ -46,7 +48,7 @@ func frame(fin bool, op byte, p []byte) []byte {
 
 func expectFrame(t *testing.T, r io.Reader, wantOp byte, want string) {
 	t.Helper()
-	op, p := readFrame(t, r)
+	op, p := enginetest.ReadFrame(t, r)
 	if op != wantOp || string(p) != want {
 		t.Fatalf("got op %d %q, want op %d %q", op, p, wantOp, want)
 	}
@@ -54,7 +56,7 @@ func expectFrame(t *testing.T, r io.Reader, wantOp byte, want string) {
 
 func expectClose(t *testing.T, r io.Reader, codes ...int) {
 	t.Helper()
-	op, p := readFrame(t, r)
+	op, p := enginetest.ReadFrame(t, r)
 	if op != 8 {
 		t.Fatalf("got op %d %q, want a close frame", op, p)
 	}

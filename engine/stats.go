@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 )
@@ -17,34 +18,20 @@ type stats struct {
 	memoryReleases  atomic.Uint64 // forced returns of free heap to the OS
 
 	mu     sync.Mutex
-	closes map[int]uint64 // by close code
+	closes map[string]uint64 // by close reason name (closeName)
 }
 
-func (s *stats) countClose(r CloseReason) {
+func (s *stats) countClose(name string) {
 	s.mu.Lock()
 	if s.closes == nil {
-		s.closes = make(map[int]uint64)
+		s.closes = make(map[string]uint64)
 	}
-	s.closes[r.Code]++
+	s.closes[name]++
 	s.mu.Unlock()
 }
 
-func (s *stats) closesByCode() map[string]uint64 {
+func (s *stats) closesByName() map[string]uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]uint64, len(s.closes))
-	for code, n := range s.closes {
-		out[closeName(code)] += n
-	}
-	return out
-}
-
-func closeName(code int) string {
-	for _, r := range []CloseReason{CloseNormal, CloseGoingAway, CloseProtocolError, CloseAbnormal,
-		ClosePolicy, CloseTooBig, CloseInternal, ClosePingTimeout, CloseSlowConsumer} {
-		if r.Code == code {
-			return r.Text
-		}
-	}
-	return "other"
+	return maps.Clone(s.closes)
 }

@@ -38,23 +38,28 @@ type Worker struct {
 	nextID   atomic.Uint64
 	done     chan struct{} // closed when the owner goroutine has returned
 
-	releaseEvery time.Duration // how often releaseMemory looks; tests shorten it
+	closeNames   map[int]string // close codes by name, the engine's and the handler's
+	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it
 	stopOnce     sync.Once
 }
 
-// New makes a Worker; cfg's zero fields get their defaults. It fails if cfg is invalid.
+// New makes a Worker running h with cfg (start from DefaultConfig). It fails if cfg
+// is invalid.
 func New(cfg Config, h Handler) (*Worker, error) {
-	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	w := &Worker{
-		cfg:     cfg,
-		handler: h,
-		log:     cfg.Logger,
-		loop:    newLoop(),
-		mux:     http.NewServeMux(),
-		done:    make(chan struct{}),
+		cfg:        cfg,
+		handler:    h,
+		log:        cfg.Logger,
+		loop:       newLoop(),
+		mux:        http.NewServeMux(),
+		done:       make(chan struct{}),
+		closeNames: closeNames(h),
 	}
 	w.mux.HandleFunc("GET /healthz", w.serveHealth)
 	w.mux.HandleFunc("GET /status", w.serveStatus)
@@ -73,13 +78,49 @@ func (w *Worker) Addr() net.Addr { return w.addr }
 // Start runs OnWorkerStart on the owner, then starts listening. It returns once the
 // listener is up.
 func (w *Worker) Start() error {
+	w.startOwner()
+	w.upgrader = w.newUpgrader()
+	conf, err := w.nbioConfig()
+	if err != nil {
+		w.quit()
+		return err
+	}
+	w.engine = nbhttp.NewEngine(conf)
+	w.engine.OnOpen(func(net.Conn) { nbiofix.Accepted() })
+	w.engine.Engine.OnData(func(c *nbio.Conn, data []byte) {
+		nbiofix.BeforeRead()
+		c.DataHandler()(c, acceptPathlessRequestLine(c, data))
+	})
+	if err := w.engine.Start(); err != nil {
+		w.quit()
+		return fmt.Errorf("listen on %s: %w", w.cfg.Listen, err)
+	}
+	w.log.Info("chatd worker started", "addr", w.addr.String(), "tls", w.cfg.TLSCert != "", "pollers", w.cfg.Pollers)
+	return nil
+}
+
+// StartLocal runs OnWorkerStart and the owner without a listener: connections come
+// only through Attach. It is the seam for running a Handler on the real owner loop
+// and write path over in-memory transports (see package enginetest).
+func (w *Worker) StartLocal() { w.startOwner() }
+
+func (w *Worker) startOwner() {
 	nbiofix.RouteLogs(w.log)
 	w.started = time.Now()
-	w.loop.writers = newWriters(w.cfg.Writers)
+	w.loop.writers = newWriters(w.writerCount())
 	go w.run()
 	w.Call(func() { w.safely(nil, func() { w.handler.OnWorkerStart(w) }) })
+	go w.releaseMemory()
+}
 
-	w.upgrader = w.newUpgrader()
+func (w *Worker) writerCount() int {
+	if w.cfg.Writers == 0 {
+		return runtime.NumCPU()
+	}
+	return w.cfg.Writers
+}
+
+func (w *Worker) nbioConfig() (nbhttp.Config, error) {
 	conf := nbhttp.Config{
 		Name:               "chatd",
 		Network:            "tcp",
@@ -96,26 +137,17 @@ func (w *Worker) Start() error {
 		Handler:                 http.HandlerFunc(w.serveHTTP),
 		Listen:                  w.listen,
 	}
-	if w.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(w.cfg.TLSCert, w.cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
-		}
-		conf.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		conf.AddrsTLS = []string{w.cfg.Listen}
-	} else {
+	if w.cfg.TLSCert == "" {
 		conf.Addrs = []string{w.cfg.Listen}
+		return conf, nil
 	}
-	w.engine = nbhttp.NewEngine(conf)
-	w.engine.OnOpen(func(net.Conn) { accepted.Add(1) })
-	w.engine.Engine.OnData(acceptPathlessRequestLine)
-	if err := w.engine.Start(); err != nil {
-		w.quit()
-		return fmt.Errorf("listen on %s: %w", w.cfg.Listen, err)
+	cert, err := tls.LoadX509KeyPair(w.cfg.TLSCert, w.cfg.TLSKey)
+	if err != nil {
+		return conf, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
-	go w.releaseMemory()
-	w.log.Info("chatd worker started", "addr", w.addr.String(), "tls", w.cfg.TLSCert != "", "pollers", w.cfg.Pollers)
-	return nil
+	conf.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	conf.AddrsTLS = []string{w.cfg.Listen}
+	return conf, nil
 }
 
 func (w *Worker) listen(network, addr string) (net.Listener, error) {
@@ -127,28 +159,6 @@ func (w *Worker) listen(network, addr string) (net.Listener, error) {
 		w.addr = ln.Addr()
 	}
 	return ln, nil
-}
-
-// accepted links nbio's listener goroutine to its pollers for the race detector: nbio
-// hands a new connection to a poller through epoll, which the detector cannot see, so
-// it would report the accepted conn's fields as racing. A store when the listener has
-// built the conn and a load before its first read are the happens-before edge the
-// kernel already provides.
-var accepted atomic.Uint64
-
-// acceptPathlessRequestLine lets the seed's Qt client in: its URL has an empty path,
-// so it sends "GET ?userName=... HTTP/1.1", which Go's URL parser (and so nbio's)
-// rejects. Workerman accepts it; so do we, by reading it as "GET /?...".
-func acceptPathlessRequestLine(c *nbio.Conn, data []byte) {
-	accepted.Load()
-	if bytes.HasPrefix(data, []byte("GET ?")) {
-		if _, ok := c.Session().(*nbhttp.Parser); ok {
-			fixed := make([]byte, 0, len(data)+1)
-			fixed = append(fixed, "GET /"...)
-			data = append(fixed, data[4:]...)
-		}
-	}
-	c.DataHandler()(c, data)
 }
 
 // Stop closes every connection with CloseGoingAway, gives clients ShutdownGrace to
@@ -223,7 +233,9 @@ func (w *Worker) dispatch(ev *event) {
 	switch ev.kind {
 	case evOpen:
 		w.loop.conns[c.id] = c
-		_ = c.t.SetReadDeadline(time.Time{}) // see the note in newUpgrader's OnMessage
+		if nc, ok := c.t.(net.Conn); ok {
+			nbiofix.ClearHandshakeReadDeadline(nc)
+		}
 		w.safely(c, func() { w.handler.OnConnect(c) })
 		if !c.Closing() {
 			w.safely(c, func() { w.handler.OnWebSocketConnect(c, ev.req) })
@@ -245,7 +257,7 @@ func (w *Worker) dispatch(ev *event) {
 		if c.closing != nil {
 			reason = *c.closing
 		}
-		w.stats.countClose(reason)
+		w.stats.countClose(w.closeName(reason.Code))
 		w.safely(nil, func() { w.handler.OnClose(c, reason) })
 	case evTimer:
 		w.fireTimer(ev.timer)
@@ -275,6 +287,30 @@ func connID(c *Conn) uint64 {
 	return c.id
 }
 
+// Attach opens a connection over t, a transport that is not one of nbio's sockets
+// (an in-memory one in tests): the owner runs OnConnect and OnWebSocketConnect for it
+// as for a socket, and its frames go through the same buffered write path. The
+// caller delivers what the peer sends with Receive and reports the end with Detach.
+func (w *Worker) Attach(t Transport, req *Request) *Conn {
+	c := &Conn{id: w.nextID.Add(1), t: t, w: w, remoteAddr: req.RemoteAddr}
+	w.stats.connections.Add(1)
+	w.stats.accepted.Add(1)
+	w.loop.post(event{kind: evOpen, conn: c, req: req})
+	return c
+}
+
+// Receive hands the owner a message that arrived on an attached connection.
+func (w *Worker) Receive(c *Conn, m Message) {
+	w.loop.post(event{kind: evMessage, conn: c, data: m.Data, binary: m.Binary})
+}
+
+// Detach reports that an attached connection's transport closed, for reason (unless
+// the server had started closing it: then OnClose gets the server's reason).
+func (w *Worker) Detach(c *Conn, reason CloseReason) {
+	w.stats.connections.Add(-1)
+	w.loop.post(event{kind: evClose, conn: c, reason: reason})
+}
+
 // serveHTTP upgrades WebSocket requests on any path (the Qt client has none) and
 // routes everything else to the mux.
 func (w *Worker) serveHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -288,10 +324,7 @@ func (w *Worker) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.log.Debug("websocket handshake refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	// The upgrader leaves a write deadline of HandshakeTimeout on the socket, which would
-	// close any connection whose output is still queued then. Slow readers are bounded by
-	// MaxWriteBuffer instead.
-	_ = ws.Conn.SetWriteDeadline(time.Time{})
+	nbiofix.ClearUpgradeWriteDeadline(ws.Conn)
 	c := &Conn{id: w.nextID.Add(1), t: ws.Conn, w: w, remoteAddr: r.RemoteAddr}
 	ws.SetSession(c)
 	w.stats.connections.Add(1)
@@ -304,16 +337,6 @@ func isUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// parseQuery is url.ParseQuery that keeps what it could parse: the Qt client does not
-// escape '+', '&' or '#' inside a name, and a half-parsed query beats a refused login.
-func parseQuery(raw string) url.Values {
-	q, _ := url.ParseQuery(raw)
-	if q == nil {
-		q = url.Values{}
-	}
-	return q
-}
-
 func (w *Worker) newUpgrader() *websocket.Upgrader {
 	u := websocket.NewUpgrader()
 	u.MessageLengthLimit = w.cfg.MaxMessageBytes
@@ -322,12 +345,8 @@ func (w *Worker) newUpgrader() *websocket.Upgrader {
 	u.CheckOrigin = w.checkOrigin
 	u.OnMessage(func(ws *websocket.Conn, mt websocket.MessageType, data []byte) {
 		if c, ok := ws.Session().(*Conn); ok {
-			// nbio's listener arms the handshake read deadline after registering the
-			// socket, so on a busy server it can land after the upgrade cleared it and
-			// would cut a live connection. Clearing it again costs a lock when no timer
-			// is set; a close in progress keeps its deadline.
 			if !c.closeSent.Load() {
-				_ = ws.Conn.SetReadDeadline(time.Time{})
+				nbiofix.ClearHandshakeReadDeadline(ws.Conn)
 			}
 			// Copied: nbio takes data back when this returns; the owner reads it later.
 			w.loop.post(event{kind: evMessage, conn: c, data: bytes.Clone(data), binary: mt == websocket.BinaryMessage})

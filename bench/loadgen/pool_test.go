@@ -2,17 +2,21 @@ package loadgen
 
 import (
 	"context"
+	"github.com/chatd/chatd/engine/server"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 )
 
 func TestPoolLogsInChatsAndCloses(t *testing.T) {
-	srv := chattest.Start(t, engine.Config{RateLimit: 10000, RateBurst: 10000, PingInterval: 50 * time.Millisecond})
+	srv := chattest.Start(t, func(c *server.Config) {
+		c.Chat.RateLimit = 10000
+		c.Chat.RateBurst = 10000
+		c.Chat.PingInterval = 50 * time.Millisecond
+	})
 	var chats atomic.Int64
 	p, err := New(Config{URL: "ws://" + srv.Addr + "/", OnChat: func(*Client, *Frame, time.Duration) { chats.Add(1) }})
 	if err != nil {

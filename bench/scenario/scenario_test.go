@@ -2,20 +2,20 @@ package scenario
 
 import (
 	"context"
+	"github.com/chatd/chatd/engine/server"
 	"io"
 	"log/slog"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 )
 
 // startChatd runs a real chatd in this process with a rate limit the senders stay under.
 func startChatd(t *testing.T) (*chattest.Server, Options) {
 	t.Helper()
-	srv := chattest.Start(t, engine.Config{RateLimit: 1000, RateBurst: 1000})
+	srv := chattest.Start(t, func(c *server.Config) { c.Chat.RateLimit = 1000; c.Chat.RateBurst = 1000 })
 	return srv, Options{
 		URL:          "ws://" + srv.Addr + "/",
 		Target:       "chatd",

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/chatd/chatd/engine/server"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/bench/scenario"
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 )
 
 func runApp(ctx context.Context, t *testing.T, args ...string) (string, string, error) {
@@ -23,7 +23,7 @@ func runApp(ctx context.Context, t *testing.T, args ...string) (string, string, 
 }
 
 func TestBroadcastPrintsTheResultAsJSON(t *testing.T) {
-	srv := chattest.Start(t, engine.Config{RateLimit: 1000, RateBurst: 1000})
+	srv := chattest.Start(t, func(c *server.Config) { c.Chat.RateLimit = 1000; c.Chat.RateBurst = 1000 })
 	out, progress, err := runApp(context.Background(), t, "broadcast", "--url", "ws://"+srv.Addr+"/",
 		"--clients", "50", "--senders", "5", "--rate", "50", "--duration", "1s", "--warmup", "0s",
 		"--status-url", "http://"+srv.Addr+"/status", "--target", "chatd-test", "--json")
@@ -44,7 +44,7 @@ func TestBroadcastPrintsTheResultAsJSON(t *testing.T) {
 }
 
 func TestCSVOutput(t *testing.T) {
-	srv := chattest.Start(t, engine.Config{})
+	srv := chattest.Start(t)
 	out, progress, err := runApp(context.Background(), t, "connect", "--url", "ws://"+srv.Addr+"/", "--clients", "20", "--duration", "2s", "--csv")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress)
@@ -63,7 +63,7 @@ func TestTooManyClientsAreRefusedBeforeDialing(t *testing.T) {
 }
 
 func TestInterruptStopsALongRun(t *testing.T) {
-	srv := chattest.Start(t, engine.Config{})
+	srv := chattest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/server"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,89 +23,67 @@ func processFlags() []cli.Flag {
 	}
 }
 
-// serverFlags are the settings of a running server.
-func serverFlags() []cli.Flag {
-	d := engine.Config{}.WithDefaults()
-	return append(processFlags(),
-		&cli.IntFlag{Name: "pollers", EnvVars: env("POLLERS"), Usage: "nbio poller goroutines (0: one per CPU)"},
-		&cli.IntFlag{Name: "writers", Value: d.Writers, EnvVars: env("WRITERS"), Usage: "goroutines that write a batch's frames in parallel, the owner included (default: one per CPU; 1: the owner alone)"},
-		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "PEM certificate `file`; with --tls-key, serve wss:// and https://"},
-		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "PEM private key `file` for --tls-cert"},
-		&cli.IntFlag{Name: "max-connections", Value: d.MaxConnections, EnvVars: env("MAX_CONNECTIONS"), Usage: "connections at once; more are refused"},
-		&cli.IntFlag{Name: "max-message-bytes", Value: d.MaxMessageBytes, EnvVars: env("MAX_MESSAGE_BYTES"), Usage: "largest WebSocket message accepted; larger closes the connection with 1009"},
-		&cli.IntFlag{Name: "max-write-buffer", Value: d.MaxWriteBuffer, EnvVars: env("MAX_WRITE_BUFFER"), Usage: "unsent bytes a connection may hold before it is cut off as a slow consumer (4001)"},
-		&cli.DurationFlag{Name: "handshake-timeout", Value: d.HandshakeTimeout, EnvVars: env("HANDSHAKE_TIMEOUT"), Usage: "time a new connection has to send its HTTP request"},
-		&cli.StringSliceFlag{Name: "allowed-origins", EnvVars: env("ALLOWED_ORIGINS"), Usage: "browser origins (https://example.com) allowed besides the server's own host; * allows all"},
-		&cli.DurationFlag{Name: "ping-interval", Value: d.PingInterval, EnvVars: env("PING_INTERVAL"), Usage: "how often every client gets a Ping"},
-		&cli.IntFlag{Name: "ping-max-missed", Value: d.PingMaxMissed, EnvVars: env("PING_MAX_MISSED"), Usage: "unanswered Pings before a client is dropped with ConnectionLost"},
-		&cli.IntFlag{Name: "max-name-length", Value: d.MaxNameLength, EnvVars: env("MAX_NAME_LENGTH"), Usage: "characters kept of a nickname"},
-		&cli.IntFlag{Name: "max-text-length", Value: d.MaxTextLength, EnvVars: env("MAX_TEXT_LENGTH"), Usage: "characters allowed in one chat message"},
-		&cli.StringFlag{Name: "default-name", Value: d.DefaultName, EnvVars: env("DEFAULT_NAME"), Usage: "nickname for a client that gives none"},
-		&cli.StringFlag{Name: "default-color", Value: d.DefaultColor, EnvVars: env("DEFAULT_COLOR"), Usage: "color for a client that gives none or an invalid one"},
-		&cli.Float64Flag{Name: "rate-limit", Value: d.RateLimit, EnvVars: env("RATE_LIMIT"), Usage: "messages per second a client may send"},
-		&cli.IntFlag{Name: "rate-burst", Value: d.RateBurst, EnvVars: env("RATE_BURST"), Usage: "messages a client may send at once above --rate-limit"},
-		&cli.DurationFlag{Name: "shutdown-grace", Value: d.ShutdownGrace, EnvVars: env("SHUTDOWN_GRACE"), Usage: "time clients get to answer the close frame when the server stops"},
-		&cli.StringFlag{Name: "data-dir", Value: d.DataDir, EnvVars: env("DATA_DIR"), Usage: "`dir` for the history database (chatd.db) and the resume-token key"},
-		&cli.DurationFlag{Name: "history-flush-interval", Value: d.HistoryFlushInterval, EnvVars: env("HISTORY_FLUSH_INTERVAL"), Usage: "how long messages gather before one durable commit (group commit; a commit in progress gathers the next batch anyway)"},
-		&cli.IntFlag{Name: "history-on-join", Value: d.HistoryOnJoin, EnvVars: env("HISTORY_ON_JOIN"), Usage: "recent messages a client gets on login and on joining a room (-1: none)"},
-		&cli.DurationFlag{Name: "ack-timeout", Value: d.AckTimeout, EnvVars: env("ACK_TIMEOUT"), Usage: "resend messages an ack=1 client has not acknowledged after this long"},
-		&cli.DurationFlag{Name: "resume-grace", Value: d.ResumeGrace, EnvVars: env("RESUME_GRACE"), Usage: "how long after leaving (or a restart) a resume token gets the same name and userId back"},
-		&cli.IntFlag{Name: "presence-full-limit", Value: d.PresenceFullLimit, EnvVars: env("PRESENCE_FULL_LIMIT"), Usage: "rooms with more members send presence=compact clients member counts only"},
-		&cli.DurationFlag{Name: "presence-interval", Value: d.PresenceInterval, EnvVars: env("PRESENCE_INTERVAL"), Usage: "how often presence=compact clients get the joins and leaves, batched in one frame"},
-		&cli.IntFlag{Name: "max-rooms-per-user", Value: d.MaxRoomsPerUser, EnvVars: env("MAX_ROOMS_PER_USER"), Usage: "rooms a user may join besides the default room"},
-		&cli.IntFlag{Name: "max-room-members", Value: d.MaxRoomMembers, EnvVars: env("MAX_ROOM_MEMBERS"), Usage: "members a room may have (the default room is not limited)"},
+// settings is what a server command's flags are parsed into: each flag writes its
+// field of the layers' configs directly (Destination), starting from their defaults,
+// so a value typed as 0 stays 0 and is kept or refused, never replaced.
+type settings struct {
+	server.Config
+	origins cli.StringSlice // --allowed-origins, copied into Engine.AllowedOrigins
+}
+
+func newSettings() *settings { return &settings{Config: server.DefaultConfig()} }
+
+// serverFlags are the settings of a running server, bound to s.
+func serverFlags(s *settings) []cli.Flag {
+	e, ch := &s.Engine, &s.Chat
+	flags := append(processFlags(),
+		&cli.IntFlag{Name: "pollers", Value: e.Pollers, Destination: &e.Pollers, EnvVars: env("POLLERS"), Usage: "nbio poller goroutines (0: one per CPU)"},
+		&cli.IntFlag{Name: "writers", Value: e.Writers, Destination: &e.Writers, EnvVars: env("WRITERS"), Usage: "goroutines that write a batch's frames in parallel, the owner included (0: one per CPU; 1: the owner alone)"},
+		&cli.StringFlag{Name: "tls-cert", Destination: &e.TLSCert, EnvVars: env("TLS_CERT"), Usage: "PEM certificate `file`; with --tls-key, serve wss:// and https://"},
+		&cli.StringFlag{Name: "tls-key", Destination: &e.TLSKey, EnvVars: env("TLS_KEY"), Usage: "PEM private key `file` for --tls-cert"},
+		&cli.IntFlag{Name: "max-connections", Value: e.MaxConnections, Destination: &e.MaxConnections, EnvVars: env("MAX_CONNECTIONS"), Usage: "connections at once; more are refused"},
+		&cli.IntFlag{Name: "max-message-bytes", Value: e.MaxMessageBytes, Destination: &e.MaxMessageBytes, EnvVars: env("MAX_MESSAGE_BYTES"), Usage: "largest WebSocket message accepted; larger closes the connection with 1009"},
+		&cli.IntFlag{Name: "max-write-buffer", Value: e.MaxWriteBuffer, Destination: &e.MaxWriteBuffer, EnvVars: env("MAX_WRITE_BUFFER"), Usage: "unsent bytes a connection may hold before it is cut off as a slow consumer (4001)"},
+		&cli.DurationFlag{Name: "handshake-timeout", Value: e.HandshakeTimeout, Destination: &e.HandshakeTimeout, EnvVars: env("HANDSHAKE_TIMEOUT"), Usage: "time a new connection has to send its HTTP request"},
+		&cli.StringSliceFlag{Name: "allowed-origins", Destination: &s.origins, EnvVars: env("ALLOWED_ORIGINS"), Usage: "browser origins (https://example.com) allowed besides the server's own host; * allows all"},
+		&cli.DurationFlag{Name: "shutdown-grace", Value: e.ShutdownGrace, Destination: &e.ShutdownGrace, EnvVars: env("SHUTDOWN_GRACE"), Usage: "time clients get to answer the close frame when the server stops (0: close at once)"},
+		&cli.DurationFlag{Name: "ping-interval", Value: ch.PingInterval, Destination: &ch.PingInterval, EnvVars: env("PING_INTERVAL"), Usage: "how often every client gets a Ping"},
+		&cli.IntFlag{Name: "ping-max-missed", Value: ch.PingMaxMissed, Destination: &ch.PingMaxMissed, EnvVars: env("PING_MAX_MISSED"), Usage: "unanswered Pings before a client is dropped with ConnectionLost"},
+		&cli.IntFlag{Name: "max-name-length", Value: ch.MaxNameLength, Destination: &ch.MaxNameLength, EnvVars: env("MAX_NAME_LENGTH"), Usage: "characters kept of a nickname"},
+		&cli.IntFlag{Name: "max-text-length", Value: ch.MaxTextLength, Destination: &ch.MaxTextLength, EnvVars: env("MAX_TEXT_LENGTH"), Usage: "characters allowed in one chat message"},
+		&cli.StringFlag{Name: "default-name", Value: ch.DefaultName, Destination: &ch.DefaultName, EnvVars: env("DEFAULT_NAME"), Usage: "nickname for a client that gives none"},
+		&cli.StringFlag{Name: "default-color", Value: ch.DefaultColor, Destination: &ch.DefaultColor, EnvVars: env("DEFAULT_COLOR"), Usage: "color for a client that gives none or an invalid one"},
+		&cli.Float64Flag{Name: "rate-limit", Value: ch.RateLimit, Destination: &ch.RateLimit, EnvVars: env("RATE_LIMIT"), Usage: "messages per second a client may send"},
+		&cli.IntFlag{Name: "rate-burst", Value: ch.RateBurst, Destination: &ch.RateBurst, EnvVars: env("RATE_BURST"), Usage: "messages a client may send at once above --rate-limit"},
+		&cli.StringFlag{Name: "data-dir", Value: s.DataDir, Destination: &s.DataDir, EnvVars: env("DATA_DIR"), Usage: "`dir` for the history database (chatd.db) and the resume-token key (empty: keep no history; nothing survives a restart)"},
+		&cli.DurationFlag{Name: "history-flush-interval", Value: ch.HistoryFlushInterval, Destination: &ch.HistoryFlushInterval, EnvVars: env("HISTORY_FLUSH_INTERVAL"), Usage: "how long messages gather before one durable commit (group commit; 0: commit at once; a commit in progress gathers the next batch anyway)"},
+		&cli.IntFlag{Name: "history-on-join", Value: ch.HistoryOnJoin, Destination: &ch.HistoryOnJoin, EnvVars: env("HISTORY_ON_JOIN"), Usage: "recent messages a client gets on login and on joining a room (0 or -1: none)"},
+		&cli.DurationFlag{Name: "ack-timeout", Value: ch.AckTimeout, Destination: &ch.AckTimeout, EnvVars: env("ACK_TIMEOUT"), Usage: "resend messages an ack=1 client has not acknowledged after this long"},
+		&cli.DurationFlag{Name: "resume-grace", Value: ch.ResumeGrace, Destination: &ch.ResumeGrace, EnvVars: env("RESUME_GRACE"), Usage: "how long after leaving (or a restart) a resume token gets the same name and userId back"},
+		&cli.IntFlag{Name: "presence-full-limit", Value: ch.PresenceFullLimit, Destination: &ch.PresenceFullLimit, EnvVars: env("PRESENCE_FULL_LIMIT"), Usage: "rooms with more members send presence=compact clients member counts only (0: every room)"},
+		&cli.DurationFlag{Name: "presence-interval", Value: ch.PresenceInterval, Destination: &ch.PresenceInterval, EnvVars: env("PRESENCE_INTERVAL"), Usage: "how often presence=compact clients get the joins and leaves, batched in one frame"},
+		&cli.IntFlag{Name: "max-rooms-per-user", Value: ch.MaxRoomsPerUser, Destination: &ch.MaxRoomsPerUser, EnvVars: env("MAX_ROOMS_PER_USER"), Usage: "rooms a user may join besides the default room (0: the default room only)"},
+		&cli.IntFlag{Name: "max-room-members", Value: ch.MaxRoomMembers, Destination: &ch.MaxRoomMembers, EnvVars: env("MAX_ROOM_MEMBERS"), Usage: "members a room may have (the default room is not limited)"},
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
 	)
+	// --listen is a process flag too (stop and status find the server by it).
+	flags[0].(*cli.StringFlag).Destination = &e.Listen
+	return flags
 }
 
-// configFrom reads the server flags into the one Config struct and validates it.
-func configFrom(c *cli.Context, logOut io.Writer) (engine.Config, error) {
+// finish completes s from the flags that are not a config field (the logger, the
+// origins) and validates every layer, so start fails before it detaches.
+func (s *settings) finish(c *cli.Context, logOut io.Writer) error {
 	logger, err := newLogger(c.String("log-level"), c.String("log-format"), logOut)
 	if err != nil {
-		return engine.Config{}, err
+		return err
 	}
-	cfg := engine.Config{
-		Listen:           c.String("listen"),
-		Pollers:          c.Int("pollers"),
-		Writers:          c.Int("writers"),
-		TLSCert:          c.String("tls-cert"),
-		TLSKey:           c.String("tls-key"),
-		MaxConnections:   c.Int("max-connections"),
-		MaxMessageBytes:  c.Int("max-message-bytes"),
-		MaxWriteBuffer:   c.Int("max-write-buffer"),
-		HandshakeTimeout: c.Duration("handshake-timeout"),
-		AllowedOrigins:   c.StringSlice("allowed-origins"),
-		PingInterval:     c.Duration("ping-interval"),
-		PingMaxMissed:    c.Int("ping-max-missed"),
-		MaxNameLength:    c.Int("max-name-length"),
-		MaxTextLength:    c.Int("max-text-length"),
-		DefaultName:      c.String("default-name"),
-		DefaultColor:     c.String("default-color"),
-		RateLimit:        c.Float64("rate-limit"),
-		RateBurst:        c.Int("rate-burst"),
-		ShutdownGrace:    c.Duration("shutdown-grace"),
-
-		DataDir:              c.String("data-dir"),
-		HistoryFlushInterval: c.Duration("history-flush-interval"),
-		HistoryOnJoin:        c.Int("history-on-join"),
-		AckTimeout:           c.Duration("ack-timeout"),
-		ResumeGrace:          c.Duration("resume-grace"),
-		PresenceFullLimit:    c.Int("presence-full-limit"),
-		PresenceInterval:     c.Duration("presence-interval"),
-		MaxRoomsPerUser:      c.Int("max-rooms-per-user"),
-		MaxRoomMembers:       c.Int("max-room-members"),
-
-		Version: version,
-		Logger:  logger,
-	}
-	// Every flag has a non-zero default, so a zero here was typed by the operator and
-	// must be validated, not silently replaced by the default.
-	if err := cfg.Validate(); err != nil {
-		return engine.Config{}, err
-	}
-	return cfg, nil
+	s.Engine.Logger = logger
+	s.Engine.Version = version
+	s.Engine.AllowedOrigins = s.origins.Value()
+	return s.Validate()
 }
 
 func newLogger(level, format string, out io.Writer) (*slog.Logger, error) {

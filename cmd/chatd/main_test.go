@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 )
 
 var binary string // built once by TestMain

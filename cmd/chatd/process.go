@@ -31,12 +31,13 @@ func stopCommand() *cli.Command {
 }
 
 func restartCommand() *cli.Command {
+	s := newSettings()
 	return &cli.Command{
 		Name:  "restart",
 		Usage: "stop the running server (if any) and start it again detached",
-		Flags: serverFlags(),
+		Flags: serverFlags(s),
 		Action: func(c *cli.Context) error {
-			if _, err := configFrom(c, stderr); err != nil {
+			if err := s.finish(c, stderr); err != nil {
 				return err
 			}
 			if _, err := stopProcess(c.String("pid-file"), 15*time.Second); err != nil && !errors.Is(err, errNotRunning) {

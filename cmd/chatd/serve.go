@@ -3,12 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/server"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,62 +17,76 @@ import (
 const daemonChildEnv = "CHATD_DAEMON_CHILD"
 
 func startCommand() *cli.Command {
+	s := newSettings()
 	return &cli.Command{
 		Name:  "start",
 		Usage: "run the chat server (in the foreground, or detached with -d)",
-		Flags: append(serverFlags(),
+		Flags: append(serverFlags(s),
 			&cli.BoolFlag{Name: "daemon", Aliases: []string{"d"}, Usage: "detach: run in the background, log to --log-file, pid in --pid-file"},
 		),
 		Action: func(c *cli.Context) error {
-			if _, err := configFrom(c, stderr); err != nil {
+			if err := s.finish(c, stderr); err != nil {
 				return err
 			}
 			if c.Bool("daemon") && os.Getenv(daemonChildEnv) == "" {
 				return daemonize(c)
 			}
-			return serve(c, chatServer)
+			return serve(c, s.Engine.Logger, func() (func() error, func(), error) {
+				srv, err := server.New(s.Config)
+				if err != nil {
+					return nil, nil, err
+				}
+				return srv.Start, srv.Stop, nil
+			})
 		},
 	}
 }
 
 func echoCommand() *cli.Command {
+	s := newSettings()
 	return &cli.Command{
 		Name:  "echo",
 		Usage: "run the raw engine as an echo server (for benchmarks and RFC 6455 conformance)",
-		Flags: serverFlags(),
+		Flags: serverFlags(s),
 		Action: func(c *cli.Context) error {
-			return serve(c, func(cfg engine.Config) (*engine.Worker, error) { return engine.New(cfg, engine.Echo{}) })
+			if err := s.finish(c, stderr); err != nil {
+				return err
+			}
+			return serve(c, s.Engine.Logger, func() (func() error, func(), error) {
+				w, err := engine.New(s.Engine, engine.Echo{})
+				if err != nil {
+					return nil, nil, err
+				}
+				return w.Start, w.Stop, nil
+			})
 		},
 	}
 }
 
-// serve runs a worker in the foreground until SIGINT or SIGTERM, then stops it cleanly
-// (clients get a close frame) and returns nil, so the process exits 0.
-func serve(c *cli.Context, newWorker func(engine.Config) (*engine.Worker, error)) error {
-	cfg, err := configFrom(c, stderr)
-	if err != nil {
-		return err
-	}
+// serve builds a server with build, runs it in the foreground until SIGINT or
+// SIGTERM, then stops it cleanly (clients get a close frame) and returns nil, so the
+// process exits 0. A start that fails cleans up after itself.
+func serve(c *cli.Context, log *slog.Logger, build func() (start func() error, stop func(), err error)) error {
 	pidFile := c.String("pid-file")
 	if pid, alive := readPid(pidFile); alive && pid != os.Getpid() {
 		return fmt.Errorf("already running with pid %d (--pid-file %s)", pid, pidFile)
 	}
 	if addr := c.String("debug-listen"); addr != "" {
-		stopDebug, err := startDebug(addr, cfg.Logger)
+		stopDebug, err := startDebug(addr, log)
 		if err != nil {
 			return err
 		}
 		defer stopDebug()
 	}
-	w, err := newWorker(cfg)
+	start, stop, err := build()
 	if err != nil {
 		return err
 	}
-	if err := w.Start(); err != nil {
+	if err := start(); err != nil {
 		return err
 	}
 	if err := os.WriteFile(pidFile, fmt.Appendf(nil, "%d\n", os.Getpid()), 0o644); err != nil {
-		w.Stop()
+		stop()
 		return fmt.Errorf("--pid-file: %w", err)
 	}
 	defer os.Remove(pidFile)
@@ -79,14 +94,9 @@ func serve(c *cli.Context, newWorker func(engine.Config) (*engine.Worker, error)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	got := <-sig
-	cfg.Logger.Info("stopping", "signal", got.String())
-	w.Stop()
+	log.Info("stopping", "signal", got.String())
+	stop()
 	return nil
 }
 
 var errNotRunning = errors.New("chatd is not running")
-
-func chatServer(cfg engine.Config) (*engine.Worker, error) {
-	w, _, err := chat.NewServer(cfg)
-	return w, err
-}

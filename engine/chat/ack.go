@@ -3,7 +3,6 @@ package chat
 import (
 	"time"
 
-	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -11,10 +10,6 @@ import (
 // past it the connection is closed with CloseUnacked and the client should resume.
 // A replay pauses at half of it until the client acknowledges.
 const maxUnacked = 4096
-
-// CloseUnacked: an ack=1 client left more than maxUnacked messages of a room
-// unacknowledged.
-var CloseUnacked = engine.CloseReason{Code: 4003, Text: "too many unacknowledged messages"}
 
 // track remembers a message sent to an ack=1 client until it is acknowledged.
 func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) {

@@ -13,10 +13,10 @@ import (
 // Chat is the seed's chat as an engine.Handler, with rooms, history, acknowledged
 // delivery and resume added.
 type Chat struct {
-	cfg engine.Config
+	cfg Config
 	log *slog.Logger
 	now func() time.Time
-	w   *engine.Worker // set by NewServer or OnWorkerStart; nil in unit tests
+	w   *engine.Worker // set by OnWorkerStart
 
 	users      map[uint64]*user // by userId
 	byConn     map[uint64]*user // by connection id
@@ -35,7 +35,7 @@ type Chat struct {
 
 	ackUsers []*user // users with ack=1, for the resend sweep
 
-	// History: nil without a data dir (unit tests), then messages commit at once.
+	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
 	writer   *store.Writer
 	reads    chan struct{} // bounds concurrent store reads
@@ -55,13 +55,19 @@ type counters struct {
 	resumed, resumeFailed, duplicates, resent, commits, commitErrors uint64
 }
 
-// New makes a Chat with cfg (its zero fields get defaults) and no history store:
-// messages get their seqs and are delivered at once. NewServer adds the store.
-func New(cfg engine.Config) *Chat {
-	cfg = cfg.WithDefaults()
+// New makes a Chat with cfg (start from DefaultConfig) and no history: messages get
+// their seqs and are delivered at once, and nothing survives a restart unless
+// OpenHistory gives it a store before the Worker starts.
+func New(cfg Config, log *slog.Logger) (*Chat, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
 	ch := &Chat{
 		cfg:        cfg,
-		log:        cfg.Logger,
+		log:        log,
 		now:        time.Now,
 		users:      make(map[uint64]*user),
 		byConn:     make(map[uint64]*user),
@@ -73,11 +79,11 @@ func New(cfg engine.Config) *Chat {
 		ids:        make(map[uint64]*identity),
 		sent:       newDedupe(),
 		reads:      make(chan struct{}, 4),
+		key:        store.NewKey(),
 	}
 	ch.lobby = &room{id: protocol.DefaultRoomID, lobby: true}
 	ch.rooms[ch.lobby.id] = ch.lobby
-	ch.key = newKey()
-	return ch
+	return ch, nil
 }
 
 // OnWorkerStart starts the heartbeat, as ChatWorker.php does, and chatd's timers.
@@ -95,8 +101,8 @@ func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 // messages it had accepted.
 func (ch *Chat) OnWorkerStop(*engine.Worker) { ch.Close() }
 
-// Close flushes and closes the history store. Call it after the Worker stopped; safe
-// to call more than once and from any goroutine except the owner.
+// Close commits what is queued and closes the history store. OnWorkerStop calls it;
+// safe to call more than once and from any goroutine except the owner.
 func (ch *Chat) Close() {
 	ch.closeOne.Do(func() {
 		if ch.writer != nil {
@@ -162,7 +168,7 @@ func (ch *Chat) heartbeat() {
 	ch.frame = ping
 	for _, u := range lost {
 		ch.remove(u, true)
-		u.conn.Close(engine.ClosePingTimeout)
+		u.conn.Close(ClosePingTimeout)
 		ch.counters.lost++
 		ch.log.Info("connection lost", "userId", u.info.ID, "userName", u.info.Name, "missedPings", u.missed)
 	}

@@ -1,133 +1,93 @@
 package chat
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/enginetest"
 )
 
-// recorder is a fake transport: it keeps every TEXT frame written to it, decoded.
-type recorder struct {
-	frames []map[string]any
-	closed bool
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	for len(b) > 0 { // server frames: unmasked, one or more per write
-		op, n, hdr := b[0]&0x0f, int(b[1]&0x7f), 2
-		switch n {
-		case 126:
-			n, hdr = int(b[2])<<8|int(b[3]), 4
-		case 127:
-			n, hdr = 0, 10
-			for _, x := range b[2:10] {
-				n = n<<8 | int(x)
-			}
-		}
-		if op == engine.OpText {
-			var m map[string]any
-			if err := json.Unmarshal(b[hdr:hdr+n], &m); err != nil {
-				panic(err)
-			}
-			r.frames = append(r.frames, m)
-		}
-		b = b[hdr+n:]
-	}
-	return len(b), nil
-}
-func (r *recorder) Close() error                    { r.closed = true; return nil }
-func (r *recorder) SetReadDeadline(time.Time) error { return nil }
-
-func (r *recorder) actions() []string {
-	var out []string
-	for _, f := range r.frames {
-		out = append(out, f["action"].(string))
-	}
-	return out
-}
-
+// fixture is a Chat on a real owner loop and write path, with in-memory peers.
 type fixture struct {
-	ch    *Chat
-	conns map[uint64]*engine.Conn
-	recs  map[uint64]*recorder
-	next  uint64
+	h  *enginetest.Harness
+	ch *Chat
 }
 
-func newFixture(cfg engine.Config) *fixture {
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &fixture{ch: New(cfg), conns: map[uint64]*engine.Conn{}, recs: map[uint64]*recorder{}}
+// newFixture starts a Chat with cfg; setup runs before the owner starts, so it may
+// replace the chat's clock.
+func newFixture(t testing.TB, cfg Config, setup ...func(*Chat)) *fixture {
+	t.Helper()
+	ch, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range setup {
+		s(ch)
+	}
+	return &fixture{h: enginetest.Start(t, enginetest.Config(), ch), ch: ch}
 }
 
-func (f *fixture) login(name string) uint64 {
-	f.next++
-	rec := &recorder{}
-	c := engine.NewConn(f.next, rec)
-	f.conns[f.next], f.recs[f.next] = c, rec
-	f.ch.OnConnect(c)
-	f.ch.OnWebSocketConnect(c, &engine.Request{Query: url.Values{"userName": {name}}})
-	return f.next
-}
-
-func (f *fixture) send(id uint64, frame string) {
-	f.ch.OnMessage(f.conns[id], engine.Message{Data: []byte(frame)})
+// userName is the name the chat gave p's user.
+func (f *fixture) userName(p *enginetest.Peer) string {
+	var name string
+	f.h.Do(func() { name = f.ch.byConn[p.Conn.ID()].info.Name })
+	return name
 }
 
 func TestHeartbeatDropsAfterMaxMissed(t *testing.T) {
-	f := newFixture(engine.Config{PingMaxMissed: 2})
-	a, b := f.login("a"), f.login("b")
+	cfg := DefaultConfig()
+	cfg.PingMaxMissed = 2
+	f := newFixture(t, cfg)
+	a, b := f.h.Login("a"), f.h.Login("b")
 	for range 2 {
-		f.ch.heartbeat()
-		f.send(a, `{"action":"Pong"}`) // a answers, b does not
+		f.h.Do(f.ch.heartbeat)
+		a.Send(`{"action":"Pong"}`) // a answers, b does not
 	}
-	f.ch.heartbeat() // b has 2 unanswered: dropped now
-	if !f.recs[b].closed {
-		t.Fatal("b not closed after 2 unanswered Pings")
+	f.h.Do(f.ch.heartbeat) // b has 2 unanswered: dropped now
+	if reason, closed := b.Closed(); !closed || reason != ClosePingTimeout {
+		t.Fatalf("b closed %v with %v after 2 unanswered Pings, want %v", closed, reason, ClosePingTimeout)
 	}
-	got := f.recs[a].actions()
 	want := []string{"Authorized", "Connected", "Connected", "Ping", "Ping", "Ping", "ConnectionLost"}
-	if len(got) != len(want) {
+	if got := a.Actions(); !slices.Equal(got, want) {
 		t.Fatalf("a got %v, want %v", got, want)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("a got %v, want %v", got, want)
-		}
-	}
-	// The close that follows must not announce b a second time.
-	f.ch.OnClose(f.conns[b], engine.ClosePingTimeout)
-	if n := len(f.recs[a].frames); n != len(want) {
-		t.Fatalf("a got %d frames after b's close, want %d: %v", n, len(want), f.recs[a].actions())
+	// The close that followed (b's peer answered the close frame) must not announce b
+	// a second time.
+	f.h.Sync()
+	if got := a.Actions(); len(got) != len(want) {
+		t.Fatalf("a got %d frames after b's close, want %d: %v", len(got), len(want), got)
 	}
 }
 
 func TestRateLimitClosesPersistentFlooder(t *testing.T) {
-	f := newFixture(engine.Config{RateLimit: 1, RateBurst: 2})
+	cfg := DefaultConfig()
+	cfg.RateLimit, cfg.RateBurst = 1, 2
 	now := time.Unix(1000, 0)
-	f.ch.now = func() time.Time { return now }
-	a := f.login("a")
+	f := newFixture(t, cfg, func(ch *Chat) { ch.now = func() time.Time { return now } })
+	a := f.h.Login("a")
 	for range 2 + 2 { // 2 allowed, then up to RateBurst rejections get an Error
-		f.send(a, `{"text":"x"}`)
+		a.Send(`{"text":"x"}`)
 	}
-	if f.recs[a].closed {
+	if _, closed := a.Closed(); closed {
 		t.Fatal("closed too early")
 	}
-	f.send(a, `{"text":"x"}`)
-	if !f.recs[a].closed {
-		t.Fatal("a flooder past the burst of rejections was not closed")
+	a.Send(`{"text":"x"}`)
+	if reason, closed := a.Closed(); !closed || reason != engine.ClosePolicy {
+		t.Fatalf("a flooder past the burst of rejections: closed %v with %v, want %v", closed, reason, engine.ClosePolicy)
 	}
 	// A client that waits gets tokens back.
-	b := f.login("b")
+	b := f.h.Login("b")
 	for range 2 {
-		f.send(b, `{"text":"x"}`)
+		b.Send(`{"text":"x"}`)
 	}
-	now = now.Add(time.Second)
-	f.send(b, `{"text":"x"}`)
-	for _, m := range f.recs[b].frames {
+	f.h.Do(func() { now = now.Add(time.Second) })
+	b.Send(`{"text":"x"}`)
+	for _, m := range b.Messages() {
 		if m["action"] == "Error" {
 			t.Fatalf("b was limited at the allowed rate: %v", m)
 		}
@@ -135,28 +95,23 @@ func TestRateLimitClosesPersistentFlooder(t *testing.T) {
 }
 
 // BenchmarkPublicFanOut1000: one public message from a user to 1,000 users, through
-// the chat's real path (decode, format, encode once, frame once, send to each).
+// the chat's real path (decode, format, encode once, frame once, send to each) and
+// the engine's (one write per recipient per owner batch, to in-memory transports).
 func BenchmarkPublicFanOut1000(b *testing.B) {
-	cfg := engine.Config{RateLimit: 1e12, RateBurst: 1 << 30, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ch := New(cfg)
-	var sender *engine.Conn
-	for i := 1; i <= 1000; i++ {
-		c := engine.NewConn(uint64(i), discard{})
-		ch.OnWebSocketConnect(c, &engine.Request{Query: url.Values{"userName": {"user"}}})
-		if sender == nil {
-			sender = c
-		}
+	cfg := DefaultConfig()
+	cfg.RateLimit, cfg.RateBurst = 1e12, 1<<30
+	f := newFixture(b, cfg)
+	q := url.Values{"userName": {"user"}}
+	sender := f.h.Attach(q, true)
+	for range 999 {
+		f.h.Attach(q, true)
 	}
+	f.h.Sync()
 	msg := engine.Message{Data: []byte(`{"text":"Привет, {Вася}! How are you <3","toUserId":0}`)}
 	b.ReportAllocs()
 	for b.Loop() {
-		ch.OnMessage(sender, msg)
+		f.h.W.Receive(sender.Conn, msg)
+		f.h.Sync()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/delivery")
 }
-
-type discard struct{}
-
-func (discard) Write(b []byte) (int, error)     { return len(b), nil }
-func (discard) Close() error                    { return nil }
-func (discard) SetReadDeadline(time.Time) error { return nil }

@@ -3,14 +3,11 @@ package chat
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
@@ -71,34 +68,42 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 // dedupWindow is how long clientMsgIds are remembered: longer than any resume.
 func (ch *Chat) dedupWindow() time.Duration { return max(2*ch.cfg.ResumeGrace, 5*time.Minute) }
 
-// openHistory opens the store in --data-dir and loads what the owner needs before
-// the first connection: each room's last seq, the highest userId, resumable
-// identities, recent clientMsgIds. It runs before the Worker starts, so it may block.
-func (ch *Chat) openHistory(w *engine.Worker) error {
-	dir := ch.cfg.DataDir
-	key, err := loadKey(dir)
+// OpenHistory makes st the chat's history and loads from it what the owner needs
+// before the first connection: the resume key, each room's last seq, the highest
+// userId, resumable identities, recent clientMsgIds; then starts the writer. Call it
+// once, before the Worker starts: it blocks on the disk. Close closes st.
+func (ch *Chat) OpenHistory(st store.Store) error {
+	key, err := st.ResumeKey()
 	if err != nil {
-		return err
-	}
-	st, err := store.OpenSQLite(dir)
-	if err != nil {
-		return fmt.Errorf("--data-dir: %w", err)
+		return fmt.Errorf("resume key: %w", err)
 	}
 	now := ch.now()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	state, err := st.Load(ctx, now.Add(-ch.dedupWindow()))
 	if err != nil {
-		st.Close()
-		return fmt.Errorf("--data-dir: %w", err)
+		return fmt.Errorf("load history: %w", err)
 	}
-	ch.w, ch.key, ch.store = w, key, st
+	ch.key, ch.store = key, st
 	for room, seq := range state.LastSeq {
 		ch.streams[room] = &stream{assigned: seq, committed: seq}
 	}
 	ch.nextUserID = state.MaxUserID + 1
-	slices.SortFunc(state.Sessions, func(a, b store.Session) int { return int(a.LastSeen - b.LastSeen) })
-	for _, s := range state.Sessions {
+	ch.restoreIdentities(state.Sessions, now)
+	for i := len(state.ClientMsgs) - 1; i >= 0; i-- { // oldest first
+		m := &state.ClientMsgs[i]
+		ch.sent.add(sentKey{m.UserID, m.ClientMsgID}, &sentEntry{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
+	}
+	ch.writer = store.NewWriter(st, ch.cfg.HistoryFlushInterval, ch.onCommit, ch.log)
+	ch.log.Info("history opened", "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
+	return nil
+}
+
+// restoreIdentities makes the stored sessions resumable again, each for the rest of
+// its grace.
+func (ch *Chat) restoreIdentities(sessions []store.Session, now time.Time) {
+	slices.SortFunc(sessions, func(a, b store.Session) int { return int(a.LastSeen - b.LastSeen) })
+	for _, s := range sessions {
 		// A session online at the last stop (a crash) gets its grace from now.
 		left := now
 		if !s.Online {
@@ -111,35 +116,6 @@ func (ch *Chat) openHistory(w *engine.Worker) error {
 		ch.nextUserID = max(ch.nextUserID, s.UserID+1)
 	}
 	slices.SortStableFunc(ch.departed, func(a, b departure) int { return a.at.Compare(b.at) })
-	for i := len(state.ClientMsgs) - 1; i >= 0; i-- { // oldest first
-		m := &state.ClientMsgs[i]
-		ch.sent.add(sentKey{m.UserID, m.ClientMsgID}, &sentEntry{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
-	}
-	ch.writer = store.NewWriter(st, ch.cfg.HistoryFlushInterval, ch.onCommit, ch.log)
-	ch.log.Info("history opened", "dir", dir, "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
-	return nil
-}
-
-// keyFile holds the HMAC key of resume tokens, so tokens survive a restart.
-const keyFile = "resume.key"
-
-func loadKey(dir string) ([]byte, error) {
-	path := filepath.Join(dir, keyFile)
-	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
-		return b[:32], nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("--data-dir: %w", err)
-	}
-	key := newKey()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, key, 0o600); err != nil {
-		return nil, fmt.Errorf("--data-dir: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("--data-dir: %w", err)
-	}
-	return key, nil
 }
 
 func cut(s string, sep byte) (before, after string, found bool) {

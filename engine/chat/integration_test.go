@@ -3,13 +3,14 @@ package chat_test
 import (
 	"encoding/json"
 	"errors"
+	"github.com/chatd/chatd/engine/server"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/gorilla/websocket"
 )
 
@@ -23,7 +24,7 @@ func num(t *testing.T, m map[string]any, key string) uint64 {
 }
 
 func TestLoginAuthorizedAndConnected(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, authA := s.Login(t, "Alice")
 	if authA["userName"] != "Alice" || num(t, authA, "userId") < 1 || num(t, authA, "gender") != 1 || authA["userColor"] != "#16a085" {
 		t.Fatalf("Authorized = %v", authA)
@@ -51,7 +52,7 @@ func TestLoginAuthorizedAndConnected(t *testing.T) {
 }
 
 func TestNicknameDeduplication(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	want := []string{"Bob", "Bob (2)", "Bob (3)", "bob (4)"}
 	for i, name := range []string{"Bob", "Bob", " Bob ", "bob"} {
 		_, auth := s.Login(t, name)
@@ -62,7 +63,7 @@ func TestNicknameDeduplication(t *testing.T) {
 }
 
 func TestNameFreedOnLeave(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, _ := s.Login(t, "Bob")
 	b, _ := s.Login(t, "Bob")
 	a.Conn.Close()
@@ -74,7 +75,7 @@ func TestNameFreedOnLeave(t *testing.T) {
 }
 
 func TestQueryParameters(t *testing.T) {
-	s := chattest.Start(t, engine.Config{MaxNameLength: 8})
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.MaxNameLength = 8 })
 	tests := []struct {
 		query       string
 		name, color string
@@ -102,7 +103,7 @@ func TestQueryParameters(t *testing.T) {
 }
 
 func TestPublicMessage(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, authA := s.Login(t, "Alice")
 	b, _ := s.Login(t, "Bob")
 	a.Expect("Connected")
@@ -125,7 +126,7 @@ func TestPublicMessage(t *testing.T) {
 }
 
 func TestPrivateMessagesBothWays(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, authA := s.Login(t, "Alice")
 	b, authB := s.Login(t, "Bob")
 	c, _ := s.Login(t, "Carol")
@@ -166,7 +167,7 @@ func TestPrivateMessagesBothWays(t *testing.T) {
 }
 
 func TestPrivateToOfflineUser(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, _ := s.Login(t, "Alice")
 	a.Send(`{"text":"anyone?","toUserId":424242}`)
 	m := a.Expect("PrivateMessage")
@@ -179,7 +180,7 @@ func TestPrivateToOfflineUser(t *testing.T) {
 }
 
 func TestBadInputGetsErrorAndNothingIsBroadcast(t *testing.T) {
-	s := chattest.Start(t, engine.Config{MaxTextLength: 10, RateLimit: 1000, RateBurst: 1000})
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.MaxTextLength = 10; c.Chat.RateLimit = 1000; c.Chat.RateBurst = 1000 })
 	a, _ := s.Login(t, "Alice")
 	b, _ := s.Login(t, "Bob")
 	tests := []struct {
@@ -229,7 +230,7 @@ func TestBadInputGetsErrorAndNothingIsBroadcast(t *testing.T) {
 }
 
 func TestHeartbeatConnectionLost(t *testing.T) {
-	s := chattest.Start(t, engine.Config{PingInterval: 40 * time.Millisecond, PingMaxMissed: 3})
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.PingInterval = 40 * time.Millisecond; c.Chat.PingMaxMissed = 3 })
 	watcher, _ := s.Login(t, "Watcher")
 	silent, authS := s.Login(t, "Silent")
 	silent.AutoPong = false
@@ -284,7 +285,7 @@ func TestHeartbeatConnectionLost(t *testing.T) {
 }
 
 func TestDisconnectedOnClose(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, authA := s.Login(t, "Alice")
 	b, _ := s.Login(t, "Bob")
 	_ = a.Conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye"))
@@ -295,7 +296,7 @@ func TestDisconnectedOnClose(t *testing.T) {
 }
 
 func TestSeed001Heartbeat(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, _ := s.Login(t, "Alice")
 	a.Send(`{"event":"heartBeat","content":"ping"}`)
 	for {
@@ -310,7 +311,7 @@ func TestSeed001Heartbeat(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	s := chattest.Start(t, engine.Config{RateLimit: 1, RateBurst: 3})
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.RateLimit = 1; c.Chat.RateBurst = 3 })
 	a, _ := s.Login(t, "Alice")
 	for range 5 {
 		a.Send(`{"text":"spam"}`)
@@ -330,7 +331,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestHealthAndStatus(t *testing.T) {
-	s := chattest.Start(t, engine.Config{Version: "test-1"})
+	s := chattest.Start(t, func(c *server.Config) { c.Engine.Version = "test-1" })
 	s.Login(t, "Alice")
 	resp, err := http.Get("http://" + s.Addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {

@@ -2,18 +2,13 @@ package chat
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"time"
 
-	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 )
-
-// CloseReplaced: the same identity resumed on a new connection, which takes over.
-var CloseReplaced = engine.CloseReason{Code: 4002, Text: "replaced by a resumed connection"}
 
 // identity is a resumable user: its name and userId come back to whoever presents its
 // resume token while it is online (a takeover) or within --resume-grace of leaving.
@@ -31,12 +26,6 @@ type identity struct {
 type departure struct {
 	userID uint64
 	at     time.Time
-}
-
-func newKey() []byte {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key) // never fails (crypto/rand panics rather than return an error)
-	return key
 }
 
 const tokenMACBytes = 16

@@ -2,17 +2,17 @@ package chat_test
 
 import (
 	"fmt"
+	"github.com/chatd/chatd/engine/server"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 )
 
 func TestAckResendUntilAcknowledged(t *testing.T) {
-	s := chattest.Start(t, engine.Config{AckTimeout: 50 * time.Millisecond})
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.AckTimeout = 50 * time.Millisecond })
 	a, _ := s.LoginQuery(t, "Alice", optIn("ack", "1"))
 	b, _ := s.Login(t, "Bob")
 	b.Send(`{"text":"x"}`)
@@ -75,7 +75,7 @@ func (v *view) since() string {
 }
 
 func TestResumeGetsEveryMissedMessageOnce(t *testing.T) {
-	s := chattest.Start(t, fast(engine.Config{AckTimeout: time.Minute}))
+	s := chattest.Start(t, fast, func(c *server.Config) { c.Chat.AckTimeout = time.Minute })
 	a, authA := s.LoginQuery(t, "Alice", optIn("ack", "1"))
 	idA := num(t, authA, "userId")
 	b, _ := s.LoginQuery(t, "Bob", nil)
@@ -113,8 +113,8 @@ func TestResumeGetsEveryMissedMessageOnce(t *testing.T) {
 
 func TestResumeAfterRestartAndRetryAcrossIt(t *testing.T) {
 	dir := t.TempDir()
-	cfg := fast(engine.Config{DataDir: dir, AckTimeout: time.Minute})
-	s := chattest.Start(t, cfg)
+	cfg := func(c *server.Config) { c.DataDir = dir; c.Chat.AckTimeout = time.Minute }
+	s := chattest.Start(t, fast, cfg)
 	a, authA := s.LoginQuery(t, "Alice", optIn("ack", "1"))
 	b, authB := s.LoginQuery(t, "Bob", optIn())
 	join(t, a, "dev")
@@ -127,7 +127,7 @@ func TestResumeAfterRestartAndRetryAcrossIt(t *testing.T) {
 	va.until(a, "dev", 3)
 	s.Stop()
 
-	s2 := chattest.Start(t, cfg)
+	s2 := chattest.Start(t, fast, cfg)
 	b, authB2 := s2.LoginQuery(t, "Bob", optIn("resume", authB["resumeToken"].(string), "since", "dev:5,lobby:0"))
 	if authB2["resumed"] != true || authB2["userId"] != authB["userId"] || authB2["userName"] != "Bob" {
 		t.Fatalf("Bob after the restart: %v", authB2)
@@ -147,7 +147,7 @@ func TestResumeAfterRestartAndRetryAcrossIt(t *testing.T) {
 }
 
 func TestResumeWithBadTokenIsANewUser(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	_, first := s.LoginQuery(t, "Alice", optIn())
 	// The client still names the inbox of the identity it hoped to get back.
 	staleInbox := fmt.Sprintf("@%v:3", first["userId"])

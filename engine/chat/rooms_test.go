@@ -3,12 +3,12 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"github.com/chatd/chatd/engine/server"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/chatd/chatd/engine/store"
 )
 
@@ -32,10 +32,8 @@ func isAction(action, room string) func(map[string]any) bool {
 }
 
 // fast is a config for tests that send many messages at once.
-func fast(cfg engine.Config) engine.Config {
-	cfg.RateLimit, cfg.RateBurst = 1e6, 1<<20
-	return cfg
-}
+// fast lifts the rate limit, for tests that send faster than a person types.
+func fast(c *server.Config) { c.Chat.RateLimit, c.Chat.RateBurst = 1e6, 1<<20 }
 
 func join(t *testing.T, c *chattest.Client, room string) map[string]any {
 	t.Helper()
@@ -44,7 +42,7 @@ func join(t *testing.T, c *chattest.Client, room string) map[string]any {
 }
 
 func TestRoomsScopeMessagesAndPresence(t *testing.T) {
-	s := chattest.Start(t, engine.Config{})
+	s := chattest.Start(t)
 	a, _ := s.LoginQuery(t, "Alice", nil) // seed-style presence, but rooms work for anyone
 	b, authB := s.LoginQuery(t, "Bob", nil)
 	qt, _ := s.Login(t, "Qt")
@@ -101,7 +99,7 @@ func TestRoomsScopeMessagesAndPresence(t *testing.T) {
 }
 
 func TestRoomErrors(t *testing.T) {
-	s := chattest.Start(t, engine.Config{MaxRoomsPerUser: 1, MaxRoomMembers: 2})
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.MaxRoomsPerUser = 1; c.Chat.MaxRoomMembers = 2 })
 	a, _ := s.LoginQuery(t, "Alice", nil)
 	b, _ := s.LoginQuery(t, "Bob", nil)
 	c, _ := s.LoginQuery(t, "Carol", nil)
@@ -138,7 +136,7 @@ func TestRoomErrors(t *testing.T) {
 }
 
 func TestCompactPresenceAndUsersPaging(t *testing.T) {
-	s := chattest.Start(t, engine.Config{PresenceInterval: 20 * time.Millisecond, PresenceFullLimit: 3})
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.PresenceInterval = 20 * time.Millisecond; c.Chat.PresenceFullLimit = 3 })
 	watcher, auth := s.LoginQuery(t, "Watcher", optIn())
 	if num(t, auth, "count") != 1 || auth["roomId"] != "lobby" || auth["resumeToken"] == "" || auth["resumed"] != false {
 		t.Fatalf("compact Authorized = %v", auth)
@@ -197,7 +195,7 @@ func TestCompactPresenceAndUsersPaging(t *testing.T) {
 }
 
 func TestHistoryOnJoinAndPaging(t *testing.T) {
-	s := chattest.Start(t, fast(engine.Config{HistoryOnJoin: 10}))
+	s := chattest.Start(t, fast, func(c *server.Config) { c.Chat.HistoryOnJoin = 10 })
 	a, _ := s.LoginQuery(t, "Alice", nil)
 	join(t, a, "dev")
 	for i := 1; i <= 120; i++ {
@@ -241,7 +239,7 @@ func TestHistoryOnJoinAndPaging(t *testing.T) {
 // TestQtClientGetsRecentHistoryOnLogin: the seed's client sees what it missed as
 // ordinary PublicMessage frames right after its login.
 func TestQtClientGetsRecentHistoryOnLogin(t *testing.T) {
-	s := chattest.Start(t, fast(engine.Config{HistoryOnJoin: 3}))
+	s := chattest.Start(t, fast, func(c *server.Config) { c.Chat.HistoryOnJoin = 3 })
 	a, _ := s.Login(t, "Alice")
 	for i := 1; i <= 5; i++ {
 		a.Send(map[string]any{"text": fmt.Sprint("old ", i), "toUserId": 0})
@@ -268,7 +266,7 @@ func TestQtClientGetsRecentHistoryOnLogin(t *testing.T) {
 // the same clientMsgId is neither stored nor delivered again.
 func TestSentOnlyAfterCommitAndRetriesAreIdempotent(t *testing.T) {
 	dir := t.TempDir()
-	s := chattest.Start(t, engine.Config{DataDir: dir, HistoryFlushInterval: 20 * time.Millisecond})
+	s := chattest.Start(t, func(c *server.Config) { c.DataDir = dir; c.Chat.HistoryFlushInterval = 20 * time.Millisecond })
 	a, authA := s.LoginQuery(t, "Alice", optIn())
 	b, authB := s.Login(t, "Bob")
 	db, err := store.OpenSQLite(dir)

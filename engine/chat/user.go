@@ -30,7 +30,7 @@ type user struct {
 
 // newUser reads the handshake's query parameters with the seed's defaults and chatd's
 // fixes: the name filtered and capped, the color validated, the gender 0..2.
-func newUser(c *engine.Conn, id uint64, r *engine.Request, cfg *engine.Config) *user {
+func newUser(c *engine.Conn, id uint64, r *engine.Request, cfg *Config) *user {
 	q := r.Query
 	name := protocol.FilterName(q.Get("userName"), cfg.MaxNameLength)
 	if name == "" {

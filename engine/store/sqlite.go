@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS meta (
 // SQLite is the default Store: one database file in WAL mode. Commits are durable
 // (synchronous=FULL): what Write returned nil for survives kill -9 and power loss.
 type SQLite struct {
-	db *sql.DB
+	db  *sql.DB
+	dir string // the data dir, which also holds the resume key
 
 	// Statements the writer runs on every commit, prepared once: parsing them again
 	// per commit cost an eighth of the server's CPU under 1,000 private messages/s.
@@ -89,7 +90,7 @@ func OpenSQLite(dir string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
-	s := &SQLite{db: db}
+	s := &SQLite{db: db, dir: dir}
 	if err := s.prepare(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)

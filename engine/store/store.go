@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -64,9 +63,10 @@ type Store interface {
 	History(ctx context.Context, room string, before uint64, limit int) ([]Message, bool, error)
 	// Range returns up to limit messages of room with after < seq <= upto, oldest first.
 	Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error)
-	// Close releases the store. Calls after Close fail with ErrClosed.
+	// ResumeKey returns the secret that signs resume tokens, made once and kept with
+	// the history, so tokens stay valid across restarts exactly as long as the
+	// identities they name do.
+	ResumeKey() ([]byte, error)
+	// Close releases the store; it is not used after.
 	Close() error
 }
-
-// ErrClosed is returned by a Store or Writer used after Close.
-var ErrClosed = errors.New("store: closed")

@@ -1,19 +1,24 @@
 package web_test
 
 import (
+	"github.com/chatd/chatd/engine/server"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/chromedp/chromedp"
 )
 
 // A fast heartbeat makes the test prove the page answers Ping with Pong: a page that
 // stayed silent would be dropped (ConnectionLost) within two seconds.
-func testConfig(listen string) engine.Config {
-	return engine.Config{Listen: listen, PingInterval: 500 * time.Millisecond}
+func testConfig(listen string) chattest.Option {
+	return func(c *server.Config) {
+		if listen != "" {
+			c.Engine.Listen = listen
+		}
+		c.Chat.PingInterval = 500 * time.Millisecond
+	}
 }
 
 // TestBrowserChat drives two real browsers against a real chatd: login, presence,

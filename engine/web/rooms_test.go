@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -14,13 +13,11 @@ import (
 // resume after a chatd restart on the same data directory: every message is shown
 // exactly once.
 func TestBrowserRooms(t *testing.T) {
-	cfg := engine.Config{
-		PingInterval: 500 * time.Millisecond,
-		DataDir:      t.TempDir(),
-		RateLimit:    1000, // the seeder below sends its backlog at once
-		RateBurst:    1000,
-	}
-	srv := chattest.Start(t, cfg)
+	cfg := chattest.Config(t)
+	cfg.Chat.PingInterval = 500 * time.Millisecond
+	cfg.Chat.RateLimit = 1000 // the seeder below sends its backlog at once
+	cfg.Chat.RateBurst = 1000
+	srv := chattest.StartConfig(t, cfg)
 	base := "http://" + srv.Addr
 
 	// 120 lobby messages from before anyone opened the page.
@@ -153,8 +150,8 @@ func TestBrowserRooms(t *testing.T) {
 		alice.say("typed while offline")
 		alice.waitJS("a pending mark", `[...document.querySelectorAll('#log li.msg.pending')].some(li => li.textContent.includes('typed while offline'))`)
 
-		cfg.Listen = addr
-		srv2 := chattest.Start(parent, cfg) // for the rest of the test, not this subtest
+		cfg.Engine.Listen = addr
+		srv2 := chattest.StartConfig(parent, cfg) // for the rest of the test, not this subtest
 		// Someone else talks right after the restart, maybe before the pages are back.
 		carol := chattest.Dial(parent, srv2.URL("Carol", "#d35400", 2))
 		carol.Expect("Authorized")

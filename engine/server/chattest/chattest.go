@@ -12,52 +12,57 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/server"
 	"github.com/gorilla/websocket"
 )
 
 // Server is a running chatd.
 type Server struct {
-	Worker *engine.Worker
-	Chat   *chat.Chat
-	Addr   string // host:port
+	*server.Server
+	Addr string // host:port
+	// Config is what the server runs with: chattest's test settings and the caller's
+	// changes, on top of server.DefaultConfig.
+	Config server.Config
 }
 
-// Start runs chatd with cfg on 127.0.0.1 (a random port unless cfg.Listen is set) and
-// stops it when the test ends. Its history goes to a fresh t.TempDir() unless
-// cfg.DataDir is set (set it to restart on the same history).
-func Start(t testing.TB, cfg engine.Config) *Server {
+// Option changes the configuration a test server starts with.
+type Option func(*server.Config)
+
+// Config is the configuration Start uses before the options: the defaults, on
+// 127.0.0.1 at a random port, logging nowhere, a short shutdown grace, and the
+// history in a fresh t.TempDir().
+func Config(t testing.TB) server.Config {
+	cfg := server.DefaultConfig()
+	cfg.Engine.Listen = "127.0.0.1:0"
+	cfg.Engine.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Engine.ShutdownGrace = 200 * time.Millisecond
+	cfg.DataDir = t.TempDir()
+	return cfg
+}
+
+// Start runs chatd on 127.0.0.1 with Config(t) changed by opts, and stops it when the
+// test ends. Set DataDir (and Listen) to restart on the same history (and port).
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:0"
+	cfg := Config(t)
+	for _, o := range opts {
+		o(&cfg)
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if cfg.ShutdownGrace == 0 {
-		cfg.ShutdownGrace = 200 * time.Millisecond
-	}
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	w, ch, err := chat.NewServer(cfg)
+	return StartConfig(t, cfg)
+}
+
+// StartConfig runs chatd with cfg exactly, and stops it when the test ends.
+func StartConfig(t testing.TB, cfg server.Config) *Server {
+	t.Helper()
+	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
-	t.Cleanup(ch.Close) // after w.Stop: cleanups run last-in first-out
-	if err := w.Start(); err != nil {
+	if err := s.Start(); err != nil {
 		t.Fatalf("start server: %v", err)
 	}
-	t.Cleanup(w.Stop)
-	return &Server{Worker: w, Chat: ch, Addr: w.Addr().String()}
-}
-
-// Stop stops the server and waits for its history to be closed, so another Start on
-// the same DataDir (and Listen) can follow.
-func (s *Server) Stop() {
-	s.Worker.Stop()
-	s.Chat.Close()
+	t.Cleanup(s.Stop)
+	return &Server{Server: s, Addr: s.Worker.Addr().String(), Config: cfg}
 }
 
 // URL is the ws:// URL with the seed's query parameters.

@@ -1,4 +1,4 @@
-package engine_test
+package server_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/chatd/chatd/engine/server"
 	"math/big"
 	"net"
 	"os"
@@ -16,8 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/chat/chattest"
+	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/gorilla/websocket"
 )
 
@@ -54,7 +54,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 
 func TestWSS(t *testing.T) {
 	cert, key := selfSigned(t)
-	s := chattest.Start(t, engine.Config{TLSCert: cert, TLSKey: key})
+	s := chattest.Start(t, func(c *server.Config) { c.Engine.TLSCert = cert; c.Engine.TLSKey = key })
 	d := websocket.Dialer{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, HandshakeTimeout: 5 * time.Second}
 	a, _, err := d.Dial("wss://"+s.Addr+"/?userName=Secure", nil)
 	if err != nil {

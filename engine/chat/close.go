@@ -1,0 +1,22 @@
+package chat
+
+import "github.com/chatd/chatd/engine"
+
+// The chat's close reasons: codes 4000 and 4002–4899, the application's range (the
+// engine owns RFC 6455's codes, 4001 and 4900–4999; see engine's close.go and
+// docs/PROTOCOL.md). New codes take the next free number; a code's meaning never
+// changes once a client has seen it.
+var (
+	// ClosePingTimeout: the client left --ping-max-missed Pings unanswered.
+	ClosePingTimeout = engine.CloseReason{Code: 4000, Text: "ping timeout"}
+	// CloseReplaced: the same identity resumed on a new connection, which takes over.
+	CloseReplaced = engine.CloseReason{Code: 4002, Text: "replaced by a resumed connection"}
+	// CloseUnacked: an ack=1 client left more than maxUnacked messages of a room
+	// unacknowledged.
+	CloseUnacked = engine.CloseReason{Code: 4003, Text: "too many unacknowledged messages"}
+)
+
+// CloseReasons names the chat's close codes for the engine's /status counts.
+func (ch *Chat) CloseReasons() []engine.CloseReason {
+	return []engine.CloseReason{ClosePingTimeout, CloseReplaced, CloseUnacked}
+}

@@ -1,0 +1,103 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chatd/chatd/protocol"
+)
+
+// Config is what the chat reads: heartbeat, names, colors, rate limits, history,
+// acks, resume, presence and rooms. Start from DefaultConfig: New uses every value as
+// it is (a zero keeps its meaning, or is refused) and never fills one in. Each field's
+// comment names its chatd flag, which Validate names when the value is wrong.
+type Config struct {
+	PingInterval  time.Duration // --ping-interval: how often the chat sends Ping
+	PingMaxMissed int           // --ping-max-missed: unanswered Pings before ConnectionLost
+	MaxNameLength int           // --max-name-length: characters kept of a nickname
+	MaxTextLength int           // --max-text-length: characters allowed in one chat message
+	DefaultName   string        // --default-name: nickname when none (or nothing valid) is given
+	DefaultColor  string        // --default-color: color when none (or an invalid one) is given
+	RateLimit     float64       // --rate-limit: chat messages per second per connection
+	RateBurst     int           // --rate-burst: messages a connection may send at once above the rate
+
+	HistoryFlushInterval time.Duration // --history-flush-interval: how long messages gather before one commit (0: commit at once)
+	HistoryOnJoin        int           // --history-on-join: messages a client gets on joining a room (0 or -1: none)
+	AckTimeout           time.Duration // --ack-timeout: unacknowledged messages are resent after this (ack=1 clients)
+	ResumeGrace          time.Duration // --resume-grace: how long a resume token keeps a user's identity after it leaves
+	PresenceFullLimit    int           // --presence-full-limit: above this many members, compact presence sends counts only (0: always)
+	PresenceInterval     time.Duration // --presence-interval: how often compact presence changes are sent, batched
+	MaxRoomsPerUser      int           // --max-rooms-per-user: rooms a user may be in besides the default one (0: none)
+	MaxRoomMembers       int           // --max-room-members: members a room may have (the default room: unlimited)
+}
+
+// The chat's defaults, as the seed has them where it has them.
+const (
+	DefaultPingInterval         = 5 * time.Second
+	DefaultPingMaxMissed        = 3
+	DefaultMaxNameLength        = 32
+	DefaultMaxTextLength        = 4000
+	DefaultName                 = "Инкогнито"
+	DefaultColor                = "#000000"
+	DefaultRateLimit            = 20
+	DefaultRateBurst            = 40
+	DefaultHistoryFlushInterval = 2 * time.Millisecond
+	DefaultHistoryOnJoin        = 50
+	DefaultAckTimeout           = 5 * time.Second
+	DefaultResumeGrace          = 2 * time.Minute
+	DefaultPresenceFullLimit    = 1000
+	DefaultPresenceInterval     = 200 * time.Millisecond
+	DefaultMaxRoomsPerUser      = 32
+	DefaultMaxRoomMembers       = 10_000
+)
+
+// DefaultConfig is the chat's configuration with every default in place.
+func DefaultConfig() Config {
+	return Config{
+		PingInterval:         DefaultPingInterval,
+		PingMaxMissed:        DefaultPingMaxMissed,
+		MaxNameLength:        DefaultMaxNameLength,
+		MaxTextLength:        DefaultMaxTextLength,
+		DefaultName:          DefaultName,
+		DefaultColor:         DefaultColor,
+		RateLimit:            DefaultRateLimit,
+		RateBurst:            DefaultRateBurst,
+		HistoryFlushInterval: DefaultHistoryFlushInterval,
+		HistoryOnJoin:        DefaultHistoryOnJoin,
+		AckTimeout:           DefaultAckTimeout,
+		ResumeGrace:          DefaultResumeGrace,
+		PresenceFullLimit:    DefaultPresenceFullLimit,
+		PresenceInterval:     DefaultPresenceInterval,
+		MaxRoomsPerUser:      DefaultMaxRoomsPerUser,
+		MaxRoomMembers:       DefaultMaxRoomMembers,
+	}
+}
+
+// Validate reports every invalid setting, each naming its flag.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, flag, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, args...)))
+		}
+	}
+	check(c.PingInterval >= 10*time.Millisecond, "ping-interval", "must be at least 10ms, got %s", c.PingInterval)
+	check(c.PingMaxMissed >= 1, "ping-max-missed", "must be at least 1, got %d", c.PingMaxMissed)
+	check(c.MaxNameLength >= 1 && c.MaxNameLength <= 256, "max-name-length", "must be 1..256, got %d", c.MaxNameLength)
+	check(c.MaxTextLength >= 1, "max-text-length", "must be at least 1, got %d", c.MaxTextLength)
+	check(c.RateLimit > 0, "rate-limit", "must be positive, got %g", c.RateLimit)
+	check(c.RateBurst >= 1, "rate-burst", "must be at least 1, got %d", c.RateBurst)
+	check(c.DefaultName != "" && protocol.FilterName(c.DefaultName, 0) == c.DefaultName, "default-name",
+		"must be a valid nickname (letters, digits, - _ and spaces), got %q", c.DefaultName)
+	check(protocol.ValidColor(c.DefaultColor), "default-color", "must be #rgb or #rrggbb, got %q", c.DefaultColor)
+	check(c.HistoryFlushInterval >= 0 && c.HistoryFlushInterval <= time.Second, "history-flush-interval", "must be 0..1s, got %s", c.HistoryFlushInterval)
+	check(c.HistoryOnJoin >= -1 && c.HistoryOnJoin <= 1000, "history-on-join", "must be -1..1000, got %d", c.HistoryOnJoin)
+	check(c.AckTimeout >= 10*time.Millisecond, "ack-timeout", "must be at least 10ms, got %s", c.AckTimeout)
+	check(c.ResumeGrace >= time.Second, "resume-grace", "must be at least 1s, got %s", c.ResumeGrace)
+	check(c.PresenceFullLimit >= 0, "presence-full-limit", "must not be negative, got %d", c.PresenceFullLimit)
+	check(c.PresenceInterval >= 10*time.Millisecond && c.PresenceInterval <= 10*time.Second, "presence-interval", "must be 10ms..10s, got %s", c.PresenceInterval)
+	check(c.MaxRoomsPerUser >= 0, "max-rooms-per-user", "must not be negative, got %d", c.MaxRoomsPerUser)
+	check(c.MaxRoomMembers >= 2, "max-room-members", "must be at least 2, got %d", c.MaxRoomMembers)
+	return errors.Join(errs...)
+}

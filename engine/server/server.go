@@ -1,0 +1,83 @@
+// Package server is chatd's composition root: the one place that assembles a server
+// from its layers. It opens the history store, builds the chat with that store,
+// builds the worker that runs the chat, and mounts the browser client; nothing else
+// wires layers together.
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/store"
+	"github.com/chatd/chatd/engine/web"
+)
+
+// Config is every layer's configuration. Start from DefaultConfig.
+type Config struct {
+	Engine  engine.Config
+	Chat    chat.Config
+	DataDir string // --data-dir: the history database and the resume key; "": keep no history
+}
+
+// DefaultDataDir is --data-dir's default.
+const DefaultDataDir = "./data"
+
+// DefaultConfig is every layer's defaults.
+func DefaultConfig() Config {
+	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), DataDir: DefaultDataDir}
+}
+
+// Validate checks every layer's settings without building anything, for a command
+// that must fail before it detaches (start -d); New validates through each layer's
+// constructor.
+func (c Config) Validate() error { return errors.Join(c.Engine.Validate(), c.Chat.Validate()) }
+
+// Server is an assembled chatd.
+type Server struct {
+	Worker *engine.Worker
+	Chat   *chat.Chat
+}
+
+// New assembles a server: the chat and the worker first (each validates its
+// config), then the store, whose state the chat loads, so it may take a while on a big
+// history. Nothing listens until Start.
+func New(cfg Config) (*Server, error) {
+	ch, err := chat.New(cfg.Chat, cfg.Engine.Logger)
+	if err != nil {
+		return nil, err
+	}
+	w, err := engine.New(cfg.Engine, ch)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DataDir != "" {
+		st, err := store.OpenSQLite(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("--data-dir: %w", err)
+		}
+		if err := ch.OpenHistory(st); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("--data-dir %s: %w", cfg.DataDir, err)
+		}
+	}
+	w.Handle("GET /", web.Handler())
+	return &Server{Worker: w, Chat: ch}, nil
+}
+
+// Start starts listening.
+func (s *Server) Start() error {
+	if err := s.Worker.Start(); err != nil {
+		s.Chat.Close()
+		return err
+	}
+	return nil
+}
+
+// Stop closes every connection and commits and closes the history (the worker's stop
+// runs the chat's OnWorkerStop). Safe to call more than once.
+func (s *Server) Stop() {
+	s.Worker.Stop()
+	s.Chat.Close()
+}
