@@ -29,11 +29,11 @@ func (r *run) broadcast(ctx context.Context) error {
 		return err
 	}
 	r.settle(ctx, time.Second, time.Minute)
-	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool { return f.Action == protocol.ActionPublicMessage }
+	r.isDelivery = func(c *loadgen.Client, f *loadgen.Frame) bool { return f.Action == protocol.ActionPublicMessage }
 	clients := r.pool.Authorized()
 	n := uint64(len(clients))
 	return r.exchange(ctx, sendPlan{
-		senders:    clients[:min(r.senders(), len(clients))],
+		senders:    clients[:min(r.senderCount(), len(clients))],
 		to:         func(int) uint64 { return 0 },
 		recipients: func(int) uint64 { return n },
 	})
@@ -46,13 +46,13 @@ func (r *run) private(ctx context.Context) error {
 		return err
 	}
 	r.settle(ctx, time.Second, time.Minute)
-	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool {
+	r.isDelivery = func(c *loadgen.Client, f *loadgen.Frame) bool {
 		id := c.UserID()
 		return f.Action == protocol.ActionPrivateMessage && f.ToUserID == id && f.UserID != id
 	}
 	clients := r.pool.Authorized()
 	pairs := len(clients) / 2 * 2
-	senders := clients[:min(r.senders(), pairs)]
+	senders := clients[:min(r.senderCount(), pairs)]
 	return r.exchange(ctx, sendPlan{
 		senders:    senders,
 		to:         func(k int) uint64 { return clients[k^1].UserID() },
@@ -77,11 +77,11 @@ func (r *run) rooms(ctx context.Context) error {
 	for _, c := range clients {
 		members[r.room(c)]++
 	}
-	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool {
+	r.isDelivery = func(c *loadgen.Client, f *loadgen.Frame) bool {
 		return f.Action == protocol.ActionPublicMessage && f.RoomID == r.room(c)
 	}
 	return r.exchange(ctx, sendPlan{
-		senders:    clients[:min(r.senders(), len(clients))],
+		senders:    clients[:min(r.senderCount(), len(clients))],
 		to:         func(int) uint64 { return 0 },
 		recipients: func(s int) uint64 { return members[r.room(clients[s])] },
 	})
@@ -96,12 +96,12 @@ func (r *run) history(ctx context.Context) error {
 		return err
 	}
 	clients := r.pool.Authorized()
-	senders := clients[:min(r.senders(), len(clients))]
+	senders := clients[:min(r.senderCount(), len(clients))]
 	if err := r.join(ctx, senders); err != nil {
 		return err
 	}
 	r.settle(ctx, time.Second, time.Minute)
-	r.accept = func(c *loadgen.Client, f *loadgen.Frame) bool {
+	r.isDelivery = func(c *loadgen.Client, f *loadgen.Frame) bool {
 		return f.Action == protocol.ActionPublicMessage && f.RoomID == r.room(c)
 	}
 	return r.exchange(ctx, sendPlan{
@@ -112,7 +112,8 @@ func (r *run) history(ctx context.Context) error {
 	})
 }
 
-func (r *run) senders() int {
+// senderCount is --senders, or every client without it.
+func (r *run) senderCount() int {
 	if r.o.Senders > 0 {
 		return r.o.Senders
 	}
@@ -138,6 +139,35 @@ func (r *run) join(ctx context.Context, clients []*loadgen.Client) error {
 	return nil
 }
 
+// The words of an exchange, one meaning each:
+//   - offered: a message the paced loop handed to a sender, written or not (--rate
+//     paces the offered messages);
+//   - written: an offered message Client.Send wrote without error;
+//   - accepted: a written message the server did not answer rate_limited;
+//   - delivery: a copy of an accepted message arriving at one of its recipients;
+//   - ack: the server's Sent answer to a message with clientMsgId (history);
+//   - measured: a message offered once the measurement started (after the warmup),
+//     and its deliveries and acks.
+
+// sendRecord is what the paced sending leaves for the drain and the figures.
+type sendRecord struct {
+	offered   uint64
+	writtenBy []uint64      // by sender (plan.senders' order)
+	from      time.Time     // the start of the measurement; zero if it never started
+	fromAt    time.Duration // from, on the pool's clock
+	start     serverSample  // the server at the start of the measurement
+	sendEnd   time.Time     // when the paced sending stopped
+}
+
+// written is how many messages the senders wrote, all together.
+func (rec *sendRecord) written() uint64 {
+	var n uint64
+	for _, w := range rec.writtenBy {
+		n += w
+	}
+	return n
+}
+
 // exchange sends at --rate over the senders, round robin, for --warmup then
 // --duration, waits for the deliveries still on their way and fills the figures.
 func (r *run) exchange(ctx context.Context, plan sendPlan) error {
@@ -148,20 +178,35 @@ func (r *run) exchange(ctx context.Context, plan sendPlan) error {
 		r.note("%.1f msg/s per sender is above chatd's default per-connection limit (%d/s, burst %d): unless chatd runs with a higher --rate-limit, add --senders",
 			per, chatDefaultRateLimit, chatDefaultBurst)
 	}
-	sentBy := make([]uint64, len(plan.senders))
-	var sent uint64
-	var start, measured serverSample
-	var measureFrom time.Time
-	var measureAt time.Duration // measureFrom on the pool's clock
+	rec, err := r.sendPaced(ctx, plan)
+	if err != nil {
+		return err
+	}
+	r.drain(ctx, plan, rec)
+	end, err := r.probe.sample()
+	if err != nil {
+		return err
+	}
+	m := r.fillFigures(plan, rec, end)
+	if limited := r.rateLimitedTotal(); limited > 0 {
+		r.note("the server answered rate_limited to %d messages (not counted as expected)", limited)
+	}
+	r.o.Progress.Done("messages", fmt.Sprintf("sent %d expected %d received %d loss %d dup %d p99 %.2fms",
+		m.Sent, m.Expected, m.Received, m.Loss, m.Duplicate, m.Latency.P99))
+	return nil
+}
+
+// sendPaced offers messages at --rate over the senders, round robin, for --warmup
+// then --duration, and starts the measurement when the warmup ends.
+func (r *run) sendPaced(ctx context.Context, plan sendPlan) (*sendRecord, error) {
+	rec := &sendRecord{writtenBy: make([]uint64, len(plan.senders))}
 	begin := time.Now()
 	total := r.o.Warmup + r.o.Duration
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	inWarmup := r.o.Warmup > 0
 	if !inWarmup {
-		r.tracker.StartMeasuring()
-		r.acks.MeasureFrom(0)
-		measureFrom, measureAt = time.Now(), r.pool.Now()
+		r.startMeasuring(rec)
 	}
 	var buf []byte
 	for {
@@ -171,104 +216,138 @@ func (r *run) exchange(ctx context.Context, plan sendPlan) error {
 		}
 		if inWarmup && el >= r.o.Warmup {
 			inWarmup = false
-			r.tracker.StartMeasuring()
-			r.acks.MeasureFrom(r.tracker.measure.Load())
-			measureFrom, measureAt = time.Now(), r.pool.Now()
+			r.startMeasuring(rec)
 		}
-		if !measureFrom.IsZero() && !start.haveProc && !start.haveStatus {
-			s, err := r.probe.sample()
-			if err != nil {
-				return err
-			}
-			start = s
+		if err := r.sampleStart(rec); err != nil {
+			return nil, err
 		}
-		due := uint64(r.o.Rate * el.Seconds())
-		for n := 0; sent < due && n < 10_000; n++ {
-			k := int(sent % uint64(len(plan.senders)))
-			c := plan.senders[k]
-			_, text := r.tracker.Next(r.pool.Now(), r.o.PayloadBytes)
-			buf = r.appendMessage(buf[:0], c, text, plan.to(k), plan.withMsgID)
-			if c.Send(buf) == nil {
-				sentBy[k]++
-			}
-			sent++
-		}
+		buf = r.offerDue(plan, rec, uint64(r.o.Rate*el.Seconds()), buf)
 		r.o.Progress.Update("send", int(el.Milliseconds()), int(total.Milliseconds()),
-			fmt.Sprintf("sent %d received %d", sent, r.tracker.Counts().Received))
+			fmt.Sprintf("sent %d received %d", rec.offered, r.tracker.Counts().Received))
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
 		}
 	}
-	sendEnd := time.Now()
-	expected := func() uint64 {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		var e uint64
-		for k, c := range plan.senders {
-			ok := sentBy[k] - min(sentBy[k], r.rateLimited[c.Index])
-			e += ok * plan.recipients(k)
-		}
-		return e
+	rec.sendEnd = time.Now()
+	return rec, nil
+}
+
+// startMeasuring marks the messages offered from now on as measured, for their
+// deliveries and their acks alike, and notes when on both clocks.
+func (r *run) startMeasuring(rec *sendRecord) {
+	r.tracker.StartMeasuring()
+	r.acks.MeasureFrom(r.tracker.measure.Load())
+	rec.from, rec.fromAt = time.Now(), r.pool.Now()
+}
+
+// sampleStart reads the server at the start of the measurement: on the first tick once
+// it started (and on every tick while the probe has nothing to read, which costs nothing).
+func (r *run) sampleStart(rec *sendRecord) error {
+	if rec.from.IsZero() || rec.start.haveProc || rec.start.haveStatus {
+		return nil
 	}
-	// Drain: until everything expected arrived, or nothing arrived for drainTimeout.
+	s, err := r.probe.sample()
+	if err != nil {
+		return err
+	}
+	rec.start = s
+	return nil
+}
+
+// offerDue offers messages until due were offered since the start, at most 10,000 in
+// one call, and returns buf, the reused message buffer.
+func (r *run) offerDue(plan sendPlan, rec *sendRecord, due uint64, buf []byte) []byte {
+	for n := 0; rec.offered < due && n < 10_000; n++ {
+		k := int(rec.offered % uint64(len(plan.senders)))
+		c := plan.senders[k]
+		_, text := r.tracker.Next(r.pool.Now(), r.o.PayloadBytes)
+		buf = r.appendMessage(buf[:0], c, text, plan.to(k), plan.withMsgID)
+		if c.Send(buf) == nil {
+			rec.writtenBy[k]++
+		}
+		rec.offered++
+	}
+	return buf
+}
+
+// expected is how many deliveries the accepted messages make: each sender's written
+// messages, minus those the server answered rate_limited, times their recipients.
+func (r *run) expected(plan sendPlan, rec *sendRecord) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var e uint64
+	for k, c := range plan.senders {
+		accepted := rec.writtenBy[k] - min(rec.writtenBy[k], r.rateLimited[c.Index])
+		e += accepted * plan.recipients(k)
+	}
+	return e
+}
+
+// drain waits for the deliveries (and acks) still on their way: until everything
+// expected arrived, or nothing arrived for drainTimeout.
+func (r *run) drain(ctx context.Context, plan sendPlan, rec *sendRecord) {
 	last, lastChange := r.tracker.Counts().Received+r.acks.Counts().Received, time.Now()
 	for time.Since(lastChange) < drainTimeout && ctx.Err() == nil {
-		if r.tracker.Counts().Received >= expected() && (!plan.withMsgID || r.acks.Counts().Received >= expected()) {
+		if r.tracker.Counts().Received >= r.expected(plan, rec) && (!plan.withMsgID || r.acks.Counts().Received >= r.expected(plan, rec)) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 		if n := r.tracker.Counts().Received + r.acks.Counts().Received; n != last {
 			last, lastChange = n, time.Now()
 		}
-		r.o.Progress.Update("drain", 0, 0, fmt.Sprintf("received %d of %d", r.tracker.Counts().Received, expected()))
+		r.o.Progress.Update("drain", 0, 0, fmt.Sprintf("received %d of %d", r.tracker.Counts().Received, r.expected(plan, rec)))
 	}
-	measured, err := r.probe.sample()
-	if err != nil {
-		return err
-	}
+}
+
+// fillFigures fills the run's message, connect and server figures, end being the
+// server's sample after the drain, and returns the message figures.
+func (r *run) fillFigures(plan sendPlan, rec *sendRecord, end serverSample) *MessageFigures {
 	counts := r.tracker.Counts()
-	var accepted uint64
-	for _, n := range sentBy {
-		accepted += n
-	}
-	exp := expected()
+	written := rec.written()
+	exp := r.expected(plan, rec)
 	m := &MessageFigures{
-		Sent: accepted, Expected: exp, Received: counts.Received, Loss: Loss(exp, counts.Received),
+		Sent: written, Expected: exp, Received: counts.Received, Loss: Loss(exp, counts.Received),
 		Duplicate: counts.Duplicate, Latency: r.tracker.Latency().Percentiles(),
 	}
-	// The window runs from the start of the measurement to the end of sending, or to
-	// the last measured delivery if the server was still catching up then.
-	delivered, lastAt := counts.Measured, r.tracker.LastMeasured()
+	// With clientMsgId the figures are the acks': they come after the commit.
+	measured, lastAt := counts.Measured, r.tracker.LastMeasured()
 	if plan.withMsgID {
 		a := r.acks.Counts()
 		m.Acked = a.Received
 		m.Duplicate += a.Duplicate
 		m.Latency = r.acks.Latency().Percentiles()
-		delivered, lastAt = a.Measured, r.acks.LastMeasured()
+		measured, lastAt = a.Measured, r.acks.LastMeasured()
 	}
-	window := max(sendEnd.Sub(measureFrom), lastAt-measureAt).Seconds()
-	if measureFrom.IsZero() {
-		window = 0
-	}
-	if window > 0 {
-		m.PerSec = float64(delivered) / window
-	}
+	m.PerSec = rec.perSecond(measured, lastAt)
 	r.res.Messages = m
 	r.res.Connect = &ConnectFigures{Attempted: len(r.pool.Clients()), Authorized: int(r.pool.Stats().Authorized.Load())}
-	r.res.Server = r.probe.figures(r.baseline, start, measured, int(r.pool.Stats().Open.Load()), delivered)
+	r.res.Server = r.probe.figures(r.baseline, rec.start, end, int(r.pool.Stats().Open.Load()), measured)
+	return m
+}
+
+// perSecond is measured deliveries (or acks) over the measured window, 0 without a
+// window. The window runs from the start of the measurement to the end of sending, or
+// to the last measured arrival (lastAt) if the server was still catching up then.
+func (rec *sendRecord) perSecond(measured uint64, lastAt time.Duration) float64 {
+	if rec.from.IsZero() {
+		return 0
+	}
+	if window := max(rec.sendEnd.Sub(rec.from), lastAt-rec.fromAt).Seconds(); window > 0 {
+		return float64(measured) / window
+	}
+	return 0
+}
+
+// rateLimitedTotal is how many messages the server answered rate_limited.
+func (r *run) rateLimitedTotal() uint64 {
 	var limited uint64
 	r.mu.Lock()
 	for _, n := range r.rateLimited {
 		limited += n
 	}
 	r.mu.Unlock()
-	if limited > 0 {
-		r.note("the server answered rate_limited to %d messages (not counted as expected)", limited)
-	}
-	r.o.Progress.Done("messages", fmt.Sprintf("sent %d expected %d received %d loss %d dup %d p99 %.2fms",
-		m.Sent, m.Expected, m.Received, m.Loss, m.Duplicate, m.Latency.P99))
-	return nil
+	return limited
 }
 
 // appendMessage writes a chat line as a client sends it.
@@ -283,9 +362,9 @@ func (r *run) appendMessage(dst []byte, c *loadgen.Client, text string, to uint6
 		dst = append(dst, '"')
 	}
 	if withMsgID {
-		if id, sent, ok := ParseText(r.id, text); ok {
+		if id, sendTime, ok := ParseText(r.id, text); ok {
 			dst = append(dst, `,"clientMsgId":"`...)
-			dst = append(dst, clientMsgID(r.id, id, sent)...)
+			dst = append(dst, clientMsgID(r.id, id, sendTime)...)
 			dst = append(dst, '"')
 		}
 	}

@@ -18,7 +18,7 @@ type Options struct {
 	Target       string // label of the server under test
 	Clients      int
 	Senders      int
-	Rate         float64 // messages/s, all senders together (connect: connects/s, 0 = unpaced)
+	Rate         float64 // offered messages/s, all senders together (connect: connects/s, 0 = unpaced)
 	RampRate     float64 // connects/s while other scenarios ramp (0 = unpaced)
 	Duration     time.Duration
 	Warmup       time.Duration

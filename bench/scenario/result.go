@@ -62,12 +62,12 @@ type ConnectFigures struct {
 
 // MessageFigures are a chat scenario's (broadcast, private, rooms, history).
 type MessageFigures struct {
-	Sent      uint64      `json:"sent"`
+	Sent      uint64      `json:"sent"`     // messages written (rate_limited ones too)
 	Expected  uint64      `json:"expected"` // deliveries that should arrive
 	Received  uint64      `json:"received"`
 	Loss      int64       `json:"loss"`            // expected - received
 	Duplicate uint64      `json:"duplicate"`       // deliveries seen twice
-	PerSec    float64     `json:"perSec"`          // deliveries/s over the measured window
+	PerSec    float64     `json:"perSec"`          // deliveries/s over the measured window (history: Sent answers/s)
 	Latency   Percentiles `json:"latency"`         // send to receive (history: send to Sent)
 	Acked     uint64      `json:"acked,omitempty"` // history: Sent answers
 }

@@ -29,9 +29,9 @@ type run struct {
 	acks    *Tracker // history: Sent answers
 
 	// room returns the room a client's messages go to and it counts deliveries from
-	// ("" = the default room); accept says whether a chat frame is a delivery to c.
-	room   func(c *loadgen.Client) string
-	accept func(c *loadgen.Client, f *loadgen.Frame) bool
+	// ("" = the default room); isDelivery says whether a chat frame is a delivery to c.
+	room       func(c *loadgen.Client) string
+	isDelivery func(c *loadgen.Client, f *loadgen.Frame) bool
 
 	baseline    serverSample
 	joined      atomic.Int64
@@ -61,7 +61,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.tracker = NewTracker(r.id, o.Clients)
 	r.acks = NewTracker(r.id, o.Clients)
 	r.room = func(*loadgen.Client) string { return "" }
-	r.accept = func(*loadgen.Client, *loadgen.Frame) bool { return true }
+	r.isDelivery = func(*loadgen.Client, *loadgen.Frame) bool { return true }
 	var scenario func(context.Context) error
 	switch o.Scenario {
 	case "connect":
@@ -117,7 +117,7 @@ func (r *run) note(format string, args ...any) {
 }
 
 func (r *run) onChat(c *loadgen.Client, f *loadgen.Frame, at time.Duration) {
-	if r.accept(c, f) {
+	if r.isDelivery(c, f) {
 		r.tracker.Deliver(c.Index, f.Text, at)
 	}
 }
@@ -281,7 +281,7 @@ func clientMsgIDText(id string) string {
 	return string(b)
 }
 
-// clientMsgID is the clientMsgId of a message id sent at us µs.
-func clientMsgID(run string, id uint64, sent time.Duration) string {
-	return "cb-" + run + "-" + strconv.FormatUint(id, 10) + "-" + strconv.FormatInt(int64(sent/time.Microsecond), 10)
+// clientMsgID is the clientMsgId of message id with its send time in µs.
+func clientMsgID(run string, id uint64, sendTime time.Duration) string {
+	return "cb-" + run + "-" + strconv.FormatUint(id, 10) + "-" + strconv.FormatInt(int64(sendTime/time.Microsecond), 10)
 }

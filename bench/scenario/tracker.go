@@ -10,14 +10,14 @@ import (
 )
 
 // Tracker numbers the messages of one run and checks their deliveries: each text is
-// "cb <run> <id> <sent µs> <padding>", so a receiver knows which message it got and
+// "cb <run> <id> <send µs> <padding>", so a receiver knows which message it got and
 // when it was sent (on the pool's clock), and frames from other runs (history replayed
 // on login) are told apart.
 type Tracker struct {
 	run     string
 	latency *Latency
 	next    atomic.Uint64 // ids handed out
-	measure atomic.Uint64 // ids from here on are measured (sent after the warmup)
+	measure atomic.Uint64 // ids from here on are measured (handed out after the warmup)
 
 	receivers []receiver
 	received  atomic.Uint64
@@ -70,7 +70,7 @@ func (t *Tracker) Next(now time.Duration, pad int) (uint64, string) {
 func (t *Tracker) Issued() uint64 { return t.next.Load() }
 
 // ParseText reads the id and send time of a text of run, or false.
-func ParseText(run, text string) (id uint64, sent time.Duration, ok bool) {
+func ParseText(run, text string) (id uint64, sendTime time.Duration, ok bool) {
 	f := strings.SplitN(text, " ", 5)
 	if len(f) < 4 || f[0] != "cb" || f[1] != run {
 		return 0, 0, false
@@ -86,7 +86,7 @@ func ParseText(run, text string) (id uint64, sent time.Duration, ok bool) {
 // Deliver counts text arriving at receiver at now. It reports false for a frame that
 // is not this run's or is a duplicate.
 func (t *Tracker) Deliver(receiverIndex int, text string, now time.Duration) bool {
-	id, sent, ok := ParseText(t.run, text)
+	id, sendTime, ok := ParseText(t.run, text)
 	if !ok || receiverIndex < 0 || receiverIndex >= len(t.receivers) {
 		t.foreign.Add(1)
 		return false
@@ -98,7 +98,7 @@ func (t *Tracker) Deliver(receiverIndex int, text string, now time.Duration) boo
 	t.received.Add(1)
 	if id >= t.measure.Load() {
 		t.measured.Add(1)
-		t.latency.Record(now - sent)
+		t.latency.Record(now - sendTime)
 		for prev := t.last.Load(); int64(now) > prev && !t.last.CompareAndSwap(prev, int64(now)); prev = t.last.Load() {
 		}
 	}
