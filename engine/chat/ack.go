@@ -19,7 +19,7 @@ func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) {
 	if len(ms.unacked) == 0 {
 		ms.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
 	}
-	ms.unacked = append(ms.unacked, sentMsg{seq: seq, frame: frame})
+	ms.unacked = append(ms.unacked, unackedMsg{seq: seq, frame: frame})
 	if len(ms.unacked) > maxUnacked {
 		ch.log.Info("client does not acknowledge", "userId", u.info.ID, "room", ms.room)
 		u.conn.Close(CloseUnacked)
@@ -30,14 +30,14 @@ func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) {
 func (ch *Chat) handleAck(u *user, in *protocol.Inbound) {
 	roomID := in.RoomID
 	if roomID == "" {
-		roomID = ch.lobby.id
+		roomID = ch.defaultRoom.id
 	}
 	ms := u.rooms.get(roomID)
 	if ms == nil {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotInRoom, Message: "not in room " + quote(roomID)})
 		return
 	}
-	seq := min(in.Seq, ms.sent)
+	seq := min(in.Seq, ms.delivered)
 	if seq <= ms.acked {
 		return
 	}

@@ -24,14 +24,14 @@ type Chat struct {
 	nameHint   map[string]int // per lowercased base name: every "name (N)" below it is taken
 	nextUserID uint64
 
-	lobby    *room
-	rooms    map[string]*room     // public rooms with members, the default one included
-	streams  map[string]*stream   // seq counters of every room and inbox ever written
-	dirty    []*room              // rooms with compact presence changes this tick
-	ids      map[uint64]*identity // resumable identities, online or within the grace
-	departed []departure          // identities gone offline, oldest first, for the sweep
-	sent     dedupe
-	key      []byte // HMAC key of resume tokens
+	defaultRoom *room
+	rooms       map[string]*room     // public rooms with members, the default one included
+	streams     map[string]*stream   // seq counters of every room and inbox ever written
+	dirty       []*room              // rooms with compact presence changes this tick
+	ids         map[uint64]*identity // resumable identities, online or within the grace
+	departed    []departure          // identities gone offline, oldest first, for the sweep
+	clientMsgs  dedupe
+	key         []byte // HMAC key of resume tokens
 
 	ackUsers []*user // users with ack=1, for the resend sweep
 
@@ -41,7 +41,7 @@ type Chat struct {
 	reads    chan struct{} // bounds concurrent store reads
 	closeOne sync.Once
 
-	roster  []byte // the default room's members for the seed's Authorized (lobbyRoster)
+	roster  []byte // the default room's members for the seed's Authorized (defaultRoster)
 	rosterN int    // members encoded in roster; -1: stale
 
 	payload []byte // scratch for encoding a message
@@ -77,12 +77,12 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 		rooms:      make(map[string]*room),
 		streams:    make(map[string]*stream),
 		ids:        make(map[uint64]*identity),
-		sent:       newDedupe(),
+		clientMsgs: newDedupe(),
 		reads:      make(chan struct{}, 4),
 		key:        store.NewKey(),
 	}
-	ch.lobby = &room{id: protocol.DefaultRoomID, lobby: true}
-	ch.rooms[ch.lobby.id] = ch.lobby
+	ch.defaultRoom = &room{id: protocol.DefaultRoomID, isDefault: true}
+	ch.rooms[ch.defaultRoom.id] = ch.defaultRoom
 	return ch, nil
 }
 
@@ -157,7 +157,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 func (ch *Chat) heartbeat() {
 	ping := engine.AppendFrame(ch.frame[:0], engine.OpText, protocol.PingJSON)
 	var lost []*user
-	for _, u := range ch.lobby.members {
+	for _, u := range ch.defaultRoom.members {
 		if u.missed >= ch.cfg.PingMaxMissed {
 			lost = append(lost, u)
 			continue
@@ -177,7 +177,7 @@ func (ch *Chat) heartbeat() {
 // Stats reports the chat's figures for /status.
 func (ch *Chat) Stats() map[string]any {
 	return map[string]any{
-		"users":           len(ch.lobby.members),
+		"users":           len(ch.defaultRoom.members),
 		"rooms":           len(ch.rooms),
 		"logins":          ch.counters.logins,
 		"publicMessages":  ch.counters.public,

@@ -2,14 +2,14 @@ package chat
 
 import "time"
 
-// sentKey names a message by its sender's identity and the sender's clientMsgId.
-type sentKey struct {
+// clientMsgKey names a message by its sender's identity and the sender's clientMsgId.
+type clientMsgKey struct {
 	userID      uint64
 	clientMsgID string
 }
 
-// sentEntry is where a clientMsgId's message went.
-type sentEntry struct {
+// clientMsg is where a clientMsgId's message went.
+type clientMsg struct {
 	room      string
 	seq       uint64
 	ts        int64
@@ -20,18 +20,18 @@ type sentEntry struct {
 // dedupe remembers recent clientMsgIds so a resend is answered, not stored twice. It
 // forgets them after a window (sweep) in arrival order, which is also age order.
 type dedupe struct {
-	entries map[sentKey]*sentEntry
-	order   []sentKey
+	entries map[clientMsgKey]*clientMsg
+	order   []clientMsgKey
 }
 
-func newDedupe() dedupe { return dedupe{entries: make(map[sentKey]*sentEntry)} }
+func newDedupe() dedupe { return dedupe{entries: make(map[clientMsgKey]*clientMsg)} }
 
-func (d *dedupe) add(k sentKey, e *sentEntry) {
+func (d *dedupe) add(k clientMsgKey, e *clientMsg) {
 	d.entries[k] = e
 	d.order = append(d.order, k)
 }
 
-func (d *dedupe) get(k sentKey) *sentEntry { return d.entries[k] }
+func (d *dedupe) get(k clientMsgKey) *clientMsg { return d.entries[k] }
 
 // sweep forgets entries older than cutoff.
 func (d *dedupe) sweep(cutoff time.Time) {

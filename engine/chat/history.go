@@ -27,7 +27,7 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 			return
 		}
 		if roomID == "" {
-			roomID = ch.lobby.id
+			roomID = ch.defaultRoom.id
 		}
 	}
 	limit := int(min(in.Limit, historyMaxLimit))
@@ -92,7 +92,7 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 	ch.restoreIdentities(state.Sessions, now)
 	for i := len(state.ClientMsgs) - 1; i >= 0; i-- { // oldest first
 		m := &state.ClientMsgs[i]
-		ch.sent.add(sentKey{m.UserID, m.ClientMsgID}, &sentEntry{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
+		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
 	}
 	ch.writer = store.NewWriter(st, ch.cfg.HistoryFlushInterval, ch.onCommit, ch.log)
 	ch.log.Info("history opened", "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))

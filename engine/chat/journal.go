@@ -40,7 +40,7 @@ func (ch *Chat) append(m store.Message) {
 	s.assigned++
 	m.Seq = s.assigned
 	if m.ClientMsgID != "" {
-		ch.sent.add(sentKey{m.UserID, m.ClientMsgID}, &sentEntry{room: m.Room, seq: m.Seq, ts: m.TS, at: ch.now()})
+		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, at: ch.now()})
 	}
 	if ch.writer == nil {
 		ch.committed([]store.Message{m}, nil)
@@ -86,7 +86,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 			}
 		}
 		if m.ClientMsgID != "" {
-			if e := ch.sent.get(sentKey{m.UserID, m.ClientMsgID}); e != nil && e.seq == m.Seq && e.room == m.Room {
+			if e := ch.clientMsgs.get(clientMsgKey{m.UserID, m.ClientMsgID}); e != nil && e.seq == m.Seq && e.room == m.Room {
 				e.committed = true
 			}
 			if u := ch.users[m.UserID]; u != nil {
@@ -99,11 +99,11 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 // deliver sends one committed message to one member, unless a replay is running (the
 // replay reads it from the history) or the member has it already.
 func (ch *Chat) deliver(u *user, ms *membership, seq uint64, frame []byte) {
-	if ms == nil || ms.syncing || seq <= ms.sent {
+	if ms == nil || ms.syncing || seq <= ms.delivered {
 		return
 	}
 	u.conn.SendFrame(frame)
-	ms.sent = seq
+	ms.delivered = seq
 	ch.track(u, ms, seq, frame)
 }
 
@@ -115,11 +115,11 @@ func encodeStored(dst []byte, m *store.Message) []byte {
 	})
 }
 
-// resent handles a chat line whose clientMsgId this user has sent before: it is not
+// answerRetry handles a chat line whose clientMsgId this user has used before: it is not
 // stored or delivered again; Sent is repeated with the original seq once committed
 // (if the original is still being committed, its commit answers).
-func (ch *Chat) resent(u *user, clientMsgID string) bool {
-	e := ch.sent.get(sentKey{u.info.ID, clientMsgID})
+func (ch *Chat) answerRetry(u *user, clientMsgID string) bool {
+	e := ch.clientMsgs.get(clientMsgKey{u.info.ID, clientMsgID})
 	if e == nil {
 		return false
 	}

@@ -55,24 +55,24 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 		u.ackListed = true
 	}
 
-	ch.lobby.members = append(ch.lobby.members, u)
-	lobbyMs := &membership{room: ch.lobby.id, public: true}
-	u.rooms.add(lobbyMs)
+	ch.defaultRoom.members = append(ch.defaultRoom.members, u)
+	defaultMs := &membership{room: ch.defaultRoom.id, public: true}
+	u.rooms.add(defaultMs)
 	if u.optIn {
-		page := ch.memberPage(ch.lobby, 0, ch.pageSize(u))
+		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
 		c.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), tok != "" && !resumeFailed))
 	} else {
-		ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.fields, ch.lobbyRoster())
+		ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.fields, ch.defaultRoster())
 		c.SendText(ch.payload)
 	}
 	if resumeFailed {
 		ch.counters.resumeFailed++
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeResumeFailed, Message: "the resume token is invalid or expired; logged in as a new user"})
 	}
-	ch.joined(ch.lobby, u)
+	ch.joined(ch.defaultRoom, u)
 
 	since := parseSince(q.Get("since"))
-	ch.startSync(u, lobbyMs, since, ch.lobby.id)
+	ch.startSync(u, defaultMs, since, ch.defaultRoom.id)
 	if u.optIn {
 		inbox := protocol.InboxID(u.info.ID)
 		ms := &membership{room: inbox}
@@ -80,7 +80,7 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 		ch.startSync(u, ms, since, inbox)
 	}
 	for _, roomID := range since.order {
-		if roomID == ch.lobby.id || u.rooms.get(roomID) != nil {
+		if roomID == ch.defaultRoom.id || u.rooms.get(roomID) != nil {
 			continue
 		}
 		if strings.HasPrefix(roomID, protocol.InboxPrefix) {
@@ -119,12 +119,12 @@ func (ch *Chat) memberPage(r *room, offset, limit int) protocol.MemberPage {
 	return p
 }
 
-// lobbyRoster is the default room's members as the seed's Authorized lists them,
+// defaultRoster is the default room's members as the seed's Authorized lists them,
 // encoded once and kept: a login appends its entry, a leave drops the cache (rebuilt
 // at the next seed-client login), so a login storm does not re-encode the whole list
 // for every newcomer.
-func (ch *Chat) lobbyRoster() []byte {
-	members := ch.lobby.members
+func (ch *Chat) defaultRoster() []byte {
+	members := ch.defaultRoom.members
 	if ch.rosterN < 0 || ch.rosterN > len(members) {
 		ch.roster, ch.rosterN = ch.roster[:0], 0
 	}

@@ -79,7 +79,7 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadClientMsgID, Message: "clientMsgId is longer than 64 bytes"})
 		return
 	}
-	if in.ClientMsgID != "" && ch.resent(u, in.ClientMsgID) {
+	if in.ClientMsgID != "" && ch.answerRetry(u, in.ClientMsgID) {
 		return
 	}
 	m := store.Message{

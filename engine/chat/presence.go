@@ -19,10 +19,10 @@ type change struct {
 // use the seed's presence, the newcomer included), a Presence frame at once elsewhere,
 // and a change for the next compact tick everywhere.
 func (ch *Chat) joined(r *room, u *user) {
-	if r.lobby {
-		ch.sendLegacy(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.fields))
+	if r.isDefault {
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.fields))
 	} else {
-		ch.sendLegacy(r, ch.presenceNow(r, protocol.PresenceRoom{Joined: [][]byte{u.fields}}))
+		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Joined: [][]byte{u.fields}}))
 	}
 	ch.noteChange(r, u, true, false)
 }
@@ -30,14 +30,14 @@ func (ch *Chat) joined(r *room, u *user) {
 // left announces that u left r (lost: dropped by the heartbeat).
 func (ch *Chat) left(r *room, u *user, lost bool) {
 	switch {
-	case r.lobby && lost:
-		ch.sendLegacy(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.fields))
-	case r.lobby:
-		ch.sendLegacy(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.fields))
+	case r.isDefault && lost:
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.fields))
+	case r.isDefault:
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.fields))
 	case lost:
-		ch.sendLegacy(r, ch.presenceNow(r, protocol.PresenceRoom{Lost: []uint64{u.info.ID}}))
+		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Lost: []uint64{u.info.ID}}))
 	default:
-		ch.sendLegacy(r, ch.presenceNow(r, protocol.PresenceRoom{Left: []uint64{u.info.ID}}))
+		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Left: []uint64{u.info.ID}}))
 	}
 	ch.noteChange(r, u, false, lost)
 }
@@ -50,9 +50,9 @@ func (ch *Chat) presenceNow(r *room, p protocol.PresenceRoom) []byte {
 	return append(b, protocol.PresenceTail...)
 }
 
-// sendLegacy frames payload once and sends it to r's members that did not ask for
-// compact presence.
-func (ch *Chat) sendLegacy(r *room, payload []byte) {
+// sendSeedPresence frames payload once and sends it to r's members that use the
+// seed's presence (every member but those with presence=compact).
+func (ch *Chat) sendSeedPresence(r *room, payload []byte) {
 	ch.payload = payload
 	ch.frame = engine.AppendFrame(ch.frame[:0], engine.OpText, payload)
 	for _, m := range r.members {
@@ -82,58 +82,77 @@ func (ch *Chat) flushPresence() {
 	if len(ch.dirty) == 0 {
 		return
 	}
-	var touched []*user
-	var entry, own []byte
-	add := func(m *user, e []byte) {
-		if len(m.presence) == 0 {
-			m.presence = append(m.presence, protocol.PresenceHead...)
-			touched = append(touched, m)
-		} else {
-			m.presence = append(m.presence, ',')
-		}
-		m.presence = append(m.presence, e...)
-	}
+	var out presenceOut
 	for _, r := range ch.dirty {
-		countOnly := len(r.members) > ch.cfg.PresenceFullLimit
-		all := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
-		for id, c := range r.changes {
-			addChange(&all, id, c)
-		}
-		changes := r.changes
-		r.changes = nil
-		if len(r.members) == 0 && !r.lobby {
-			delete(ch.rooms, r.id)
-			continue
-		}
-		if len(all.Joined)+len(all.Left)+len(all.Lost) == 0 {
-			continue
-		}
-		if countOnly {
-			entry = protocol.AppendPresenceRoom(entry[:0], protocol.PresenceRoom{RoomID: r.id, Count: len(r.members), CountOnly: true})
-		} else {
-			entry = protocol.AppendPresenceRoom(entry[:0], all)
-		}
-		for _, m := range r.members {
-			if !m.compact {
-				continue
-			}
-			if countOnly && len(m.watch) > 0 {
-				// A big room: the count, plus the changes of the users m asked about.
-				mine := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
-				for id := range m.watch {
-					if c := changes[id]; c != nil {
-						addChange(&mine, id, c)
-					}
-				}
-				own = protocol.AppendPresenceRoom(own[:0], mine)
-				add(m, own)
-				continue
-			}
-			add(m, entry)
-		}
+		ch.gatherPresence(r, &out)
 	}
 	ch.dirty = ch.dirty[:0]
-	for _, m := range touched {
+	out.send()
+}
+
+// gatherPresence takes r's net changes of the tick and adds them to out for each of
+// r's compact members; an empty non-default room is dropped here.
+func (ch *Chat) gatherPresence(r *room, out *presenceOut) {
+	all := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
+	for id, c := range r.changes {
+		addChange(&all, id, c)
+	}
+	changes := r.changes
+	r.changes = nil
+	if len(r.members) == 0 && !r.isDefault {
+		delete(ch.rooms, r.id)
+		return
+	}
+	if len(all.Joined)+len(all.Left)+len(all.Lost) == 0 {
+		return
+	}
+	countOnly := len(r.members) > ch.cfg.PresenceFullLimit
+	if countOnly {
+		all = protocol.PresenceRoom{RoomID: r.id, Count: len(r.members), CountOnly: true}
+	}
+	out.entry = protocol.AppendPresenceRoom(out.entry[:0], all)
+	for _, m := range r.members {
+		switch {
+		case !m.compact:
+		case countOnly && len(m.watch) > 0:
+			out.add(m, out.watched(r, m, changes))
+		default:
+			out.add(m, out.entry)
+		}
+	}
+}
+
+// presenceOut gathers one tick's Presence frames, one per compact member touched.
+type presenceOut struct {
+	touched     []*user
+	entry, mine []byte // scratch: a room's entry for everyone, and for one watcher
+}
+
+func (o *presenceOut) add(m *user, entry []byte) {
+	if len(m.presence) == 0 {
+		m.presence = append(m.presence, protocol.PresenceHead...)
+		o.touched = append(o.touched, m)
+	} else {
+		m.presence = append(m.presence, ',')
+	}
+	m.presence = append(m.presence, entry...)
+}
+
+// watched is a big room's entry for m: the count, plus the changes of the users m
+// asked about with Users userIds.
+func (o *presenceOut) watched(r *room, m *user, changes map[uint64]*change) []byte {
+	p := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
+	for id := range m.watch {
+		if c := changes[id]; c != nil {
+			addChange(&p, id, c)
+		}
+	}
+	o.mine = protocol.AppendPresenceRoom(o.mine[:0], p)
+	return o.mine
+}
+
+func (o *presenceOut) send() {
+	for _, m := range o.touched {
 		m.presence = append(m.presence, protocol.PresenceTail...)
 		m.conn.SendText(m.presence)
 		// Not kept: a big ramp's batches grew it to kilobytes on every idle member.

@@ -95,5 +95,5 @@ func (ch *Chat) sweep() {
 	if n > 0 {
 		ch.departed = append(ch.departed[:0], ch.departed[n:]...)
 	}
-	ch.sent.sweep(now.Add(-ch.dedupWindow()))
+	ch.clientMsgs.sweep(now.Add(-ch.dedupWindow()))
 }

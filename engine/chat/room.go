@@ -12,9 +12,9 @@ import (
 // Rooms are created on first join and dropped when the last member leaves; their seq
 // counters live on in Chat.streams.
 type room struct {
-	id      string
-	lobby   bool
-	members []*user // join order
+	id        string
+	isDefault bool
+	members   []*user // join order
 
 	changes map[uint64]*change // compact presence gathered for the next tick
 }
@@ -25,10 +25,10 @@ type membership struct {
 	room   string
 	public bool // a room, not the user's inbox
 
-	sent     uint64    // highest seq written to the connection
-	acked    uint64    // ack=1: highest contiguous seq the client acknowledged
-	unacked  []sentMsg // ack=1: seq > acked, ascending
-	resendAt int64     // unix ns: when unacked is next resent
+	delivered uint64       // highest seq written to the connection
+	acked     uint64       // ack=1: highest contiguous seq the client acknowledged
+	unacked   []unackedMsg // ack=1: seq > acked, ascending
+	resendAt  int64        // unix ns: when unacked is next resent
 
 	syncing  bool   // a replay is running: live messages come from the history instead
 	syncUpto uint64 // the replay's current end
@@ -36,7 +36,7 @@ type membership struct {
 	limited  bool   // the replay may skip to the newest maxReplay messages (no acks)
 }
 
-type sentMsg struct {
+type unackedMsg struct {
 	seq   uint64
 	frame []byte
 }
@@ -77,13 +77,13 @@ func (ch *Chat) leave(u *user, r *room, lost bool) {
 		return
 	}
 	r.members = slices.Delete(r.members, i, i+1)
-	if r.lobby {
-		ch.rosterN = -1 // stale: lobbyRoster rebuilds it
+	if r.isDefault {
+		ch.rosterN = -1 // stale: defaultRoster rebuilds it
 	} else {
 		u.joined--
 	}
 	ch.left(r, u, lost)
-	if len(r.members) == 0 && !r.lobby && r.changes == nil {
+	if len(r.members) == 0 && !r.isDefault && r.changes == nil {
 		delete(ch.rooms, r.id)
 	}
 }
@@ -103,7 +103,7 @@ func (ch *Chat) handleLeave(u *user, in *protocol.Inbound) {
 	if ms == nil {
 		return
 	}
-	if r.lobby {
+	if r.isDefault {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeDefaultRoom, Message: "the default room cannot be left"})
 		return
 	}
@@ -116,7 +116,7 @@ func (ch *Chat) handleLeave(u *user, in *protocol.Inbound) {
 // answers an Error and returns nils.
 func (ch *Chat) memberOf(u *user, roomID string) (*room, *membership) {
 	if roomID == "" {
-		roomID = ch.lobby.id
+		roomID = ch.defaultRoom.id
 	}
 	if !protocol.ValidRoomID(roomID) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadRoomID, Message: "roomId must be 1-64 characters of A-Z a-z 0-9 _ - ."})

@@ -36,9 +36,9 @@ func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
 	} else {
 		after = upto - min(upto, uint64(max(ch.cfg.HistoryOnJoin, 0)))
 	}
-	ms.sent, ms.acked = after, after
+	ms.delivered, ms.acked = after, after
 	if after >= upto || ch.store == nil {
-		ms.sent, ms.acked = upto, upto
+		ms.delivered, ms.acked = upto, upto
 		return
 	}
 	ms.syncing, ms.syncUpto = true, upto
@@ -47,7 +47,7 @@ func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
 
 // readRange reads the next page of a replay off the owner and sends it on the owner.
 func (ch *Chat) readRange(u *user, ms *membership) {
-	roomID, after, upto := ms.room, ms.sent, ms.syncUpto
+	roomID, after, upto := ms.room, ms.delivered, ms.syncUpto
 	ch.read(func(st store.Store) func() {
 		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 		defer cancel()
@@ -64,21 +64,21 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 				ch.log.Error("history replay failed", "room", roomID, "userId", u.info.ID, "err", err)
 				ch.sendError(u, &protocol.Error{Code: protocol.CodeHistoryUnavailable, Message: "could not read the history of " + quote(roomID)})
 				ms.syncing = false
-				ms.sent = max(ms.sent, ch.committedSeq(roomID))
+				ms.delivered = max(ms.delivered, ch.committedSeq(roomID))
 				return
 			}
 			for i := range msgs {
-				if msgs[i].Seq <= ms.sent {
+				if msgs[i].Seq <= ms.delivered {
 					continue
 				}
 				u.conn.SendFrame(frames[i])
-				ms.sent = msgs[i].Seq
-				ch.track(u, ms, ms.sent, frames[i])
+				ms.delivered = msgs[i].Seq
+				ch.track(u, ms, ms.delivered, frames[i])
 			}
-			if len(msgs) == 0 && ms.sent < ms.syncUpto {
+			if len(msgs) == 0 && ms.delivered < ms.syncUpto {
 				// The history lacks what its counters promise: skip rather than spin.
-				ch.log.Error("history has a gap", "room", roomID, "after", ms.sent, "upto", ms.syncUpto)
-				ms.sent = ms.syncUpto
+				ch.log.Error("history has a gap", "room", roomID, "after", ms.delivered, "upto", ms.syncUpto)
+				ms.delivered = ms.syncUpto
 			}
 			ch.continueSync(u, ms)
 		}
@@ -89,9 +89,9 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 // replay once the client has everything committed so far. It runs on the owner
 // between commits, so live delivery takes over exactly where the replay stopped.
 func (ch *Chat) continueSync(u *user, ms *membership) {
-	if ms.sent >= ms.syncUpto {
+	if ms.delivered >= ms.syncUpto {
 		committed := ch.committedSeq(ms.room)
-		if committed <= ms.sent {
+		if committed <= ms.delivered {
 			ms.syncing = false
 			return
 		}
