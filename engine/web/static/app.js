@@ -1,7 +1,9 @@
 // chatd's browser client. It speaks the Qt client's protocol: the same handshake query,
 // the same actions, chat lines as {"text","toUserId"} with no action key.
+import { plugSocket } from './dispatch.js';
 import { setupLogin } from './login.js';
 import { wire } from './wiring.js';
 
+plugSocket();
 setupLogin();
 wire();

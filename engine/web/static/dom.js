@@ -1,4 +1,4 @@
-// Small DOM helpers: elements, icons, avatars, name buttons.
+// Small DOM helpers: elements, icons, avatars, gender marks, name buttons.
 import { GENDERS } from './state.js';
 import { safeColor } from './text.js';
 
@@ -22,15 +22,6 @@ export function icon(name) {
   return svg;
 }
 
-export function userOf(m) {
-  return {
-    userId: Number(m.userId) || 0,
-    userName: String(m.userName ?? ''),
-    gender: Number(m.gender) || 0,
-    userColor: safeColor(m.userColor),
-  };
-}
-
 export function avatar(u) {
   const a = el('span', 'avatar', [...u.userName.trim()][0]?.toUpperCase() ?? '?');
   a.style.backgroundColor = safeColor(u.userColor);
@@ -44,10 +35,6 @@ export function genderMark(g) {
   if (info) s.title = info.word;
   s.setAttribute('aria-hidden', 'true');
   return s;
-}
-
-export function hhmm(d = new Date()) {
-  return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
 }
 
 // A name a person can click (mention), double-click (private mode) or reach by keyboard.

@@ -1,21 +1,10 @@
-// Acknowledgements and history scroll-back.
-import { sendJSON } from './connection.js';
-import { buildMessage, currentRoom, logSize, room } from './log.js';
+// History scroll-back: asking for older pages and putting them above the log.
+import { sendJSON } from './link.js';
+import { buildMessage, logSize, renderOlder } from './log.js';
+import { currentRoom, hasOlder, oldestSeq, room } from './rooms.js';
 import { HISTORY_PAGE, state, ui } from './state.js';
 
-// ---- acknowledgements and history ----
-
-// scheduleAck acknowledges every stream's contiguous position shortly, in one Ack
-// per stream, so a burst of messages costs one Ack, not one each.
-export function scheduleAck() {
-  if (state.ackTimer) return;
-  state.ackTimer = setTimeout(() => {
-    state.ackTimer = 0;
-    for (const [id, s] of state.streams) {
-      if (s.acked !== null && s.acked > s.reported && sendJSON({ action: 'Ack', roomId: id, seq: s.acked })) s.reported = s.acked;
-    }
-  }, 50);
-}
+// ---- history ----
 
 // loadOlder asks for the page of the current room's history before its oldest line.
 export function loadOlder() {
@@ -24,22 +13,6 @@ export function loadOlder() {
   if (r.loading || !hasOlder(r) || !state.me || !state.modern) return;
   r.loading = true;
   sendJSON({ action: 'History', roomId: r.id, before, limit: HISTORY_PAGE });
-}
-
-export function oldestSeq(r) {
-  for (const li of r.items) {
-    if (li.dataset.seq && li.dataset.key?.startsWith(r.id + ' ')) return Number(li.dataset.seq);
-  }
-  return 0;
-}
-
-// hasOlder: the room's history goes back further than its oldest line shown.
-export function hasOlder(r) {
-  return r.more && oldestSeq(r) > 1;
-}
-
-export function renderOlder() {
-  ui.older.hidden = !(state.modern && state.me && hasOlder(currentRoom()));
 }
 
 // history puts an older page above what the room shows, keeping the reader's place.
@@ -70,10 +43,4 @@ export function history(m) {
   ui.log.scrollTop = ui.log.scrollHeight - fromBottom;
   state.logSize = logSize();
   renderOlder();
-}
-
-export function autosize() {
-  const t = ui.message;
-  t.style.height = 'auto';
-  t.style.height = Math.min(t.scrollHeight, 160) + 'px';
 }

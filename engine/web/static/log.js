@@ -1,64 +1,15 @@
 // The message log of each room: lines, notices, pending sends and their Sent.
+import { scheduleAck, stream } from './ack.js';
 import { alertMe } from './alerts.js';
-import { avatar, el, genderMark, hhmm, icon, nameButton, userOf } from './dom.js';
-import { renderOlder, scheduleAck } from './history.js';
-import { renderRooms, updatePlaceholder } from './roomlist.js';
+import { avatar, el, genderMark, icon, nameButton } from './dom.js';
+import { currentRoom, hasOlder, room } from './rooms.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
-import { Stream } from './sync.js';
-import { mentions, renderText } from './text.js';
-import { renderUsers } from './users.js';
-import { closeSidebar } from './wiring.js';
+import { hhmm, mentions, renderText, userOf } from './text.js';
 
 // ---- the log ----
 
 export function nearBottom() {
   return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
-}
-
-// ---- rooms ----
-
-// room returns the room id, creating its record if asked; the lobby's members are the
-// online users (everyone is in it).
-export function room(id, create = true) {
-  let r = state.rooms.get(id);
-  if (!r && create) {
-    r = { id, count: 0, unread: 0, items: [], members: id === LOBBY ? state.users : new Map(), more: true, loading: false };
-    state.rooms.set(id, r);
-  }
-  return r;
-}
-
-export function currentRoom() {
-  return room(state.current);
-}
-
-export function stream(id) {
-  let s = state.streams.get(id);
-  if (!s) {
-    s = new Stream();
-    state.streams.set(id, s);
-  }
-  return s;
-}
-
-export function switchRoom(id) {
-  const r = room(id, false);
-  if (!r) return;
-  state.current = id;
-  r.unread = 0;
-  ui.log.replaceChildren(...r.items);
-  ui.log.setAttribute('aria-label', `Messages in ${roomLabel(id)}`);
-  ui.roomTitle.textContent = roomLabel(id);
-  state.stick = true;
-  pinLog();
-  renderRooms();
-  renderUsers();
-  updatePlaceholder();
-  closeSidebar();
-}
-
-export function roomLabel(id) {
-  return id === LOBBY ? 'lobby' : '#' + id;
 }
 
 // The log follows new lines while the reader is at the bottom, and stays put while
@@ -90,6 +41,11 @@ export function trim(r) {
   }
 }
 
+// renderOlder shows "Show earlier messages" while the current room has more to fetch.
+export function renderOlder() {
+  ui.older.hidden = !(state.modern && state.me && hasOlder(currentRoom()));
+}
+
 export function logSize() {
   return `${ui.log.clientWidth}x${ui.log.clientHeight}/${ui.log.scrollHeight}`;
 }
@@ -115,7 +71,8 @@ export function notice(kind, words, u, r) {
 }
 
 // message shows a chat line once: a resend, a replay overlap or the echo of a line
-// this page sent (matched by clientMsgId) never makes a second one.
+// this page sent (matched by clientMsgId) never makes a second one. It returns true
+// when a room not in view got an unread line: the room list must show it.
 export function message(m, isPrivate) {
   const seq = Number(m.seq) || 0;
   const sid = typeof m.roomId === 'string' && m.roomId ? m.roomId : (isPrivate ? '' : LOBBY);
@@ -159,11 +116,10 @@ export function message(m, isPrivate) {
     state.shown.set(key, li);
   }
   append(li, r);
-  if (!isPrivate && !mine && r.id !== state.current) {
-    r.unread++;
-    renderRooms();
-  }
+  const unread = !isPrivate && !mine && r.id !== state.current;
+  if (unread) r.unread++;
   if ((isPrivate && !outgoing) || (mention && !mine)) alertMe(isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`);
+  return unread;
 }
 
 // buildMessage makes a chat line's <li>; prev is the line before it, for grouping.

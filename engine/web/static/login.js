@@ -1,9 +1,10 @@
 // The login form and starting or leaving the chat.
 import { renderMute, unlockAudio } from './alerts.js';
-import { connect } from './connection.js';
 import { el } from './dom.js';
+import { connect, disconnect } from './link.js';
 import { resetRooms } from './roomlist.js';
 import { GENDERS, PALETTE, STORE_LOGIN, STORE_MUTE, load, save, state, ui } from './state.js';
+import { hideBanner } from './status.js';
 import { safeColor } from './text.js';
 import { renderMe, renderUsers, setPrivate } from './users.js';
 
@@ -79,18 +80,13 @@ export function start(login) {
 
 export function leave() {
   state.wanted = false;
-  clearTimeout(state.retryTimer);
-  clearInterval(state.countdown);
-  const ws = state.ws;
-  state.ws = null;
-  if (ws) ws.close(1000, 'bye');
-  clearTimeout(state.watchdog);
+  disconnect();
   state.me = null;
   state.users.clear();
   resetRooms();
   renderUsers();
   setPrivate(null);
-  ui.banner.hidden = true;
+  hideBanner();
   ui.chatView.hidden = true;
   ui.loginView.hidden = false;
   ui.name.focus();

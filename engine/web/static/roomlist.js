@@ -1,9 +1,12 @@
-// The room list: join, leave, online and unread counts.
-import { sendJSON } from './connection.js';
-import { el, icon, userOf } from './dom.js';
-import { renderOlder } from './history.js';
-import { message, notice, room, roomLabel, showToast, switchRoom } from './log.js';
+// The room list: join, leave, switch, online and unread counts.
+import { updatePlaceholder } from './composer.js';
+import { el, icon } from './dom.js';
+import { sendJSON } from './link.js';
+import { notice, pinLog, renderOlder, showToast } from './log.js';
+import { room, roomLabel } from './rooms.js';
+import { closeSidebar } from './sidebar.js';
 import { ERROR_WORDS, LOBBY, ROOM_ID, state, ui } from './state.js';
+import { userOf } from './text.js';
 import { renderUsers } from './users.js';
 
 // ---- room list ----
@@ -35,6 +38,10 @@ export function joinRoom(id) {
   state.joining = id;
   if (!sendJSON({ action: 'JoinRoom', roomId: id })) showToast('You are offline; join the room when you are back online.');
   return true;
+}
+
+export function leaveRoom(id) {
+  sendJSON({ action: 'LeaveRoom', roomId: id });
 }
 
 export function roomJoined(m) {
@@ -108,6 +115,22 @@ export function presence(m) {
   renderRooms();
 }
 
+export function switchRoom(id) {
+  const r = room(id, false);
+  if (!r) return;
+  state.current = id;
+  r.unread = 0;
+  ui.log.replaceChildren(...r.items);
+  ui.log.setAttribute('aria-label', `Messages in ${roomLabel(id)}`);
+  ui.roomTitle.textContent = roomLabel(id);
+  state.stick = true;
+  pinLog();
+  renderRooms();
+  renderUsers();
+  updatePlaceholder();
+  closeSidebar();
+}
+
 export function renderRooms() {
   const items = [...state.rooms.values()].map((r) => {
     const li = el('li', 'room');
@@ -160,9 +183,4 @@ export function renderRooms() {
   const unread = [...state.rooms.values()].reduce((n, r) => n + r.unread, 0);
   ui.usersToggle.classList.toggle('has-unread', unread > 0);
   renderOlder();
-}
-
-export function updatePlaceholder() {
-  const u = state.privateTo;
-  ui.message.placeholder = u ? `Private message to ${u.userName}…` : `Message ${roomLabel(state.current)}…`;
 }

@@ -1,7 +1,8 @@
 // Turning what the server sends into DOM nodes. Nothing here ever parses markup: the
 // server has already HTML-escaped chat text and added <b>..</b> for {mentions}, so we
 // undo exactly that and hand plain strings to textContent. A message, a name or a
-// color can therefore never create an element or run a script in this page.
+// color can therefore never create an element or run a script in this page. The page's
+// other small text helpers (a user record made safe, a time of day) live here too.
 
 const ENTITIES = {
   '&amp;': '&',
@@ -66,4 +67,19 @@ export function escapeHTML(s) {
 // mentions reports whether server text mentions name the way the server renders {name}.
 export function mentions(text, name) {
   return typeof text === 'string' && !!name && text.includes('<b>' + escapeHTML(name) + '</b>');
+}
+
+// userOf is a user as the server describes one, every field of the type the page expects.
+export function userOf(m) {
+  return {
+    userId: Number(m.userId) || 0,
+    userName: String(m.userName ?? ''),
+    gender: Number(m.gender) || 0,
+    userColor: safeColor(m.userColor),
+  };
+}
+
+// hhmm is a line's time of day as the log shows it.
+export function hhmm(d = new Date()) {
+  return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
 }

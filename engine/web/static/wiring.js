@@ -1,26 +1,14 @@
-// The small-screen sidebar and the page's event handlers.
+// The page's event handlers.
 import { beep, renderMute, stopBlink, unlockAudio } from './alerts.js';
-import { connect, sendJSON } from './connection.js';
-import { autosize, loadOlder } from './history.js';
-import { logSize, nearBottom, pinLog, switchRoom } from './log.js';
+import { autosize, insertMention, sendMessage } from './composer.js';
+import { loadOlder } from './history.js';
+import { connect } from './link.js';
+import { logSize, nearBottom, pinLog } from './log.js';
 import { leave } from './login.js';
-import { joinRoom } from './roomlist.js';
+import { joinRoom, leaveRoom, switchRoom } from './roomlist.js';
+import { closeSidebar, openSidebar } from './sidebar.js';
 import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
-import { findUser, insertMention, openPrivate, sendMessage, setPrivate } from './users.js';
-
-// ---- sidebar on small screens ----
-
-export function openSidebar() {
-  ui.sidebar.classList.add('open');
-  ui.backdrop.hidden = false;
-  ui.usersToggle.setAttribute('aria-expanded', 'true');
-}
-
-export function closeSidebar() {
-  ui.sidebar.classList.remove('open');
-  ui.backdrop.hidden = true;
-  ui.usersToggle.setAttribute('aria-expanded', 'false');
-}
+import { findUser, openPrivate, setPrivate } from './users.js';
 
 // ---- wiring ----
 
@@ -89,7 +77,7 @@ export function wire() {
   });
   ui.sidebar.addEventListener('click', (e) => {
     const leaveBtn = e.target.closest('[data-leave]');
-    if (leaveBtn) { sendJSON({ action: 'LeaveRoom', roomId: leaveBtn.dataset.leave }); return; }
+    if (leaveBtn) { leaveRoom(leaveBtn.dataset.leave); return; }
     const join = e.target.closest('[data-join]');
     if (join) { joinRoom(join.dataset.join); return; }
     const b = e.target.closest('[data-room]');

@@ -1,0 +1,39 @@
+// The one module that knows both the socket and the views: it routes each server
+// action to its view, and plugs the socket into link.js for the views' own sends.
+import { close, connect, listen, sendJSON } from './connection.js';
+import { history } from './history.js';
+import { plug } from './link.js';
+import { message, sent, serverError } from './log.js';
+import { presence, renderRooms, roomJoined, roomLeft, roomsList } from './roomlist.js';
+import { authorized, connected, gone, offline } from './session.js';
+import { showConnecting, showRetry } from './status.js';
+
+// ---- dispatch ----
+
+// A Map, not an object: an action named "constructor" or "__proto__" finds nothing.
+const ACTIONS = new Map([
+  ['Authorized', authorized],
+  ['Connected', connected],
+  ['Disconnected', (m) => gone(m, 'left the chat', 'left')],
+  ['ConnectionLost', (m) => gone(m, 'lost the connection', 'lost')],
+  ['PublicMessage', (m) => { if (message(m, false)) renderRooms(); }],
+  ['PrivateMessage', (m) => message(m, true)],
+  ['Error', serverError],
+  ['Sent', sent],
+  ['RoomJoined', roomJoined],
+  ['RoomLeft', (m) => roomLeft(String(m.roomId ?? ''))],
+  ['Rooms', roomsList],
+  ['Presence', presence],
+  ['History', history],
+]);
+
+export function plugSocket() {
+  plug({ sendJSON, connect, close });
+  listen({
+    connecting: showConnecting,
+    // Newer servers may add actions; this page ignores them, like the Qt client.
+    message: (m) => ACTIONS.get(m.action)?.(m),
+    close: offline,
+    retry: showRetry,
+  });
+}
