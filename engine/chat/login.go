@@ -17,13 +17,28 @@ const membersPage = 100
 // the recent history, or with since= everything it missed, room by room.
 func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 	u := newUser(c, 0, r, &ch.cfg)
-	q := r.Query
+	tok := r.Query.Get("resume") // "resume=" with no value only opts in
+	resumed, resumeFailed := ch.identify(u, tok)
+	ch.register(u)
+	ch.authorize(u, resumed)
+	if resumeFailed {
+		ch.counters.resumeFailed++
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeResumeFailed, Message: "the resume token is invalid or expired; logged in as a new user"})
+	}
+	ch.joined(ch.defaultRoom, u)
+	ch.restoreRooms(u, parseSince(r.Query.Get("since")))
+	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", c.RemoteAddr(), "resumed", resumed)
+}
+
+// identify gives u its identity: the one tok names (taking it over from a connection
+// that still holds it), or a new userId and a unique name; an opt-in client's new
+// identity becomes resumable. It reports whether tok resumed, and whether a token
+// was given but did not.
+func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
 	var id *identity
-	resumeFailed := false
-	tok := q.Get("resume") // "resume=" with no value only opts in
 	if tok != "" {
 		id = ch.resumeIdentity(tok)
-		resumeFailed = id == nil
+		failed = id == nil
 	}
 	if id != nil {
 		if old := id.user; old != nil { // the same client on a new connection: take over
@@ -45,41 +60,49 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 		id.user = u
 		ch.saveSession(id, true)
 	}
+	return tok != "" && !failed, failed
+}
+
+// register makes u findable (by id, name and connection) and a member of the default
+// room.
+func (ch *Chat) register(u *user) {
 	u.fields = protocol.AppendUserFields(nil, u.info)
 	ch.names[nameKey(u.info.Name)] = u.info.ID
 	ch.users[u.info.ID] = u
-	ch.byConn[c.ID()] = u
+	ch.byConn[u.conn.ID()] = u
 	ch.counters.logins++
 	if u.ack {
 		ch.ackUsers = append(ch.ackUsers, u)
 		u.ackListed = true
 	}
-
 	ch.defaultRoom.members = append(ch.defaultRoom.members, u)
-	defaultMs := &membership{room: ch.defaultRoom.id, public: true}
-	u.rooms.add(defaultMs)
+	u.rooms.add(&membership{room: ch.defaultRoom.id, public: true})
+}
+
+// authorize sends Authorized: for an opt-in client the first page of members and its
+// resume token, for the seed's client the whole roster.
+func (ch *Chat) authorize(u *user, resumed bool) {
 	if u.optIn {
 		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
-		c.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), tok != "" && !resumeFailed))
-	} else {
-		ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.fields, ch.defaultRoster())
-		c.SendText(ch.payload)
+		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), resumed))
+		return
 	}
-	if resumeFailed {
-		ch.counters.resumeFailed++
-		ch.sendError(u, &protocol.Error{Code: protocol.CodeResumeFailed, Message: "the resume token is invalid or expired; logged in as a new user"})
-	}
-	ch.joined(ch.defaultRoom, u)
+	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.fields, ch.defaultRoster())
+	u.conn.SendText(ch.payload)
+}
 
-	since := parseSince(q.Get("since"))
-	ch.startSync(u, defaultMs, since, ch.defaultRoom.id)
+// restoreRooms syncs u's default room and (opt-in) inbox, and joins and syncs every
+// other room from (the since parameter) names: recent history, or everything after
+// its seqs.
+func (ch *Chat) restoreRooms(u *user, from since) {
+	ch.startSync(u, u.rooms.get(ch.defaultRoom.id), from, ch.defaultRoom.id)
 	if u.optIn {
 		inbox := protocol.InboxID(u.info.ID)
 		ms := &membership{room: inbox}
 		u.rooms.add(ms)
-		ch.startSync(u, ms, since, inbox)
+		ch.startSync(u, ms, from, inbox)
 	}
-	for _, roomID := range since.order {
+	for _, roomID := range from.order {
 		if roomID == ch.defaultRoom.id || u.rooms.get(roomID) != nil {
 			continue
 		}
@@ -93,10 +116,9 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 			continue
 		}
 		if ms := ch.join(u, roomID); ms != nil {
-			ch.startSync(u, ms, since, roomID)
+			ch.startSync(u, ms, from, roomID)
 		}
 	}
-	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", c.RemoteAddr(), "resumed", tok != "" && !resumeFailed)
 }
 
 // pageSize is how many members u gets at once: everyone for the seed's way, a page
