@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/gorilla/websocket"
 )
 
 var binary string // built once by TestMain
@@ -117,8 +118,16 @@ func TestStartForegroundStatusAndSIGTERM(t *testing.T) {
 	if m := c.Expect("Authorized"); m["userName"] != "Ann" {
 		t.Fatalf("Authorized = %v", m)
 	}
-	out, err := chatd(t, dir, "status", "--listen", addr).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "connections  1") || !strings.Contains(string(out), "users 1") {
+	bye := chattest.Dial(t, "ws://"+addr+"/?userName=Bo")
+	bye.Expect("Authorized")
+	_ = bye.Conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye"))
+	var out []byte
+	var err error
+	chattest.Eventually(t, 10*time.Second, "status with Bo's close counted by name", func() bool {
+		out, err = chatd(t, dir, "status", "--listen", addr).CombinedOutput()
+		return err == nil && strings.Contains(string(out), "closes       normal closure 1")
+	})
+	if !strings.Contains(string(out), "connections  1") || !strings.Contains(string(out), "users 1") {
 		t.Fatalf("status: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "chatd.pid")); err != nil {

@@ -3,8 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/engine"
@@ -39,16 +40,11 @@ func statusCommand() *cli.Command {
 			fmt.Fprintf(out, "connections  %d (accepted %d, handshake errors %d)\n", s.Connections, s.Accepted, s.HandshakeErrs)
 			fmt.Fprintf(out, "messages     in %d, frames out %d\n", s.MessagesIn, s.FramesOut)
 			fmt.Fprintf(out, "memory       heap %.1f MiB, sys %.1f MiB, goroutines %d\n", mib(s.HeapInuseBytes), mib(s.SysBytes), s.Goroutines)
-			keys := make([]string, 0, len(s.Chat))
-			for k := range s.Chat {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(s.Chat)) {
 				fmt.Fprintf(out, "chat         %s %v\n", k, s.Chat[k])
 			}
-			for k, v := range s.Closes {
-				fmt.Fprintf(out, "closes       %s %d\n", k, v)
+			for _, k := range slices.Sorted(maps.Keys(s.Closes)) {
+				fmt.Fprintf(out, "closes       %s %d\n", k, s.Closes[k])
 			}
 			return nil
 		},

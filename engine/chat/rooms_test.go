@@ -31,7 +31,6 @@ func isAction(action, room string) func(map[string]any) bool {
 	return func(m map[string]any) bool { return m["action"] == action && m["roomId"] == room }
 }
 
-// fast is a config for tests that send many messages at once.
 // fast lifts the rate limit, for tests that send faster than a person types.
 func fast(c *server.Config) { c.Chat.RateLimit, c.Chat.RateBurst = 1e6, 1<<20 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,19 @@ func TestStopSendsGoingAway(t *testing.T) {
 			t.Fatalf("got %v, want close 1001", err)
 		}
 		return
+	}
+}
+
+// TestStatusCountsChatClosesByName: the chat's own close codes are counted under
+// their names in /status, not as "other".
+func TestStatusCountsChatClosesByName(t *testing.T) {
+	s := chattest.Start(t)
+	_, auth := s.LoginQuery(t, "Alice", url.Values{"resume": {""}})
+	s.LoginQuery(t, "Alice", url.Values{"resume": {auth["resumeToken"].(string)}}) // takes over: 4002
+	chattest.Eventually(t, 5*time.Second, "the takeover's close counted", func() bool {
+		return s.Worker.Status().Closes["replaced by a resumed connection"] == 1
+	})
+	if n := s.Worker.Status().Closes["other"]; n != 0 {
+		t.Fatalf("%d closes counted as other: %v", n, s.Worker.Status().Closes)
 	}
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/chatd/chatd/engine/server"
+	"github.com/urfave/cli/v2"
+)
+
+// parse runs the server flags over args (and the environment) the way start does,
+// without starting anything.
+func parse(t *testing.T, args ...string) (*settings, error) {
+	t.Helper()
+	s := newSettings()
+	app := &cli.App{
+		Name:   "chatd",
+		Flags:  serverFlags(s),
+		Action: func(c *cli.Context) error { return s.finish(c, io.Discard) },
+		Writer: io.Discard, ErrWriter: io.Discard,
+	}
+	return s, app.Run(append([]string{"chatd"}, args...))
+}
+
+// TestFlagDefaultsAreTheLayersDefaults: with no flags, the configs the server is built
+// from are exactly server.DefaultConfig (plus the logger and version).
+func TestFlagDefaultsAreTheLayersDefaults(t *testing.T) {
+	s, err := parse(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := s.Config, server.DefaultConfig()
+	got.Engine.Logger, got.Engine.Version, got.Engine.AllowedOrigins = nil, "", nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("flag defaults\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestZeroMeansZero: every flag given 0 (or nothing) either keeps that value, which
+// then means what its usage says, or is refused naming the flag; a default never
+// replaces it. Each flag is also read from its CHATD_* variable.
+func TestZeroMeansZero(t *testing.T) {
+	tests := []struct {
+		flag  string
+		zero  string
+		valid bool // 0 has a meaning of its own
+		field func(*settings) any
+	}{
+		{"pollers", "0", true, func(s *settings) any { return s.Engine.Pollers }},
+		{"writers", "0", true, func(s *settings) any { return s.Engine.Writers }},
+		{"shutdown-grace", "0s", true, func(s *settings) any { return s.Engine.ShutdownGrace }},
+		{"history-flush-interval", "0s", true, func(s *settings) any { return s.Chat.HistoryFlushInterval }},
+		{"history-on-join", "0", true, func(s *settings) any { return s.Chat.HistoryOnJoin }},
+		{"presence-full-limit", "0", true, func(s *settings) any { return s.Chat.PresenceFullLimit }},
+		{"max-rooms-per-user", "0", true, func(s *settings) any { return s.Chat.MaxRoomsPerUser }},
+		{"data-dir", "", true, func(s *settings) any { return s.DataDir }},
+		{"tls-cert", "", true, func(s *settings) any { return s.Engine.TLSCert }},
+		{"max-connections", "0", false, func(s *settings) any { return s.Engine.MaxConnections }},
+		{"max-message-bytes", "0", false, func(s *settings) any { return s.Engine.MaxMessageBytes }},
+		{"max-write-buffer", "0", false, func(s *settings) any { return s.Engine.MaxWriteBuffer }},
+		{"handshake-timeout", "0s", false, func(s *settings) any { return s.Engine.HandshakeTimeout }},
+		{"ping-interval", "0s", false, func(s *settings) any { return s.Chat.PingInterval }},
+		{"ping-max-missed", "0", false, func(s *settings) any { return s.Chat.PingMaxMissed }},
+		{"max-name-length", "0", false, func(s *settings) any { return s.Chat.MaxNameLength }},
+		{"max-text-length", "0", false, func(s *settings) any { return s.Chat.MaxTextLength }},
+		{"default-name", "", false, func(s *settings) any { return s.Chat.DefaultName }},
+		{"default-color", "", false, func(s *settings) any { return s.Chat.DefaultColor }},
+		{"rate-limit", "0", false, func(s *settings) any { return s.Chat.RateLimit }},
+		{"rate-burst", "0", false, func(s *settings) any { return s.Chat.RateBurst }},
+		{"ack-timeout", "0s", false, func(s *settings) any { return s.Chat.AckTimeout }},
+		{"resume-grace", "0s", false, func(s *settings) any { return s.Chat.ResumeGrace }},
+		{"presence-interval", "0s", false, func(s *settings) any { return s.Chat.PresenceInterval }},
+		{"max-room-members", "0", false, func(s *settings) any { return s.Chat.MaxRoomMembers }},
+	}
+	for _, tt := range tests {
+		envVar := "CHATD_" + strings.ToUpper(strings.ReplaceAll(tt.flag, "-", "_"))
+		for _, via := range []string{"flag", "env"} {
+			var s *settings
+			var err error
+			if via == "flag" {
+				s, err = parse(t, "--"+tt.flag+"="+tt.zero)
+			} else {
+				t.Setenv(envVar, tt.zero)
+				s, err = parse(t)
+			}
+			if !tt.valid {
+				if err == nil || !strings.Contains(err.Error(), "--"+tt.flag) {
+					t.Errorf("%s %s=%q: want an error naming --%s, got %v", via, tt.flag, tt.zero, tt.flag, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s %s=%q: refused: %v", via, tt.flag, tt.zero, err)
+				continue
+			}
+			if got := reflect.ValueOf(tt.field(s)); !got.IsZero() {
+				t.Errorf("%s %s=%q: the config holds %v, want the zero typed", via, tt.flag, tt.zero, got)
+			}
+		}
+	}
+}
