@@ -42,7 +42,7 @@ func BenchmarkEncodeAuthorized1000(b *testing.B) {
 	}
 	var buf []byte
 	for b.Loop() {
-		buf = AppendAuthorized(buf[:0], users[0], users)
+		buf = AppendAuthorizedRoster(buf[:0], users[0], roster(users))
 	}
 	b.SetBytes(int64(len(buf)))
 }

@@ -67,7 +67,7 @@ func TestEncodeGolden(t *testing.T) {
 	other := AppendUserFields(nil, User{ID: 2, Name: `Bob "the" \ builder`, Gender: GenderUnknown, Color: "#fff"})
 	var got bytes.Buffer
 	for _, msg := range [][]byte{
-		AppendAuthorized(nil, self, [][]byte{self, other}),
+		AppendAuthorizedRoster(nil, self, roster([][]byte{self, other})),
 		AppendUserEvent(nil, ActionConnected, self),
 		AppendUserEvent(nil, ActionDisconnected, other),
 		AppendUserEvent(nil, ActionConnectionLost, other),

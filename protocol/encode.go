@@ -27,23 +27,6 @@ func AppendUserFields(dst []byte, u User) []byte {
 	return AppendString(dst, u.Color)
 }
 
-// AppendAuthorized writes the newcomer's Authorized: its own fields and every online
-// user (including itself) in join order. Fields are pre-encoded by AppendUserFields.
-func AppendAuthorized(dst, self []byte, users [][]byte) []byte {
-	dst = append(dst, `{"action":"Authorized",`...)
-	dst = append(dst, self...)
-	dst = append(dst, `,"users":[`...)
-	for i, u := range users {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '{')
-		dst = append(dst, u...)
-		dst = append(dst, '}')
-	}
-	return append(dst, "]}"...)
-}
-
 // AppendRosterEntry adds one user (fields from AppendUserFields) to a roster: the
 // comma-separated list of user objects that AppendAuthorizedRoster wraps.
 func AppendRosterEntry(roster, user []byte) []byte {
@@ -55,8 +38,9 @@ func AppendRosterEntry(roster, user []byte) []byte {
 	return append(roster, '}')
 }
 
-// AppendAuthorizedRoster writes the same Authorized as AppendAuthorized from a roster
-// built with AppendRosterEntry, so a server can keep the list encoded between logins.
+// AppendAuthorizedRoster writes the seed's Authorized: the newcomer's own fields and
+// every online user (including itself) in join order, from a roster built with
+// AppendRosterEntry, so a server can keep the list encoded between logins.
 func AppendAuthorizedRoster(dst, self, roster []byte) []byte {
 	dst = append(dst, `{"action":"Authorized",`...)
 	dst = append(dst, self...)

@@ -48,9 +48,6 @@ func FormatText(text string) string {
 	return b.String()
 }
 
-// Mention is how FormatText renders a mention of name; clients look for it to alert.
-func Mention(name string) string { return "<b>" + name + "</b>" }
-
 // ValidateText checks a chat line before it is formatted: not blank, at most maxRunes
 // characters (0 means no limit).
 func ValidateText(text string, maxRunes int) *Error {

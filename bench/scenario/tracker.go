@@ -66,9 +66,6 @@ func (t *Tracker) Next(now time.Duration, pad int) (uint64, string) {
 	return id, b.String()
 }
 
-// Issued is how many ids were handed out.
-func (t *Tracker) Issued() uint64 { return t.next.Load() }
-
 // ParseText reads the id and send time of a text of run, or false.
 func ParseText(run, text string) (id uint64, sendTime time.Duration, ok bool) {
 	f := strings.SplitN(text, " ", 5)

@@ -17,7 +17,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -53,7 +52,7 @@ type config struct {
 
 var allScenarios = []string{"connect", "idle", "broadcast", "private", "churn", "sweep"}
 
-// flags are the suite's command-line flags; parseFlags turns them into a config.
+// flags are the suite's command-line flags; configFrom turns them into a config.
 func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "runs", Value: 1, Usage: "runs of every scenario per target (the table shows medians)"},
@@ -98,16 +97,6 @@ func newApp(action func(config) error) *cli.App {
 			return action(cfg)
 		},
 	}
-}
-
-// parseFlags parses the suite's arguments (without the program name).
-func parseFlags(args []string) (config, error) {
-	var cfg config
-	app := newApp(func(c config) error { cfg = c; return nil })
-	app.Writer, app.ErrWriter = io.Discard, io.Discard
-	app.ExitErrHandler = func(*cli.Context, error) {}
-	err := app.Run(append([]string{"suite"}, args...))
-	return cfg, err
 }
 
 func configFrom(ctx *cli.Context) (config, error) {

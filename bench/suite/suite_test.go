@@ -1,11 +1,13 @@
 package main
 
 import (
+	"io"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chatd/chatd/bench/report"
+	"github.com/urfave/cli/v2"
 )
 
 func TestParseFlagsDefaultsFitTheMachine(t *testing.T) {
@@ -83,4 +85,14 @@ func TestSameSettingsForEveryTarget(t *testing.T) {
 			t.Errorf("broadcast args %q lack %q", b, want)
 		}
 	}
+}
+
+// parseFlags parses the suite's arguments (without the program name).
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	app := newApp(func(c config) error { cfg = c; return nil })
+	app.Writer, app.ErrWriter = io.Discard, io.Discard
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	err := app.Run(append([]string{"suite"}, args...))
+	return cfg, err
 }

@@ -235,14 +235,6 @@ func (b *browser) dump() string {
 	return "page state: " + s
 }
 
-// users is the user list as the page shows it, in order.
-func (b *browser) users() []string {
-	b.t.Helper()
-	var names []string
-	b.mustEval(`[...document.querySelectorAll('#users li')].map(li => li.querySelector('button.name').textContent)`, &names)
-	return names
-}
-
 // waitUsers waits until the user list shows exactly names, in any order.
 func (b *browser) waitUsers(names ...string) {
 	b.t.Helper()
