@@ -31,27 +31,19 @@ type Config struct {
 	Logger  *slog.Logger // where the engine logs; nil: slog.Default()
 }
 
-// The engine's defaults.
-const (
-	DefaultListen           = ":27800" // the seed's port
-	DefaultMaxConnections   = 100_000
-	DefaultMaxMessageBytes  = 64 << 10
-	DefaultMaxWriteBuffer   = 4 << 20
-	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultShutdownGrace    = time.Second
-	DefaultStatusCallBudget = 2 * time.Second
-)
+// DefaultListen is --listen's default, the seed's port.
+const DefaultListen = ":27800"
 
 // DefaultConfig is the engine's configuration with every default in place.
 func DefaultConfig() Config {
 	return Config{
 		Listen:           DefaultListen,
-		MaxConnections:   DefaultMaxConnections,
-		MaxMessageBytes:  DefaultMaxMessageBytes,
-		MaxWriteBuffer:   DefaultMaxWriteBuffer,
-		HandshakeTimeout: DefaultHandshakeTimeout,
-		ShutdownGrace:    DefaultShutdownGrace,
-		StatusCallBudget: DefaultStatusCallBudget,
+		MaxConnections:   100_000,
+		MaxMessageBytes:  64 << 10,
+		MaxWriteBuffer:   4 << 20,
+		HandshakeTimeout: 10 * time.Second,
+		ShutdownGrace:    time.Second,
+		StatusCallBudget: 2 * time.Second,
 	}
 }
 

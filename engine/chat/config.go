@@ -32,45 +32,26 @@ type Config struct {
 	MaxRoomMembers       int           // --max-room-members: members a room may have (the default room: unlimited)
 }
 
-// The chat's defaults, as the seed has them where it has them.
-const (
-	DefaultPingInterval         = 5 * time.Second
-	DefaultPingMaxMissed        = 3
-	DefaultMaxNameLength        = 32
-	DefaultMaxTextLength        = 4000
-	DefaultName                 = "Инкогнито"
-	DefaultColor                = "#000000"
-	DefaultRateLimit            = 20
-	DefaultRateBurst            = 40
-	DefaultHistoryFlushInterval = 2 * time.Millisecond
-	DefaultHistoryOnJoin        = 50
-	DefaultAckTimeout           = 5 * time.Second
-	DefaultResumeGrace          = 2 * time.Minute
-	DefaultPresenceFullLimit    = 1000
-	DefaultPresenceInterval     = 200 * time.Millisecond
-	DefaultMaxRoomsPerUser      = 32
-	DefaultMaxRoomMembers       = 10_000
-)
-
-// DefaultConfig is the chat's configuration with every default in place.
+// DefaultConfig is the chat's configuration with every default in place, as the seed
+// has them where it has them (a 5-second heartbeat, the name Инкогнито).
 func DefaultConfig() Config {
 	return Config{
-		PingInterval:         DefaultPingInterval,
-		PingMaxMissed:        DefaultPingMaxMissed,
-		MaxNameLength:        DefaultMaxNameLength,
-		MaxTextLength:        DefaultMaxTextLength,
-		DefaultName:          DefaultName,
-		DefaultColor:         DefaultColor,
-		RateLimit:            DefaultRateLimit,
-		RateBurst:            DefaultRateBurst,
-		HistoryFlushInterval: DefaultHistoryFlushInterval,
-		HistoryOnJoin:        DefaultHistoryOnJoin,
-		AckTimeout:           DefaultAckTimeout,
-		ResumeGrace:          DefaultResumeGrace,
-		PresenceFullLimit:    DefaultPresenceFullLimit,
-		PresenceInterval:     DefaultPresenceInterval,
-		MaxRoomsPerUser:      DefaultMaxRoomsPerUser,
-		MaxRoomMembers:       DefaultMaxRoomMembers,
+		PingInterval:         5 * time.Second,
+		PingMaxMissed:        3,
+		MaxNameLength:        32,
+		MaxTextLength:        4000,
+		DefaultName:          "Инкогнито",
+		DefaultColor:         "#000000",
+		RateLimit:            20,
+		RateBurst:            40,
+		HistoryFlushInterval: 2 * time.Millisecond,
+		HistoryOnJoin:        50,
+		AckTimeout:           5 * time.Second,
+		ResumeGrace:          2 * time.Minute,
+		PresenceFullLimit:    1000,
+		PresenceInterval:     200 * time.Millisecond,
+		MaxRoomsPerUser:      32,
+		MaxRoomMembers:       10_000,
 	}
 }
 
