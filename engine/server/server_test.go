@@ -198,20 +198,24 @@ func TestOriginPolicy(t *testing.T) {
 	}
 }
 
+// TestStopSendsGoingAway: a stopping server closes every client with 1001, with a
+// shutdown grace and without one (0: the socket closes right after the close frame).
 func TestStopSendsGoingAway(t *testing.T) {
-	s := chattest.Start(t)
-	c, _ := s.Login(t, "Alice")
-	go s.Worker.Stop()
-	for {
-		_, _, err := c.Conn.ReadMessage()
-		if err == nil {
-			continue
+	for _, grace := range []time.Duration{200 * time.Millisecond, 0} {
+		s := chattest.Start(t, func(c *server.Config) { c.Engine.ShutdownGrace = grace })
+		c, _ := s.Login(t, "Alice")
+		go s.Stop()
+		for {
+			_, _, err := c.Conn.ReadMessage()
+			if err == nil {
+				continue
+			}
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != 1001 {
+				t.Fatalf("--shutdown-grace %s: got %v, want close 1001", grace, err)
+			}
+			break
 		}
-		var ce *websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != 1001 {
-			t.Fatalf("got %v, want close 1001", err)
-		}
-		return
 	}
 }
 

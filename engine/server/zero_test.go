@@ -10,7 +10,6 @@ import (
 
 	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
-	"github.com/gorilla/websocket"
 )
 
 // Settings whose 0 (or empty) is a value of its own: a whole server run with it does
@@ -85,22 +84,5 @@ func TestPresenceFullLimitZeroSendsCountsOnly(t *testing.T) {
 	room := p["rooms"].([]any)[0].(map[string]any)
 	if _, listed := room["joined"]; listed || room["count"] != float64(2) {
 		t.Fatalf("Presence with --presence-full-limit 0: %v", p)
-	}
-}
-
-func TestShutdownGraceZeroStillSendsGoingAway(t *testing.T) {
-	s := chattest.Start(t, func(c *server.Config) { c.Engine.ShutdownGrace = 0 })
-	c, _ := s.Login(t, "Alice")
-	go s.Stop()
-	for {
-		_, _, err := c.Conn.ReadMessage()
-		if err == nil {
-			continue
-		}
-		var ce *websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != 1001 {
-			t.Fatalf("got %v, want close 1001", err)
-		}
-		return
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/engine/enginetest"
 	"github.com/chatd/chatd/engine/server"
 	"github.com/gorilla/websocket"
 )
@@ -172,16 +173,10 @@ func (c *Client) Expect(action string) map[string]any {
 	}
 }
 
-// Eventually polls cond until it is true or the deadline passes.
+// Eventually polls cond until it is true or the deadline passes (enginetest's).
 func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	enginetest.Eventually(t, d, what, cond)
 }
 
 // LoginQuery dials as name with extra query parameters (presence, ack, resume, since)
