@@ -74,7 +74,7 @@ func serverFlags(s *settings) []cli.Flag {
 }
 
 // finish completes s from the flags that are not a config field (the logger, the
-// origins) and validates every layer, so start fails before it detaches.
+// origins). The layers' constructors validate the rest.
 func (s *settings) finish(c *cli.Context, logOut io.Writer) error {
 	logger, err := newLogger(c.String("log-level"), c.String("log-format"), logOut)
 	if err != nil {
@@ -83,7 +83,7 @@ func (s *settings) finish(c *cli.Context, logOut io.Writer) error {
 	s.Engine.Logger = logger
 	s.Engine.Version = version
 	s.Engine.AllowedOrigins = s.origins.Value()
-	return s.Validate()
+	return nil
 }
 
 func newLogger(level, format string, out io.Writer) (*slog.Logger, error) {

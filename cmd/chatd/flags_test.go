@@ -11,14 +11,19 @@ import (
 )
 
 // parse runs the server flags over args (and the environment) the way start does,
-// without starting anything.
+// and the layers' validation their constructors run, without starting anything.
 func parse(t *testing.T, args ...string) (*settings, error) {
 	t.Helper()
 	s := newSettings()
 	app := &cli.App{
-		Name:   "chatd",
-		Flags:  serverFlags(s),
-		Action: func(c *cli.Context) error { return s.finish(c, io.Discard) },
+		Name:  "chatd",
+		Flags: serverFlags(s),
+		Action: func(c *cli.Context) error {
+			if err := s.finish(c, io.Discard); err != nil {
+				return err
+			}
+			return s.Validate()
+		},
 		Writer: io.Discard, ErrWriter: io.Discard,
 	}
 	return s, app.Run(append([]string{"chatd"}, args...))

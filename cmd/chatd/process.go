@@ -40,6 +40,9 @@ func restartCommand() *cli.Command {
 			if err := s.finish(c, stderr); err != nil {
 				return err
 			}
+			if err := s.Validate(); err != nil { // before the running server is stopped
+				return err
+			}
 			if _, err := stopProcess(c.String("pid-file"), 15*time.Second); err != nil && !errors.Is(err, errNotRunning) {
 				return err
 			}

@@ -29,6 +29,11 @@ func startCommand() *cli.Command {
 				return err
 			}
 			if c.Bool("daemon") && os.Getenv(daemonChildEnv) == "" {
+				// The parent builds nothing: it checks the settings so that a mistake
+				// fails here, in the terminal, not in the detached child's log.
+				if err := s.Validate(); err != nil {
+					return err
+				}
 				return daemonize(c)
 			}
 			return serve(c, s.Engine.Logger, func() (func() error, func(), error) {
