@@ -1,17 +1,24 @@
 package chat_test
 
+// Tests of what needs sockets or the whole server: the query as a real HTTP
+// handshake delivers it, HTTP endpoints, the history file as another connection
+// reads it, and restarts on the same data directory. The chat's logic is tested on
+// enginetest, in package chat.
+
 import (
+	"context"
 	"encoding/json"
-	"errors"
-	"github.com/chatd/chatd/engine/server"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
-	"github.com/gorilla/websocket"
+	"github.com/chatd/chatd/engine/store"
 )
 
 func num(t *testing.T, m map[string]any, key string) uint64 {
@@ -23,57 +30,27 @@ func num(t *testing.T, m map[string]any, key string) uint64 {
 	return uint64(f)
 }
 
-func TestLoginAuthorizedAndConnected(t *testing.T) {
-	s := chattest.Start(t)
-	a, authA := s.Login(t, "Alice")
-	if authA["userName"] != "Alice" || num(t, authA, "userId") < 1 || num(t, authA, "gender") != 1 || authA["userColor"] != "#16a085" {
-		t.Fatalf("Authorized = %v", authA)
+// optIn is the query of a client that opts in to compact presence and resume, plus
+// extra key/value pairs.
+func optIn(extra ...string) url.Values {
+	q := url.Values{"resume": {""}, "presence": {"compact"}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
 	}
-	users := authA["users"].([]any)
-	if len(users) != 1 || users[0].(map[string]any)["userName"] != "Alice" {
-		t.Fatalf("Alice's list = %v, want only herself", users)
-	}
-	// Connected goes to everyone including the newcomer.
-	if c := a.Expect("Connected"); c["userName"] != "Alice" {
-		t.Fatalf("Alice's own Connected = %v", c)
-	}
-	b, authB := s.Login(t, "Bob")
-	list := authB["users"].([]any)
-	if len(list) != 2 || list[0].(map[string]any)["userName"] != "Alice" || list[1].(map[string]any)["userName"] != "Bob" {
-		t.Fatalf("Bob's list = %v, want Alice then Bob (join order)", list)
-	}
-	if c := a.Expect("Connected"); c["userName"] != "Bob" || num(t, c, "userId") != num(t, authB, "userId") {
-		t.Fatalf("Alice got %v, want Bob's Connected", c)
-	}
-	b.Expect("Connected")
-	if num(t, authB, "userId") <= num(t, authA, "userId") {
-		t.Fatalf("ids not increasing: %v then %v", authA["userId"], authB["userId"])
-	}
+	return q
 }
 
-func TestNicknameDeduplication(t *testing.T) {
-	s := chattest.Start(t)
-	want := []string{"Bob", "Bob (2)", "Bob (3)", "bob (4)"}
-	for i, name := range []string{"Bob", "Bob", " Bob ", "bob"} {
-		_, auth := s.Login(t, name)
-		if auth["userName"] != want[i] {
-			t.Fatalf("login %d as %q got %q, want %q", i+1, name, auth["userName"], want[i])
-		}
-	}
+// fast lifts the rate limit, for tests that send faster than a person types.
+func fast(c *server.Config) { c.Chat.RateLimit, c.Chat.RateBurst = 1e6, 1<<20 }
+
+func join(t *testing.T, c *chattest.Client, room string) map[string]any {
+	t.Helper()
+	c.Send(map[string]any{"action": "JoinRoom", "roomId": room})
+	return c.ExpectWhere("RoomJoined "+room, func(m map[string]any) bool { return m["action"] == "RoomJoined" && m["roomId"] == room })
 }
 
-func TestNameFreedOnLeave(t *testing.T) {
-	s := chattest.Start(t)
-	a, _ := s.Login(t, "Bob")
-	b, _ := s.Login(t, "Bob")
-	a.Conn.Close()
-	b.Expect("Disconnected")
-	_, auth := s.Login(t, "Bob")
-	if auth["userName"] != "Bob" {
-		t.Fatalf("after Bob left, a new Bob is %q", auth["userName"])
-	}
-}
-
+// TestQueryParameters: the handshake's raw query (percent-escapes, + for a space, no
+// query at all) reaches the chat's rules for names, colors and genders.
 func TestQueryParameters(t *testing.T) {
 	s := chattest.Start(t, func(c *server.Config) { c.Chat.MaxNameLength = 8 })
 	tests := []struct {
@@ -102,234 +79,6 @@ func TestQueryParameters(t *testing.T) {
 	}
 }
 
-func TestPublicMessage(t *testing.T) {
-	s := chattest.Start(t)
-	a, authA := s.Login(t, "Alice")
-	b, _ := s.Login(t, "Bob")
-	a.Expect("Connected")
-	a.Expect("Connected")
-	b.Expect("Connected")
-	// Spoofed sender fields and unknown keys must not survive.
-	a.Send(`{"text":"hi {Bob} <img src=x onerror=alert(1)>","toUserId":0,"userName":"Mallory","userId":999,"evil":"x"}`)
-	for _, c := range []*chattest.Client{a, b} { // the sender gets the echo too
-		m := c.Expect("PublicMessage")
-		if m["text"] != "hi <b>Bob</b> &lt;img src=x onerror=alert(1)&gt;" {
-			t.Errorf("text = %q", m["text"])
-		}
-		if m["userName"] != "Alice" || num(t, m, "userId") != num(t, authA, "userId") || m["userColor"] != "#16a085" {
-			t.Errorf("sender fields = %v, want Alice's", m)
-		}
-		if _, ok := m["evil"]; ok {
-			t.Errorf("unknown key relayed: %v", m)
-		}
-	}
-}
-
-func TestPrivateMessagesBothWays(t *testing.T) {
-	s := chattest.Start(t)
-	a, authA := s.Login(t, "Alice")
-	b, authB := s.Login(t, "Bob")
-	c, _ := s.Login(t, "Carol")
-	idA, idB := num(t, authA, "userId"), num(t, authB, "userId")
-
-	a.Send(map[string]any{"text": "psst", "toUserId": idB})
-	for _, cl := range []*chattest.Client{b, a} {
-		m := cl.Expect("PrivateMessage")
-		if m["text"] != "psst" || num(t, m, "userId") != idA || num(t, m, "toUserId") != idB {
-			t.Fatalf("PrivateMessage = %v", m)
-		}
-	}
-	b.Send(map[string]any{"text": "hi back", "toUserId": idA})
-	for _, cl := range []*chattest.Client{a, b} {
-		if m := cl.Expect("PrivateMessage"); m["text"] != "hi back" || num(t, m, "userId") != idB {
-			t.Fatalf("reply = %v", m)
-		}
-	}
-	// To oneself: exactly one copy.
-	a.Send(map[string]any{"text": "note to self", "toUserId": idA})
-	a.Send(map[string]any{"text": "marker", "toUserId": 0})
-	if m := a.Expect("PrivateMessage"); m["text"] != "note to self" {
-		t.Fatalf("self message = %v", m)
-	}
-	if m := a.Next(); m["action"] != "PublicMessage" || m["text"] != "marker" {
-		t.Fatalf("after the self message got %v, want the marker (no second copy)", m)
-	}
-	// Carol saw none of it.
-	for {
-		m := c.Next()
-		if m["action"] == "PrivateMessage" {
-			t.Fatalf("Carol got a private message: %v", m)
-		}
-		if m["action"] == "PublicMessage" {
-			break
-		}
-	}
-}
-
-func TestPrivateToOfflineUser(t *testing.T) {
-	s := chattest.Start(t)
-	a, _ := s.Login(t, "Alice")
-	a.Send(`{"text":"anyone?","toUserId":424242}`)
-	m := a.Expect("PrivateMessage")
-	if m["text"] != "Не удалось отправить сообщение выбранному пользователю" || num(t, m, "toUserId") != 424242 {
-		t.Fatalf("not-delivered answer = %v", m)
-	}
-	if e := a.Next(); e["action"] != "Error" || e["code"] != "recipient_offline" {
-		t.Fatalf("want Error recipient_offline, got %v", e)
-	}
-}
-
-func TestBadInputGetsErrorAndNothingIsBroadcast(t *testing.T) {
-	s := chattest.Start(t, func(c *server.Config) { c.Chat.MaxTextLength = 10; c.Chat.RateLimit = 1000; c.Chat.RateBurst = 1000 })
-	a, _ := s.Login(t, "Alice")
-	b, _ := s.Login(t, "Bob")
-	tests := []struct {
-		frame string
-		code  string
-	}{
-		{`{"text":"x"`, "bad_json"},
-		{`not json at all`, "bad_json"},
-		{`"just a string"`, "not_object"},
-		{`[1,2,3]`, "not_object"},
-		{`{"text":42}`, "bad_field"},
-		{`{"text":"x","toUserId":"bob"}`, "bad_field"},
-		{`{"action":"Explode"}`, "unknown_action"},
-		{`{"event":"whatever"}`, "unknown_action"},
-		{`{"text":"   "}`, "empty_text"},
-		{`{}`, "empty_text"},
-		{`{"text":"eleven chars"}`, "text_too_long"},
-	}
-	for _, tt := range tests {
-		a.Send(tt.frame)
-		m := a.Expect("Error")
-		if m["code"] != tt.code || m["message"] == "" {
-			t.Errorf("%s: got %v, want code %s with a message", tt.frame, m, tt.code)
-		}
-	}
-	if err := a.Conn.WriteMessage(websocket.BinaryMessage, []byte(`{"text":"bin"}`)); err != nil {
-		t.Fatal(err)
-	}
-	if m := a.Expect("Error"); m["code"] != "binary_frame" {
-		t.Errorf("binary frame: got %v", m)
-	}
-	// The connection is still usable, and Bob saw only the good message.
-	a.Send(`{"text":"ok","toUserId":0}`)
-	a.Expect("PublicMessage")
-	for {
-		m := b.Next()
-		if m["action"] == "PublicMessage" {
-			if m["text"] != "ok" {
-				t.Fatalf("Bob got %v, want only the valid message", m)
-			}
-			break
-		}
-		if m["action"] != "Connected" {
-			t.Fatalf("Bob got %v", m)
-		}
-	}
-}
-
-func TestHeartbeatConnectionLost(t *testing.T) {
-	s := chattest.Start(t, func(c *server.Config) { c.Chat.PingInterval = 40 * time.Millisecond; c.Chat.PingMaxMissed = 3 })
-	watcher, _ := s.Login(t, "Watcher")
-	silent, authS := s.Login(t, "Silent")
-	silent.AutoPong = false
-	idS := num(t, authS, "userId")
-
-	lost := false
-	deadline := time.Now().Add(5 * time.Second)
-	for !lost && time.Now().Before(deadline) {
-		m := watcher.Next() // Watcher answers every Ping, so it stays
-		switch {
-		case m["action"] == "ConnectionLost" && num(t, m, "userId") == idS:
-			lost = true
-		case m["action"] == "Disconnected":
-			t.Fatalf("got Disconnected %v, want ConnectionLost", m)
-		}
-	}
-	if !lost {
-		t.Fatal("no ConnectionLost for the silent client")
-	}
-	// The silent client saw Pings, then the server's close frame with 4000.
-	pings := 0
-	for {
-		_, data, err := silent.Conn.ReadMessage()
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
-			if ce.Code != 4000 {
-				t.Fatalf("close code %d, want 4000", ce.Code)
-			}
-			break
-		}
-		if err != nil {
-			t.Fatalf("read: %v", err)
-		}
-		if string(data) == `{"action":"Ping"}` {
-			pings++
-		}
-	}
-	if pings != 3 {
-		t.Errorf("silent client got %d Pings before the drop, want 3", pings)
-	}
-	// Never both: no Disconnected follows the ConnectionLost.
-	watcher.Send(`{"text":"still here"}`)
-	for {
-		m := watcher.Next()
-		if m["action"] == "Disconnected" {
-			t.Fatalf("Disconnected after ConnectionLost: %v", m)
-		}
-		if m["action"] == "PublicMessage" {
-			break
-		}
-	}
-}
-
-func TestDisconnectedOnClose(t *testing.T) {
-	s := chattest.Start(t)
-	a, authA := s.Login(t, "Alice")
-	b, _ := s.Login(t, "Bob")
-	_ = a.Conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye"))
-	m := b.Expect("Disconnected")
-	if num(t, m, "userId") != num(t, authA, "userId") || m["userName"] != "Alice" {
-		t.Fatalf("Disconnected = %v", m)
-	}
-}
-
-func TestSeed001Heartbeat(t *testing.T) {
-	s := chattest.Start(t)
-	a, _ := s.Login(t, "Alice")
-	a.Send(`{"event":"heartBeat","content":"ping"}`)
-	for {
-		m := a.Next()
-		if m["event"] == "heartBeat" {
-			if m["content"] != "pong" {
-				t.Fatalf("heartbeat answer = %v", m)
-			}
-			return
-		}
-	}
-}
-
-func TestRateLimit(t *testing.T) {
-	s := chattest.Start(t, func(c *server.Config) { c.Chat.RateLimit = 1; c.Chat.RateBurst = 3 })
-	a, _ := s.Login(t, "Alice")
-	for range 5 {
-		a.Send(`{"text":"spam"}`)
-	}
-	published, limited := 0, 0
-	for published+limited < 5 {
-		switch m := a.Next(); {
-		case m["action"] == "PublicMessage":
-			published++
-		case m["action"] == "Error" && m["code"] == "rate_limited":
-			limited++
-		}
-	}
-	if published > 4 || limited < 1 {
-		t.Fatalf("5 messages at once with burst 3: %d published, %d limited", published, limited)
-	}
-}
-
 func TestHealthAndStatus(t *testing.T) {
 	s := chattest.Start(t, func(c *server.Config) { c.Engine.Version = "test-1" })
 	s.Login(t, "Alice")
@@ -355,4 +104,110 @@ func TestHealthAndStatus(t *testing.T) {
 		t.Fatalf("GET / = %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestSentOnlyAfterCommitAndRetriesAreIdempotent: when Sent comes, the message is in
+// the database the server was given (read back through a second connection to the
+// file), once, though a retry with the same clientMsgId came before the commit. The
+// rest of Sent and retries: TestMessageIsDeliveredAndSentAfterCommitAndRetriesOnlyOnce.
+func TestSentOnlyAfterCommitAndRetriesAreIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	s := chattest.Start(t, func(c *server.Config) { c.DataDir = dir; c.Chat.HistoryFlushInterval = 20 * time.Millisecond })
+	a, authA := s.LoginQuery(t, "Alice", optIn())
+	db, err := store.OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	a.Send(map[string]any{"text": "once", "clientMsgId": "c1"})
+	a.Send(map[string]any{"text": "once", "clientMsgId": "c1"}) // a retry before the commit
+	sent := a.Expect("Sent")
+	if sent["clientMsgId"] != "c1" || sent["roomId"] != "lobby" || num(t, sent, "seq") != 1 {
+		t.Fatalf("Sent = %v", sent)
+	}
+	got, _, err := db.History(context.Background(), "lobby", 0, 10)
+	if err != nil || len(got) != 1 || got[0].Seq != 1 || got[0].ClientMsgID != "c1" || got[0].UserID != num(t, authA, "userId") {
+		t.Fatalf("database after Sent: %+v, %v", got, err)
+	}
+}
+
+// view collects what one client saw of each stream, failing on a duplicate or a gap.
+type view struct {
+	t    *testing.T
+	last map[string]uint64
+}
+
+func newView(t *testing.T) *view { return &view{t: t, last: map[string]uint64{}} }
+
+// add records a PublicMessage or PrivateMessage; it returns false for other frames.
+func (v *view) add(m map[string]any) bool {
+	v.t.Helper()
+	if m["action"] != "PublicMessage" && m["action"] != "PrivateMessage" {
+		return false
+	}
+	room := m["roomId"].(string)
+	seq := num(v.t, m, "seq")
+	if seq != v.last[room]+1 {
+		v.t.Fatalf("%s: got seq %d after %d (gap or duplicate): %v", room, seq, v.last[room], m)
+	}
+	v.last[room] = seq
+	return true
+}
+
+// until reads c into v until stream room reaches seq.
+func (v *view) until(c *chattest.Client, room string, seq uint64) {
+	v.t.Helper()
+	for range 10_000 {
+		if v.last[room] >= seq {
+			return
+		}
+		v.add(c.Next())
+	}
+	v.t.Fatalf("%s never reached seq %d", room, seq)
+}
+
+func (v *view) since() string {
+	var parts []string
+	for room, seq := range v.last {
+		parts = append(parts, fmt.Sprintf("%s:%d", room, seq))
+	}
+	return strings.Join(parts, ",")
+}
+
+// TestResumeAfterRestartAndRetryAcrossIt: tokens, identities, seqs and clientMsgIds
+// survive a restart of the whole server on the same data directory.
+func TestResumeAfterRestartAndRetryAcrossIt(t *testing.T) {
+	dir := t.TempDir()
+	cfg := func(c *server.Config) { c.DataDir = dir; c.Chat.AckTimeout = time.Minute }
+	s := chattest.Start(t, fast, cfg)
+	a, authA := s.LoginQuery(t, "Alice", optIn("ack", "1"))
+	b, authB := s.LoginQuery(t, "Bob", optIn())
+	join(t, a, "dev")
+	join(t, b, "dev")
+	for i := 1; i <= 5; i++ {
+		b.Send(map[string]any{"text": fmt.Sprint("d", i), "roomId": "dev", "clientMsgId": fmt.Sprint("b", i)})
+		b.ExpectWhere("Sent", func(m map[string]any) bool { return m["action"] == "Sent" })
+	}
+	va := newView(t)
+	va.until(a, "dev", 3)
+	s.Stop()
+
+	s2 := chattest.Start(t, fast, cfg)
+	b, authB2 := s2.LoginQuery(t, "Bob", optIn("resume", authB["resumeToken"].(string), "since", "dev:5,lobby:0"))
+	if authB2["resumed"] != true || authB2["userId"] != authB["userId"] || authB2["userName"] != "Bob" {
+		t.Fatalf("Bob after the restart: %v", authB2)
+	}
+	// A retry of a message that got Sent before the restart is recognized.
+	b.Send(map[string]any{"text": "d5", "roomId": "dev", "clientMsgId": "b5"})
+	if m := b.Expect("Sent"); num(t, m, "seq") != 5 || m["roomId"] != "dev" {
+		t.Fatalf("Sent for a retry across the restart: %v", m)
+	}
+	a, auth := s2.LoginQuery(t, "Alice", optIn("ack", "1", "resume", authA["resumeToken"].(string), "since", va.since()))
+	if auth["resumed"] != true || auth["userId"] != authA["userId"] {
+		t.Fatalf("Alice after the restart: %v", auth)
+	}
+	va.until(a, "dev", 5)
+	b.Send(map[string]any{"text": "d6", "roomId": "dev", "clientMsgId": "b6"})
+	va.until(a, "dev", 6)
 }

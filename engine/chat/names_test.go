@@ -7,6 +7,30 @@ import (
 	"github.com/chatd/chatd/engine/enginetest"
 )
 
+// TestNicknameDeduplication: a taken name (trimmed, compared without case) becomes
+// "name (N)" with the first free N.
+func TestNicknameDeduplication(t *testing.T) {
+	f := newFixture(t, testConfig())
+	want := []string{"Bob", "Bob (2)", "Bob (3)", "bob (4)"}
+	for i, name := range []string{"Bob", "Bob", " Bob ", "bob"} {
+		if _, auth := f.login(name, nil); auth["userName"] != want[i] {
+			t.Fatalf("login %d as %q got %q, want %q", i+1, name, auth["userName"], want[i])
+		}
+	}
+}
+
+// TestNameFreedOnLeave: a name is free again once its user has gone.
+func TestNameFreedOnLeave(t *testing.T) {
+	f := newFixture(t, testConfig())
+	a, _ := f.login("Bob", nil)
+	b, _ := f.login("Bob", nil)
+	a.Leave(engine.CloseAbnormal)
+	b.expect("Disconnected")
+	if _, auth := f.login("Bob", nil); auth["userName"] != "Bob" {
+		t.Fatalf("after Bob left, a new Bob is %q", auth["userName"])
+	}
+}
+
 // TestUniqueNameReusesTheFirstFreeSuffix: the per-name hint must still give the
 // seed's "first free number" after names in the middle are freed.
 func TestUniqueNameReusesTheFirstFreeSuffix(t *testing.T) {

@@ -1,172 +1,148 @@
-package chat_test
+package chat
 
 import (
+	"bytes"
 	"fmt"
-	"github.com/chatd/chatd/engine/server"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/chatd/chatd/engine"
 )
 
+// TestAckResendUntilAcknowledged: an ack=1 client gets every message it has not
+// acknowledged within --ack-timeout again, the same frame, at each timeout, until it
+// acknowledges; then never again.
 func TestAckResendUntilAcknowledged(t *testing.T) {
-	s := chattest.Start(t, func(c *server.Config) { c.Chat.AckTimeout = 50 * time.Millisecond })
-	a, _ := s.LoginQuery(t, "Alice", optIn("ack", "1"))
-	b, _ := s.Login(t, "Bob")
-	b.Send(`{"text":"x"}`)
-	first := a.ExpectWhere("lobby message", isMsg("lobby"))
-	again := a.ExpectWhere("the resend", isMsg("lobby"))
-	if num(t, first, "seq") != 1 || num(t, again, "seq") != 1 || again["text"] != "x" {
-		t.Fatalf("first %v, resend %v", first, again)
+	now := time.Unix(1000, 0)
+	cfg := testConfig(func(c *Config) { c.AckTimeout = time.Minute })
+	f := newFixture(t, cfg, stepClock(&now))
+	resend := func(after time.Duration) {
+		f.h.Do(func() { now = now.Add(after); f.ch.resendUnacked() })
 	}
-	a.Send(`{"action":"Ack","roomId":"lobby","seq":1}`)
-	a.Send(`{"action":"Rooms"}`) // answered after the Ack was taken: a barrier
-	a.Expect("Rooms")
-	time.Sleep(4 * 50 * time.Millisecond) // several ack timeouts pass
-	b.Send(`{"text":"y"}`)
-	if m := a.ExpectWhere("lobby message", isMsg("lobby")); num(t, m, "seq") != 2 {
+	a, _ := f.login("Alice", optIn("ack", "1"))
+	b, _ := f.login("Bob", nil)
+	a.unread()
+	b.send(`{"text":"x"}`)
+	first := a.expectExactly("PublicMessage")[0]
+	if first["roomId"] != "lobby" || num(t, first, "seq") != 1 || first["text"] != "x" {
+		t.Fatalf("first = %v", first)
+	}
+	resend(cfg.AckTimeout - time.Millisecond)
+	a.expectExactly() // not yet
+	// At the timeout, then at the next one.
+	for _, step := range []time.Duration{time.Millisecond, cfg.AckTimeout} {
+		resend(step)
+		a.expectExactly("PublicMessage")
+	}
+	frames := a.Frames()
+	if n := len(frames); !bytes.Equal(frames[n-1].Payload, frames[n-2].Payload) || !bytes.Equal(frames[n-1].Payload, frames[n-3].Payload) {
+		t.Fatalf("resends differ from the message: %q, %q, %q", frames[n-3].Payload, frames[n-2].Payload, frames[n-1].Payload)
+	}
+	a.send(`{"action":"Ack","roomId":"lobby","seq":1}`)
+	a.expectExactly()
+	resend(4 * cfg.AckTimeout)
+	a.expectExactly()
+	b.send(`{"text":"y"}`)
+	if m := a.expectExactly("PublicMessage")[0]; num(t, m, "seq") != 2 {
 		t.Fatalf("after Ack got %v, want seq 2 (no more resends of 1)", m)
 	}
 }
 
-// view collects what one client saw of each stream, failing on a duplicate or a gap.
-type view struct {
-	t    *testing.T
-	last map[string]uint64
-}
-
-func newView(t *testing.T) *view { return &view{t: t, last: map[string]uint64{}} }
-
-// add records a PublicMessage or PrivateMessage; it returns false for other frames.
-func (v *view) add(m map[string]any) bool {
-	v.t.Helper()
-	if m["action"] != "PublicMessage" && m["action"] != "PrivateMessage" {
-		return false
+// streams checks that msgs carry each room's chat messages in seq order right after
+// after[room] (0 if absent), with no gap and no duplicate, and returns each room's
+// last seq.
+func streams(t testing.TB, msgs []map[string]any, after map[string]uint64) map[string]uint64 {
+	t.Helper()
+	last := map[string]uint64{}
+	for room, seq := range after {
+		last[room] = seq
 	}
-	room := m["roomId"].(string)
-	seq := num(v.t, m, "seq")
-	if seq != v.last[room]+1 {
-		v.t.Fatalf("%s: got seq %d after %d (gap or duplicate): %v", room, seq, v.last[room], m)
-	}
-	v.last[room] = seq
-	return true
-}
-
-// until reads c into v until stream room reaches seq.
-func (v *view) until(c *chattest.Client, room string, seq uint64) {
-	v.t.Helper()
-	for range 10_000 {
-		if v.last[room] >= seq {
-			return
+	for _, m := range msgs {
+		if m["action"] != "PublicMessage" && m["action"] != "PrivateMessage" {
+			continue
 		}
-		v.add(c.Next())
+		room := m["roomId"].(string)
+		if seq := num(t, m, "seq"); seq != last[room]+1 {
+			t.Fatalf("%s: got seq %d after %d (gap or duplicate): %v", room, seq, last[room], m)
+		}
+		last[room]++
 	}
-	v.t.Fatalf("%s never reached seq %d", room, seq)
+	return last
 }
 
-func (v *view) since() string {
-	var parts []string
-	for room, seq := range v.last {
-		parts = append(parts, fmt.Sprintf("%s:%d", room, seq))
-	}
-	return strings.Join(parts, ",")
-}
-
+// TestResumeGetsEveryMissedMessageOnce: a client that comes back with its token and
+// since= gets its identity back, rejoins its rooms, and gets every message after the
+// seqs it names (its inbox's too), once, in order, then live ones.
 func TestResumeGetsEveryMissedMessageOnce(t *testing.T) {
-	s := chattest.Start(t, fast, func(c *server.Config) { c.Chat.AckTimeout = time.Minute })
-	a, authA := s.LoginQuery(t, "Alice", optIn("ack", "1"))
+	f := newFixture(t, testConfig(fast, func(c *Config) { c.AckTimeout = time.Minute }), withHistory(t, sqlite(t)))
+	a, authA := f.login("Alice", optIn("ack", "1"))
 	idA := num(t, authA, "userId")
-	b, _ := s.LoginQuery(t, "Bob", nil)
-	join(t, a, "dev")
-	join(t, b, "dev")
-	va := newView(t)
-	va.last["lobby"], va.last[fmt.Sprint("@", idA)] = 0, 0
+	inbox := fmt.Sprint("@", idA)
+	b, _ := f.login("Bob", nil)
+	join(a, "dev")
+	join(b, "dev")
 	for i := 1; i <= 5; i++ {
-		b.Send(map[string]any{"text": fmt.Sprint("d", i), "roomId": "dev"})
+		b.send(map[string]any{"text": fmt.Sprint("d", i), "roomId": "dev"})
 	}
-	va.until(a, "dev", 5)
-	a.Conn.Close()
-	b.ExpectWhere("Alice's Presence", func(m map[string]any) bool { return m["action"] == "Presence" })
+	f.eventually("Alice to get dev 5", func() bool { return streams(t, a.Messages(), nil)["dev"] >= 5 })
+	a.Leave(engine.CloseAbnormal)
+	b.expectWhere("Alice's leave of dev", func(m map[string]any) bool {
+		if m["action"] != "Presence" {
+			return false
+		}
+		r := firstRoom(m)
+		left, _ := r["left"].([]any)
+		return r["roomId"] == "dev" && len(left) == 1 && left[0] == float64(idA)
+	})
 
 	for i := 6; i <= 10; i++ {
-		b.Send(map[string]any{"text": fmt.Sprint("d", i), "roomId": "dev"})
+		b.send(map[string]any{"text": fmt.Sprint("d", i), "roomId": "dev"})
 	}
-	b.Send(map[string]any{"text": "while you were away", "toUserId": idA})
-	vb := newView(t)
-	vb.last["dev"], vb.last["lobby"] = 0, 0
-	vb.until(b, "dev", 10)
-	b.ExpectWhere("private echo", func(m map[string]any) bool { return m["action"] == "PrivateMessage" })
+	b.send(map[string]any{"text": "while you were away", "toUserId": idA})
+	b.expectWhere("dev 10", func(m map[string]any) bool { return isMsg("dev")(m) && m["seq"] == 10.0 })
+	b.expect("PrivateMessage")
 
-	va.last["dev"] = 3 // as if 4 and 5 had been lost on the way
-	a, auth := s.LoginQuery(t, "Someone else", optIn("ack", "1", "resume", authA["resumeToken"].(string), "since", va.since()))
+	// As if 4 and 5 had been lost on the way.
+	after := map[string]uint64{"dev": 3, "lobby": 0, inbox: 0}
+	since := fmt.Sprintf("dev:3,lobby:0,%s:0", inbox)
+	a, auth := f.login("Someone else", optIn("ack", "1", "resume", authA["resumeToken"].(string), "since", since))
 	if auth["resumed"] != true || num(t, auth, "userId") != idA || auth["userName"] != "Alice" {
 		t.Fatalf("resumed Authorized = %v", auth)
 	}
-	a.ExpectWhere("RoomJoined dev", isAction("RoomJoined", "dev"))
-	va.until(a, "dev", 10)
-	va.until(a, fmt.Sprint("@", idA), 1)
-	b.Send(map[string]any{"text": "live", "roomId": "dev"})
-	va.until(a, "dev", 11)
+	a.expectWhere("RoomJoined dev", isAction("RoomJoined", "dev"))
+	f.eventually("the replay", func() bool {
+		last := streams(t, a.Messages(), after)
+		return last["dev"] >= 10 && last[inbox] >= 1
+	})
+	b.send(map[string]any{"text": "live", "roomId": "dev"})
+	f.eventually("the live message", func() bool { return streams(t, a.Messages(), after)["dev"] >= 11 })
+	f.h.Sync()
+	if last := streams(t, a.Messages(), after); last["dev"] != 11 || last[inbox] != 1 || last["lobby"] != 0 {
+		t.Fatalf("Alice's streams after the resume: %v", last)
+	}
 }
 
-func TestResumeAfterRestartAndRetryAcrossIt(t *testing.T) {
-	dir := t.TempDir()
-	cfg := func(c *server.Config) { c.DataDir = dir; c.Chat.AckTimeout = time.Minute }
-	s := chattest.Start(t, fast, cfg)
-	a, authA := s.LoginQuery(t, "Alice", optIn("ack", "1"))
-	b, authB := s.LoginQuery(t, "Bob", optIn())
-	join(t, a, "dev")
-	join(t, b, "dev")
-	for i := 1; i <= 5; i++ {
-		b.Send(map[string]any{"text": fmt.Sprint("d", i), "roomId": "dev", "clientMsgId": fmt.Sprint("b", i)})
-		b.ExpectWhere("Sent", func(m map[string]any) bool { return m["action"] == "Sent" })
-	}
-	va := newView(t)
-	va.until(a, "dev", 3)
-	s.Stop()
-
-	s2 := chattest.Start(t, fast, cfg)
-	b, authB2 := s2.LoginQuery(t, "Bob", optIn("resume", authB["resumeToken"].(string), "since", "dev:5,lobby:0"))
-	if authB2["resumed"] != true || authB2["userId"] != authB["userId"] || authB2["userName"] != "Bob" {
-		t.Fatalf("Bob after the restart: %v", authB2)
-	}
-	// A retry of a message that got Sent before the restart is recognized.
-	b.Send(map[string]any{"text": "d5", "roomId": "dev", "clientMsgId": "b5"})
-	if m := b.Expect("Sent"); num(t, m, "seq") != 5 || m["roomId"] != "dev" {
-		t.Fatalf("Sent for a retry across the restart: %v", m)
-	}
-	a, auth := s2.LoginQuery(t, "Alice", optIn("ack", "1", "resume", authA["resumeToken"].(string), "since", va.since()))
-	if auth["resumed"] != true || auth["userId"] != authA["userId"] {
-		t.Fatalf("Alice after the restart: %v", auth)
-	}
-	va.until(a, "dev", 5)
-	b.Send(map[string]any{"text": "d6", "roomId": "dev", "clientMsgId": "b6"})
-	va.until(a, "dev", 6)
-}
-
+// TestResumeWithBadTokenIsANewUser: a forged token logs the client in as a new user
+// with resume_failed, its only Error: the stale inbox in since is dropped, not refused.
 func TestResumeWithBadTokenIsANewUser(t *testing.T) {
-	s := chattest.Start(t)
-	_, first := s.LoginQuery(t, "Alice", optIn())
+	f := newFixture(t, testConfig())
+	_, first := f.login("Alice", optIn())
 	// The client still names the inbox of the identity it hoped to get back.
-	staleInbox := fmt.Sprintf("@%v:3", first["userId"])
-	c, auth := s.LoginQuery(t, "Alice", url.Values{"resume": {"AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"}, "since": {staleInbox + ",lobby:0"}})
+	staleInbox := fmt.Sprintf("@%d:3", num(t, first, "userId"))
+	c, auth := f.login("Alice", url.Values{"resume": {"AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"}, "since": {staleInbox + ",lobby:0"}})
 	if auth["resumed"] != false || auth["userId"] == first["userId"] || auth["userName"] != "Alice (2)" {
 		t.Fatalf("Authorized with a forged token = %v", auth)
 	}
-	if e := c.Expect("Error"); e["code"] != "resume_failed" {
-		t.Fatalf("got %v, want resume_failed", e)
-	}
-	// resume_failed is the only error: the stale inbox is dropped, not refused.
-	c.Send(map[string]any{"action": "Rooms"})
-	for {
-		m := c.Next()
+	c.send(map[string]any{"action": "Rooms"})
+	var errs []map[string]any
+	msgs := c.unread()
+	for _, m := range msgs {
 		if m["action"] == "Error" {
-			t.Fatalf("after resume_failed: %v", m)
+			errs = append(errs, m)
 		}
-		if m["action"] == "Rooms" {
-			break
-		}
+	}
+	if len(errs) != 1 || errs[0]["code"] != "resume_failed" || msgs[len(msgs)-1]["action"] != "Rooms" {
+		t.Fatalf("got %v, want resume_failed as the only Error, and Rooms", msgs)
 	}
 }
