@@ -25,7 +25,6 @@ type Config struct {
 	HandshakeTimeout time.Duration // --handshake-timeout: time to send a complete HTTP request
 	AllowedOrigins   []string      // --allowed-origins: browser origins allowed besides the same host; "*" allows all
 	ShutdownGrace    time.Duration // --shutdown-grace: time clients get to answer the close frame at stop (0: none)
-	StatusCallBudget time.Duration // time /status waits for the owner before answering without chat figures
 
 	Version string       // reported by /status
 	Logger  *slog.Logger // where the engine logs; nil: slog.Default()
@@ -43,7 +42,6 @@ func DefaultConfig() Config {
 		MaxWriteBuffer:   4 << 20,
 		HandshakeTimeout: 10 * time.Second,
 		ShutdownGrace:    time.Second,
-		StatusCallBudget: 2 * time.Second,
 	}
 }
 
@@ -63,7 +61,6 @@ func (c Config) Validate() error {
 	check(c.MaxWriteBuffer >= 4096, "max-write-buffer", "must be at least 4096, got %d", c.MaxWriteBuffer)
 	check(c.HandshakeTimeout > 0, "handshake-timeout", "must be positive, got %s", c.HandshakeTimeout)
 	check(c.ShutdownGrace >= 0, "shutdown-grace", "must not be negative, got %s", c.ShutdownGrace)
-	check(c.StatusCallBudget > 0, "status-call-budget", "must be positive, got %s", c.StatusCallBudget)
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "--tls-cert and --tls-key go together")
 	return errors.Join(errs...)
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/enginetest"
+	"github.com/gorilla/websocket"
 )
 
 func TestConfigValidateNamesFlags(t *testing.T) {
@@ -39,27 +41,30 @@ func TestConfigValidateNamesFlags(t *testing.T) {
 	}
 }
 
-// TestConfigZeroKeepsItsMeaning: where 0 is a valid setting, New keeps it (it never
-// fills in a default), and the worker behaves by it.
+// TestConfigZeroKeepsItsMeaning: where 0 (or empty) is a valid setting, New takes it
+// as it is and the worker runs by it: pollers and writers 0 are one per CPU, no
+// shutdown grace, no extra origins.
 func TestConfigZeroKeepsItsMeaning(t *testing.T) {
-	for _, tt := range []struct {
-		name   string
-		mutate func(*engine.Config)
-	}{
-		{"pollers 0: one per CPU", func(c *engine.Config) { c.Pollers = 0 }},
-		{"writers 0: one per CPU", func(c *engine.Config) { c.Writers = 0 }},
-		{"shutdown-grace 0: close at once", func(c *engine.Config) { c.ShutdownGrace = 0 }},
-		{"allowed-origins empty: the same host only", func(c *engine.Config) { c.AllowedOrigins = nil }},
-	} {
-		c := engine.DefaultConfig()
-		tt.mutate(&c)
-		w, err := engine.New(c, engine.Echo{})
-		if err != nil {
-			t.Errorf("%s: refused: %v", tt.name, err)
-			continue
-		}
-		if got := w.Config(); got.Pollers != c.Pollers || got.Writers != c.Writers || got.ShutdownGrace != c.ShutdownGrace {
-			t.Errorf("%s: New changed the config to %+v", tt.name, got)
-		}
+	cfg := enginetest.Config()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Pollers, cfg.Writers, cfg.ShutdownGrace, cfg.AllowedOrigins = 0, 0, 0, nil
+	w, err := engine.New(cfg, engine.Echo{})
+	if err != nil {
+		t.Fatalf("zeros refused: %v", err)
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+w.Addr().String()+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.WriteMessage(websocket.TextMessage, []byte("zero")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := c.ReadMessage(); err != nil || string(got) != "zero" {
+		t.Fatalf("echo with pollers/writers/grace 0: %q, %v", got, err)
 	}
 }

@@ -33,6 +33,10 @@ type Status struct {
 	Chat           map[string]any    `json:"chat,omitempty"`
 }
 
+// statusCallBudget is how long /status waits for the owner before it answers without
+// the chat's figures: a stalled owner must not take monitoring down with it.
+const statusCallBudget = 2 * time.Second
+
 // Status collects the worker's figures. Safe from any goroutine but the owner.
 func (w *Worker) Status() Status {
 	m := memStats()
@@ -59,7 +63,7 @@ func (w *Worker) Status() Status {
 		w.Post(func() { got <- r.Stats() })
 		select {
 		case s.Chat = <-got:
-		case <-time.After(w.cfg.StatusCallBudget):
+		case <-time.After(statusCallBudget):
 		}
 	}
 	return s

@@ -66,9 +66,6 @@ func New(cfg Config, h Handler) (*Worker, error) {
 	return w, nil
 }
 
-// Config returns the worker's configuration with defaults filled in.
-func (w *Worker) Config() Config { return w.cfg }
-
 // Handle adds an HTTP route served on the same port (before Start).
 func (w *Worker) Handle(pattern string, h http.Handler) { w.mux.Handle(pattern, h) }
 
