@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/lesismal/nbio"
-	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
 // CloseReason is why a connection closed: the WebSocket close code and a short text.
@@ -97,22 +96,14 @@ func (w *Worker) closeName(code int) string {
 	return "other"
 }
 
-// closeReasonFor maps the error nbio closed a connection with to a CloseReason.
+// closeReasonFor maps the error nbio closed a connection with to a CloseReason (the
+// peer's own close frame, and the server's, take precedence over it).
 func closeReasonFor(err error) CloseReason {
-	var ce *websocket.CloseError
 	switch {
 	case err == nil:
 		return CloseNormal
-	case errors.As(err, &ce):
-		return CloseReason{ce.Code, ce.Reason}
 	case errors.Is(err, nbio.ErrOverflow):
 		return CloseSlowConsumer
-	case errors.Is(err, websocket.ErrMessageTooLarge), errors.Is(err, websocket.ErrControlMessageTooBig):
-		return CloseTooBig
-	case errors.Is(err, websocket.ErrInvalidUtf8), errors.Is(err, websocket.ErrInvalidCloseCode),
-		errors.Is(err, websocket.ErrInvalidFragmentMessage), errors.Is(err, websocket.ErrReserveBitSet),
-		errors.Is(err, websocket.ErrInvalidControlFrame), errors.Is(err, websocket.ErrControlMessageFragmented):
-		return CloseProtocolError
 	default:
 		return CloseAbnormal
 	}

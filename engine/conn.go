@@ -134,3 +134,11 @@ func (c *Conn) Close(reason CloseReason) {
 	// nbio closes the socket when the peer's close frame arrives, or at this deadline.
 	_ = c.t.SetReadDeadline(time.Now().Add(c.w.cfg.ShutdownGrace))
 }
+
+// fail closes a connection whose peer broke the protocol or a limit: what was sent
+// to it before goes out, then the close frame, then the socket closes at once
+// instead of waiting for an answer.
+func (c *Conn) fail(reason CloseReason) {
+	c.Close(reason)
+	_ = c.t.SetReadDeadline(time.Now())
+}

@@ -10,6 +10,7 @@ const (
 	evOpen eventKind = iota
 	evMessage
 	evClose
+	evFail // the peer broke RFC 6455 or a limit: close after what came before
 	evTimer
 	evFunc
 	evQuit

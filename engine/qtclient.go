@@ -3,28 +3,33 @@ package engine
 import (
 	"bytes"
 	"net/url"
-
-	"github.com/lesismal/nbio"
-	"github.com/lesismal/nbio/nbhttp"
+	"strings"
 )
 
 // The seed's Qt client (SimpleChatClient) speaks a looser HTTP than Go's parsers
 // accept. Workerman lets it in; so does chatd, and every allowance for it is here.
 
-// acceptPathlessRequestLine lets the Qt client's request line in: its URL has an empty
-// path, so it sends "GET ?userName=... HTTP/1.1", which Go's URL parser (and so
-// nbio's) rejects. It is read as "GET /?...". Only the first bytes of a connection
-// that is still parsing HTTP are looked at.
-func acceptPathlessRequestLine(c *nbio.Conn, data []byte) []byte {
-	if !bytes.HasPrefix(data, []byte("GET ?")) {
-		return data
+// withLeadingSlash lets the Qt client's request line in: its URL has an empty path,
+// so it sends "GET ?userName=... HTTP/1.1", which Go's URL parser rejects. Workerman
+// accepts it; so does chatd, by reading the target as "/?...".
+func withLeadingSlash(target string) string {
+	if strings.HasPrefix(target, "?") {
+		return "/" + target
 	}
-	if _, ok := c.Session().(*nbhttp.Parser); !ok {
-		return data
+	return target
+}
+
+// rewriteTarget puts target (see withLeadingSlash) into head's request line for
+// nbhttp's parser, which serves plain HTTP requests and would refuse the original.
+func rewriteTarget(head []byte, target string) []byte {
+	method, rest, _ := bytes.Cut(head, []byte(" "))
+	old, rest, _ := bytes.Cut(rest, []byte(" "))
+	if string(old) == target {
+		return head
 	}
-	fixed := make([]byte, 0, len(data)+1)
-	fixed = append(fixed, "GET /"...)
-	return append(fixed, data[4:]...)
+	out := make([]byte, 0, len(head)+1)
+	out = append(append(append(out, method...), ' '), target...)
+	return append(append(out, ' '), rest...)
 }
 
 // parseQuery is url.ParseQuery that keeps what it could parse: the Qt client does not

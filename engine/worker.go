@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -19,24 +18,22 @@ import (
 	"github.com/lesismal/llib/std/crypto/tls"
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/nbhttp"
-	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
 // Worker is one Workerman-style worker on an nbio engine: it accepts WebSocket (and
 // plain HTTP) connections on Config.Listen and runs a Handler on its owner goroutine.
 type Worker struct {
-	cfg      Config
-	handler  Handler
-	log      *slog.Logger
-	loop     *loop
-	stats    stats
-	mux      *http.ServeMux
-	engine   *nbhttp.Engine
-	upgrader *websocket.Upgrader
-	addr     net.Addr
-	started  time.Time
-	nextID   atomic.Uint64
-	done     chan struct{} // closed when the owner goroutine has returned
+	cfg     Config
+	handler Handler
+	log     *slog.Logger
+	loop    *loop
+	stats   stats
+	mux     *http.ServeMux
+	engine  *nbhttp.Engine
+	addr    net.Addr
+	started time.Time
+	nextID  atomic.Uint64
+	done    chan struct{} // closed when the owner goroutine has returned
 
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
 	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it
@@ -76,7 +73,6 @@ func (w *Worker) Addr() net.Addr { return w.addr }
 // listener is up.
 func (w *Worker) Start() error {
 	w.startOwner()
-	w.upgrader = w.newUpgrader()
 	conf, err := w.nbioConfig()
 	if err != nil {
 		w.quit()
@@ -86,7 +82,8 @@ func (w *Worker) Start() error {
 	w.engine.OnOpen(func(net.Conn) { nbiofix.Accepted() })
 	w.engine.Engine.OnData(func(c *nbio.Conn, data []byte) {
 		nbiofix.BeforeRead()
-		c.DataHandler()(c, acceptPathlessRequestLine(c, data))
+		w.adopt(c) // the engine's session parses every request head and frame
+		c.DataHandler()(c, data)
 	})
 	if err := w.engine.Start(); err != nil {
 		w.quit()
@@ -119,20 +116,17 @@ func (w *Worker) writerCount() int {
 
 func (w *Worker) nbioConfig() (nbhttp.Config, error) {
 	conf := nbhttp.Config{
-		Name:               "chatd",
-		Network:            "tcp",
-		NPoller:            w.cfg.Pollers,
-		MaxLoad:            w.cfg.MaxConnections,
+		Name:    "chatd",
+		Network: "tcp",
+		NPoller: w.cfg.Pollers,
+		// Room above --max-connections for plain HTTP, so /healthz and /status still
+		// answer at capacity; WebSocket upgrades past it get 503 (session.upgrade).
+		MaxLoad:            w.cfg.MaxConnections + httpHeadroom,
 		MaxWriteBufferSize: w.cfg.MaxWriteBuffer,
-		ReadLimit:          w.cfg.MaxMessageBytes + 64<<10,
-		MaxHTTPBodySize:    64 << 10,
+		MaxHTTPBodySize:    maxHTTPBody,
 		KeepaliveTime:      w.cfg.HandshakeTimeout,
-		// nbio hands the handler a pooled buffer of at least 1 KB; OnMessage copies the
-		// payload out (a Pong is 17 bytes) and nbio reuses the buffer. Kept instead,
-		// every Pong of an idle server cost 1 KB of garbage.
-		ReleaseWebsocketPayload: true,
-		Handler:                 http.HandlerFunc(w.serveHTTP),
-		Listen:                  w.listen,
+		Handler:            w.mux,
+		Listen:             w.listen,
 	}
 	if w.cfg.TLSCert == "" {
 		conf.Addrs = []string{w.cfg.Listen}
@@ -256,6 +250,10 @@ func (w *Worker) dispatch(ev *event) {
 		}
 		w.stats.countClose(w.closeName(reason.Code))
 		w.safely(nil, func() { w.handler.OnClose(c, reason) })
+	case evFail:
+		if !c.closed {
+			c.fail(ev.reason)
+		}
 	case evTimer:
 		w.fireTimer(ev.timer)
 	case evFunc:
@@ -288,13 +286,7 @@ func connID(c *Conn) uint64 {
 // (an in-memory one in tests): the owner runs OnConnect and OnWebSocketConnect for it
 // as for a socket, and its frames go through the same buffered write path. The
 // caller delivers what the peer sends with Receive and reports the end with Detach.
-func (w *Worker) Attach(t Transport, req *Request) *Conn {
-	c := &Conn{id: w.nextID.Add(1), t: t, w: w, remoteAddr: req.RemoteAddr}
-	w.stats.connections.Add(1)
-	w.stats.accepted.Add(1)
-	w.loop.post(event{kind: evOpen, conn: c, req: req})
-	return c
-}
+func (w *Worker) Attach(t Transport, req *Request) *Conn { return w.open(t, req) }
 
 // Receive hands the owner a message that arrived on an attached connection.
 func (w *Worker) Receive(c *Conn, m Message) {
@@ -308,74 +300,21 @@ func (w *Worker) Detach(c *Conn, reason CloseReason) {
 	w.loop.post(event{kind: evClose, conn: c, reason: reason})
 }
 
-// serveHTTP upgrades WebSocket requests on any path (the Qt client has none) and
-// routes everything else to the mux.
-func (w *Worker) serveHTTP(rw http.ResponseWriter, r *http.Request) {
-	if !isUpgrade(r) {
-		w.mux.ServeHTTP(rw, r)
-		return
-	}
-	ws, err := w.upgrader.Upgrade(rw, r, nil)
-	if err != nil {
-		w.stats.handshakeErrors.Add(1)
-		w.log.Debug("websocket handshake refused", "remote", r.RemoteAddr, "err", err)
-		return
-	}
-	nbiofix.ClearUpgradeWriteDeadline(ws.Conn)
-	c := &Conn{id: w.nextID.Add(1), t: ws.Conn, w: w, remoteAddr: r.RemoteAddr}
-	ws.SetSession(c)
+// open makes the Conn of a connection that just became a WebSocket over t and hands
+// it to the owner.
+func (w *Worker) open(t Transport, req *Request) *Conn {
+	c := &Conn{id: w.nextID.Add(1), t: t, w: w, remoteAddr: req.RemoteAddr}
 	w.stats.connections.Add(1)
 	w.stats.accepted.Add(1)
-	req := &Request{Path: r.URL.Path, Query: parseQuery(r.URL.RawQuery), Header: r.Header, RemoteAddr: r.RemoteAddr}
 	w.loop.post(event{kind: evOpen, conn: c, req: req})
-}
-
-func isUpgrade(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-}
-
-func (w *Worker) newUpgrader() *websocket.Upgrader {
-	u := websocket.NewUpgrader()
-	u.MessageLengthLimit = w.cfg.MaxMessageBytes
-	u.KeepaliveTime = 0 // liveness is the chat heartbeat's job; no timer per connection
-	u.HandshakeTimeout = w.cfg.HandshakeTimeout
-	u.CheckOrigin = w.checkOrigin
-	u.OnMessage(func(ws *websocket.Conn, mt websocket.MessageType, data []byte) {
-		if c, ok := ws.Session().(*Conn); ok {
-			if !c.closeSent.Load() {
-				nbiofix.ClearHandshakeReadDeadline(ws.Conn)
-			}
-			// Copied: nbio takes data back when this returns; the owner reads it later.
-			w.loop.post(event{kind: evMessage, conn: c, data: bytes.Clone(data), binary: mt == websocket.BinaryMessage})
-		}
-	})
-	u.SetCloseHandler(func(ws *websocket.Conn, code int, text string) {
-		// Answer the peer's close frame, unless ours is already on its way.
-		c, _ := ws.Session().(*Conn)
-		if c != nil && c.closeSent.Swap(true) {
-			return
-		}
-		if code == 1005 {
-			code = 1000
-		}
-		_, _ = ws.Conn.Write(AppendFrame(nil, OpClose, CloseReason{Code: code}.payload()))
-	})
-	u.OnClose(func(ws *websocket.Conn, err error) {
-		if c, ok := ws.Session().(*Conn); ok {
-			w.log.Debug("connection closed", "conn", c.id, "err", err)
-			w.stats.connections.Add(-1)
-			w.loop.post(event{kind: evClose, conn: c, reason: closeReasonFor(err)})
-		}
-	})
-	return u
+	return c
 }
 
 // checkOrigin lets through what the seed's clients send (no Origin, or a non-URL such
 // as the Qt client's "SimpleChatClient"), browsers on the same host, and browsers on
 // --allowed-origins. An origin check protects browsers' users; other clients can send
 // any Origin they like anyway.
-func (w *Worker) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
+func (w *Worker) checkOrigin(origin, host string) bool {
 	if origin == "" {
 		return true
 	}
@@ -383,7 +322,7 @@ func (w *Worker) checkOrigin(r *http.Request) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return true
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, host) {
 		return true
 	}
 	for _, allowed := range w.cfg.AllowedOrigins {

@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatd/chatd/engine/nbiofix"
+	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/nbhttp"
+)
+
+// session takes a connection's bytes from its first one (plain or, with TLS,
+// decrypted): it sits where nbhttp keeps its parser, so nbhttp's poller hands it
+// every read. It parses request heads itself, with the limits, and upgrades WebSocket
+// requests itself; a plain HTTP request's head and body pass through to nbhttp's
+// parser, which serves it. After the 101 the frameReader has the bytes.
+type session struct {
+	w    *Worker
+	nbc  *nbio.Conn
+	http *nbhttp.Parser // nbhttp's, for plain HTTP and for the underlying net.Conn
+
+	mu       sync.Mutex // Parse runs on the poller, CloseAndClean on nbio's executor
+	mode     sessionMode
+	hangUp   bool   // close the socket once Parse has let go of mu
+	head     []byte // modeHead: the request head so far
+	bodyLeft int    // modeBody: body bytes still to pass to nbhttp
+
+	conn      *Conn // modeWS: the connection the owner knows
+	frames    frameReader
+	pings     pingBudget
+	peerClose *CloseReason // the peer's close frame, for OnClose
+}
+
+type sessionMode uint8
+
+const (
+	modeHead   sessionMode = iota // reading a request head
+	modeBody                      // passing a request body through to nbhttp
+	modeWS                        // a WebSocket: frames
+	modeClosed                    // refused, failed or closed: bytes are ignored
+)
+
+// maxHTTPBody bounds a plain HTTP request's body (chatd's routes take none yet).
+const maxHTTPBody = 64 << 10
+
+// adopt puts a session in the parser slot of nbc, if nbhttp's parser is still there.
+func (w *Worker) adopt(nbc *nbio.Conn) {
+	if p, ok := nbc.Session().(*nbhttp.Parser); ok {
+		nbc.SetSession(&session{w: w, nbc: nbc, http: p})
+	}
+}
+
+// UnderlayerConn implements nbhttp.ParserCloser: the net.Conn to write to (TLS's
+// when the listener is wss://).
+func (s *session) UnderlayerConn() net.Conn { return s.http.UnderlayerConn() }
+
+// Parse implements nbhttp.ParserCloser: it gets every read, in order.
+func (s *session) Parse(data []byte) error {
+	s.mu.Lock()
+	err := s.parse(data)
+	hangUp := s.hangUp
+	s.mu.Unlock()
+	if hangUp { // nbio's close may run CloseAndClean at once, which takes mu
+		_ = s.nbc.Close()
+	}
+	return err
+}
+
+func (s *session) parse(data []byte) error {
+	for len(data) > 0 {
+		var err error
+		switch s.mode {
+		case modeHead:
+			data, err = s.readHead(data)
+		case modeBody:
+			n := min(s.bodyLeft, len(data))
+			s.bodyLeft -= n
+			if s.bodyLeft == 0 {
+				s.mode = modeHead
+			}
+			err, data = s.http.Parse(data[:n]), data[n:]
+		case modeWS:
+			s.readFrames(data)
+			return nil
+		default:
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readHead gathers a request head up to --max-header-bytes and acts on it once it is
+// complete; it returns the bytes after the head.
+func (s *session) readHead(data []byte) ([]byte, error) {
+	limit := s.w.cfg.MaxHeaderBytes
+	take := data[:min(len(data), limit-len(s.head))]
+	s.head = append(s.head, take...)
+	end := headEnd(s.head)
+	if end < 0 {
+		if len(take) < len(data) || len(s.head) >= limit {
+			s.refuse(errHeaderTooLarge)
+		}
+		return nil, nil
+	}
+	rest := append(s.head[end:len(s.head):len(s.head)], data[len(take):]...)
+	headBytes := s.head[:end]
+	h, herr := parseHead(headBytes)
+	switch {
+	case herr != nil:
+		s.refuse(herr)
+		return nil, nil
+	case h.isUpgrade():
+		s.upgrade(h, rest)
+		return nil, nil
+	case h.bodyLen > maxHTTPBody:
+		s.refuse(&httpError{413, "request body too large"})
+		return nil, nil
+	}
+	s.head = s.head[:0]
+	if h.bodyLen > 0 {
+		s.mode, s.bodyLeft = modeBody, h.bodyLen
+	}
+	return rest, s.http.Parse(rewriteTarget(headBytes, h.target))
+}
+
+// refuse answers e and closes the connection.
+func (s *session) refuse(e *httpError) {
+	s.mode, s.head = modeClosed, nil
+	s.w.stats.handshakeErrors.Add(1)
+	s.w.log.Debug("request refused", "remote", s.nbc.RemoteAddr().String(), "status", e.status, "reason", e.text)
+	_, _ = s.UnderlayerConn().Write(e.response())
+	s.hangUp = true
+}
+
+// upgrade answers a WebSocket request: 101 and a Conn for the owner, or a refusal.
+// Bytes that came after the request in the same read are the first frames.
+func (s *session) upgrade(h *requestHead, rest []byte) {
+	accept, err := h.checkUpgrade()
+	switch {
+	case err != nil:
+		s.refuse(err)
+		return
+	case !s.w.checkOrigin(h.header.Get("Origin"), h.header.Get("Host")):
+		s.refuse(&httpError{403, "origin not allowed"})
+		return
+	case s.w.stats.connections.Load() >= int64(s.w.cfg.MaxConnections):
+		s.refuse(&httpError{503, "server at capacity (--max-connections)"})
+		return
+	}
+	nc := s.UnderlayerConn()
+	if _, werr := nc.Write(switchingProtocols(accept)); werr != nil {
+		s.mode = modeClosed
+		return
+	}
+	nbiofix.ClearHandshakeReadDeadline(s.nbc)
+	s.mode, s.head = modeWS, nil
+	s.frames.maxMessage = s.w.cfg.MaxMessageBytes
+	path, rawQuery, _ := strings.Cut(h.target, "?")
+	if p, perr := url.PathUnescape(path); perr == nil {
+		path = p
+	}
+	s.conn = s.w.open(nc, &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()})
+	if len(rest) > 0 {
+		s.readFrames(rest)
+	}
+}
+
+// readFrames feeds the frame reader; a violation fails the connection through the
+// owner, after the messages that came before it.
+func (s *session) readFrames(data []byte) {
+	if err := s.frames.feed(data, s); err != nil {
+		s.fail(*err)
+	}
+}
+
+func (s *session) fail(reason CloseReason) {
+	s.mode = modeClosed
+	s.frames.done = true
+	s.w.loop.post(event{kind: evFail, conn: s.conn, reason: reason})
+}
+
+// message implements frameSink.
+func (s *session) message(binary bool, payload []byte) {
+	s.w.loop.post(event{kind: evMessage, conn: s.conn, data: payload, binary: binary})
+}
+
+// ping implements frameSink: answered at once, with the same payload, at most
+// --max-pings-per-second.
+func (s *session) ping(payload []byte) {
+	if !s.pings.allow(time.Now(), s.w.cfg.MaxPingsPerSecond) {
+		s.fail(CloseReason{ClosePolicy.Code, "too many pings"})
+		return
+	}
+	if !s.conn.closeSent.Load() {
+		_, _ = s.UnderlayerConn().Write(AppendFrame(nil, OpPong, payload))
+	}
+}
+
+// pong implements frameSink: unsolicited pongs are allowed and ignored (§5.5.3).
+func (s *session) pong([]byte) {}
+
+// closeFrame implements frameSink: the peer's close is answered (unless the server's
+// went out first) and the connection closed.
+func (s *session) closeFrame(code int, reason string) {
+	s.peerClose = &CloseReason{code, reason}
+	if !s.conn.closeSent.Swap(true) {
+		if code == 1005 {
+			code = CloseNormal.Code
+		}
+		_, _ = s.UnderlayerConn().Write(AppendFrame(nil, OpClose, CloseReason{Code: code}.payload()))
+	}
+	s.mode, s.hangUp = modeClosed, true
+}
+
+// CloseAndClean implements nbhttp.ParserCloser: nbio closed the connection.
+func (s *session) CloseAndClean(err error) {
+	s.mu.Lock()
+	conn, peer := s.conn, s.peerClose
+	s.conn, s.mode = nil, modeClosed
+	s.mu.Unlock()
+	s.http.CloseAndClean(err)
+	if conn == nil {
+		return
+	}
+	reason := closeReasonFor(err)
+	if peer != nil {
+		reason = *peer
+	}
+	s.w.log.Debug("connection closed", "conn", conn.id, "err", err)
+	s.w.stats.connections.Add(-1)
+	s.w.loop.post(event{kind: evClose, conn: conn, reason: reason})
+}
+
+// pingBudget is a per-second token bucket for RFC pings.
+type pingBudget struct {
+	tokens float64
+	last   time.Time
+}
+
+func (b *pingBudget) allow(now time.Time, perSecond int) bool {
+	if b.last.IsZero() {
+		b.tokens = float64(perSecond)
+	} else {
+		b.tokens = min(float64(perSecond), b.tokens+now.Sub(b.last).Seconds()*float64(perSecond))
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -1,0 +1,256 @@
+package engine
+
+import "encoding/binary"
+
+// Opcodes of RFC 6455 §5.2 besides the ones a server sends (frame.go).
+const (
+	opContinuation = 0x0
+	OpPing         = 0x9
+	OpPong         = 0xA
+)
+
+// maxControlPayload is RFC 6455's cap on a control frame's payload (§5.5).
+const maxControlPayload = 125
+
+// frameSink gets what a frameReader parses, in the order it arrived.
+type frameSink interface {
+	// message gets a complete data message; payload is the sink's from here on.
+	message(binary bool, payload []byte)
+	// ping and pong get a control frame's payload, valid during the call only.
+	ping(payload []byte)
+	pong(payload []byte)
+	// closeFrame gets the peer's close frame: its code (1005 when it has none) and
+	// reason, both checked already.
+	closeFrame(code int, reason string)
+}
+
+// frameReader is one connection's RFC 6455 frame parser, fed the bytes as they
+// arrive: a header is gathered across reads, payloads are unmasked as they come,
+// TEXT is checked for UTF-8 byte by byte, and every limit is checked on the header,
+// before a byte of the payload is buffered. It holds a few dozen bytes between
+// messages; a message's buffer is allocated once its first frame announces its size.
+type frameReader struct {
+	maxMessage int // --max-message-bytes
+
+	hdr    [14]byte // the frame header, gathered across reads
+	hdrLen uint8
+	inBody bool // the header is complete: payload bytes follow
+	op     byte
+	fin    bool
+	key    [4]byte
+	pos    int // payload bytes of this frame unmasked so far
+	remain int // payload bytes of this frame still to come
+
+	msgOp byte   // the data message in progress (OpText or OpBinary); 0: none
+	msg   []byte // its payload so far
+	text  utf8Stream
+	ctl   []byte // the control frame's payload so far
+	done  bool   // a close frame or an error ended the stream
+}
+
+// errProtocol is a close reason for a peer that broke RFC 6455.
+func errProtocol(text string) *CloseReason { return &CloseReason{1002, text} }
+
+var (
+	errBadUTF8  = &CloseReason{1007, "invalid UTF-8 in a text message"}
+	errTooBig   = &CloseReason{CloseTooBig.Code, CloseTooBig.Text}
+	errReserved = errProtocol("reserved bits set")
+)
+
+// feed parses data, handing every complete message and control frame to sink. It
+// returns the reason to close with at the first violation; what came before it was
+// delivered. After a close frame or an error it ignores the rest.
+func (r *frameReader) feed(data []byte, sink frameSink) *CloseReason {
+	for len(data) > 0 && !r.done {
+		var err *CloseReason
+		if !r.inBody {
+			data, err = r.readHeader(data)
+		} else {
+			data, err = r.readPayload(data)
+		}
+		if err == nil && r.inBody && r.remain == 0 {
+			err = r.endFrame(sink)
+		}
+		if err != nil {
+			r.done = true
+			return err
+		}
+	}
+	return nil
+}
+
+// headerSize is how long the header that starts with b0, b1 is: 2 bytes, the
+// extended length, the masking key.
+func headerSize(b1 byte) int {
+	switch b1 & 0x7f {
+	case 126:
+		return 2 + 2 + 4
+	case 127:
+		return 2 + 8 + 4
+	default:
+		return 2 + 4
+	}
+}
+
+func (r *frameReader) readHeader(data []byte) ([]byte, *CloseReason) {
+	for r.hdrLen < 2 && len(data) > 0 {
+		r.hdr[r.hdrLen] = data[0]
+		r.hdrLen++
+		data = data[1:]
+	}
+	if r.hdrLen < 2 {
+		return data, nil
+	}
+	if r.hdrLen == 2 { // checked as soon as they are known, before any waiting
+		if err := r.checkFirstBytes(); err != nil {
+			return data, err
+		}
+	}
+	size := headerSize(r.hdr[1])
+	n := copy(r.hdr[r.hdrLen:size], data)
+	r.hdrLen += uint8(n)
+	data = data[n:]
+	if int(r.hdrLen) < size {
+		return data, nil
+	}
+	return data, r.startFrame(size)
+}
+
+// checkFirstBytes applies every rule the first two header bytes decide.
+func (r *frameReader) checkFirstBytes() *CloseReason {
+	b0, b1 := r.hdr[0], r.hdr[1]
+	op := b0 & 0x0f
+	switch {
+	case b0&0x70 != 0:
+		return errReserved
+	case b1&0x80 == 0:
+		return errProtocol("client frames must be masked")
+	case op >= 0x8 && op != OpClose && op != OpPing && op != OpPong, op >= 0x3 && op <= 0x7:
+		return errProtocol("reserved opcode")
+	case op >= 0x8 && b0&0x80 == 0:
+		return errProtocol("fragmented control frame")
+	case op >= 0x8 && b1&0x7f > maxControlPayload:
+		return errProtocol("control frame payload over 125 bytes")
+	case op == opContinuation && r.msgOp == 0:
+		return errProtocol("continuation frame without a message")
+	case (op == OpText || op == OpBinary) && r.msgOp != 0:
+		return errProtocol("new message inside a fragmented one")
+	}
+	return nil
+}
+
+// startFrame reads the length and key of a complete header and checks the size.
+func (r *frameReader) startFrame(size int) *CloseReason {
+	r.op, r.fin = r.hdr[0]&0x0f, r.hdr[0]&0x80 != 0
+	var length uint64
+	switch size {
+	case 2 + 4:
+		length = uint64(r.hdr[1] & 0x7f)
+	case 2 + 2 + 4:
+		length = uint64(binary.BigEndian.Uint16(r.hdr[2:]))
+	default:
+		length = binary.BigEndian.Uint64(r.hdr[2:])
+		if length>>63 != 0 {
+			return errProtocol("payload length has its high bit set")
+		}
+	}
+	copy(r.key[:], r.hdr[size-4:size])
+	r.hdrLen, r.inBody, r.pos = 0, true, 0
+	if r.op >= 0x8 {
+		r.remain = int(length)
+		return nil
+	}
+	if length > uint64(r.maxMessage-len(r.msg)) {
+		return errTooBig
+	}
+	r.remain = int(length)
+	if r.op != opContinuation {
+		r.msgOp, r.text = r.op, utf8Stream{}
+		r.msg = make([]byte, 0, r.remain)
+	}
+	return nil
+}
+
+// readPayload unmasks the next payload bytes into the message or control buffer.
+func (r *frameReader) readPayload(data []byte) ([]byte, *CloseReason) {
+	n := min(r.remain, len(data))
+	var dst []byte
+	if r.op >= 0x8 {
+		start := len(r.ctl)
+		r.ctl = append(r.ctl, data[:n]...)
+		dst = r.ctl[start:]
+	} else {
+		start := len(r.msg)
+		r.msg = append(r.msg, data[:n]...)
+		dst = r.msg[start:]
+	}
+	for i := range dst {
+		dst[i] ^= r.key[(r.pos+i)&3]
+	}
+	r.pos += n
+	r.remain -= n
+	if r.op < 0x8 && r.msgOp == OpText && !r.text.feed(dst) {
+		return data[n:], errBadUTF8
+	}
+	return data[n:], nil
+}
+
+// endFrame acts on a frame whose payload is complete.
+func (r *frameReader) endFrame(sink frameSink) *CloseReason {
+	r.inBody = false
+	switch r.op {
+	case OpPing:
+		sink.ping(r.ctl)
+	case OpPong:
+		sink.pong(r.ctl)
+	case OpClose:
+		code, reason, err := parseClose(r.ctl)
+		if err != nil {
+			return err
+		}
+		r.done = true
+		sink.closeFrame(code, reason)
+	default:
+		if !r.fin {
+			return nil
+		}
+		if r.msgOp == OpText && !r.text.complete() {
+			return errBadUTF8
+		}
+		msg, binary := r.msg, r.msgOp == OpBinary
+		r.msg, r.msgOp = nil, 0
+		sink.message(binary, msg)
+	}
+	r.ctl = r.ctl[:0]
+	return nil
+}
+
+// parseClose checks a close frame's payload (RFC 6455 §5.5.1, §7.4).
+func parseClose(p []byte) (int, string, *CloseReason) {
+	switch {
+	case len(p) == 0:
+		return 1005, "", nil
+	case len(p) == 1:
+		return 0, "", errProtocol("close payload of one byte")
+	}
+	code := int(binary.BigEndian.Uint16(p))
+	if !validCloseCode(code) {
+		return 0, "", errProtocol("invalid close code")
+	}
+	var s utf8Stream
+	if !s.feed(p[2:]) || !s.complete() {
+		return 0, "", errBadUTF8
+	}
+	return code, string(p[2:]), nil
+}
+
+// validCloseCode: the codes a peer may send (RFC 6455 §7.4.1 and IANA's registry);
+// 1004–1006 and 1015 are reserved, and so is everything below 1000 or from 5000.
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	default:
+		return code >= 3000 && code <= 4999
+	}
+}
