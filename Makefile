@@ -16,9 +16,11 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-# The protocol decoder's fuzz target, briefly; its corpus is in protocol/testdata/fuzz.
+# The fuzz targets, each briefly: the protocol decoder and the engine's WebSocket frame
+# reader (their corpora are in protocol/testdata/fuzz and engine/testdata/fuzz).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzFrameReader$$' -fuzztime $(FUZZTIME) ./engine/
 
 # Go benchmarks of the hot paths (whole-system load: cmd/chatbench and bench/suite).
 bench:

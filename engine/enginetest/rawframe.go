@@ -44,8 +44,10 @@ func MaskedFrame(op byte, p []byte) []byte {
 	switch {
 	case len(p) < 126:
 		f = append(f, 0x80|byte(len(p)))
-	default:
+	case len(p) <= 0xffff:
 		f = append(f, 0x80|126, byte(len(p)>>8), byte(len(p)))
+	default:
+		f = binary.BigEndian.AppendUint64(append(f, 0x80|127), uint64(len(p)))
 	}
 	f = append(f, key[:]...)
 	for i, b := range p {

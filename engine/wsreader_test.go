@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"testing"
+)
+
+// recordSink keeps what a frameReader delivers, as text, for comparing runs.
+type recordSink struct{ events []string }
+
+func (s *recordSink) message(binary bool, p []byte) {
+	s.events = append(s.events, fmt.Sprintf("msg %v %q", binary, p))
+}
+func (s *recordSink) ping(p []byte) { s.events = append(s.events, fmt.Sprintf("ping %q", p)) }
+func (s *recordSink) pong(p []byte) { s.events = append(s.events, fmt.Sprintf("pong %q", p)) }
+func (s *recordSink) closeFrame(code int, reason string) {
+	s.events = append(s.events, fmt.Sprintf("close %d %q", code, reason))
+}
+
+// clientFrame is a masked frame (the mask is not zero, so unmasking is exercised).
+func clientFrame(fin bool, op byte, p []byte) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	f := []byte{b0}
+	switch {
+	case len(p) < 126:
+		f = append(f, 0x80|byte(len(p)))
+	case len(p) <= 0xffff:
+		f = binary.BigEndian.AppendUint16(append(f, 0x80|126), uint16(len(p)))
+	default:
+		f = binary.BigEndian.AppendUint64(append(f, 0x80|127), uint64(len(p)))
+	}
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	f = append(f, key[:]...)
+	for i, c := range p {
+		f = append(f, c^key[i%4])
+	}
+	return f
+}
+
+// run feeds stream to a fresh reader in chunks of size (0: all at once).
+func run(stream []byte, size, maxMessage int) ([]string, *CloseReason) {
+	r := &frameReader{maxMessage: maxMessage}
+	sink := &recordSink{}
+	var err *CloseReason
+	for len(stream) > 0 && err == nil {
+		n := len(stream)
+		if size > 0 {
+			n = min(size, n)
+		}
+		err, stream = r.feed(stream[:n], sink), stream[n:]
+	}
+	return sink.events, err
+}
+
+func TestFrameReaderEvents(t *testing.T) {
+	tests := []struct {
+		name   string
+		stream []byte
+		events []string
+		code   int // 0: no error
+	}{
+		{"text", clientFrame(true, OpText, []byte("hi")), []string{`msg false "hi"`}, 0},
+		{"empty binary", clientFrame(true, OpBinary, nil), []string{`msg true ""`}, 0},
+		{"ping pong close", bytes.Join([][]byte{clientFrame(true, OpPing, []byte("p")), clientFrame(true, OpPong, nil),
+			clientFrame(true, OpClose, []byte{3, 232, 'o', 'k'}), clientFrame(true, OpText, []byte("ignored"))}, nil),
+			[]string{`ping "p"`, `pong ""`, `close 1000 "ok"`}, 0},
+		{"fragments", bytes.Join([][]byte{clientFrame(false, OpText, []byte("ab")), clientFrame(true, OpPing, nil), clientFrame(true, 0, []byte("c"))}, nil),
+			[]string{`ping ""`, `msg false "abc"`}, 0},
+		{"bad UTF-8 after a good message", bytes.Join([][]byte{clientFrame(true, OpText, []byte("ok")), clientFrame(true, OpText, []byte{0xc0, 0x80})}, nil),
+			[]string{`msg false "ok"`}, 1007},
+		{"too big", clientFrame(true, OpBinary, make([]byte, 11)), nil, 1009},
+		{"unmasked", []byte{0x81, 0x00}, nil, 1002},
+	}
+	for _, tt := range tests {
+		for _, size := range []int{0, 1, 3} {
+			events, err := run(tt.stream, size, 10)
+			code := 0
+			if err != nil {
+				code = err.Code
+			}
+			if fmt.Sprint(events) != fmt.Sprint(tt.events) || code != tt.code {
+				t.Errorf("%s in chunks of %d: %v, close %d; want %v, close %d", tt.name, size, events, code, tt.events, tt.code)
+			}
+		}
+	}
+}
+
+// FuzzFrameReader: whatever the bytes, the reader never panics, never buffers a
+// message past its cap, and delivers the same events and error however the stream
+// is split into reads.
+func FuzzFrameReader(f *testing.F) {
+	for _, seed := range [][]byte{
+		clientFrame(true, OpText, []byte("hello")),
+		bytes.Join([][]byte{clientFrame(false, OpText, []byte("frag")), clientFrame(true, OpPing, []byte("x")), clientFrame(true, 0, []byte("ment"))}, nil),
+		clientFrame(true, OpText, []byte{0xce, 0xba, 0xe1, 0xbd}),
+		clientFrame(true, OpClose, []byte{0x03, 0xe7}),
+		clientFrame(true, OpClose, []byte{0x03, 0xe8, 0xff}),
+		append(clientFrame(true, OpPing, make([]byte, 125)), clientFrame(true, OpPing, make([]byte, 126))...),
+		{0xc1, 0x80, 1, 2, 3, 4},             // a reserved bit
+		{0x83, 0x80, 1, 2, 3, 4},             // a reserved opcode
+		{0x09, 0x80, 1, 2, 3, 4},             // a fragmented ping
+		{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0}, // a length with its high bit set
+		{0x82, 0xfe, 0xff, 0xff, 1, 2, 3, 4}, // past the cap
+	} {
+		f.Add(seed, uint8(1))
+	}
+	const maxMessage = 1 << 10
+	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
+		whole, errWhole := run(stream, 0, maxMessage)
+		split, errSplit := run(stream, int(chunk%16)+1, maxMessage)
+		if fmt.Sprint(whole) != fmt.Sprint(split) || fmt.Sprint(errWhole) != fmt.Sprint(errSplit) {
+			t.Fatalf("whole: %v %v; in chunks of %d: %v %v", whole, errWhole, chunk%16+1, split, errSplit)
+		}
+		r := &frameReader{maxMessage: maxMessage}
+		for i := range stream {
+			_ = r.feed(stream[i:i+1], &recordSink{})
+			if len(r.msg) > maxMessage || len(r.ctl) > maxControlPayload {
+				t.Fatalf("buffered %d message and %d control bytes", len(r.msg), len(r.ctl))
+			}
+		}
+	})
+}
+
+func TestUTF8StreamMatchesTheStandardLibrary(t *testing.T) {
+	for _, s := range []string{"", "abc", "κόσμε", "𝄞", "\xed\x9f\xbf", "\xed\xa0\x80", "\xf4\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xe0\x9f\xbf", "\xc1\xbf", "\xff"} {
+		var u utf8Stream
+		got := u.feed([]byte(s)) && u.complete()
+		if want := validUTF8(s); got != want {
+			t.Errorf("%q: stream says %v, utf8.ValidString %v", s, got, want)
+		}
+	}
+}
