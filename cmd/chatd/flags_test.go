@@ -65,6 +65,8 @@ func TestZeroMeansZero(t *testing.T) {
 		{"max-connections", "0", false, func(s *settings) any { return s.Engine.MaxConnections }},
 		{"max-message-bytes", "0", false, func(s *settings) any { return s.Engine.MaxMessageBytes }},
 		{"max-write-buffer", "0", false, func(s *settings) any { return s.Engine.MaxWriteBuffer }},
+		{"max-header-bytes", "0", false, func(s *settings) any { return s.Engine.MaxHeaderBytes }},
+		{"max-pings-per-second", "0", false, func(s *settings) any { return s.Engine.MaxPingsPerSecond }},
 		{"handshake-timeout", "0s", false, func(s *settings) any { return s.Engine.HandshakeTimeout }},
 		{"ping-interval", "0s", false, func(s *settings) any { return s.Chat.PingInterval }},
 		{"ping-max-missed", "0", false, func(s *settings) any { return s.Chat.PingMaxMissed }},

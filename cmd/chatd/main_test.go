@@ -240,6 +240,15 @@ func TestEchoCommand(t *testing.T) {
 	if m := c.Next(); m["anything"] != float64(1) {
 		t.Fatalf("echo = %v", m)
 	}
+	// echo's message cap is 16 MiB (the chat's is 64 KiB): a 4 MiB message comes back.
+	big := bytes.Repeat([]byte("e"), 4<<20)
+	if err := c.Conn.WriteMessage(websocket.BinaryMessage, big); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, got, err := c.Conn.ReadMessage(); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("a 4 MiB echo: %d bytes, %v", len(got), err)
+	}
 }
 
 func TestVersion(t *testing.T) {

@@ -47,8 +47,17 @@ func startCommand() *cli.Command {
 	}
 }
 
+// chatd echo's defaults for --max-message-bytes and --max-write-buffer: RFC 6455
+// conformance suites send messages up to 16 MiB and read each echo before the next,
+// so a connection's write cap must hold a whole one.
+const (
+	echoMaxMessage     = 16 << 20
+	echoMaxWriteBuffer = 2 * echoMaxMessage
+)
+
 func echoCommand() *cli.Command {
 	s := newSettings()
+	s.Engine.MaxMessageBytes, s.Engine.MaxWriteBuffer = echoMaxMessage, echoMaxWriteBuffer
 	return &cli.Command{
 		Name:  "echo",
 		Usage: "run the raw engine as an echo server (for benchmarks and RFC 6455 conformance)",
