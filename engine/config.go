@@ -19,14 +19,15 @@ type Config struct {
 	TLSCert string // --tls-cert: PEM certificate; with TLSKey, Listen serves wss:// and https://
 	TLSKey  string // --tls-key
 
-	MaxConnections    int           // --max-connections: WebSocket and HTTP connections at once
-	MaxMessageBytes   int           // --max-message-bytes: largest frame or message accepted
-	MaxWriteBuffer    int           // --max-write-buffer: unsent bytes per connection before it is cut off
-	MaxHeaderBytes    int           // --max-header-bytes: a request's line and headers, at most
-	MaxPingsPerSecond int           // --max-pings-per-second: RFC 6455 pings a connection may send
-	HandshakeTimeout  time.Duration // --handshake-timeout: time to send a complete HTTP request
-	AllowedOrigins    []string      // --allowed-origins: browser origins allowed besides the same host; "*" allows all
-	ShutdownGrace     time.Duration // --shutdown-grace: time clients get to answer the close frame at stop (0: none)
+	MaxConnections      int           // --max-connections: WebSocket and HTTP connections at once
+	MaxMessageBytes     int           // --max-message-bytes: largest frame or message accepted
+	MaxWriteBuffer      int           // --max-write-buffer: unsent bytes per connection before it is cut off
+	MaxTotalWriteBuffer int           // --max-total-write-buffer: unsent bytes of all connections together before the biggest holders are cut
+	MaxHeaderBytes      int           // --max-header-bytes: a request's line and headers, at most
+	MaxPingsPerSecond   int           // --max-pings-per-second: RFC 6455 pings a connection may send
+	HandshakeTimeout    time.Duration // --handshake-timeout: time to send a complete HTTP request
+	AllowedOrigins      []string      // --allowed-origins: browser origins allowed besides the same host; "*" allows all
+	ShutdownGrace       time.Duration // --shutdown-grace: time clients get to answer the close frame at stop (0: none)
 
 	Version string       // reported by /status
 	Logger  *slog.Logger // where the engine logs; nil: slog.Default()
@@ -42,14 +43,15 @@ const DefaultListen = ":27800"
 // DefaultConfig is the engine's configuration with every default in place.
 func DefaultConfig() Config {
 	return Config{
-		Listen:            DefaultListen,
-		MaxConnections:    100_000,
-		MaxMessageBytes:   64 << 10,
-		MaxWriteBuffer:    4 << 20,
-		MaxHeaderBytes:    8 << 10,
-		MaxPingsPerSecond: 10,
-		HandshakeTimeout:  10 * time.Second,
-		ShutdownGrace:     time.Second,
+		Listen:              DefaultListen,
+		MaxConnections:      100_000,
+		MaxMessageBytes:     64 << 10,
+		MaxWriteBuffer:      4 << 20,
+		MaxTotalWriteBuffer: defaultTotalWriteBuffer(),
+		MaxHeaderBytes:      8 << 10,
+		MaxPingsPerSecond:   10,
+		HandshakeTimeout:    10 * time.Second,
+		ShutdownGrace:       time.Second,
 	}
 }
 
@@ -67,6 +69,7 @@ func (c Config) Validate() error {
 	check(c.MaxConnections > 0, "max-connections", "must be positive, got %d", c.MaxConnections)
 	check(c.MaxMessageBytes >= 128, "max-message-bytes", "must be at least 128, got %d", c.MaxMessageBytes)
 	check(c.MaxWriteBuffer >= 4096, "max-write-buffer", "must be at least 4096, got %d", c.MaxWriteBuffer)
+	check(c.MaxTotalWriteBuffer >= c.MaxWriteBuffer, "max-total-write-buffer", "must be at least --max-write-buffer (%d), got %d", c.MaxWriteBuffer, c.MaxTotalWriteBuffer)
 	check(c.MaxHeaderBytes >= 1024 && c.MaxHeaderBytes <= 1<<20, "max-header-bytes", "must be 1024..1048576, got %d", c.MaxHeaderBytes)
 	check(c.MaxPingsPerSecond >= 1, "max-pings-per-second", "must be at least 1, got %d", c.MaxPingsPerSecond)
 	check(c.HandshakeTimeout > 0, "handshake-timeout", "must be positive, got %s", c.HandshakeTimeout)

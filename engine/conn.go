@@ -37,6 +37,14 @@ type Conn struct {
 	writeErr  error       // the last flush's write error, set by whichever writer wrote it
 	closeSent atomic.Bool // a close frame went out; set from nbio's goroutines too
 
+	// The write budget (--max-write-buffer) counts every byte queued for the
+	// connection: pending frames (out) and what the transport holds unsent (held).
+	// tracked: the transport reports what the socket took (a plain nbio socket); over
+	// TLS, and in memory, held stays 0 and nbio's own cap is the backstop.
+	tracked bool
+	held    atomic.Int64
+	dropped atomic.Bool // cut: what nbio still holds is being freed, no longer counted
+
 	// Context is free for the Handler, like the dynamic properties Workerman lets a
 	// callback set on a connection.
 	Context any
@@ -58,21 +66,24 @@ func (c *Conn) SendText(payload []byte) { c.send(OpText, payload) }
 func (c *Conn) SendBinary(payload []byte) { c.send(OpBinary, payload) }
 
 func (c *Conn) send(op byte, payload []byte) {
-	if c.Closing() {
+	if c.Closing() || !c.fits(len(payload)+maxFrameHeader) {
 		return
 	}
 	c.markDirty()
+	n := len(c.out)
 	c.out = AppendFrame(c.out, op, payload)
+	c.w.loop.pendingBytes += len(c.out) - n
 }
 
 // SendFrame sends an already framed message (see AppendFrame). Broadcasts frame a
 // message once and pass the same bytes to every recipient.
 func (c *Conn) SendFrame(frame []byte) {
-	if c.Closing() {
+	if c.Closing() || !c.fits(len(frame)) {
 		return
 	}
 	c.markDirty()
 	c.out = append(c.out, frame...)
+	c.w.loop.pendingBytes += len(frame)
 }
 
 func (c *Conn) markDirty() {
@@ -96,7 +107,58 @@ func (c *Conn) flush() {
 // it for many connections in parallel.
 func (c *Conn) write() {
 	if len(c.out) > 0 && !c.closed {
+		c.hand(len(c.out))
 		_, c.writeErr = c.t.Write(c.out)
+	}
+}
+
+// maxFrameHeader is the longest header a server frame has.
+const maxFrameHeader = 10
+
+// fits reports whether n more bytes stay within the connection's write budget; if
+// not, the connection is cut as a slow consumer and its pending frames dropped.
+func (c *Conn) fits(n int) bool {
+	if !c.tracked {
+		return true
+	}
+	if c.held.Load()+int64(len(c.out)+n) > int64(c.w.cfg.MaxWriteBuffer) {
+		c.cut()
+		return false
+	}
+	c.w.enforceTotalBudget(n)
+	return !c.Closing()
+}
+
+// cut closes a slow consumer at once: no close frame (it would queue behind what the
+// client does not read), its pending frames dropped, the socket closed, so nbio frees
+// what it held for it.
+func (c *Conn) cut() {
+	if c.closing == nil {
+		reason := CloseSlowConsumer
+		c.closing = &reason
+	}
+	c.closeSent.Store(true)
+	c.w.loop.pendingBytes -= len(c.out)
+	c.out = c.out[:0]
+	if c.tracked && !c.dropped.Swap(true) {
+		c.w.held.Add(-c.held.Swap(0)) // freed by nbio's close, which follows at once
+	}
+	_ = c.t.SetReadDeadline(time.Now())
+}
+
+// hand counts n bytes given to the transport; written takes back what the socket
+// took. Both are safe from any goroutine.
+func (c *Conn) hand(n int) {
+	if c.tracked && !c.dropped.Load() {
+		c.held.Add(int64(n))
+		c.w.held.Add(int64(n))
+	}
+}
+
+func (c *Conn) written(n int) {
+	if c.tracked && !c.dropped.Load() {
+		c.held.Add(int64(-n))
+		c.w.held.Add(int64(-n))
 	}
 }
 

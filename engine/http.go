@@ -23,6 +23,7 @@ type Status struct {
 	FramesOut      uint64            `json:"framesOut"`
 	Panics         uint64            `json:"panics"`
 	MemoryReleases uint64            `json:"memoryReleases"`
+	WriteBuffered  int64             `json:"writeBufferedBytes"` // unsent bytes all connections hold (--max-total-write-buffer)
 	Closes         map[string]uint64 `json:"closes"`
 	QueuedEvents   int               `json:"queuedEvents"`
 	Goroutines     int               `json:"goroutines"`
@@ -37,6 +38,10 @@ type Status struct {
 // the chat's figures: a stalled owner must not take monitoring down with it.
 const statusCallBudget = 2 * time.Second
 
+// WriteBuffered is how many bytes all connections hold unsent (see
+// --max-total-write-buffer). Safe from any goroutine.
+func (w *Worker) WriteBuffered() int64 { return w.held.Load() }
+
 // Status collects the worker's figures. Safe from any goroutine but the owner.
 func (w *Worker) Status() Status {
 	m := memStats()
@@ -50,6 +55,7 @@ func (w *Worker) Status() Status {
 		FramesOut:      w.stats.framesOut.Load(),
 		Panics:         w.stats.panics.Load(),
 		MemoryReleases: w.stats.memoryReleases.Load(),
+		WriteBuffered:  w.WriteBuffered(),
 		Closes:         w.stats.closesByName(),
 		QueuedEvents:   w.loop.queued(),
 		Goroutines:     runtime.NumGoroutine(),

@@ -40,13 +40,14 @@ type loop struct {
 	wake  chan struct{}
 
 	// Owner-only.
-	dirty     []*Conn
-	writers   *writers // nil: the owner writes alone
-	buffers   [][]byte // free pending buffers, reused across batches
-	freeBytes int      // their capacity, bounded by maxFreeBytes
-	conns     map[uint64]*Conn
-	timers    map[TimerID]*timer
-	nextTimer TimerID
+	dirty        []*Conn
+	pendingBytes int      // frames in the dirty connections' buffers (the write budgets count them)
+	writers      *writers // nil: the owner writes alone
+	buffers      [][]byte // free pending buffers, reused across batches
+	freeBytes    int      // their capacity, bounded by maxFreeBytes
+	conns        map[uint64]*Conn
+	timers       map[TimerID]*timer
+	nextTimer    TimerID
 }
 
 func newLoop() *loop {
@@ -97,6 +98,7 @@ func (l *loop) flush() {
 		l.dirty[i] = nil
 	}
 	l.dirty = l.dirty[:0]
+	l.pendingBytes = 0
 }
 
 // Pending buffers: a connection takes one when it first gets a frame in a batch and

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatd/chatd/engine/nbiofix"
@@ -28,7 +29,8 @@ type session struct {
 	head     []byte // modeHead: the request head so far
 	bodyLeft int    // modeBody: body bytes still to pass to nbhttp
 
-	conn      *Conn // modeWS: the connection the owner knows
+	conn      *Conn                // modeWS: the connection the owner knows
+	ws        atomic.Pointer[Conn] // the same, for nbio's written-size callback
 	frames    frameReader
 	pings     pingBudget
 	peerClose *CloseReason // the peer's close frame, for OnClose
@@ -165,7 +167,8 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 	if p, perr := url.PathUnescape(path); perr == nil {
 		path = p
 	}
-	s.conn = s.w.open(nc, &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()})
+	s.conn = s.w.open(nc, &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()}, plainSocket(nc))
+	s.ws.Store(s.conn)
 	if len(rest) > 0 {
 		s.readFrames(rest)
 	}
@@ -197,9 +200,22 @@ func (s *session) ping(payload []byte) {
 		s.fail(CloseReason{ClosePolicy.Code, "too many pings"})
 		return
 	}
-	if !s.conn.closeSent.Load() {
-		_, _ = s.UnderlayerConn().Write(AppendFrame(nil, OpPong, payload))
+	s.writeControl(OpPong, payload)
+}
+
+// writeControl writes a pong or a close frame from the poller, within the
+// connection's write budget: a client that pings but does not read is cut (4001).
+func (s *session) writeControl(op byte, payload []byte) {
+	if s.conn.closeSent.Load() && op != OpClose {
+		return
 	}
+	f := AppendFrame(nil, op, payload)
+	if s.conn.tracked && s.conn.held.Load()+int64(len(f)) > int64(s.w.cfg.MaxWriteBuffer) {
+		s.fail(CloseSlowConsumer)
+		return
+	}
+	s.conn.hand(len(f))
+	_, _ = s.UnderlayerConn().Write(f)
 }
 
 // pong implements frameSink: unsolicited pongs are allowed and ignored (§5.5.3).
@@ -213,7 +229,7 @@ func (s *session) closeFrame(code int, reason string) {
 		if code == 1005 {
 			code = CloseNormal.Code
 		}
-		_, _ = s.UnderlayerConn().Write(AppendFrame(nil, OpClose, CloseReason{Code: code}.payload()))
+		s.writeControl(OpClose, CloseReason{Code: code}.payload())
 	}
 	s.mode, s.hangUp = modeClosed, true
 }
@@ -223,6 +239,7 @@ func (s *session) CloseAndClean(err error) {
 	s.mu.Lock()
 	conn, peer := s.conn, s.peerClose
 	s.conn, s.mode = nil, modeClosed
+	s.ws.Store(nil)
 	s.mu.Unlock()
 	s.http.CloseAndClean(err)
 	if conn == nil {
@@ -235,6 +252,16 @@ func (s *session) CloseAndClean(err error) {
 	s.w.log.Debug("connection closed", "conn", conn.id, "err", err)
 	s.w.stats.connections.Add(-1)
 	s.w.loop.post(event{kind: evClose, conn: conn, reason: reason})
+}
+
+// plainSocket reports whether nc writes straight to an nbio socket, whose written-size
+// reports then match what was handed to it (over TLS they count ciphertext).
+func plainSocket(nc net.Conn) bool {
+	if hc, ok := nc.(*nbhttp.Conn); ok {
+		_, plain := hc.Conn.(*nbio.Conn)
+		return plain
+	}
+	return false
 }
 
 // pingBudget is a per-second token bucket for RFC pings.

@@ -33,6 +33,7 @@ type Worker struct {
 	addr    net.Addr
 	started time.Time
 	nextID  atomic.Uint64
+	held    atomic.Int64  // bytes the transports hold unsent, all connections (Conn.held)
 	done    chan struct{} // closed when the owner goroutine has returned
 
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
@@ -79,6 +80,14 @@ func (w *Worker) Start() error {
 		return err
 	}
 	w.engine = nbhttp.NewEngine(conf)
+	w.engine.Engine.BodyAllocator = nbiofix.HeapAllocator{}
+	w.engine.Engine.OnWrittenSize(func(c *nbio.Conn, _ []byte, n int) {
+		if s, ok := c.Session().(*session); ok {
+			if conn := s.ws.Load(); conn != nil {
+				conn.written(n)
+			}
+		}
+	})
 	w.engine.OnOpen(func(net.Conn) { nbiofix.Accepted() })
 	w.engine.Engine.OnData(func(c *nbio.Conn, data []byte) {
 		nbiofix.BeforeRead()
@@ -243,6 +252,9 @@ func (w *Worker) dispatch(ev *event) {
 		}
 		c.closed = true
 		c.out = nil
+		if !c.dropped.Swap(true) {
+			w.held.Add(-c.held.Swap(0)) // nbio dropped what it held for it
+		}
 		delete(w.loop.conns, c.id)
 		reason := ev.reason
 		if c.closing != nil {
@@ -286,7 +298,7 @@ func connID(c *Conn) uint64 {
 // (an in-memory one in tests): the owner runs OnConnect and OnWebSocketConnect for it
 // as for a socket, and its frames go through the same buffered write path. The
 // caller delivers what the peer sends with Receive and reports the end with Detach.
-func (w *Worker) Attach(t Transport, req *Request) *Conn { return w.open(t, req) }
+func (w *Worker) Attach(t Transport, req *Request) *Conn { return w.open(t, req, false) }
 
 // Receive hands the owner a message that arrived on an attached connection.
 func (w *Worker) Receive(c *Conn, m Message) {
@@ -302,8 +314,8 @@ func (w *Worker) Detach(c *Conn, reason CloseReason) {
 
 // open makes the Conn of a connection that just became a WebSocket over t and hands
 // it to the owner.
-func (w *Worker) open(t Transport, req *Request) *Conn {
-	c := &Conn{id: w.nextID.Add(1), t: t, w: w, remoteAddr: req.RemoteAddr}
+func (w *Worker) open(t Transport, req *Request, tracked bool) *Conn {
+	c := &Conn{id: w.nextID.Add(1), t: t, w: w, remoteAddr: req.RemoteAddr, tracked: tracked}
 	w.stats.connections.Add(1)
 	w.stats.accepted.Add(1)
 	w.loop.post(event{kind: evOpen, conn: c, req: req})

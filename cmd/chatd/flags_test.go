@@ -65,6 +65,7 @@ func TestZeroMeansZero(t *testing.T) {
 		{"max-connections", "0", false, func(s *settings) any { return s.Engine.MaxConnections }},
 		{"max-message-bytes", "0", false, func(s *settings) any { return s.Engine.MaxMessageBytes }},
 		{"max-write-buffer", "0", false, func(s *settings) any { return s.Engine.MaxWriteBuffer }},
+		{"max-total-write-buffer", "0", false, func(s *settings) any { return s.Engine.MaxTotalWriteBuffer }},
 		{"max-header-bytes", "0", false, func(s *settings) any { return s.Engine.MaxHeaderBytes }},
 		{"max-pings-per-second", "0", false, func(s *settings) any { return s.Engine.MaxPingsPerSecond }},
 		{"handshake-timeout", "0s", false, func(s *settings) any { return s.Engine.HandshakeTimeout }},
@@ -84,27 +85,28 @@ func TestZeroMeansZero(t *testing.T) {
 	for _, tt := range tests {
 		envVar := "CHATD_" + strings.ToUpper(strings.ReplaceAll(tt.flag, "-", "_"))
 		for _, via := range []string{"flag", "env"} {
-			var s *settings
-			var err error
-			if via == "flag" {
-				s, err = parse(t, "--"+tt.flag+"="+tt.zero)
-			} else {
-				t.Setenv(envVar, tt.zero)
-				s, err = parse(t)
-			}
-			if !tt.valid {
-				if err == nil || !strings.Contains(err.Error(), "--"+tt.flag) {
-					t.Errorf("%s %s=%q: want an error naming --%s, got %v", via, tt.flag, tt.zero, tt.flag, err)
+			t.Run(tt.flag+" by "+via, func(t *testing.T) { // its own, so Setenv ends with it
+				var s *settings
+				var err error
+				if via == "flag" {
+					s, err = parse(t, "--"+tt.flag+"="+tt.zero)
+				} else {
+					t.Setenv(envVar, tt.zero)
+					s, err = parse(t)
 				}
-				continue
-			}
-			if err != nil {
-				t.Errorf("%s %s=%q: refused: %v", via, tt.flag, tt.zero, err)
-				continue
-			}
-			if got := reflect.ValueOf(tt.field(s)); !got.IsZero() {
-				t.Errorf("%s %s=%q: the config holds %v, want the zero typed", via, tt.flag, tt.zero, got)
-			}
+				if !tt.valid {
+					if err == nil || !strings.Contains(err.Error(), "--"+tt.flag) {
+						t.Errorf("%s=%q: want an error naming --%s, got %v", tt.flag, tt.zero, tt.flag, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("%s=%q: refused: %v", tt.flag, tt.zero, err)
+				}
+				if got := reflect.ValueOf(tt.field(s)); !got.IsZero() {
+					t.Errorf("%s=%q: the config holds %v, want the zero typed", tt.flag, tt.zero, got)
+				}
+			})
 		}
 	}
 }

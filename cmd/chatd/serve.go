@@ -58,6 +58,7 @@ const (
 func echoCommand() *cli.Command {
 	s := newSettings()
 	s.Engine.MaxMessageBytes, s.Engine.MaxWriteBuffer = echoMaxMessage, echoMaxWriteBuffer
+	s.Engine.MaxTotalWriteBuffer = max(s.Engine.MaxTotalWriteBuffer, echoMaxWriteBuffer)
 	return &cli.Command{
 		Name:  "echo",
 		Usage: "run the raw engine as an echo server (for benchmarks and RFC 6455 conformance)",

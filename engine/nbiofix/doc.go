@@ -9,6 +9,7 @@
 //     invisible to the race detector.
 //   - log.go: nbio logs through a package-global logger of its own; it is routed to
 //     slog instead.
+//   - alloc.go: nbio's write caches come from a pool that keeps 1 GiB of freed buffers.
 //
 // The engine and chatbench's client pool both use it.
 package nbiofix
