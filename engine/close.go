@@ -42,6 +42,8 @@ var (
 	CloseGoingAway = CloseReason{1001, "server shutting down"}
 	// CloseProtocolError: the peer broke RFC 6455 (bad opcode, bad UTF-8, ...).
 	CloseProtocolError = CloseReason{1002, "protocol error"}
+	// CloseInvalidUTF8: a TEXT message (or a close reason) was not UTF-8.
+	CloseInvalidUTF8 = CloseReason{1007, "invalid UTF-8 in a text message"}
 	// CloseAbnormal: the connection dropped without a close frame (never sent on the wire).
 	CloseAbnormal = CloseReason{1006, "connection lost"}
 	// ClosePolicy: the peer broke a server policy, such as the message rate.
@@ -55,7 +57,7 @@ var (
 	CloseSlowConsumer = CloseReason{4001, "slow consumer: write buffer full"}
 )
 
-var engineReasons = []CloseReason{CloseNormal, CloseGoingAway, CloseProtocolError, CloseAbnormal,
+var engineReasons = []CloseReason{CloseNormal, CloseGoingAway, CloseProtocolError, CloseInvalidUTF8, CloseAbnormal,
 	ClosePolicy, CloseTooBig, CloseInternal, CloseSlowConsumer}
 
 // CloseReasons is an optional Handler method: the application's own close reasons

@@ -1,5 +1,7 @@
 package engine
 
+import "encoding/binary"
+
 // utf8Stream validates UTF-8 incrementally, across frame and read boundaries, so an
 // invalid byte fails the message the moment it arrives (RFC 6455 §8.1: "fail fast")
 // instead of once the whole message is buffered. The ranges are Unicode's table 3-7
@@ -13,6 +15,14 @@ type utf8Stream struct {
 // feed checks p, the next bytes of the stream; false at the first invalid byte.
 func (s *utf8Stream) feed(p []byte) bool {
 	for i := 0; i < len(p); i++ {
+		if s.need == 0 { // skip ASCII eight bytes at a time
+			for i+8 <= len(p) && binary.LittleEndian.Uint64(p[i:])&0x8080808080808080 == 0 {
+				i += 8
+			}
+			if i == len(p) {
+				break
+			}
+		}
 		b := p[i]
 		if s.need > 0 {
 			if b < s.lo || b > s.hi {

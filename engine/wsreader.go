@@ -52,8 +52,8 @@ type frameReader struct {
 func errProtocol(text string) *CloseReason { return &CloseReason{1002, text} }
 
 var (
-	errBadUTF8  = &CloseReason{1007, "invalid UTF-8 in a text message"}
-	errTooBig   = &CloseReason{CloseTooBig.Code, CloseTooBig.Text}
+	errBadUTF8  = &CloseInvalidUTF8
+	errTooBig   = &CloseTooBig
 	errReserved = errProtocol("reserved bits set")
 )
 
@@ -184,15 +184,30 @@ func (r *frameReader) readPayload(data []byte) ([]byte, *CloseReason) {
 		r.msg = append(r.msg, data[:n]...)
 		dst = r.msg[start:]
 	}
-	for i := range dst {
-		dst[i] ^= r.key[(r.pos+i)&3]
-	}
+	unmask(dst, r.key, r.pos)
 	r.pos += n
 	r.remain -= n
 	if r.op < 0x8 && r.msgOp == OpText && !r.text.feed(dst) {
 		return data[n:], errBadUTF8
 	}
 	return data[n:], nil
+}
+
+// unmask XORs p, which starts at payload offset pos, with the masking key: eight
+// bytes at a time, then the rest byte by byte.
+func unmask(p []byte, key [4]byte, pos int) {
+	var k [8]byte
+	for i := range k {
+		k[i] = key[(pos+i)&3]
+	}
+	k8 := binary.LittleEndian.Uint64(k[:])
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(p[i:])^k8)
+	}
+	for ; i < len(p); i++ {
+		p[i] ^= key[(pos+i)&3]
+	}
 }
 
 // endFrame acts on a frame whose payload is complete.

@@ -135,3 +135,35 @@ func TestUTF8StreamMatchesTheStandardLibrary(t *testing.T) {
 		}
 	}
 }
+
+type discardSink struct{ n int }
+
+func (s *discardSink) message(bool, []byte)   { s.n++ }
+func (s *discardSink) ping([]byte)            {}
+func (s *discardSink) pong([]byte)            {}
+func (s *discardSink) closeFrame(int, string) {}
+
+// BenchmarkFrameReader: parse, unmask and UTF-8-check client frames as they arrive
+// in one read (a chat line, and a 16 KiB message of Cyrillic text).
+func BenchmarkFrameReader(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+	}{
+		{"chatline", []byte(`{"text":"Привет, {Вася}! How are you <3","toUserId":0}`)},
+		{"16KiB", bytes.Repeat([]byte("съешь же ещё этих мягких французских булок "), 16<<10/80)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			f := clientFrame(true, OpText, tc.payload)
+			r := &frameReader{maxMessage: 1 << 20}
+			sink := &discardSink{}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(f)))
+			for b.Loop() {
+				if err := r.feed(f, sink); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
