@@ -21,7 +21,8 @@ import (
 type session struct {
 	w    *Worker
 	nbc  *nbio.Conn
-	http *nbhttp.Parser // nbhttp's, for plain HTTP and for the underlying net.Conn
+	nc   net.Conn       // what to write to: the socket, or TLS over it
+	http *nbhttp.Parser // nbhttp's, for plain HTTP; dropped at the upgrade
 
 	mu       sync.Mutex // Parse runs on the poller, CloseAndClean on nbio's executor
 	mode     sessionMode
@@ -51,13 +52,13 @@ const maxHTTPBody = 64 << 10
 // adopt puts a session in the parser slot of nbc, if nbhttp's parser is still there.
 func (w *Worker) adopt(nbc *nbio.Conn) {
 	if p, ok := nbc.Session().(*nbhttp.Parser); ok {
-		nbc.SetSession(&session{w: w, nbc: nbc, http: p})
+		nbc.SetSession(&session{w: w, nbc: nbc, nc: p.UnderlayerConn(), http: p})
 	}
 }
 
 // UnderlayerConn implements nbhttp.ParserCloser: the net.Conn to write to (TLS's
 // when the listener is wss://).
-func (s *session) UnderlayerConn() net.Conn { return s.http.UnderlayerConn() }
+func (s *session) UnderlayerConn() net.Conn { return s.nc }
 
 // Parse implements nbhttp.ParserCloser: it gets every read, in order.
 func (s *session) Parse(data []byte) error {
@@ -162,6 +163,7 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 	}
 	nbiofix.ClearHandshakeReadDeadline(s.nbc)
 	s.mode, s.head = modeWS, nil
+	s.dropHTTPParser()
 	s.frames.maxMessage = s.w.cfg.MaxMessageBytes
 	path, rawQuery, _ := strings.Cut(h.target, "?")
 	if p, perr := url.PathUnescape(path); perr == nil {
@@ -174,9 +176,22 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 	}
 }
 
+// dropHTTPParser lets nbhttp's parser (and its processor) go at the upgrade: a
+// WebSocket never needs them again, and they were most of an idle connection's
+// memory besides the chat's own.
+func (s *session) dropHTTPParser() {
+	if hc, ok := s.nc.(*nbhttp.Conn); ok {
+		hc.Parser = nil
+	}
+	s.http = nil
+}
+
 // readFrames feeds the frame reader; a violation fails the connection through the
 // owner, after the messages that came before it.
 func (s *session) readFrames(data []byte) {
+	if !s.conn.closeSent.Load() {
+		nbiofix.ClearHandshakeReadDeadline(s.nbc) // see its doc: nbio may arm it late
+	}
 	if err := s.frames.feed(data, s); err != nil {
 		s.fail(*err)
 	}
@@ -240,8 +255,11 @@ func (s *session) CloseAndClean(err error) {
 	conn, peer := s.conn, s.peerClose
 	s.conn, s.mode = nil, modeClosed
 	s.ws.Store(nil)
+	httpParser := s.http
 	s.mu.Unlock()
-	s.http.CloseAndClean(err)
+	if httpParser != nil {
+		httpParser.CloseAndClean(err)
+	}
 	if conn == nil {
 		return
 	}
