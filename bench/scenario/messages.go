@@ -29,6 +29,12 @@ func (r *run) broadcast(ctx context.Context) error {
 		return err
 	}
 	r.settle(ctx, time.Second, time.Minute)
+	return r.broadcastExchange(ctx)
+}
+
+// broadcastExchange: the logged-in clients' first --senders write to the chat, and
+// every logged-in client counts each message.
+func (r *run) broadcastExchange(ctx context.Context) error {
 	r.isDelivery = func(c *loadgen.Client, f *loadgen.Frame) bool { return f.Action == protocol.ActionPublicMessage }
 	clients := r.pool.Authorized()
 	n := uint64(len(clients))

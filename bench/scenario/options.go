@@ -25,6 +25,7 @@ type Options struct {
 	PayloadBytes int
 	Rooms        int // rooms scenario: K
 	Cycles       int // churn
+	SlowClients  int // slow: clients that never read, besides --clients
 	SourceIPs    []net.IP
 	ServerPID    int    // read CPU, RSS and fds from /proc/PID
 	StatusURL    string // chatd's /status

@@ -69,6 +69,13 @@ func Row(r *Result) ([]string, []string) {
 		add("after_rss", c.After.RSSBytes)
 		add("returned_to_base", c.ReturnedToBase)
 	}
+	if sl := r.Slow; sl != nil {
+		add("slow_clients", sl.Clients)
+		add("slow_cut", sl.Cut)
+		add("slow_base_rss", sl.BaseRSSBytes)
+		add("slow_peak_rss", sl.PeakRSSBytes)
+		add("slow_after_rss", sl.AfterRSSBytes)
+	}
 	return names, values
 }
 

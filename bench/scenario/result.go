@@ -16,6 +16,7 @@ type Result struct {
 	Messages *MessageFigures   `json:"messages,omitempty"`
 	Server   *ServerFigures    `json:"server,omitempty"`
 	Churn    *ChurnFigures     `json:"churn,omitempty"`
+	Slow     *SlowFigures      `json:"slow,omitempty"`
 	Errors   map[string]uint64 `json:"errors,omitempty"` // client-side errors by kind
 	Notes    []string          `json:"notes,omitempty"`  // anything a reader must know (e.g. "server dropped 3 slow clients")
 }

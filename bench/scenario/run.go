@@ -16,7 +16,7 @@ import (
 )
 
 // Scenarios are the names Run knows.
-var Scenarios = []string{"connect", "idle", "broadcast", "private", "churn", "rooms", "history"}
+var Scenarios = []string{"connect", "idle", "broadcast", "private", "churn", "rooms", "history", "slow"}
 
 // run is one scenario's state.
 type run struct {
@@ -44,7 +44,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	need := o.Clients // churn too: one cycle's clients are open at a time
+	need := o.Clients + o.SlowClients // churn too: one cycle's clients are open at a time
 	if _, err := loadgen.RaiseFileLimit(need, o.ExtraFiles); err != nil {
 		return nil, err
 	}
@@ -78,6 +78,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		scenario = r.history
 	case "churn":
 		scenario = r.churn
+	case "slow":
+		scenario = r.slow
 	default:
 		return nil, fmt.Errorf("unknown scenario %q (want one of %v)", o.Scenario, Scenarios)
 	}

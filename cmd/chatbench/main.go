@@ -34,6 +34,7 @@ func newApp() *cli.App {
 			command("private", "pairs of clients; --senders write private messages to their partner at --rate in total"),
 			command("churn", "connect and close --clients for --cycles; does the server return to its baseline?"),
 			command("rooms", "--clients spread over --rooms rooms; senders write to their room"),
+			command("slow", "broadcast with --slow-clients more clients that never read; the active clients' latency, the server's peak memory and its memory 5 s after"),
 			command("history", "each sender in its own room sends with clientMsgId; durable messages/s (Sent answers), send→Sent latency"),
 		},
 	}

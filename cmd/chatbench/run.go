@@ -31,6 +31,7 @@ func run(c *cli.Context, name string) error {
 		Warmup:       c.Duration("warmup"),
 		PayloadBytes: c.Int("payload-bytes"),
 		Cycles:       c.Int("cycles"),
+		SlowClients:  c.Int("slow-clients"),
 		SourceIPs:    ips,
 		ServerPID:    c.Int("server-pid"),
 		StatusURL:    c.String("status-url"),

@@ -1,0 +1,117 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SlowFigures say what clients that never read cost the server: its peak memory while
+// they are cut off, and its memory once they are gone.
+type SlowFigures struct {
+	Clients       int    `json:"clients"`       // non-readers opened
+	Cut           uint64 `json:"cut"`           // of them, closed by the server (their sockets saw the end)
+	PeakRSSBytes  uint64 `json:"peakRssBytes"`  // the most the server held during the run
+	AfterRSSBytes uint64 `json:"afterRssBytes"` // 5 s after the run's last message
+	BaseRSSBytes  uint64 `json:"baseRssBytes"`  // before any client connected
+}
+
+// slow is broadcast with --slow-clients more clients in the chat that never read:
+// every message is queued for them until the server cuts them. The figures are the
+// active clients' latency and loss, and the server's memory at the peak and 5 s after.
+func (r *run) slow(ctx context.Context) error {
+	if r.o.SlowClients <= 0 {
+		return fmt.Errorf("--slow-clients must be at least 1")
+	}
+	if _, err := r.ramp(ctx, "ramp", r.o.Clients, r.o.RampRate); err != nil {
+		return err
+	}
+	readers := r.openNonReaders(r.o.SlowClients)
+	defer readers.close()
+	r.settle(ctx, time.Second, time.Minute)
+	peak := r.sampleRSS(ctx)
+	err := r.broadcastExchange(ctx)
+	r.o.Progress.Update("after", 0, 0, "waiting 5 s for the server to let go")
+	time.Sleep(5 * time.Second)
+	after, serr := r.probe.sample()
+	f := &SlowFigures{Clients: r.o.SlowClients, Cut: readers.cut.Load(), PeakRSSBytes: peak(), BaseRSSBytes: r.baseline.proc.RSSBytes}
+	if serr == nil && after.haveProc {
+		f.AfterRSSBytes = after.proc.RSSBytes
+	}
+	r.res.Slow = f
+	return err
+}
+
+// nonReaders are raw sockets upgraded with a tiny receive window and never read.
+type nonReaders struct {
+	conns []net.Conn
+	cut   atomic.Uint64
+	wg    sync.WaitGroup
+}
+
+func (r *run) openNonReaders(n int) *nonReaders {
+	nr := &nonReaders{}
+	u, _ := url.Parse(r.o.URL)
+	for i := range n {
+		c, err := net.DialTimeout("tcp", u.Host, r.dialTimeout())
+		if err != nil {
+			r.note("non-reader %d: %v", i, err)
+			continue
+		}
+		_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		req := fmt.Sprintf("GET /?userName=slow%s-%d HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", r.id, i, u.Host)
+		if _, err := c.Write([]byte(req)); err != nil {
+			c.Close()
+			continue
+		}
+		nr.conns = append(nr.conns, c)
+		nr.wg.Add(1)
+		go nr.waitCut(c)
+	}
+	return nr
+}
+
+// waitCut notices the server's close without reading the stream: it peeks with a
+// write that fails once the server reset the connection.
+func (nr *nonReaders) waitCut(c net.Conn) {
+	defer nr.wg.Done()
+	for {
+		time.Sleep(200 * time.Millisecond)
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		// A masked empty Pong: harmless to the server, and it fails once the server closed.
+		if _, err := c.Write([]byte{0x8a, 0x80, 0, 0, 0, 0}); err != nil {
+			nr.cut.Add(1)
+			return
+		}
+	}
+}
+
+func (nr *nonReaders) close() {
+	for _, c := range nr.conns {
+		c.Close()
+	}
+	nr.wg.Wait()
+}
+
+// sampleRSS samples the server's RSS every 50 ms until ctx ends; the returned func
+// stops it and gives the peak.
+func (r *run) sampleRSS(ctx context.Context) func() uint64 {
+	var peak atomic.Uint64
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if s, err := ReadProc(r.o.ServerPID); err == nil && s.RSSBytes > peak.Load() {
+				peak.Store(s.RSSBytes)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return func() uint64 { cancel(); <-done; return peak.Load() }
+}
