@@ -19,22 +19,27 @@ import (
 // requests itself; a plain HTTP request's head and body pass through to nbhttp's
 // parser, which serves it. After the 101 the frameReader has the bytes.
 type session struct {
-	w    *Worker
-	nbc  *nbio.Conn
-	nc   net.Conn       // what to write to: the socket, or TLS over it
-	http *nbhttp.Parser // nbhttp's, for plain HTTP; dropped at the upgrade
+	w   *Worker
+	nbc *nbio.Conn
+	nc  net.Conn   // what to write to: the socket, or TLS over it
+	h   *httpState // until the upgrade; a WebSocket does not keep it
 
-	mu       sync.Mutex // Parse runs on the poller, CloseAndClean on nbio's executor
-	mode     sessionMode
-	hangUp   bool   // close the socket once Parse has let go of mu
-	head     []byte // modeHead: the request head so far
-	bodyLeft int    // modeBody: body bytes still to pass to nbhttp
+	mu     sync.Mutex // Parse runs on the poller, CloseAndClean on nbio's executor
+	mode   sessionMode
+	hangUp bool // close the socket once Parse has let go of mu
 
 	conn      *Conn                // modeWS: the connection the owner knows
 	ws        atomic.Pointer[Conn] // the same, for nbio's written-size callback
 	frames    frameReader
 	pings     pingBudget
 	peerClose *CloseReason // the peer's close frame, for OnClose
+}
+
+// httpState is what a connection needs while it speaks HTTP.
+type httpState struct {
+	parser   *nbhttp.Parser // nbhttp's, which serves plain HTTP requests
+	head     []byte         // modeHead: the request head so far
+	bodyLeft int            // modeBody: body bytes still to pass to nbhttp
 }
 
 type sessionMode uint8
@@ -52,7 +57,7 @@ const maxHTTPBody = 64 << 10
 // adopt puts a session in the parser slot of nbc, if nbhttp's parser is still there.
 func (w *Worker) adopt(nbc *nbio.Conn) {
 	if p, ok := nbc.Session().(*nbhttp.Parser); ok {
-		nbc.SetSession(&session{w: w, nbc: nbc, nc: p.UnderlayerConn(), http: p})
+		nbc.SetSession(&session{w: w, nbc: nbc, nc: p.UnderlayerConn(), h: &httpState{parser: p}})
 	}
 }
 
@@ -79,12 +84,12 @@ func (s *session) parse(data []byte) error {
 		case modeHead:
 			data, err = s.readHead(data)
 		case modeBody:
-			n := min(s.bodyLeft, len(data))
-			s.bodyLeft -= n
-			if s.bodyLeft == 0 {
+			n := min(s.h.bodyLeft, len(data))
+			s.h.bodyLeft -= n
+			if s.h.bodyLeft == 0 {
 				s.mode = modeHead
 			}
-			err, data = s.http.Parse(data[:n]), data[n:]
+			err, data = s.h.parser.Parse(data[:n]), data[n:]
 		case modeWS:
 			s.readFrames(data)
 			return nil
@@ -101,40 +106,40 @@ func (s *session) parse(data []byte) error {
 // readHead gathers a request head up to --max-header-bytes and acts on it once it is
 // complete; it returns the bytes after the head.
 func (s *session) readHead(data []byte) ([]byte, error) {
-	limit := s.w.cfg.MaxHeaderBytes
-	take := data[:min(len(data), limit-len(s.head))]
-	s.head = append(s.head, take...)
-	end := headEnd(s.head)
+	h, limit := s.h, s.w.cfg.MaxHeaderBytes
+	take := data[:min(len(data), limit-len(h.head))]
+	h.head = append(h.head, take...)
+	end := headEnd(h.head)
 	if end < 0 {
-		if len(take) < len(data) || len(s.head) >= limit {
+		if len(take) < len(data) || len(h.head) >= limit {
 			s.refuse(errHeaderTooLarge)
 		}
 		return nil, nil
 	}
-	rest := append(s.head[end:len(s.head):len(s.head)], data[len(take):]...)
-	headBytes := s.head[:end]
-	h, herr := parseHead(headBytes)
+	rest := append(h.head[end:len(h.head):len(h.head)], data[len(take):]...)
+	headBytes := h.head[:end]
+	req, herr := parseHead(headBytes)
 	switch {
 	case herr != nil:
 		s.refuse(herr)
 		return nil, nil
-	case h.isUpgrade():
-		s.upgrade(h, rest)
+	case req.isUpgrade():
+		s.upgrade(req, rest)
 		return nil, nil
-	case h.bodyLen > maxHTTPBody:
+	case req.bodyLen > maxHTTPBody:
 		s.refuse(&httpError{413, "request body too large"})
 		return nil, nil
 	}
-	s.head = s.head[:0]
-	if h.bodyLen > 0 {
-		s.mode, s.bodyLeft = modeBody, h.bodyLen
+	h.head = h.head[:0]
+	if req.bodyLen > 0 {
+		s.mode, h.bodyLeft = modeBody, req.bodyLen
 	}
-	return rest, s.http.Parse(rewriteTarget(headBytes, h.target))
+	return rest, h.parser.Parse(rewriteTarget(headBytes, req.target))
 }
 
 // refuse answers e and closes the connection.
 func (s *session) refuse(e *httpError) {
-	s.mode, s.head = modeClosed, nil
+	s.mode = modeClosed
 	s.w.stats.handshakeErrors.Add(1)
 	s.w.log.Debug("request refused", "remote", s.nbc.RemoteAddr().String(), "status", e.status, "reason", e.text)
 	_, _ = s.UnderlayerConn().Write(e.response())
@@ -162,7 +167,7 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 		return
 	}
 	nbiofix.ClearHandshakeReadDeadline(s.nbc)
-	s.mode, s.head = modeWS, nil
+	s.mode = modeWS
 	s.dropHTTPParser()
 	s.frames.maxMessage = s.w.cfg.MaxMessageBytes
 	path, rawQuery, _ := strings.Cut(h.target, "?")
@@ -183,7 +188,7 @@ func (s *session) dropHTTPParser() {
 	if hc, ok := s.nc.(*nbhttp.Conn); ok {
 		hc.Parser = nil
 	}
-	s.http = nil
+	s.h = nil
 }
 
 // readFrames feeds the frame reader; a violation fails the connection through the
@@ -255,10 +260,10 @@ func (s *session) CloseAndClean(err error) {
 	conn, peer := s.conn, s.peerClose
 	s.conn, s.mode = nil, modeClosed
 	s.ws.Store(nil)
-	httpParser := s.http
+	h := s.h
 	s.mu.Unlock()
-	if httpParser != nil {
-		httpParser.CloseAndClean(err)
+	if h != nil {
+		h.parser.CloseAndClean(err)
 	}
 	if conn == nil {
 		return
@@ -282,19 +287,20 @@ func plainSocket(nc net.Conn) bool {
 	return false
 }
 
-// pingBudget is a per-second token bucket for RFC pings.
+// pingBudget is a per-second token bucket for RFC pings, 12 bytes per connection.
 type pingBudget struct {
-	tokens float64
-	last   time.Time
+	tokens float32
+	last   int64 // unix nanoseconds of the last ping; 0: none yet
 }
 
 func (b *pingBudget) allow(now time.Time, perSecond int) bool {
-	if b.last.IsZero() {
-		b.tokens = float64(perSecond)
+	t, rate := now.UnixNano(), float32(perSecond)
+	if b.last == 0 {
+		b.tokens = rate
 	} else {
-		b.tokens = min(float64(perSecond), b.tokens+now.Sub(b.last).Seconds()*float64(perSecond))
+		b.tokens = min(rate, b.tokens+float32(t-b.last)/1e9*rate)
 	}
-	b.last = now
+	b.last = t
 	if b.tokens < 1 {
 		return false
 	}
