@@ -6,10 +6,14 @@ import "github.com/lesismal/nbio/mempool"
 // the Go heap and go back to it when nbio frees them.
 //
 // nbio v1.6.12 caches a connection's unsent bytes in buffers from
-// mempool.DefaultMemPool, which keeps up to 1 GiB of freed buffers for reuse, and
-// nbhttp does not pass its own allocator down to the engine. 500 non-reading clients
-// cut off at a 4 MiB cap left 2.36 GB resident 30 s after the cut. With this one the
-// memory is garbage once the connection is gone, and the engine's release returns it.
+// mempool.DefaultMemPool (nbhttp does not pass its own allocator down to the engine):
+// a sync.Pool that pools buffers of any size up to 1 GiB and hands a pooled one, of
+// whatever capacity, to every later request, so a big buffer serves a 3 KB write and
+// what the pool holds is kept until two garbage collections pass, which an idle server
+// does not run. 500 non-reading clients cut off at a 4 MiB cap left 1.49 GB resident
+// 5 s after their cut; with this allocator, 40 MB (the baseline is 17 MB). The price:
+// a fresh buffer is zeroed before nbio copies into it (a fifth of the owner's time
+// while 500 clients fill their caps).
 type HeapAllocator struct{}
 
 var _ mempool.Allocator = HeapAllocator{}
