@@ -68,13 +68,19 @@ func (w *Worker) releaseMemory() {
 	}
 }
 
-// dropFreeBuffers empties the owner's free list of pending buffers and waits for it:
-// a calm server needs none, and after a storm the list holds up to maxFreeBytes
-// (4 MiB: 4 KB per connection of a 1,000-user server).
+// dropFreeBuffers empties the owner's free list of pending buffers, and the empty
+// buffers backed-up connections keep (Conn.afterWrite), and waits for it: a calm
+// server needs none, and after a storm the list holds up to maxFreeBytes (4 MiB: 4 KB
+// per connection of a 1,000-user server).
 func (w *Worker) dropFreeBuffers() {
 	done := make(chan struct{})
 	w.Post(func() {
 		w.loop.buffers, w.loop.freeBytes = nil, 0
+		for _, c := range w.loop.conns {
+			if len(c.out) == 0 {
+				c.out = nil
+			}
+		}
 		close(done)
 	})
 	select {
