@@ -1,6 +1,9 @@
 package engine
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Opcodes of RFC 6455 §5.2 besides the ones a server sends (frame.go).
 const (
@@ -166,7 +169,7 @@ func (r *frameReader) startFrame(size int) *CloseReason {
 	r.remain = int(length)
 	if r.op != opContinuation {
 		r.msgOp, r.text = r.op, utf8Stream{}
-		r.msg = make([]byte, 0, r.remain)
+		r.msg = nil // allocated as the payload arrives (readPayload), not as announced
 	}
 	return nil
 }
@@ -180,6 +183,11 @@ func (r *frameReader) readPayload(data []byte) ([]byte, *CloseReason) {
 		r.ctl = append(r.ctl, data[:n]...)
 		dst = r.ctl[start:]
 	} else {
+		// Room for what arrived, never for what the header announced: a header that
+		// promises 64 KiB and sends nothing must not cost 64 KiB.
+		if cap(r.msg)-len(r.msg) < n {
+			r.msg = slices.Grow(r.msg, n)
+		}
 		start := len(r.msg)
 		r.msg = append(r.msg, data[:n]...)
 		dst = r.msg[start:]
@@ -233,6 +241,9 @@ func (r *frameReader) endFrame(sink frameSink) *CloseReason {
 			return errBadUTF8
 		}
 		msg, binary := r.msg, r.msgOp == OpBinary
+		if msg == nil {
+			msg = []byte{} // an empty message is a message
+		}
 		r.msg, r.msgOp = nil, 0
 		sink.message(binary, msg)
 	}

@@ -167,3 +167,16 @@ func BenchmarkFrameReader(b *testing.B) {
 		})
 	}
 }
+
+// TestAnnouncedSizeIsNotAllocated: a frame header that announces a big payload costs
+// only what arrives.
+func TestAnnouncedSizeIsNotAllocated(t *testing.T) {
+	r := &frameReader{maxMessage: 1 << 20}
+	header := clientFrame(true, OpBinary, make([]byte, 1<<20))[:14]
+	if err := r.feed(header, &recordSink{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := cap(r.msg); c > 0 {
+		t.Fatalf("a header announcing 1 MiB took a %d-byte buffer", c)
+	}
+}
