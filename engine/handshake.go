@@ -55,6 +55,9 @@ func parseHead(head []byte) (*requestHead, *httpError) {
 	}
 	h.header = make(http.Header, len(lines)-1)
 	for _, line := range lines[1:] {
+		if strings.ContainsAny(line, "\r\n\x00") {
+			return nil, badRequest("a bare CR, LF or NUL in a header line")
+		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || name == "" || strings.TrimSpace(name) != name || strings.ContainsAny(name, " \t") {
 			return nil, badRequest("malformed header line")

@@ -55,6 +55,7 @@ func TestHandshakeLimitsAndStrictness(t *testing.T) {
 		{"conflicting Content-Lengths", "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "HTTP/1.1 400 Bad Request"},
 		{"Content-Length and Transfer-Encoding", "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 501 Not Implemented"},
 		{"a folded header line", upgradeWith(" folded\r\n"), "HTTP/1.1 400 Bad Request"},
+		{"a bare LF inside a header line", upgradeWith("X-A: b\nInjected: c\r\n"), "HTTP/1.1 400 Bad Request"},
 		{"version 8", strings.Replace(upgradeWith(""), "Version: 13", "Version: 8", 1), "HTTP/1.1 426 Upgrade Required"},
 		{"a bad key", strings.Replace(upgradeWith(""), "dGhlIHNhbXBsZSBub25jZQ==", "short", 1), "HTTP/1.1 400 Bad Request"},
 		{"a POST upgrade", strings.Replace(upgradeWith(""), "GET", "POST", 1), "HTTP/1.1 405 Method Not Allowed"},

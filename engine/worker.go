@@ -325,20 +325,21 @@ func (w *Worker) open(t Transport, req *Request, tracked bool) *Conn {
 // checkOrigin lets through what the seed's clients send (no Origin, or a non-URL such
 // as the Qt client's "SimpleChatClient"), browsers on the same host, and browsers on
 // --allowed-origins. An origin check protects browsers' users; other clients can send
-// any Origin they like anyway.
+// any Origin they like anyway. What a browser sends for a page that has no web origin
+// of its own ("null" from a sandboxed iframe, file://, chrome-extension://, or an
+// origin that does not parse) is refused unless --allowed-origins is "*": any web site
+// could open such a page in its visitors' browsers.
 func (w *Worker) checkOrigin(origin, host string) bool {
-	if origin == "" {
-		return true
+	if origin == "" || !strings.Contains(origin, "://") && origin != "null" {
+		return true // not a browser
 	}
 	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return true
-	}
-	if strings.EqualFold(u.Host, host) {
+	webOrigin := err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	if webOrigin && strings.EqualFold(u.Host, host) {
 		return true
 	}
 	for _, allowed := range w.cfg.AllowedOrigins {
-		if allowed == "*" || strings.EqualFold(strings.TrimRight(allowed, "/"), origin) {
+		if allowed == "*" || webOrigin && strings.EqualFold(strings.TrimRight(allowed, "/"), origin) {
 			return true
 		}
 	}

@@ -179,6 +179,10 @@ func TestOriginPolicy(t *testing.T) {
 		{"http://" + s.Addr, true},
 		{"https://chat.example.com", true},
 		{"https://evil.example.com", false},
+		{"null", false}, // a sandboxed iframe of any site
+		{"file://", false},
+		{"chrome-extension://abcdefghijklmnop", false},
+		{"http://%zz", false}, // does not parse
 	}
 	for _, tt := range tests {
 		h := http.Header{}
