@@ -13,17 +13,7 @@ import (
 // startEchoBudget runs the echo worker with a per-connection and a total write cap.
 func startEchoBudget(t *testing.T, perConn, total int) *engine.Worker {
 	t.Helper()
-	cfg := enginetest.Config()
-	cfg.Listen, cfg.MaxWriteBuffer, cfg.MaxTotalWriteBuffer = "127.0.0.1:0", perConn, total
-	w, err := engine.New(cfg, engine.Echo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	return w
+	return startEchoConfig(t, func(c *engine.Config) { c.MaxWriteBuffer, c.MaxTotalWriteBuffer = perConn, total })
 }
 
 // nonReader upgrades a socket with a tiny receive window and never reads from it.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/engine"
-	"github.com/chatd/chatd/engine/enginetest"
 	"github.com/gorilla/websocket"
 )
 
@@ -45,17 +44,9 @@ func TestConfigValidateNamesFlags(t *testing.T) {
 // as it is and the worker runs by it: pollers and writers 0 are one per CPU, no
 // shutdown grace, no extra origins.
 func TestConfigZeroKeepsItsMeaning(t *testing.T) {
-	cfg := enginetest.Config()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Pollers, cfg.Writers, cfg.ShutdownGrace, cfg.AllowedOrigins = 0, 0, 0, nil
-	w, err := engine.New(cfg, engine.Echo{})
-	if err != nil {
-		t.Fatalf("zeros refused: %v", err)
-	}
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
+	w := startEchoConfig(t, func(c *engine.Config) {
+		c.Pollers, c.Writers, c.ShutdownGrace, c.AllowedOrigins = 0, 0, 0, nil
+	})
 	c, _, err := websocket.DefaultDialer.Dial("ws://"+w.Addr().String()+"/", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -12,10 +12,17 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-func startEcho(t *testing.T) *engine.Worker {
+func startEcho(t *testing.T) *engine.Worker { t.Helper(); return startEchoConfig(t, nil) }
+
+// startEchoConfig runs the echo worker on 127.0.0.1 with enginetest's config changed
+// by change (if not nil) and stops it when the test ends.
+func startEchoConfig(t *testing.T, change func(*engine.Config)) *engine.Worker {
 	t.Helper()
 	cfg := enginetest.Config()
 	cfg.Listen = "127.0.0.1:0"
+	if change != nil {
+		change(&cfg)
+	}
 	w, err := engine.New(cfg, engine.Echo{})
 	if err != nil {
 		t.Fatal(err)

@@ -85,17 +85,9 @@ func TestFramesInTheUpgradePacket(t *testing.T) {
 // TestMonitoringAtCapacity: with --max-connections WebSockets open, another upgrade
 // gets 503 while /healthz and /status still answer.
 func TestMonitoringAtCapacity(t *testing.T) {
-	cfg := enginetest.Config()
-	cfg.Listen, cfg.MaxConnections = "127.0.0.1:0", 2
-	w, err := engine.New(cfg, engine.Echo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	for range cfg.MaxConnections {
+	const capacity = 2
+	w := startEchoConfig(t, func(c *engine.Config) { c.MaxConnections = capacity })
+	for range capacity {
 		dialWS(t, w, nil)
 	}
 	enginetest.Eventually(t, 5*time.Second, "2 connections", func() bool { return w.Conns() == 2 })

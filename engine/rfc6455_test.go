@@ -55,18 +55,7 @@ func closeFrame(code int, reason string) []byte {
 
 func startEchoWith(t *testing.T, maxMessage int) *engine.Worker {
 	t.Helper()
-	cfg := enginetest.Config()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.MaxMessageBytes = maxMessage
-	w, err := engine.New(cfg, engine.Echo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	return w
+	return startEchoConfig(t, func(c *engine.Config) { c.MaxMessageBytes = maxMessage })
 }
 
 const upgradeRequest = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
