@@ -32,10 +32,13 @@ func rewriteTarget(head []byte, target string) []byte {
 	return append(append(out, ' '), rest...)
 }
 
-// parseQuery is url.ParseQuery that keeps what it could parse: the Qt client does not
-// escape '+', '&' or '#' inside a name, and a half-parsed query beats a refused login.
+// parseQuery reads a query as PHP (and so Workerman) does: '&' separates pairs and ';'
+// is an ordinary character. The Qt client does not escape ';' in a name, and Go's
+// parser drops every pair that holds one, so "a;b" logged in as the default name where
+// the seed's server gave "ab". It keeps what it could parse: the Qt client does not
+// escape '+', '&' or '#' either, and a half-parsed query beats a refused login.
 func parseQuery(raw string) url.Values {
-	q, _ := url.ParseQuery(raw)
+	q, _ := url.ParseQuery(strings.ReplaceAll(raw, ";", "%3B"))
 	if q == nil {
 		q = url.Values{}
 	}

@@ -25,7 +25,7 @@ func flags(scenario string) []cli.Flag {
 		clients, senders = 10, 10
 	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "url", Value: "ws://127.0.0.1:8080/", Usage: "server `URL` (ws:// only)", EnvVars: []string{"CHATBENCH_URL"}},
+		&cli.StringFlag{Name: "url", Value: "ws://127.0.0.1:27800/", Usage: "server `URL` (ws:// only; default: chatd's own port)", EnvVars: []string{"CHATBENCH_URL"}},
 		&cli.IntFlag{Name: "clients", Value: clients, Usage: "simulated clients"},
 		&cli.IntFlag{Name: "senders", Value: senders, Usage: "clients that send (0: all)"},
 		&cli.Float64Flag{Name: "rate", Value: rate, Usage: "messages/s, all senders together (connect: connects/s, 0 = as fast as possible)"},

@@ -63,6 +63,7 @@ func TestQueryParameters(t *testing.T) {
 		{"userName=Verylongname&userColor=%23ABC&gender=2", "Verylong", "#ABC", 2},
 		{"userName=x&userColor=%23000%22%3E%3Cscript%3E&gender=abc", "x", "#000000", 0},
 		{"userName=a%26b+c&gender=1", "ab c", "#000000", 1},
+		{"userName=a;b&gender=2", "ab", "#000000", 2}, // ';' unescaped, as the Qt client sends it
 	}
 	// The watcher sees each row's user leave, so the next row's default name is free again.
 	watcher, _ := s.Login(t, "Watcher")
