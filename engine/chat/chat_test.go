@@ -458,3 +458,53 @@ func BenchmarkPublicFanOut1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/delivery")
 }
+
+// TestRequestsAreChargedByCost: acks and pongs have a budget of their own, so a client
+// that acks a busy room keeps its chat lines; every frame costs something, so a flood
+// of pongs or empty frames is cut; reads of many rows have their own, smaller budget.
+func TestRequestsAreChargedByCost(t *testing.T) {
+	now := time.Unix(1000, 0)
+	cfg := testConfig(func(c *Config) { c.RateLimit, c.RateBurst = 1, 3 })
+	tests := []struct {
+		name     string
+		frames   []string
+		limited  int  // rate_limited answers wanted
+		closed   bool // cut with 1008
+		delivers int  // PublicMessages wanted
+	}{
+		{"acks do not spend the lines' budget", append(repeat(`{"action":"Ack","roomId":"lobby","seq":1}`, 25), repeat(`{"text":"mine"}`, 3)...), 0, false, 3},
+		{"a pong flood is cut", repeat(`{"action":"Pong"}`, 70), 30, true, 0},
+		{"an empty-frame flood is cut", repeat(``, 70), 30, true, 0},
+		{"History has its own budget", append(repeat(`{"action":"History","roomId":"lobby"}`, 12), `{"text":"still mine"}`), 2, false, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cfg, stepClock(&now))
+			a := f.h.Login("a")
+			for _, fr := range tt.frames {
+				a.Send(fr)
+			}
+			limited, delivered := 0, 0
+			for _, m := range a.Messages() {
+				switch {
+				case m["action"] == "Error" && m["code"] == "rate_limited":
+					limited++
+				case m["action"] == "PublicMessage":
+					delivered++
+				}
+			}
+			reason, closed := a.Closed()
+			if limited != tt.limited || closed != tt.closed || delivered != tt.delivers || closed && reason != engine.ClosePolicy {
+				t.Fatalf("%d rate_limited, closed %v (%v), %d delivered; want %d, %v, %d", limited, closed, reason, delivered, tt.limited, tt.closed, tt.delivers)
+			}
+		})
+	}
+}
+
+func repeat(frame string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = frame
+	}
+	return out
+}

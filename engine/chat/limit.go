@@ -1,6 +1,10 @@
 package chat
 
-import "time"
+import (
+	"time"
+
+	"github.com/chatd/chatd/protocol"
+)
 
 // bucket is a token bucket: rate tokens a second, at most burst at once.
 type bucket struct {
@@ -26,4 +30,51 @@ func (b *bucket) allow(now time.Time, rate float64, burst int) bool {
 	}
 	b.rejected++
 	return false
+}
+
+// Cost classes. Every frame costs a cheap token before it is even decoded (a Pong, an
+// Ack, junk, an empty frame: a flood of them once took 1.5 cores from 4 clients); chat
+// lines and room changes cost a --rate-limit token; requests that read many rows or
+// sort many rooms cost a token of their own, smaller budget. Acks used to share the
+// chat lines' bucket, so a client acking in two busy rooms got its own lines refused.
+const (
+	cheapFactor = 10 // the cheap budget is --rate-limit and --rate-burst times this
+	costlyRate  = 2  // History, Rooms, Users per second
+	costlyBurst = 10
+)
+
+type costClass uint8
+
+const (
+	costLine costClass = iota
+	costCheap
+	costCostly
+)
+
+// costOf classes a decoded request.
+func costOf(in *protocol.Inbound) costClass {
+	switch {
+	case in.Action == protocol.ActionPong, in.Action == protocol.ActionAck, in.IsHeartbeatPing():
+		return costCheap
+	case in.Action == protocol.ActionHistory, in.Action == protocol.ActionRooms, in.Action == protocol.ActionUsers:
+		return costCostly
+	default:
+		return costLine
+	}
+}
+
+// charge takes a token of class from u's budget; false means refused, and u.kick
+// tells whether the client kept sending past its refusals.
+func (ch *Chat) charge(u *user, class costClass) (ok, kick bool) {
+	b, rate, burst := &u.lines, ch.cfg.RateLimit, ch.cfg.RateBurst
+	switch class {
+	case costCheap:
+		b, rate, burst = &u.cheap, rate*cheapFactor, burst*cheapFactor
+	case costCostly:
+		b, rate, burst = &u.costly, costlyRate, costlyBurst
+	}
+	if b.allow(ch.now(), rate, burst) {
+		return true, false
+	}
+	return false, b.rejected > burst
 }

@@ -16,19 +16,13 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 	if u == nil {
 		return // lost or not logged in yet
 	}
+	if !ch.admit(u, costCheap) {
+		return
+	}
 	if !m.Binary && bytes.Equal(m.Data, protocol.PongJSON) {
 		// Every client answers every Ping: the usual spelling skips the JSON decoder,
 		// which was an idle server's main source of garbage.
 		u.missed = 0
-		return
-	}
-	if !u.limit.allow(ch.now(), ch.cfg.RateLimit, ch.cfg.RateBurst) {
-		ch.counters.rateLimited++
-		if u.limit.rejected > ch.cfg.RateBurst {
-			c.Close(engine.ClosePolicy)
-			return
-		}
-		ch.sendError(u, &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages; slow down"})
 		return
 	}
 	if m.Binary {
@@ -38,6 +32,9 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 	in, err := protocol.Decode(m.Data)
 	if err != nil {
 		ch.sendError(u, err)
+		return
+	}
+	if class := costOf(&in); class != costCheap && !ch.admit(u, class) {
 		return
 	}
 	switch {
@@ -65,6 +62,22 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}
+}
+
+// admit charges a request to its class; a refused one gets rate_limited, and a client
+// that keeps sending past its refusals is closed with 1008.
+func (ch *Chat) admit(u *user, class costClass) bool {
+	ok, kick := ch.charge(u, class)
+	if ok {
+		return true
+	}
+	ch.counters.rateLimited++
+	if kick {
+		u.conn.Close(engine.ClosePolicy)
+		return false
+	}
+	ch.sendError(u, &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages; slow down"})
+	return false
 }
 
 // chat accepts a chat line: to a room (the default one without roomId) when toUserId

@@ -14,7 +14,9 @@ type user struct {
 	info   protocol.User
 	fields []byte // info encoded once, spliced into every message about this user
 	missed int    // Pings sent since the last Pong
-	limit  bucket
+	// Requests are charged by what they cost the owner (limit.go): every frame to
+	// cheap, then chat lines and room changes to lines, reads of many rows to costly.
+	cheap, lines, costly bucket
 
 	// What the client opted in to with query parameters (none: the seed's client).
 	compact bool // presence=compact: paged member lists, batched Presence, no Connected/Disconnected
