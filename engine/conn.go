@@ -31,23 +31,20 @@ type Conn struct {
 	w          *Worker
 	remoteAddr string
 
-	out       []byte       // frames waiting for the end of the owner's batch
-	closing   *CloseReason // set once the server decided to close
-	closed    bool
-	writeErr  error       // the last flush's write error, set by whichever writer wrote it
-	closeSent atomic.Bool // a close frame went out; set from nbio's goroutines too
+	out      []byte       // frames waiting for the end of the owner's batch
+	closing  *CloseReason // set once the server decided to close
+	writeErr error        // the last flush's write error, set by whichever writer wrote it
 
 	// The write budget (--max-write-buffer) counts every byte queued for the
 	// connection: pending frames (out) and what the transport holds unsent (held).
 	// tracked: the transport reports what the socket took (a plain nbio socket); over
 	// TLS, and in memory, held stays 0 and nbio's own cap is the backstop.
-	tracked bool
 	held    atomic.Int64
 	dropped atomic.Bool // cut: what nbio still holds is being freed, no longer counted
 
-	// Context is free for the Handler, like the dynamic properties Workerman lets a
-	// callback set on a connection.
-	Context any
+	closeSent atomic.Bool // a close frame went out; set from nbio's goroutines too
+	closed    bool
+	tracked   bool
 }
 
 // ID is unique for the life of the process and starts at 1, like Workerman's.
