@@ -6,23 +6,23 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// bucket is a token bucket: rate tokens a second, at most burst at once.
+// bucket is a token bucket: rate tokens a second, at most burst at once. 16 bytes:
+// every user has three (see costClass).
 type bucket struct {
-	tokens   float64
-	last     time.Time
-	rejected int // rejections in a row; too many and the client is cut off
+	last     int64   // unix nanoseconds of the last request; 0: none yet
+	tokens   float32 // exact to one token up to 16M, far past any burst that limits
+	rejected int32   // rejections in a row; too many and the client is cut off
 }
 
 func (b *bucket) allow(now time.Time, rate float64, burst int) bool {
-	if b.last.IsZero() {
-		b.tokens = float64(burst)
+	t := now.UnixNano()
+	if b.last == 0 {
+		b.tokens = float32(burst)
 	} else {
-		b.tokens += now.Sub(b.last).Seconds() * rate
-		if b.tokens > float64(burst) {
-			b.tokens = float64(burst)
-		}
+		elapsed := max(t-b.last, 0) // the wall clock may step back
+		b.tokens = float32(min(float64(burst), float64(b.tokens)+float64(elapsed)/1e9*rate))
 	}
-	b.last = now
+	b.last = t
 	if b.tokens >= 1 {
 		b.tokens--
 		b.rejected = 0
@@ -76,5 +76,5 @@ func (ch *Chat) charge(u *user, class costClass) (ok, kick bool) {
 	if b.allow(ch.now(), rate, burst) {
 		return true, false
 	}
-	return false, b.rejected > burst
+	return false, int(b.rejected) > burst
 }
