@@ -298,7 +298,7 @@ func (b *pingBudget) allow(now time.Time, perSecond int) bool {
 	if b.last == 0 {
 		b.tokens = rate
 	} else {
-		b.tokens = min(rate, b.tokens+float32(t-b.last)/1e9*rate)
+		b.tokens = min(rate, b.tokens+float32(max(t-b.last, 0))/1e9*rate) // the wall clock may step back
 	}
 	b.last = t
 	if b.tokens < 1 {
