@@ -22,18 +22,18 @@ type room struct {
 // membership is a user's place in one room or in its inbox: what it was sent, what it
 // acknowledged, and whether a replay from the history is still running.
 type membership struct {
-	room   string
-	public bool // a room, not the user's inbox
+	room string
 
 	delivered uint64       // highest seq written to the connection
 	acked     uint64       // ack=1: highest contiguous seq the client acknowledged
 	unacked   []unackedMsg // ack=1: seq > acked, ascending
 	resendAt  int64        // unix ns: when unacked is next resent
+	syncUpto  uint64       // the replay's current end
 
-	syncing  bool   // a replay is running: live messages come from the history instead
-	syncUpto uint64 // the replay's current end
-	waitAck  bool   // the replay paused until the client acknowledges more
-	limited  bool   // the replay may skip to the newest maxReplay messages (no acks)
+	public  bool // a room, not the user's inbox
+	syncing bool // a replay is running: live messages come from the history instead
+	waitAck bool // the replay paused until the client acknowledges more
+	limited bool // the replay may skip to the newest maxReplay messages (no acks)
 }
 
 type unackedMsg struct {

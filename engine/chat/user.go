@@ -18,16 +18,16 @@ type user struct {
 	// cheap, then chat lines and room changes to lines, reads of many rows to costly.
 	cheap, lines, costly bucket
 
-	// What the client opted in to with query parameters (none: the seed's client).
-	compact bool // presence=compact: paged member lists, batched Presence, no Connected/Disconnected
-	ack     bool // ack=1: acknowledges messages with Ack; unacknowledged ones are resent
-	optIn   bool // any of presence, ack, resume: gets a resume token and a private inbox stream
+	rooms    memberships         // the default room, joined rooms, and (opt-in) its inbox
+	joined   int                 // public rooms besides the default one
+	presence []byte              // compact presence entries gathered in this tick
+	watch    map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
 
-	rooms     memberships         // the default room, joined rooms, and (opt-in) its inbox
-	joined    int                 // public rooms besides the default one
-	presence  []byte              // compact presence entries gathered in this tick
-	watch     map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
-	ackListed bool                // in Chat.ackUsers
+	// What the client opted in to with query parameters (none: the seed's client).
+	compact   bool // presence=compact: paged member lists, batched Presence, no Connected/Disconnected
+	ack       bool // ack=1: acknowledges messages with Ack; unacknowledged ones are resent
+	optIn     bool // any of presence, ack, resume: gets a resume token and a private inbox stream
+	ackListed bool // in Chat.ackUsers
 }
 
 // newUser reads the handshake's query parameters with the seed's defaults and chatd's
