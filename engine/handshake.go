@@ -104,7 +104,7 @@ func (h *requestHead) checkFraming() *httpError {
 }
 
 // isUpgrade reports whether h asks for a WebSocket.
-func (h *requestHead) isUpgrade() bool { return headerHasToken(h.header, "Upgrade", "websocket") }
+func (h *requestHead) isUpgrade() bool { return HeaderHasToken(h.header, "Upgrade", "websocket") }
 
 // checkUpgrade applies RFC 6455 §4.2.1 to an upgrade request; it returns the
 // Sec-WebSocket-Accept value.
@@ -116,7 +116,7 @@ func (h *requestHead) checkUpgrade() (string, *httpError) {
 		return "", badRequest("a WebSocket upgrade must be HTTP/1.1")
 	case h.header.Get("Host") == "":
 		return "", badRequest("missing Host")
-	case !headerHasToken(h.header, "Connection", "upgrade"):
+	case !HeaderHasToken(h.header, "Connection", "upgrade"):
 		return "", badRequest("Connection must include Upgrade")
 	case h.header.Get("Sec-WebSocket-Version") != "13":
 		return "", &httpError{http.StatusUpgradeRequired, "Sec-WebSocket-Version must be 13"}
@@ -127,11 +127,11 @@ func (h *requestHead) checkUpgrade() (string, *httpError) {
 	if raw, err := base64.StdEncoding.DecodeString(key); err != nil || len(raw) != 16 {
 		return "", badRequest("invalid Sec-WebSocket-Key")
 	}
-	return acceptKey(key), nil
+	return AcceptKey(key), nil
 }
 
-// acceptKey is Sec-WebSocket-Accept for key (RFC 6455 §4.2.2).
-func acceptKey(key string) string {
+// AcceptKey is Sec-WebSocket-Accept for key (RFC 6455 §4.2.2); clients check it too.
+func AcceptKey(key string) string {
 	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
@@ -153,9 +153,10 @@ func (e *httpError) response() []byte {
 		"\r\nConnection: close\r\n\r\n" + body)
 }
 
-// headerHasToken reports whether any of h's name fields lists token (a
-// comma-separated, case-insensitive list, as Connection and Upgrade are).
-func headerHasToken(h http.Header, name, token string) bool {
+// HeaderHasToken reports whether any of h's name fields lists token (a
+// comma-separated, case-insensitive list, as Connection and Upgrade are); the
+// handshake's both sides need it.
+func HeaderHasToken(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
 		for _, t := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {

@@ -2,16 +2,15 @@ package loadgen
 
 import (
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/chatd/chatd/engine"
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
@@ -118,29 +117,13 @@ func (p *Pool) installHandlers() {
 // validUpgrade checks the server's answer as RFC 6455 section 4.1 asks.
 func validUpgrade(res *http.Response, key string) bool {
 	return res != nil && res.StatusCode == http.StatusSwitchingProtocols &&
-		headerHas(res.Header, "Upgrade", "websocket") &&
-		headerHas(res.Header, "Connection", "upgrade") &&
-		res.Header.Get("Sec-Websocket-Accept") == acceptKey(key)
-}
-
-func headerHas(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
+		engine.HeaderHasToken(res.Header, "Upgrade", "websocket") &&
+		engine.HeaderHasToken(res.Header, "Connection", "upgrade") &&
+		res.Header.Get("Sec-Websocket-Accept") == engine.AcceptKey(key)
 }
 
 func challengeKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return base64.StdEncoding.EncodeToString(b[:])
-}
-
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(h[:])
 }
