@@ -18,7 +18,7 @@ import (
 func (w *Worker) enforceTotalBudget(extra int) {
 	limit := int64(w.cfg.MaxTotalWriteBuffer)
 	total := w.held.Load() + int64(w.loop.pendingBytes+extra)
-	if total <= limit {
+	if total <= limit || w.loop.scannedInBatch {
 		return
 	}
 	holding := func(c *Conn) int64 { return c.held.Load() + int64(len(c.out)) }
@@ -29,6 +29,9 @@ func (w *Worker) enforceTotalBudget(extra int) {
 		}
 	}
 	slices.SortFunc(holders, func(a, b *Conn) int { return int(holding(b) - holding(a)) })
+	// Nobody to cut (the bytes are in connections the budget cannot see, over TLS):
+	// no second scan before the batch is written.
+	w.loop.scannedInBatch = len(holders) == 0
 	for _, c := range holders {
 		if total <= limit*9/10 {
 			break

@@ -40,14 +40,15 @@ type loop struct {
 	wake  chan struct{}
 
 	// Owner-only.
-	dirty        []*Conn
-	pendingBytes int      // frames in the dirty connections' buffers (the write budgets count them)
-	writers      *writers // nil: the owner writes alone
-	buffers      [][]byte // free pending buffers, reused across batches
-	freeBytes    int      // their capacity, bounded by maxFreeBytes
-	conns        map[uint64]*Conn
-	timers       map[TimerID]*timer
-	nextTimer    TimerID
+	dirty          []*Conn
+	pendingBytes   int      // frames in the dirty connections' buffers (the write budgets count them)
+	scannedInBatch bool     // enforceTotalBudget found nobody to cut since the last flush
+	writers        *writers // nil: the owner writes alone
+	buffers        [][]byte // free pending buffers, reused across batches
+	freeBytes      int      // their capacity, bounded by maxFreeBytes
+	conns          map[uint64]*Conn
+	timers         map[TimerID]*timer
+	nextTimer      TimerID
 }
 
 func newLoop() *loop {
@@ -98,7 +99,7 @@ func (l *loop) flush() {
 		l.dirty[i] = nil
 	}
 	l.dirty = l.dirty[:0]
-	l.pendingBytes = 0
+	l.pendingBytes, l.scannedInBatch = 0, false
 }
 
 // Pending buffers: a connection takes one when it first gets a frame in a batch and
