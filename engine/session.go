@@ -89,7 +89,8 @@ func (s *session) parse(data []byte) error {
 			if s.h.bodyLeft == 0 {
 				s.mode = modeHead
 			}
-			err, data = s.h.parser.Parse(data[:n]), data[n:]
+			err = s.h.parser.Parse(data[:n])
+			data = data[n:]
 		case modeWS:
 			s.readFrames(data)
 			return nil
