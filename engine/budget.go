@@ -17,11 +17,11 @@ import (
 // of the connections happens only once the budget is exceeded, and each one cuts.
 func (w *Worker) enforceTotalBudget(extra int) {
 	limit := int64(w.cfg.MaxTotalWriteBuffer)
-	total := w.held.Load() + int64(w.loop.pendingBytes+extra)
+	total := w.WriteBuffered() + int64(w.loop.pendingBytes+extra)
 	if total <= limit || w.loop.scannedInBatch {
 		return
 	}
-	holding := func(c *Conn) int64 { return c.held.Load() + int64(len(c.out)) }
+	holding := (*Conn).holding
 	var holders []*Conn
 	for _, c := range w.loop.conns {
 		if c.tracked && !c.Closing() && holding(c) > 0 {

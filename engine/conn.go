@@ -32,6 +32,7 @@ type Conn struct {
 	remoteAddr string
 
 	out      []byte       // frames waiting for the end of the owner's batch
+	parked   [][]byte     // frames kept while the socket is backed up (park.go)
 	closing  *CloseReason // set once the server decided to close
 	writeErr error        // the last flush's write error, set by whichever writer wrote it
 
@@ -42,9 +43,11 @@ type Conn struct {
 	held    atomic.Int64
 	dropped atomic.Bool // cut: what nbio still holds is being freed, no longer counted
 
-	closeSent atomic.Bool // a close frame went out; set from nbio's goroutines too
-	closed    bool
-	tracked   bool
+	closeSent   atomic.Bool // a close frame went out; set from nbio's goroutines too
+	drainWanted atomic.Bool // parked frames wait for nbio to write what it holds
+	parkedBytes int         // what parked costs the write budget
+	closed      bool
+	tracked     bool
 }
 
 // ID is unique for the life of the process and starts at 1, like Workerman's.
@@ -66,6 +69,11 @@ func (c *Conn) send(op byte, payload []byte) {
 	if c.Closing() || !c.fits(len(payload)+maxFrameHeader) {
 		return
 	}
+	c.w.stats.framesOut.Add(1)
+	if c.backedUp() {
+		c.park(AppendFrame(nil, op, payload))
+		return
+	}
 	c.markDirty()
 	n := len(c.out)
 	c.out = AppendFrame(c.out, op, payload)
@@ -73,9 +81,15 @@ func (c *Conn) send(op byte, payload []byte) {
 }
 
 // SendFrame sends an already framed message (see AppendFrame). Broadcasts frame a
-// message once and pass the same bytes to every recipient.
+// message once and pass the same bytes to every recipient. frame must not be
+// modified after the call: a backed-up connection keeps it by reference.
 func (c *Conn) SendFrame(frame []byte) {
-	if c.Closing() || !c.fits(len(frame)) {
+	if c.Closing() || !c.fits(len(frame)+parkedRefBytes) {
+		return
+	}
+	c.w.stats.framesOut.Add(1)
+	if c.backedUp() {
+		c.park(frame)
 		return
 	}
 	c.markDirty()
@@ -83,6 +97,8 @@ func (c *Conn) SendFrame(frame []byte) {
 	c.w.loop.pendingBytes += len(frame)
 }
 
+// markDirty puts the connection on the batch's write list when it gets its first
+// pending byte.
 func (c *Conn) markDirty() {
 	if len(c.out) == 0 {
 		c.w.loop.dirty = append(c.w.loop.dirty, c)
@@ -90,7 +106,6 @@ func (c *Conn) markDirty() {
 			c.out = c.w.loop.getBuffer()
 		}
 	}
-	c.w.stats.framesOut.Add(1)
 }
 
 // flush writes the pending frames in one write and settles the connection after it.
@@ -118,13 +133,17 @@ func (c *Conn) fits(n int) bool {
 	if !c.tracked {
 		return true
 	}
-	if c.held.Load()+int64(len(c.out)+n) > int64(c.w.cfg.MaxWriteBuffer) {
+	if c.holding()+int64(n) > int64(c.w.cfg.MaxWriteBuffer) {
 		c.cut()
 		return false
 	}
 	c.w.enforceTotalBudget(n)
 	return !c.Closing()
 }
+
+// holding is every byte queued for the connection: what nbio holds unsent, what is
+// pending in this batch and what is parked.
+func (c *Conn) holding() int64 { return c.held.Load() + int64(len(c.out)+c.parkedBytes) }
 
 // cut closes a slow consumer at once: no close frame (it would queue behind what the
 // client does not read), its pending frames dropped, the socket closed, so nbio frees
@@ -137,6 +156,7 @@ func (c *Conn) cut() {
 	c.closeSent.Store(true)
 	c.w.loop.pendingBytes -= len(c.out)
 	c.out = c.out[:0]
+	c.dropParked()
 	if c.tracked && !c.dropped.Swap(true) {
 		c.w.held.Add(-c.held.Swap(0)) // freed by nbio's close, which follows at once
 	}
@@ -154,8 +174,10 @@ func (c *Conn) hand(n int) {
 
 func (c *Conn) written(n int) {
 	if c.tracked && !c.dropped.Load() {
-		c.held.Add(int64(-n))
 		c.w.held.Add(int64(-n))
+		if c.held.Add(int64(-n)) == 0 {
+			c.drained()
+		}
 	}
 }
 
@@ -163,16 +185,8 @@ func (c *Conn) written(n int) {
 // idle connection holds no buffer at all. A write error means nbio closed the
 // connection: its write buffer overflowed, or the peer is gone.
 func (c *Conn) afterWrite() {
-	if c.tracked && c.held.Load() > 0 && !c.Closing() {
-		// Its socket is backed up, so the next batch fills the buffer again: keeping it
-		// spares regrowing it batch after batch (with 500 clients that did not read,
-		// that regrowth was most of the owner's time). It goes once the socket drains
-		// or the client is cut.
-		c.out = c.out[:0]
-	} else {
-		c.w.loop.putBuffer(c.out)
-		c.out = nil
-	}
+	c.w.loop.putBuffer(c.out)
+	c.out = nil
 	if err := c.writeErr; err != nil {
 		c.writeErr = nil
 		if c.closing == nil {
@@ -190,7 +204,11 @@ func (c *Conn) Close(reason CloseReason) {
 		return
 	}
 	if !c.closeSent.Swap(true) {
-		c.out = AppendFrame(c.out, OpClose, reason.payload())
+		if c.backedUp() {
+			c.park(AppendFrame(nil, OpClose, reason.payload())) // after what is parked
+		} else {
+			c.out = AppendFrame(c.out, OpClose, reason.payload())
+		}
 	}
 	if len(c.out) > 0 {
 		c.flush()

@@ -8,3 +8,6 @@ func HasPendingBuffer(c *Conn) bool { return c.out != nil }
 
 // DirtyConns is the number of connections waiting for the owner's next flush.
 func DirtyConns(w *Worker) int { return len(w.loop.dirty) }
+
+// ParkedBytes is what parked frames cost the write budgets now. Safe from any goroutine.
+func ParkedBytes(w *Worker) int64 { return w.parked.Load() }

@@ -38,9 +38,9 @@ type Status struct {
 // the chat's figures: a stalled owner must not take monitoring down with it.
 const statusCallBudget = 2 * time.Second
 
-// WriteBuffered is how many bytes all connections hold unsent (see
-// --max-total-write-buffer). Safe from any goroutine.
-func (w *Worker) WriteBuffered() int64 { return w.held.Load() }
+// WriteBuffered is how many bytes all connections hold unsent, handed to nbio or
+// parked (see --max-total-write-buffer). Safe from any goroutine.
+func (w *Worker) WriteBuffered() int64 { return w.held.Load() + w.parked.Load() }
 
 // Status collects the worker's figures. Safe from any goroutine but the owner.
 func (w *Worker) Status() Status {

@@ -13,6 +13,7 @@ const (
 	evFail // the peer broke RFC 6455 or a limit: close after what came before
 	evTimer
 	evFunc
+	evDrain // nbio wrote everything it held for a connection with parked frames
 	evQuit
 )
 

@@ -34,6 +34,7 @@ type Worker struct {
 	started time.Time
 	nextID  atomic.Uint64
 	held    atomic.Int64  // bytes the transports hold unsent, all connections (Conn.held)
+	parked  atomic.Int64  // what parked frames cost the write budgets, all connections (park.go)
 	done    chan struct{} // closed when the owner goroutine has returned
 
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
@@ -247,21 +248,9 @@ func (w *Worker) dispatch(ev *event) {
 		w.stats.messagesIn.Add(1)
 		w.safely(c, func() { w.handler.OnMessage(c, Message{Data: ev.data, Binary: ev.binary}) })
 	case evClose:
-		if c.closed {
-			return
-		}
-		c.closed = true
-		c.out = nil
-		if !c.dropped.Swap(true) {
-			w.held.Add(-c.held.Swap(0)) // nbio dropped what it held for it
-		}
-		delete(w.loop.conns, c.id)
-		reason := ev.reason
-		if c.closing != nil {
-			reason = *c.closing
-		}
-		w.stats.countClose(w.closeName(reason.Code))
-		w.safely(nil, func() { w.handler.OnClose(c, reason) })
+		w.closed(c, ev.reason)
+	case evDrain:
+		c.unpark()
 	case evFail:
 		if !c.closed {
 			c.fail(ev.reason)
@@ -271,6 +260,25 @@ func (w *Worker) dispatch(ev *event) {
 	case evFunc:
 		ev.fn()
 	}
+}
+
+// closed ends a connection nbio closed: its memory is released and OnClose runs.
+func (w *Worker) closed(c *Conn, reason CloseReason) {
+	if c.closed {
+		return
+	}
+	c.dropParked()
+	c.closed = true
+	c.out = nil
+	if !c.dropped.Swap(true) {
+		w.held.Add(-c.held.Swap(0)) // nbio dropped what it held for it
+	}
+	delete(w.loop.conns, c.id)
+	if c.closing != nil {
+		reason = *c.closing
+	}
+	w.stats.countClose(w.closeName(reason.Code))
+	w.safely(nil, func() { w.handler.OnClose(c, reason) })
 }
 
 // safely runs a callback so that a panic in it costs one connection, not the server.

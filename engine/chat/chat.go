@@ -45,7 +45,6 @@ type Chat struct {
 	rosterN int    // members encoded in roster; -1: stale
 
 	payload []byte // scratch for encoding a message
-	frame   []byte // scratch for framing it
 
 	counters counters
 }
@@ -155,7 +154,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 // heartbeat is the seed's 5-second timer: a user with PingMaxMissed unanswered Pings
 // is dropped and its rooms get ConnectionLost; every other user gets a Ping.
 func (ch *Chat) heartbeat() {
-	ping := engine.AppendFrame(ch.frame[:0], engine.OpText, protocol.PingJSON)
+	ping := engine.AppendFrame(nil, engine.OpText, protocol.PingJSON) // shared, never modified
 	var lost []*user
 	for _, u := range ch.defaultRoom.members {
 		if u.missed >= ch.cfg.PingMaxMissed {
@@ -165,7 +164,6 @@ func (ch *Chat) heartbeat() {
 		u.conn.SendFrame(ping)
 		u.missed++
 	}
-	ch.frame = ping
 	for _, u := range lost {
 		ch.remove(u, true)
 		u.conn.Close(ClosePingTimeout)

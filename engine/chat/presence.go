@@ -54,10 +54,10 @@ func (ch *Chat) presenceNow(r *room, p protocol.PresenceRoom) []byte {
 // seed's presence (every member but those with presence=compact).
 func (ch *Chat) sendSeedPresence(r *room, payload []byte) {
 	ch.payload = payload
-	ch.frame = engine.AppendFrame(ch.frame[:0], engine.OpText, payload)
+	frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
 	for _, m := range r.members {
 		if !m.compact {
-			m.conn.SendFrame(ch.frame)
+			m.conn.SendFrame(frame)
 		}
 	}
 }

@@ -1,0 +1,66 @@
+package engine_test
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/enginetest"
+)
+
+// TestParkedFramesArriveInOrder: a client that stops reading gets its frames parked
+// once its socket backs up; when it reads again every frame arrives, in order, and
+// nothing stays held or parked.
+func TestParkedFramesArriveInOrder(t *testing.T) {
+	const n = 20000
+	w := startEchoBudget(t, 64<<20, 1<<30)
+	conn, r := dialWS(t, w, nil) // it reads nothing until the server has read everything
+	pad := strings.Repeat("p", 1<<10)
+	for i := range n {
+		if _, err := conn.Write(msg(engine.OpText, itoa(i)+pad)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enginetest.Eventually(t, 10*time.Second, "every message read by the server", func() bool {
+		return w.Status().MessagesIn == n
+	})
+	t.Logf("held %d bytes, %d of them parked", w.WriteBuffered(), engine.ParkedBytes(w))
+	if engine.ParkedBytes(w) == 0 {
+		t.Fatal("nothing parked: the socket never backed up, so the test proves nothing")
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for i := range n {
+		op, p := readFrameOrFail(r)
+		if op != engine.OpText || string(p) != itoa(i)+pad {
+			t.Fatalf("frame %d: got op %#x %q (held %d parked %d)", i, op, short(p), w.WriteBuffered(), engine.ParkedBytes(w))
+		}
+	}
+	enginetest.Eventually(t, 5*time.Second, "nothing held or parked", func() bool {
+		return w.WriteBuffered() == 0 && engine.ParkedBytes(w) == 0
+	})
+}
+
+func readFrameOrFail(r io.Reader) (byte, []byte) {
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, []byte(err.Error())
+	}
+	n := int(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var e [2]byte
+		io.ReadFull(r, e[:])
+		n = int(e[0])<<8 | int(e[1])
+	case 127:
+		var e [8]byte
+		io.ReadFull(r, e[:])
+		n = int(e[6])<<8 | int(e[7])
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return 0, []byte(err.Error())
+	}
+	return h[0] & 0xf, p
+}
