@@ -32,7 +32,7 @@ type Conn struct {
 	remoteAddr string
 
 	out      []byte       // frames waiting for the end of the owner's batch
-	parked   [][]byte     // frames kept while the socket is backed up (park.go)
+	parked   *parked      // frames kept while the socket is backed up (park.go)
 	closing  *CloseReason // set once the server decided to close
 	writeErr error        // the last flush's write error, set by whichever writer wrote it
 
@@ -45,7 +45,6 @@ type Conn struct {
 
 	closeSent   atomic.Bool // a close frame went out; set from nbio's goroutines too
 	drainWanted atomic.Bool // parked frames wait for nbio to write what it holds
-	parkedBytes int         // what parked costs the write budget
 	closed      bool
 	tracked     bool
 }
@@ -143,7 +142,7 @@ func (c *Conn) fits(n int) bool {
 
 // holding is every byte queued for the connection: what nbio holds unsent, what is
 // pending in this batch and what is parked.
-func (c *Conn) holding() int64 { return c.held.Load() + int64(len(c.out)+c.parkedBytes) }
+func (c *Conn) holding() int64 { return c.held.Load() + int64(len(c.out)+c.parkedBytes()) }
 
 // cut closes a slow consumer at once: no close frame (it would queue behind what the
 // client does not read), its pending frames dropped, the socket closed, so nbio frees

@@ -24,16 +24,27 @@ const parkedRefBytes = 24
 // during a batch, so a batch that started writing keeps writing), or frames are
 // parked already.
 func (c *Conn) backedUp() bool {
-	return c.tracked && (len(c.parked) > 0 || len(c.out) == 0 && c.held.Load() > 0)
+	return c.tracked && (c.parked != nil || len(c.out) == 0 && c.held.Load() > 0)
+}
+
+// parked is a backed-up connection's frames, allocated when it first backs up: most
+// connections never do, and an idle one should cost as little as possible.
+type parked struct {
+	frames [][]byte
+	bytes  int // what they cost the write budget
 }
 
 // park keeps frame, which nobody modifies after, for when the socket drains.
 func (c *Conn) park(frame []byte) {
-	c.parked = append(c.parked, frame)
+	first := c.parked == nil
+	if first {
+		c.parked = &parked{}
+	}
+	c.parked.frames = append(c.parked.frames, frame)
 	cost := len(frame) + parkedRefBytes
-	c.parkedBytes += cost
+	c.parked.bytes += cost
 	c.w.parked.Add(int64(cost))
-	if len(c.parked) == 1 {
+	if first {
 		c.armDrain()
 	}
 }
@@ -58,12 +69,12 @@ func (c *Conn) drained() {
 // unpark moves the parked frames into the pending buffer, to be written with this
 // batch: one copy, made only for a connection whose socket takes bytes again.
 func (c *Conn) unpark() {
-	if len(c.parked) == 0 || c.closed {
+	if c.parked == nil || c.closed {
 		return
 	}
 	c.markDirty()
 	n := len(c.out)
-	for _, f := range c.parked {
+	for _, f := range c.parked.frames {
 		c.out = append(c.out, f...)
 	}
 	c.w.loop.pendingBytes += len(c.out) - n
@@ -72,8 +83,17 @@ func (c *Conn) unpark() {
 
 // dropParked forgets the parked frames (moved on, or the connection is cut or gone).
 func (c *Conn) dropParked() {
-	c.w.parked.Add(int64(-c.parkedBytes))
-	clear(c.parked)
-	c.parked, c.parkedBytes = nil, 0
+	if c.parked != nil {
+		c.w.parked.Add(int64(-c.parked.bytes))
+		c.parked = nil
+	}
 	c.drainWanted.Store(false)
+}
+
+// parkedBytes is what the parked frames cost the write budget.
+func (c *Conn) parkedBytes() int {
+	if c.parked == nil {
+		return 0
+	}
+	return c.parked.bytes
 }
