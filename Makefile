@@ -27,7 +27,7 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./protocol/ ./engine/ ./engine/chat/ ./engine/store/
 
-check: lint fuzz test
+check: lint fuzz check-release check-units test
 
 # The VPS binary: pure Go (modernc.org/sqlite needs no cgo), so CGO_ENABLED=0 links it
 # statically and it runs on any Linux of the same architecture, whatever its libc.
