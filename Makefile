@@ -1,5 +1,6 @@
 # Tasks engineers expect. `make test` is the README's test command, which CI runs
-# (.ci/run) after `make lint` and `make fuzz`.
+# (.ci/run) after `make lint`, `make fuzz` and the release checks (`make check-release
+# check-units`).
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 FUZZTIME ?= 20s
