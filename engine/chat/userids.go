@@ -53,13 +53,13 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 		ch.login(c, r)
 		return
 	}
-	if len(ch.waiting) >= maxWaitingLogins {
-		ch.compactWaiting()
-	}
-	if len(ch.waiting) >= maxWaitingLogins {
+	if len(ch.waitingBy) >= maxWaitingLogins {
 		ch.counters.idRefused++
 		c.Close(CloseNoUserID)
 		return
+	}
+	if len(ch.waiting) >= 2*maxWaitingLogins {
+		ch.compactWaiting() // drops at least half: amortized O(1) per login
 	}
 	wl := &waitingLogin{conn: c, req: r, at: ch.now()}
 	ch.waiting = append(ch.waiting, wl)

@@ -93,6 +93,27 @@ func TestTokenOfAnUncommittedIdentityResumesNobody(t *testing.T) {
 	}
 }
 
+// TestSessionsWithoutASecretAreNotRestored: a session stored before resume secrets
+// (as a migrated data dir has them) is not resumable after the upgrade, and its name
+// is free.
+func TestSessionsWithoutASecretAreNotRestored(t *testing.T) {
+	st := sqlite(t)
+	old := store.Session{UserID: 5, Name: "Old", Color: "#000", Online: true, LastSeen: time.Now().UnixMilli()}
+	if err := st.Write(context.Background(), &store.Batch{Sessions: []store.Session{old}}); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, testConfig(), withHistory(t, st))
+	_, auth := f.login("Old", nil)
+	if auth["userName"] != "Old" || num(t, auth, "userId") <= 5 {
+		t.Fatalf("login as Old after the upgrade: %v; want the name free and a new id above 5", auth)
+	}
+	f.h.Do(func() {
+		if f.ch.ids[5] != nil {
+			t.Error("the session without a secret was restored as a resumable identity")
+		}
+	})
+}
+
 // tokenOf is the token of the identity userID has now.
 func (f *fixture) tokenOf(userID uint64) string {
 	var tok string
