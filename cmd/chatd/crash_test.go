@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/engine/chat"
 	"github.com/gorilla/websocket"
 )
 
@@ -318,4 +319,116 @@ func (c *crashClient) run() error {
 		}
 	}
 	return fmt.Errorf("%s: deadline: %d/%d sent, %d pending, saw up to %d of %d", c.name, c.next, crashMessages, len(c.pending), c.contig, total)
+}
+
+// crashLogins is how many opt-in logins come before the kill -9, and after it.
+const crashLogins = 30
+
+// TestKill9NeverHandsOutAnIdentityTwice: crashLogins opt-in logins, kill -9 right
+// after the last Authorized (at the default flush interval and at a slow disk's),
+// restart, crashLogins new logins: none gets an old userId, and every old token either
+// resumes its own identity (its session committed before the kill) or is refused; none
+// resumes a new user, and no new user is taken over (closed with 4002).
+func TestKill9NeverHandsOutAnIdentityTwice(t *testing.T) {
+	for _, flush := range []string{"2ms", "500ms"} {
+		t.Run("flush="+flush, func(t *testing.T) { testIdentitiesSurviveKill9(t, flush) })
+	}
+}
+
+func testIdentitiesSurviveKill9(t *testing.T, flush string) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	start := func() *exec.Cmd {
+		cmd := chatd(t, dir, "start", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--history-flush-interval", flush)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		waitHealthy(t, addr)
+		return cmd
+	}
+	first := start()
+	old := make([]map[string]any, crashLogins)
+	for i := range old {
+		var conn *websocket.Conn
+		old[i], conn = identityLogin(t, addr, url.Values{"userName": {fmt.Sprint("old", i)}, "resume": {""}})
+		defer conn.Close() // online at the kill
+	}
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	start()
+
+	oldIDs, newIDs := map[float64]bool{}, map[float64]bool{}
+	for _, a := range old {
+		oldIDs[a["userId"].(float64)] = true
+	}
+	reused := 0
+	for i := range crashLogins {
+		auth, conn := identityLogin(t, addr, url.Values{"userName": {fmt.Sprint("new", i)}, "resume": {""}})
+		defer conn.Close() // online while the old tokens are tried
+		id := auth["userId"].(float64)
+		if oldIDs[id] || newIDs[id] {
+			reused++
+		}
+		newIDs[id] = true
+	}
+	own, refused, stolen := 0, 0, 0
+	for i, a := range old {
+		auth, conn := identityLogin(t, addr, url.Values{"userName": {fmt.Sprint("retry", i)}, "resume": {a["resumeToken"].(string)}})
+		conn.Close()
+		id := auth["userId"].(float64)
+		switch {
+		case auth["resumed"] == true && id == a["userId"] && auth["userName"] == a["userName"]:
+			own++
+		case auth["resumed"] == false && !oldIDs[id] && !newIDs[id]:
+			refused++
+		default:
+			stolen++
+			t.Errorf("old token of %v (userId %v) gave userId %v %v, resumed %v", a["userName"], a["userId"], id, auth["userName"], auth["resumed"])
+		}
+	}
+	var st struct {
+		Closes map[string]uint64
+		Chat   map[string]any
+	}
+	resp, err := http.Get("http://" + addr + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("flush %s: %d of %d ids reused; old tokens: %d resumed their own identity, %d refused, %d accepted for someone else",
+		flush, reused, crashLogins, own, refused, stolen)
+	if reused != 0 || stolen != 0 {
+		t.Fatalf("%d ids reused, %d old tokens accepted for someone else; want 0 and 0", reused, stolen)
+	}
+	if n := st.Closes[chat.CloseReplaced.Text]; n != 0 {
+		t.Fatalf("%d connections were taken over (4002) after the restart", n)
+	}
+}
+
+// identityLogin connects with q and returns its Authorized and the open connection.
+func identityLogin(t *testing.T, addr string, q url.Values) (map[string]any, *websocket.Conn) {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	conn, _, err := d.Dial("ws://"+addr+"/?"+q.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for range 1000 {
+		var m map[string]any
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatalf("%s: no Authorized: %v", q.Get("userName"), err)
+		}
+		if m["action"] == "Authorized" {
+			return m, conn
+		}
+	}
+	t.Fatalf("%s: no Authorized in 1000 frames", q.Get("userName"))
+	return nil, nil
 }

@@ -18,11 +18,13 @@ type Chat struct {
 	now func() time.Time
 	w   *engine.Worker // set by OnWorkerStart
 
-	users      map[uint64]*user // by userId
-	byConn     map[uint64]*user // by connection id
-	names      map[string]uint64
-	nameHint   map[string]int // per lowercased base name: every "name (N)" below it is taken
-	nextUserID uint64
+	users     map[uint64]*user // by userId
+	byConn    map[uint64]*user // by connection id
+	names     map[string]uint64
+	nameHint  map[string]int // per lowercased base name: every "name (N)" below it is taken
+	userIDs   userIDs
+	waiting   []*waitingLogin          // logins waiting for a userId, oldest first
+	waitingBy map[uint64]*waitingLogin // the same, by connection id
 
 	defaultRoom *room
 	rooms       map[string]*room     // public rooms with members, the default one included
@@ -52,6 +54,7 @@ type Chat struct {
 type counters struct {
 	logins, public, private, undelivered, errors, rateLimited, lost  uint64
 	resumed, resumeFailed, duplicates, resent, commits, commitErrors uint64
+	idWaits, idRefused                                               uint64 // logins that waited for a userId reservation, and that gave up
 }
 
 // New makes a Chat with cfg (start from DefaultConfig) and no history: messages get
@@ -72,7 +75,8 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 		byConn:     make(map[uint64]*user),
 		names:      make(map[string]uint64),
 		nameHint:   make(map[string]int),
-		nextUserID: 1,
+		userIDs:    noReservation(),
+		waitingBy:  make(map[uint64]*waitingLogin),
 		rooms:      make(map[string]*room),
 		streams:    make(map[string]*stream),
 		ids:        make(map[uint64]*identity),
@@ -123,6 +127,7 @@ func (ch *Chat) OnConnect(*engine.Conn) {}
 func (ch *Chat) OnClose(c *engine.Conn, reason engine.CloseReason) {
 	u := ch.byConn[c.ID()]
 	if u == nil {
+		ch.forgetWaiting(c)
 		return
 	}
 	ch.remove(u, false)
@@ -175,20 +180,22 @@ func (ch *Chat) heartbeat() {
 // Stats reports the chat's figures for /status.
 func (ch *Chat) Stats() map[string]any {
 	return map[string]any{
-		"users":           len(ch.defaultRoom.members),
-		"rooms":           len(ch.rooms),
-		"logins":          ch.counters.logins,
-		"publicMessages":  ch.counters.public,
-		"privateMessages": ch.counters.private,
-		"undelivered":     ch.counters.undelivered,
-		"errorsSent":      ch.counters.errors,
-		"rateLimited":     ch.counters.rateLimited,
-		"connectionsLost": ch.counters.lost,
-		"resumed":         ch.counters.resumed,
-		"resumeFailed":    ch.counters.resumeFailed,
-		"duplicates":      ch.counters.duplicates,
-		"resent":          ch.counters.resent,
-		"commits":         ch.counters.commits,
-		"commitErrors":    ch.counters.commitErrors,
+		"users":                 len(ch.defaultRoom.members),
+		"rooms":                 len(ch.rooms),
+		"logins":                ch.counters.logins,
+		"publicMessages":        ch.counters.public,
+		"privateMessages":       ch.counters.private,
+		"undelivered":           ch.counters.undelivered,
+		"errorsSent":            ch.counters.errors,
+		"rateLimited":           ch.counters.rateLimited,
+		"connectionsLost":       ch.counters.lost,
+		"resumed":               ch.counters.resumed,
+		"resumeFailed":          ch.counters.resumeFailed,
+		"duplicates":            ch.counters.duplicates,
+		"resent":                ch.counters.resent,
+		"commits":               ch.counters.commits,
+		"commitErrors":          ch.counters.commitErrors,
+		"loginsWaitedForUserId": ch.counters.idWaits,
+		"loginsRefusedNoUserId": ch.counters.idRefused,
 	}
 }

@@ -14,9 +14,12 @@ var (
 	// CloseUnacked: an ack=1 client left more than maxUnacked messages of a room
 	// unacknowledged.
 	CloseUnacked = engine.CloseReason{Code: 4003, Text: "too many unacknowledged messages"}
+	// CloseNoUserID: no userId could be reserved durably in time for this login (the
+	// store is not committing, or too many logins wait); the client may try again.
+	CloseNoUserID = engine.CloseReason{Code: 4004, Text: "no userId available, try again"}
 )
 
 // CloseReasons names the chat's close codes for the engine's /status counts.
 func (ch *Chat) CloseReasons() []engine.CloseReason {
-	return []engine.CloseReason{ClosePingTimeout, CloseReplaced, CloseUnacked}
+	return []engine.CloseReason{ClosePingTimeout, CloseReplaced, CloseUnacked, CloseNoUserID}
 }

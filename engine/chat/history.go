@@ -70,7 +70,7 @@ func (ch *Chat) dedupWindow() time.Duration { return max(2*ch.cfg.ResumeGrace, 5
 
 // OpenHistory makes st the chat's history and loads from it what the owner needs
 // before the first connection: the resume key, each room's last seq, the highest
-// userId, resumable identities, recent clientMsgIds; then starts the writer. Call it
+// userId (and reserves the first block above it), resumable identities, recent clientMsgIds; then starts the writer. Call it
 // once, before the Worker starts: it blocks on the disk. Close closes st.
 func (ch *Chat) OpenHistory(st store.Store) error {
 	key, err := st.ResumeKey()
@@ -88,7 +88,13 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 	for room, seq := range state.LastSeq {
 		ch.streams[room] = &stream{assigned: seq, committed: seq}
 	}
-	ch.nextUserID = state.MaxUserID + 1
+	// New ids start above every id reserved before, so none handed out before a crash
+	// comes back; the first block is reserved now, while blocking is allowed.
+	block := ch.userIDs.block
+	if err := st.Write(ctx, &store.Batch{UserIDsUpTo: state.MaxUserID + block}); err != nil {
+		return fmt.Errorf("reserve userIds: %w", err)
+	}
+	ch.userIDs = userIDs{next: state.MaxUserID + 1, reserved: state.MaxUserID + block, requested: state.MaxUserID + block, block: block}
 	ch.restoreIdentities(state.Sessions, now)
 	for i := len(state.ClientMsgs) - 1; i >= 0; i-- { // oldest first
 		m := &state.ClientMsgs[i]
@@ -104,16 +110,18 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 func (ch *Chat) restoreIdentities(sessions []store.Session, now time.Time) {
 	slices.SortFunc(sessions, func(a, b store.Session) int { return int(a.LastSeen - b.LastSeen) })
 	for _, s := range sessions {
+		if len(s.Secret) != secretBytes {
+			continue // stored before resume secrets: its token cannot be told from another's
+		}
 		// A session online at the last stop (a crash) gets its grace from now.
 		left := now
 		if !s.Online {
 			left = time.UnixMilli(s.LastSeen)
 		}
-		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, leftAt: left}
+		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, secret: s.Secret, leftAt: left}
 		ch.ids[s.UserID] = id
 		ch.names[nameKey(s.Name)] = s.UserID
 		ch.departed = append(ch.departed, departure{s.UserID, left})
-		ch.nextUserID = max(ch.nextUserID, s.UserID+1)
 	}
 	slices.SortStableFunc(ch.departed, func(a, b departure) int { return a.at.Compare(b.at) })
 }

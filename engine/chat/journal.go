@@ -51,10 +51,17 @@ func (ch *Chat) append(m store.Message) {
 
 // onCommit runs on the writer's goroutine: it only hands the batch to the owner.
 func (ch *Chat) onCommit(b *store.Batch, err error) {
-	if len(b.Messages) == 0 && err == nil {
+	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && err == nil {
 		return
 	}
-	ch.w.Post(func() { ch.committed(b.Messages, err) })
+	ch.w.Post(func() {
+		if b.UserIDsUpTo > 0 && err == nil {
+			ch.userIDsReserved(b.UserIDsUpTo)
+		}
+		if len(b.Messages) > 0 || err != nil {
+			ch.committed(b.Messages, err)
+		}
+	})
 }
 
 // committed runs on the owner once msgs are durable: each goes to its room's members

@@ -11,11 +11,12 @@ import (
 // presence=compact clients, and the largest page Users answers.
 const membersPage = 100
 
-// OnWebSocketConnect logs the user in: a unique nickname (or, with a valid resume
-// token, the identity it had), Authorized to the newcomer, Connected to the default
-// room (the newcomer included: the Qt client adds itself to its list from it), then
-// the recent history, or with since= everything it missed, room by room.
-func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
+// login logs the user in: a unique nickname (or, with a valid resume token, the
+// identity it had), Authorized to the newcomer, Connected to the default room (the
+// newcomer included: the Qt client adds itself to its list from it), then the recent
+// history, or with since= everything it missed, room by room. OnWebSocketConnect
+// calls it once a userId is reserved for it.
+func (ch *Chat) login(c *engine.Conn, r *engine.Request) {
 	u := newUser(c, 0, r, &ch.cfg)
 	tok := r.Query.Get("resume") // "resume=" with no value only opts in
 	resumed, resumeFailed := ch.identify(u, tok)
@@ -48,11 +49,10 @@ func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
 		u.info = protocol.User{ID: id.userID, Name: id.name, Gender: id.gender, Color: id.color}
 		ch.counters.resumed++
 	} else {
-		u.info.ID = ch.nextUserID
-		ch.nextUserID++
+		u.info.ID = ch.takeUserID()
 		u.info.Name = ch.uniqueName(u.info.Name)
 		if u.optIn {
-			id = &identity{userID: u.info.ID, name: u.info.Name, gender: u.info.Gender, color: u.info.Color}
+			id = &identity{userID: u.info.ID, name: u.info.Name, gender: u.info.Gender, color: u.info.Color, secret: newSecret()}
 			ch.ids[id.userID] = id
 		}
 	}
@@ -84,7 +84,7 @@ func (ch *Chat) register(u *user) {
 func (ch *Chat) authorize(u *user, resumed bool) {
 	if u.optIn {
 		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
-		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(u.info.ID), resumed))
+		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(ch.ids[u.info.ID]), resumed))
 		return
 	}
 	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.fields, ch.defaultRoster())

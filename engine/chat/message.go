@@ -14,7 +14,8 @@ import (
 func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 	u := ch.byConn[c.ID()]
 	if u == nil {
-		return // lost or not logged in yet
+		ch.holdFrame(c, m) // a login waiting for its userId keeps it; a lost user's is dropped
+		return
 	}
 	if !ch.admit(u, costCheap) {
 		return

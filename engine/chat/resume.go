@@ -2,6 +2,7 @@ package chat
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -18,6 +19,7 @@ type identity struct {
 	name   string
 	color  string
 	gender int
+	secret []byte    // random, stored with the identity: its token proves it (secretBytes)
 	user   *user     // online as this user, or nil
 	leftAt time.Time // when it went offline
 }
@@ -28,32 +30,48 @@ type departure struct {
 	at     time.Time
 }
 
-const tokenMACBytes = 16
+const (
+	tokenMACBytes = 16
+	secretBytes   = 16
+)
 
-// token is the resume token of userID: the id and an HMAC of it under the key kept in
-// --data-dir, so it can be checked after a restart without storing tokens.
-func (ch *Chat) token(userID uint64) string {
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+sha256.Size), userID)
-	mac := hmac.New(sha256.New, ch.key)
-	mac.Write([]byte("chatd-resume-v1"))
-	mac.Write(b)
-	b = mac.Sum(b)[:8+tokenMACBytes]
-	return base64.RawURLEncoding.EncodeToString(b)
+// newSecret is a new identity's resume secret.
+func newSecret() []byte {
+	b := make([]byte, secretBytes)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error)
+	return b
 }
 
-// resumeIdentity returns the identity a token names, if the token is genuine and the
-// identity is online or within its grace.
+// token is id's resume token: its userId and an HMAC, under the key kept in
+// --data-dir, of the userId and the identity's own secret. It is checked against the
+// stored identity, so it resumes that identity and no other, even one a crash gave
+// the same userId before ids were reserved (v1 tokens signed the userId alone).
+func (ch *Chat) token(id *identity) string {
+	return base64.RawURLEncoding.EncodeToString(ch.tokenBytes(id))
+}
+
+func (ch *Chat) tokenBytes(id *identity) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+sha256.Size), id.userID)
+	mac := hmac.New(sha256.New, ch.key)
+	mac.Write([]byte("chatd-resume-v2"))
+	mac.Write(b)
+	mac.Write(id.secret)
+	return mac.Sum(b)[:8+tokenMACBytes]
+}
+
+// resumeIdentity returns the identity a token names, if the token is genuine for it
+// and the identity is online or within its grace. An identity whose session never
+// committed before a crash is unknown after the restart, so its token is refused.
 func (ch *Chat) resumeIdentity(tok string) *identity {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(b) != 8+tokenMACBytes {
 		return nil
 	}
-	userID := binary.BigEndian.Uint64(b)
-	if !hmac.Equal([]byte(ch.token(userID)), []byte(tok)) {
+	id := ch.ids[binary.BigEndian.Uint64(b)]
+	if id == nil || len(id.secret) != secretBytes || !hmac.Equal(ch.tokenBytes(id), b) {
 		return nil
 	}
-	id := ch.ids[userID]
-	if id == nil || id.user == nil && ch.now().Sub(id.leftAt) > ch.cfg.ResumeGrace {
+	if id.user == nil && ch.now().Sub(id.leftAt) > ch.cfg.ResumeGrace {
 		return nil
 	}
 	return id
@@ -69,7 +87,7 @@ func (ch *Chat) saveSession(id *identity, online bool) {
 	}
 	ch.writer.AddSession(store.Session{
 		UserID: id.userID, Name: id.name, Color: id.color, Gender: id.gender,
-		Online: online, LastSeen: ch.now().UnixMilli(),
+		Online: online, LastSeen: ch.now().UnixMilli(), Secret: id.secret,
 	})
 }
 
@@ -96,4 +114,5 @@ func (ch *Chat) sweep() {
 		ch.departed = append(ch.departed[:0], ch.departed[n:]...)
 	}
 	ch.clientMsgs.sweep(now.Add(-ch.dedupWindow()))
+	ch.expireWaiting(now)
 }

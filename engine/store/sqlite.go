@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 	color     TEXT    NOT NULL,
 	gender    INTEGER NOT NULL,
 	online    INTEGER NOT NULL,
-	last_seen INTEGER NOT NULL
+	last_seen INTEGER NOT NULL,
+	secret    BLOB    NOT NULL DEFAULT x''
 );
 CREATE TABLE IF NOT EXISTS meta (
 	k TEXT PRIMARY KEY,
@@ -90,6 +91,10 @@ func OpenSQLite(dir string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
+	}
 	s := &SQLite{db: db, dir: dir}
 	if err := s.prepare(); err != nil {
 		s.Close()
@@ -109,9 +114,10 @@ func (s *SQLite) prepare() error {
 		ON CONFLICT (room) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`); err != nil {
 		return fmt.Errorf("prepare rooms: %w", err)
 	}
-	if s.upsertUser, err = s.db.Prepare(`INSERT INTO sessions (user_id, name, color, gender, online, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,
-		color = excluded.color, gender = excluded.gender, online = excluded.online, last_seen = excluded.last_seen`); err != nil {
+	if s.upsertUser, err = s.db.Prepare(`INSERT INTO sessions (user_id, name, color, gender, online, last_seen, secret)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,
+		color = excluded.color, gender = excluded.gender, online = excluded.online, last_seen = excluded.last_seen,
+		secret = excluded.secret`); err != nil {
 		return fmt.Errorf("prepare sessions: %w", err)
 	}
 	if s.upsertMaxID, err = s.db.Prepare(`INSERT INTO meta (k, v) VALUES ('max_user_id', ?)
@@ -132,7 +138,7 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	var maxUser uint64
+	maxUser := b.UserIDsUpTo
 	if len(b.Messages) > 0 {
 		last := make(map[string]uint64)
 		for i := range b.Messages {
@@ -153,7 +159,7 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	if len(b.Sessions) > 0 {
 		up := tx.StmtContext(ctx, s.upsertUser)
 		for _, ss := range b.Sessions {
-			if _, err := up.ExecContext(ctx, int64(ss.UserID), ss.Name, ss.Color, ss.Gender, ss.Online, ss.LastSeen); err != nil {
+			if _, err := up.ExecContext(ctx, int64(ss.UserID), ss.Name, ss.Color, ss.Gender, ss.Online, ss.LastSeen, secretArg(ss.Secret)); err != nil {
 				return fmt.Errorf("store: session %d: %w", ss.UserID, err)
 			}
 			maxUser = max(maxUser, ss.UserID)
@@ -243,14 +249,14 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE online = 0 AND last_seen < ?`, cutoff); err != nil {
 		return nil, fmt.Errorf("store: prune sessions: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, name, color, gender, online, last_seen FROM sessions`)
+	rows, err = s.db.QueryContext(ctx, `SELECT user_id, name, color, gender, online, last_seen, secret FROM sessions`)
 	if err != nil {
 		return nil, fmt.Errorf("store: load sessions: %w", err)
 	}
 	for rows.Next() {
 		var ss Session
 		var id int64
-		if err := rows.Scan(&id, &ss.Name, &ss.Color, &ss.Gender, &ss.Online, &ss.LastSeen); err != nil {
+		if err := rows.Scan(&id, &ss.Name, &ss.Color, &ss.Gender, &ss.Online, &ss.LastSeen, &ss.Secret); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: load sessions: %w", err)
 		}

@@ -29,21 +29,33 @@ type Session struct {
 	Gender   int
 	Online   bool
 	LastSeen int64 // unix milliseconds of the last disconnect (or login)
+	// Secret is the identity's random resume secret: its token proves it, so a token
+	// names one identity only. Empty: stored before secrets existed, never resumable.
+	Secret []byte
 }
 
 // Batch is what one commit writes.
 type Batch struct {
 	Messages []Message
 	Sessions []Session
+	// UserIDsUpTo reserves userIds up to it (0: none): it is kept as the highest
+	// userId, so after a restart new ids start above every id handed out before.
+	UserIDsUpTo uint64
 }
 
-// Len is the number of records in b.
-func (b *Batch) Len() int { return len(b.Messages) + len(b.Sessions) }
+// Len is the number of records in b (a reservation counts as one).
+func (b *Batch) Len() int {
+	n := len(b.Messages) + len(b.Sessions)
+	if b.UserIDsUpTo > 0 {
+		n++
+	}
+	return n
+}
 
 // State is what the chat loads once, before it starts serving.
 type State struct {
 	LastSeq   map[string]uint64 // each room's (and inbox's) highest seq
-	MaxUserID uint64            // the highest userId ever stored, so new ids never reuse one
+	MaxUserID uint64            // the highest userId ever stored or reserved, so new ids never reuse one
 	Sessions  []Session         // identities online at the last stop, or seen since the cutoff
 	// ClientMsgs are messages with a ClientMsgID stored since the cutoff (Text left
 	// empty), so a resend after a restart is still recognized.

@@ -59,6 +59,15 @@ func (w *Writer) AddSession(s Session) {
 	w.signal()
 }
 
+// ReserveUserIDs queues a reservation of the userIds up to upto (a larger queued one
+// stands). Safe from any goroutine; never blocks.
+func (w *Writer) ReserveUserIDs(upto uint64) {
+	w.mu.Lock()
+	w.queue.UserIDsUpTo = max(w.queue.UserIDsUpTo, upto)
+	w.mu.Unlock()
+	w.signal()
+}
+
 func (w *Writer) signal() {
 	select {
 	case w.wake <- struct{}{}:
