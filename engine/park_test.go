@@ -64,3 +64,31 @@ func readFrameOrFail(r io.Reader) (byte, []byte) {
 	}
 	return h[0] & 0xf, p
 }
+
+// greeter sends a frame the moment a connection opens, before the session that
+// accepted it may have returned.
+type greeter struct{ engine.NopHandler }
+
+func (greeter) OnWebSocketConnect(c *engine.Conn, _ *engine.Request) { c.SendText([]byte("hello")) }
+
+// TestGreetingsLeaveNothingCounted: what the owner writes at once to a new
+// connection is reported written like everything else, so nothing stays counted as
+// unsent (a frame counted but never reported made every later frame wait for a drain
+// that never came).
+func TestGreetingsLeaveNothingCounted(t *testing.T) {
+	cfg := enginetest.Config()
+	cfg.Listen = "127.0.0.1:0"
+	w, err := engine.New(cfg, greeter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	for range 50 {
+		_, r := dialWS(t, w, nil)
+		expectFrames(t, r, []want{text("hello")})
+	}
+	enginetest.Eventually(t, 5*time.Second, "nothing counted as unsent", func() bool { return w.WriteBuffered() == 0 })
+}

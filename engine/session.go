@@ -175,8 +175,8 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 	if p, perr := url.PathUnescape(path); perr == nil {
 		path = p
 	}
-	s.conn = s.w.open(nc, &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()}, plainSocket(nc))
-	s.ws.Store(s.conn)
+	req := &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()}
+	s.conn = s.w.open(nc, req, plainSocket(nc), s.ws.Store)
 	if len(rest) > 0 {
 		s.readFrames(rest)
 	}

@@ -306,7 +306,7 @@ func connID(c *Conn) uint64 {
 // (an in-memory one in tests): the owner runs OnConnect and OnWebSocketConnect for it
 // as for a socket, and its frames go through the same buffered write path. The
 // caller delivers what the peer sends with Receive and reports the end with Detach.
-func (w *Worker) Attach(t Transport, req *Request) *Conn { return w.open(t, req, false) }
+func (w *Worker) Attach(t Transport, req *Request) *Conn { return w.open(t, req, false, nil) }
 
 // Receive hands the owner a message that arrived on an attached connection.
 func (w *Worker) Receive(c *Conn, m Message) {
@@ -322,8 +322,15 @@ func (w *Worker) Detach(c *Conn, reason CloseReason) {
 
 // open makes the Conn of a connection that just became a WebSocket over t and hands
 // it to the owner.
-func (w *Worker) open(t Transport, req *Request, tracked bool) *Conn {
+// known runs before the owner hears of the connection: the session publishes it
+// there for nbio's written-size callback, which must find it from the first frame the
+// owner writes (a frame it missed stayed counted as unsent forever, and the
+// connection's frames waited for a drain that never came).
+func (w *Worker) open(t Transport, req *Request, tracked bool, known func(*Conn)) *Conn {
 	c := &Conn{id: w.nextID.Add(1), t: t, w: w, remoteAddr: req.RemoteAddr, tracked: tracked}
+	if known != nil {
+		known(c)
+	}
 	w.stats.connections.Add(1)
 	w.stats.accepted.Add(1)
 	w.loop.post(event{kind: evOpen, conn: c, req: req})

@@ -16,7 +16,7 @@ var (
 	CloseUnacked = engine.CloseReason{Code: 4003, Text: "too many unacknowledged messages"}
 	// CloseNoUserID: no userId could be reserved durably in time for this login (the
 	// store is not committing, or too many logins wait); the client may try again.
-	CloseNoUserID = engine.CloseReason{Code: 4004, Text: "no userId available, try again"}
+	CloseNoUserID = engine.CloseReason{Code: 4005, Text: "no userId available, try again"}
 )
 
 // CloseReasons names the chat's close codes for the engine's /status counts.

@@ -167,7 +167,7 @@ func TestLoginWaitsForTheReservation(t *testing.T) {
 }
 
 // TestWaitingLoginsAreBounded: logins that wait for a reservation are refused with
-// 4004 past the queue's cap and after loginWaitTimeout; one that sends more frames
+// 4005 past the queue's cap and after loginWaitTimeout; one that sends more frames
 // than maxHeldFrames before its Authorized is closed.
 func TestWaitingLoginsAreBounded(t *testing.T) {
 	now := time.Unix(1000, 0)
