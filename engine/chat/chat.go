@@ -53,6 +53,7 @@ type Chat struct {
 type counters struct {
 	logins, public, private, undelivered, errors, rateLimited, lost  uint64
 	resumed, resumeFailed, duplicates, resent, commits, commitErrors uint64
+	storeRefused, readsBusy                                          uint64
 }
 
 // New makes a Chat with cfg (start from DefaultConfig) and no history: messages get
@@ -192,5 +193,7 @@ func (ch *Chat) Stats() map[string]any {
 		"resent":          ch.counters.resent,
 		"commits":         ch.counters.commits,
 		"commitErrors":    ch.counters.commitErrors,
+		"storeRefused":    ch.counters.storeRefused,
+		"readsBusy":       ch.counters.readsBusy,
 	}
 }

@@ -94,7 +94,8 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 		m := &state.ClientMsgs[i]
 		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
 	}
-	ch.writer = store.NewWriter(st, ch.cfg.HistoryFlushInterval, ch.onCommit, ch.log)
+	limits := store.Limits{MaxQueueBytes: store.DefaultMaxQueueBytes, Timeout: ch.cfg.StoreTimeout}
+	ch.writer = store.NewLimitedWriter(st, ch.cfg.HistoryFlushInterval, limits, ch.onCommit, ch.log)
 	ch.log.Info("history opened", "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
 	return nil
 }
