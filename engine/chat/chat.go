@@ -38,7 +38,7 @@ type Chat struct {
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
 	writer   *store.Writer
-	reads    chan struct{} // bounds concurrent store reads
+	readq    *readQueue // store reads, run by a fixed pool of readers
 	closeOne sync.Once
 
 	roster  []byte // the default room's members for the seed's Authorized (defaultRoster)
@@ -79,7 +79,6 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 		streams:    make(map[string]*stream),
 		ids:        make(map[uint64]*identity),
 		clientMsgs: newDedupe(),
-		reads:      make(chan struct{}, 4),
 		key:        store.NewKey(),
 	}
 	ch.defaultRoom = &room{id: protocol.DefaultRoomID, isDefault: true}
@@ -106,6 +105,9 @@ func (ch *Chat) OnWorkerStop(*engine.Worker) { ch.Close() }
 // safe to call more than once and from any goroutine except the owner.
 func (ch *Chat) Close() {
 	ch.closeOne.Do(func() {
+		if ch.readq != nil {
+			ch.readq.stop()
+		}
 		if ch.writer != nil {
 			ch.writer.Close()
 		}
@@ -139,6 +141,9 @@ func (ch *Chat) remove(u *user, lost bool) {
 	}
 	delete(ch.byConn, u.conn.ID())
 	delete(ch.users, u.info.ID)
+	if u.cancelReads != nil {
+		u.cancelReads() // its queued reads are dropped, a running one interrupted
+	}
 	for _, ms := range u.rooms {
 		if r := ch.rooms[ms.room]; r != nil && ms.public {
 			ch.leave(u, r, lost)
