@@ -13,8 +13,10 @@ import (
 // login's replay (and with it the live messages to that member) behind all of them.
 const (
 	// readers is how many store reads run at once; the SQLite pool has room for
-	// them beside the writer.
-	readers = 4
+	// them beside the writer. History pages get at most historyReaders of them, so a
+	// replay never waits for slow History reads to finish.
+	readers        = 4
+	historyReaders = readers - 1
 	// maxQueuedHistory bounds the History reads waiting for a reader, all users
 	// together; past it History is answered busy.
 	maxQueuedHistory = 256
@@ -35,6 +37,7 @@ type readQueue struct {
 	ready   *sync.Cond
 	replays []readJob // unbounded here, but bounded by the users online times their rooms
 	history []readJob // at most maxQueuedHistory
+	running int       // History reads in progress, at most historyReaders
 	closed  bool
 	done    sync.WaitGroup
 }
@@ -49,42 +52,54 @@ func (ch *Chat) startReaders(st store.Store) {
 		go func() {
 			defer q.done.Done()
 			for {
-				job, ok := q.pop()
+				job, history, ok := q.pop()
 				if !ok {
 					return
 				}
-				if job.ctx.Err() != nil {
-					continue // the asker left while it waited
+				if job.ctx.Err() == nil { // else the asker left while it waited
+					ctx, cancel := context.WithTimeout(job.ctx, readTimeout)
+					then := job.run(ctx, st)
+					cancel()
+					if job.ctx.Err() == nil {
+						ch.w.Post(then)
+					}
 				}
-				ctx, cancel := context.WithTimeout(job.ctx, readTimeout)
-				then := job.run(ctx, st)
-				cancel()
-				if job.ctx.Err() == nil {
-					ch.w.Post(then)
+				if history {
+					q.finishHistory()
 				}
 			}
 		}()
 	}
 }
 
-// pop takes the next job, replays first; false once the queue is closed.
-func (q *readQueue) pop() (readJob, bool) {
+// pop takes the next job, replays first, History only while fewer than
+// historyReaders run; history tells which it is. ok is false once the queue is closed.
+func (q *readQueue) pop() (job readJob, history, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.replays) == 0 && len(q.history) == 0 && !q.closed {
+	for !q.closed && len(q.replays) == 0 && (len(q.history) == 0 || q.running >= historyReaders) {
 		q.ready.Wait()
 	}
 	if q.closed {
-		return readJob{}, false
+		return readJob{}, false, false
 	}
-	from := &q.history
-	if len(q.replays) > 0 {
-		from = &q.replays
+	from := &q.replays
+	if len(q.replays) == 0 {
+		from, history = &q.history, true
+		q.running++
 	}
-	job := (*from)[0]
+	job = (*from)[0]
 	(*from)[0] = readJob{} // let the closure go
 	*from = (*from)[1:]
-	return job, true
+	return job, history, true
+}
+
+// finishHistory frees a History reader's place for the next page.
+func (q *readQueue) finishHistory() {
+	q.mu.Lock()
+	q.running--
+	q.ready.Signal()
+	q.mu.Unlock()
 }
 
 // push queues job as a replay, or as a History page (false when that queue is full).
