@@ -27,6 +27,8 @@ const (
 	CodeBadClientMsgID     Code = "bad_client_msg_id"   // clientMsgId longer than MaxClientMsgID bytes
 	CodeResumeFailed       Code = "resume_failed"       // the resume token is invalid or its grace has passed
 	CodeHistoryUnavailable Code = "history_unavailable" // the history store failed to answer
+	CodeBusy               Code = "busy"                // a store read is in flight for this client, or the server's read queue is full; retry later
+	CodeStoreUnavailable   Code = "store_unavailable"   // the history store cannot take the line now (full queue, failing disk); retry later
 )
 
 // Error is a decoding or validation failure that becomes an Error action for the client.

@@ -67,6 +67,7 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.DurationFlag{Name: "presence-interval", Value: ch.PresenceInterval, Destination: &ch.PresenceInterval, EnvVars: env("PRESENCE_INTERVAL"), Usage: "how often presence=compact clients get the joins and leaves, batched in one frame"},
 		&cli.IntFlag{Name: "max-rooms-per-user", Value: ch.MaxRoomsPerUser, Destination: &ch.MaxRoomsPerUser, EnvVars: env("MAX_ROOMS_PER_USER"), Usage: "rooms a user may join besides the default room (0: the default room only)"},
 		&cli.IntFlag{Name: "max-room-members", Value: ch.MaxRoomMembers, Destination: &ch.MaxRoomMembers, EnvVars: env("MAX_ROOM_MEMBERS"), Usage: "members a room may have (the default room is not limited)"},
+		&cli.DurationFlag{Name: "store-timeout", Value: ch.StoreTimeout, Destination: &ch.StoreTimeout, EnvVars: env("STORE_TIMEOUT"), Usage: "how long a history commit may fail or hang before chat lines are refused with store_unavailable"},
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},

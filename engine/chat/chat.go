@@ -40,7 +40,7 @@ type Chat struct {
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
 	writer   *store.Writer
-	reads    chan struct{} // bounds concurrent store reads
+	readq    *readQueue // store reads, run by a fixed pool of readers
 	closeOne sync.Once
 
 	roster  []byte // the default room's members for the seed's Authorized (defaultRoster)
@@ -55,6 +55,7 @@ type counters struct {
 	logins, public, private, undelivered, errors, rateLimited, lost  uint64
 	resumed, resumeFailed, duplicates, resent, commits, commitErrors uint64
 	idWaits, idRefused                                               uint64 // logins that waited for a userId reservation, and that gave up
+	storeRefused, readsBusy                                          uint64
 }
 
 // New makes a Chat with cfg (start from DefaultConfig) and no history: messages get
@@ -81,7 +82,6 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 		streams:    make(map[string]*stream),
 		ids:        make(map[uint64]*identity),
 		clientMsgs: newDedupe(),
-		reads:      make(chan struct{}, 4),
 		key:        store.NewKey(),
 	}
 	ch.defaultRoom = &room{id: protocol.DefaultRoomID, isDefault: true}
@@ -108,6 +108,9 @@ func (ch *Chat) OnWorkerStop(*engine.Worker) { ch.Close() }
 // safe to call more than once and from any goroutine except the owner.
 func (ch *Chat) Close() {
 	ch.closeOne.Do(func() {
+		if ch.readq != nil {
+			ch.readq.stop()
+		}
 		if ch.writer != nil {
 			ch.writer.Close()
 		}
@@ -142,6 +145,9 @@ func (ch *Chat) remove(u *user, lost bool) {
 	}
 	delete(ch.byConn, u.conn.ID())
 	delete(ch.users, u.info.ID)
+	if u.cancelReads != nil {
+		u.cancelReads() // its queued reads are dropped, a running one interrupted
+	}
 	for _, ms := range u.rooms {
 		if r := ch.rooms[ms.room]; r != nil && ms.public {
 			ch.leave(u, r, lost)
@@ -197,5 +203,7 @@ func (ch *Chat) Stats() map[string]any {
 		"commitErrors":          ch.counters.commitErrors,
 		"loginsWaitedForUserId": ch.counters.idWaits,
 		"loginsRefusedNoUserId": ch.counters.idRefused,
+		"storeRefused":          ch.counters.storeRefused,
+		"readsBusy":             ch.counters.readsBusy,
 	}
 }

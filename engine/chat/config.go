@@ -30,6 +30,7 @@ type Config struct {
 	PresenceInterval     time.Duration // --presence-interval: how often compact presence changes are sent, batched
 	MaxRoomsPerUser      int           // --max-rooms-per-user: rooms a user may be in besides the default one (0: none)
 	MaxRoomMembers       int           // --max-room-members: members a room may have (the default room: unlimited)
+	StoreTimeout         time.Duration // --store-timeout: how long a commit may fail or hang before chat lines get store_unavailable
 }
 
 // DefaultConfig is the chat's configuration with every default in place, as the seed
@@ -52,6 +53,7 @@ func DefaultConfig() Config {
 		PresenceInterval:     200 * time.Millisecond,
 		MaxRoomsPerUser:      32,
 		MaxRoomMembers:       10_000,
+		StoreTimeout:         5 * time.Second,
 	}
 }
 
@@ -79,6 +81,7 @@ func (c Config) Validate() error {
 	check(c.PresenceFullLimit >= 0, "presence-full-limit", "must not be negative, got %d", c.PresenceFullLimit)
 	check(c.PresenceInterval >= 10*time.Millisecond && c.PresenceInterval <= 10*time.Second, "presence-interval", "must be 10ms..10s, got %s", c.PresenceInterval)
 	check(c.MaxRoomsPerUser >= 0, "max-rooms-per-user", "must not be negative, got %d", c.MaxRoomsPerUser)
+	check(c.StoreTimeout >= 100*time.Millisecond, "store-timeout", "must be at least 100ms, got %s", c.StoreTimeout)
 	check(c.MaxRoomMembers >= 2, "max-room-members", "must be at least 2, got %d", c.MaxRoomMembers)
 	return errors.Join(errs...)
 }

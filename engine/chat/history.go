@@ -39,9 +39,7 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 		return
 	}
 	before := in.Before
-	ch.read(func(st store.Store) func() {
-		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
-		defer cancel()
+	ch.readHistory(u, func(ctx context.Context, st store.Store) func() {
 		msgs, more, err := st.History(ctx, roomID, before, limit)
 		b := protocol.AppendHistoryHead(nil, roomID)
 		for i := range msgs {
@@ -55,6 +53,7 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 			if ch.users[u.info.ID] != u {
 				return
 			}
+			u.historyInFlight = false
 			if err != nil {
 				ch.log.Error("history read failed", "room", roomID, "err", err)
 				ch.sendError(u, &protocol.Error{Code: protocol.CodeHistoryUnavailable, Message: "could not read the history of " + quote(roomID)})
@@ -85,6 +84,7 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 		return fmt.Errorf("load history: %w", err)
 	}
 	ch.key, ch.store = key, st
+	ch.startReaders(st)
 	for room, seq := range state.LastSeq {
 		ch.streams[room] = &stream{assigned: seq, committed: seq}
 	}
@@ -100,7 +100,8 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 		m := &state.ClientMsgs[i]
 		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
 	}
-	ch.writer = store.NewWriter(st, ch.cfg.HistoryFlushInterval, ch.onCommit, ch.log)
+	limits := store.Limits{MaxQueueBytes: store.DefaultMaxQueueBytes, Timeout: ch.cfg.StoreTimeout}
+	ch.writer = store.NewLimitedWriter(st, ch.cfg.HistoryFlushInterval, limits, ch.onCommit, ch.log)
 	ch.log.Info("history opened", "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
 	return nil
 }

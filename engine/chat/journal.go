@@ -32,21 +32,41 @@ func (ch *Chat) committedSeq(id string) uint64 {
 	return 0
 }
 
-// append gives m the next seq of its room and hands it to the writer. Nobody sees it
-// before it is durable: a message delivered and then lost in a crash would leave its
-// seq to be reused by another message, which clients would drop as a duplicate.
-func (ch *Chat) append(m store.Message) {
-	s := ch.stream(m.Room)
-	s.assigned++
-	m.Seq = s.assigned
-	if m.ClientMsgID != "" {
-		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, at: ch.now()})
+// append gives each of ms the next seq of its room and hands them to the writer, all
+// or none. Nobody sees them before they are durable: a message delivered and then
+// lost in a crash would leave its seq to be reused by another message, which clients
+// would drop as a duplicate. While the store is in trouble the writer refuses them:
+// the seqs are given back (nothing else ran on the owner meanwhile) and the error
+// wraps store.ErrUnavailable.
+func (ch *Chat) append(ms ...store.Message) error {
+	for i := range ms {
+		s := ch.stream(ms[i].Room)
+		s.assigned++
+		ms[i].Seq = s.assigned
 	}
 	if ch.writer == nil {
-		ch.committed([]store.Message{m}, nil)
-		return
+		ch.rememberClientMsgs(ms)
+		ch.committed(ms, nil)
+		return nil
 	}
-	ch.writer.AddMessage(m)
+	if err := ch.writer.AddMessages(ms...); err != nil {
+		for i := len(ms) - 1; i >= 0; i-- {
+			ch.streams[ms[i].Room].assigned--
+		}
+		return err
+	}
+	ch.rememberClientMsgs(ms)
+	return nil
+}
+
+// rememberClientMsgs notes the clientMsgIds of accepted messages, so a retry is
+// recognized.
+func (ch *Chat) rememberClientMsgs(ms []store.Message) {
+	for i := range ms {
+		if m := &ms[i]; m.ClientMsgID != "" {
+			ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, at: ch.now()})
+		}
+	}
 }
 
 // onCommit runs on the writer's goroutine: it only hands the batch to the owner.
@@ -133,6 +153,17 @@ func (ch *Chat) answerRetry(u *user, clientMsgID string) bool {
 	ch.counters.duplicates++
 	if e.committed {
 		u.conn.SendText(protocol.AppendSent(ch.payload[:0], e.room, e.seq, e.ts, clientMsgID))
+	} else if err := ch.writer.Refusal(); err != nil {
+		// Still queued behind a failing disk: say so now; Sent follows its commit.
+		ch.storeUnavailable(u, err)
 	}
 	return true
+}
+
+// storeUnavailable tells u its line was not taken (or, for a retry, is still not
+// durable) because the store is in trouble; the client retries with its clientMsgId.
+func (ch *Chat) storeUnavailable(u *user, err error) {
+	ch.counters.storeRefused++
+	ch.sendError(u, &protocol.Error{Code: protocol.CodeStoreUnavailable, Message: "the history cannot take messages now; retry later"})
+	ch.log.Debug("chat line refused", "userId", u.info.ID, "err", err)
 }

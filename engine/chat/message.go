@@ -109,9 +109,12 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 		if ms == nil {
 			return
 		}
-		ch.counters.public++
 		m.Room, m.ClientMsgID = ms.room, in.ClientMsgID
-		ch.append(m)
+		if err := ch.append(m); err != nil {
+			ch.storeUnavailable(u, err)
+			return
+		}
+		ch.counters.public++
 		return
 	}
 	if ch.users[in.ToUserID] == nil && ch.ids[in.ToUserID] == nil {
@@ -122,15 +125,20 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRecipientOffline, Message: "no user with that userId is online"})
 		return
 	}
-	// An offline recipient whose identity may still resume gets it in its inbox.
-	ch.counters.private++
+	// An offline recipient whose identity may still resume gets it in its inbox; the
+	// sender's copy carries the clientMsgId. Both are stored or neither.
 	m.ToUserID = in.ToUserID
+	copies := make([]store.Message, 0, 2)
 	if in.ToUserID != u.info.ID {
 		m.Room = protocol.InboxID(in.ToUserID)
-		ch.append(m)
+		copies = append(copies, m)
 	}
 	m.Room, m.ClientMsgID = protocol.InboxID(u.info.ID), in.ClientMsgID
-	ch.append(m)
+	if err := ch.append(append(copies, m)...); err != nil {
+		ch.storeUnavailable(u, err)
+		return
+	}
+	ch.counters.private++
 }
 
 func (ch *Chat) sendError(u *user, e *protocol.Error) {

@@ -48,9 +48,7 @@ func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
 // readRange reads the next page of a replay off the owner and sends it on the owner.
 func (ch *Chat) readRange(u *user, ms *membership) {
 	roomID, after, upto := ms.room, ms.delivered, ms.syncUpto
-	ch.read(func(st store.Store) func() {
-		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
-		defer cancel()
+	ch.readReplay(u, func(ctx context.Context, st store.Store) func() {
 		msgs, err := st.Range(ctx, roomID, after, upto, syncPage)
 		frames := make([][]byte, len(msgs))
 		for i := range msgs {
@@ -102,18 +100,6 @@ func (ch *Chat) continueSync(u *user, ms *membership) {
 		return
 	}
 	ch.readRange(u, ms)
-}
-
-// read runs job off the owner (bounded by ch.reads) and the function it returns on
-// the owner.
-func (ch *Chat) read(job func(store.Store) func()) {
-	w, st, sem := ch.w, ch.store, ch.reads
-	go func() {
-		sem <- struct{}{}
-		then := job(st)
-		<-sem
-		w.Post(then)
-	}()
 }
 
 // since is the resume parameter since=room:seq,room:seq: the last seq the client has

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,11 @@ type user struct {
 	joined   int                 // public rooms besides the default one
 	presence []byte              // compact presence entries gathered in this tick
 	watch    map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
+
+	// Store reads (reads.go): cancelled when the user leaves; one History at a time.
+	reads           context.Context
+	cancelReads     context.CancelFunc
+	historyInFlight bool
 
 	// What the client opted in to with query parameters (none: the seed's client).
 	compact   bool // presence=compact: paged member lists, batched Presence, no Connected/Disconnected
