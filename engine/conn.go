@@ -119,6 +119,7 @@ func (c *Conn) fits(n int) bool {
 		return true
 	}
 	if c.held.Load()+int64(len(c.out)+n) > int64(c.w.cfg.MaxWriteBuffer) {
+		c.w.stats.hit(limitWriteBuffer)
 		c.cut()
 		return false
 	}

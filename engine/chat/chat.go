@@ -48,6 +48,7 @@ type Chat struct {
 	frame   []byte // scratch for framing it
 
 	counters counters
+	meters   meters // for metrics (metrics.go)
 }
 
 type counters struct {
