@@ -31,10 +31,11 @@ func (c Config) validateMetricsListen() error {
 	if c.MetricsListen == "" {
 		return nil
 	}
-	if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+	_, port, err := net.SplitHostPort(c.MetricsListen)
+	if err != nil {
 		return fmt.Errorf("--metrics-listen: want host:port (127.0.0.1:9090), got %q", c.MetricsListen)
 	}
-	if c.MetricsListen == c.Engine.Listen {
+	if c.MetricsListen == c.Engine.Listen && port != "0" {
 		return fmt.Errorf("--metrics-listen: %s is --listen already (leave it empty to serve /metrics there)", c.MetricsListen)
 	}
 	return nil
