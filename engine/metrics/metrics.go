@@ -54,12 +54,12 @@ func New(src Sources) *Metrics {
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "chatd_owner_batch_duration_seconds",
 			Help:    "How long the owner goroutine took for one batch of events, its writes included.",
-			Buckets: prometheus.ExponentialBuckets(10e-6, 4, 9), // 10µs .. 0.66s
+			Buckets: []float64{10e-6, 30e-6, 100e-6, 300e-6, 1e-3, 3e-3, 10e-3, 30e-3, 0.1, 0.3, 1},
 		}),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "chatd_store_commit_duration_seconds",
 			Help:    "How long one history commit (one write of a group-commit batch, fsync included) took.",
-			Buckets: prometheus.ExponentialBuckets(100e-6, 3, 12), // 0.1ms .. 17.7s
+			Buckets: []float64{100e-6, 300e-6, 1e-3, 3e-3, 10e-3, 30e-3, 0.1, 0.3, 1, 3, 10},
 		}),
 		commitFailure: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chatd_store_commit_failures_total",
