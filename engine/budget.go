@@ -37,6 +37,7 @@ func (w *Worker) enforceTotalBudget(extra int) {
 			break
 		}
 		total -= holding(c)
+		w.stats.hit(limitTotalWriteBuffer)
 		c.cut()
 		w.log.Info("slow consumer cut: total write budget", "conn", c.id, "remote", c.remoteAddr)
 	}

@@ -98,6 +98,15 @@ func (w *Worker) closeName(code int) string {
 	return "other"
 }
 
+// countClose counts a close under its code and name, a code nobody defined under 0
+// and "other".
+func (w *Worker) countClose(code int) {
+	if _, ok := w.closeNames[code]; !ok {
+		code = 0
+	}
+	w.stats.countClose(code, w.closeName(code))
+}
+
 // closeReasonFor maps the error nbio closed a connection with to a CloseReason (the
 // peer's own close frame, and the server's, take precedence over it).
 func closeReasonFor(err error) CloseReason {

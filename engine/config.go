@@ -29,6 +29,8 @@ type Config struct {
 	AllowedOrigins      []string      // --allowed-origins: browser origins allowed besides the same host; "*" allows all
 	ShutdownGrace       time.Duration // --shutdown-grace: time clients get to answer the close frame at stop (0: none)
 
+	StatusToken string // --status-token: when set, /status (and /metrics) need "Authorization: Bearer" it; /healthz stays open
+
 	Version string       // reported by /status
 	Logger  *slog.Logger // where the engine logs; nil: slog.Default()
 }
@@ -75,5 +77,6 @@ func (c Config) Validate() error {
 	check(c.HandshakeTimeout > 0, "handshake-timeout", "must be positive, got %s", c.HandshakeTimeout)
 	check(c.ShutdownGrace >= 0, "shutdown-grace", "must not be negative, got %s", c.ShutdownGrace)
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "--tls-cert and --tls-key go together")
+	check(validToken(c.StatusToken), "status-token", "must be printable ASCII without spaces (an HTTP header carries it)")
 	return errors.Join(errs...)
 }

@@ -133,6 +133,7 @@ func (c *Conn) fits(n int) bool {
 		return true
 	}
 	if c.holding()+int64(n) > int64(c.w.cfg.MaxWriteBuffer) {
+		c.w.stats.hit(limitWriteBuffer)
 		c.cut()
 		return false
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/enginetest"
+	"github.com/chatd/chatd/engine/metrics"
 )
 
 // rawRequest writes req to w on a fresh socket and returns the status line of the
@@ -83,10 +84,21 @@ func TestFramesInTheUpgradePacket(t *testing.T) {
 }
 
 // TestMonitoringAtCapacity: with --max-connections WebSockets open, another upgrade
-// gets 503 while /healthz and /status still answer.
+// gets 503 while /healthz, /status and /metrics still answer, and /metrics counts
+// the refusal.
 func TestMonitoringAtCapacity(t *testing.T) {
 	const capacity = 2
-	w := startEchoConfig(t, func(c *engine.Config) { c.MaxConnections = capacity })
+	cfg := enginetest.Config()
+	cfg.Listen, cfg.MaxConnections = "127.0.0.1:0", capacity
+	w, err := engine.New(cfg, engine.Echo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Handle("GET /metrics", metrics.New(metrics.Sources{Worker: w}).Handler())
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
 	for range capacity {
 		dialWS(t, w, nil)
 	}
@@ -94,14 +106,22 @@ func TestMonitoringAtCapacity(t *testing.T) {
 	if status, _ := rawRequest(t, w, upgradeWith("")); status != "HTTP/1.1 503 Service Unavailable" {
 		t.Fatalf("an upgrade at capacity: %q", status)
 	}
-	for _, path := range []string{"/healthz", "/status"} {
+	for _, path := range []string{"/healthz", "/status", "/metrics"} {
 		resp, err := http.Get("http://" + w.Addr().String() + path)
 		if err != nil {
 			t.Fatalf("%s at capacity: %v", path, err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s at capacity: %d", path, resp.StatusCode)
+		}
+		if path == "/metrics" {
+			for _, want := range []string{`chatd_limits_hit_total{kind="connections"} 1`, "chatd_connections 2", "go_goroutines "} {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("/metrics at capacity has no %q", want)
+				}
+			}
 		}
 	}
 }

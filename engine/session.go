@@ -142,6 +142,7 @@ func (s *session) readHead(data []byte) ([]byte, error) {
 func (s *session) refuse(e *httpError) {
 	s.mode = modeClosed
 	s.w.stats.handshakeErrors.Add(1)
+	s.w.stats.hitByStatus(e.status)
 	s.w.log.Debug("request refused", "remote", s.nbc.RemoteAddr().String(), "status", e.status, "reason", e.text)
 	_, _ = s.UnderlayerConn().Write(e.response())
 	s.hangUp = true
@@ -204,6 +205,9 @@ func (s *session) readFrames(data []byte) {
 }
 
 func (s *session) fail(reason CloseReason) {
+	if reason == CloseTooBig {
+		s.w.stats.hit(limitMessageBytes)
+	}
 	s.mode = modeClosed
 	s.frames.done = true
 	s.w.loop.post(event{kind: evFail, conn: s.conn, reason: reason})
@@ -218,6 +222,7 @@ func (s *session) message(binary bool, payload []byte) {
 // --max-pings-per-second.
 func (s *session) ping(payload []byte) {
 	if !s.pings.allow(time.Now(), s.w.cfg.MaxPingsPerSecond) {
+		s.w.stats.hit(limitPings)
 		s.fail(CloseReason{ClosePolicy.Code, "too many pings"})
 		return
 	}
@@ -232,6 +237,7 @@ func (s *session) writeControl(op byte, payload []byte) {
 	}
 	f := AppendFrame(nil, op, payload)
 	if s.conn.tracked && s.conn.held.Load()+int64(len(f)) > int64(s.w.cfg.MaxWriteBuffer) {
+		s.w.stats.hit(limitWriteBuffer)
 		s.fail(CloseSlowConsumer)
 		return
 	}
@@ -270,6 +276,9 @@ func (s *session) CloseAndClean(err error) {
 		return
 	}
 	reason := closeReasonFor(err)
+	if reason == CloseSlowConsumer {
+		s.w.stats.hit(limitWriteBuffer) // nbio's own cap, --max-write-buffer too
+	}
 	if peer != nil {
 		reason = *peer
 	}

@@ -39,6 +39,7 @@ type Worker struct {
 
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
 	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it
+	onBatch      func(time.Duration)
 	stopOnce     sync.Once
 }
 
@@ -61,7 +62,7 @@ func New(cfg Config, h Handler) (*Worker, error) {
 		closeNames: closeNames(h),
 	}
 	w.mux.HandleFunc("GET /healthz", w.serveHealth)
-	w.mux.HandleFunc("GET /status", w.serveStatus)
+	w.mux.Handle("GET /status", RequireToken(cfg.StatusToken, http.HandlerFunc(w.serveStatus)))
 	return w, nil
 }
 
@@ -213,6 +214,10 @@ func (w *Worker) run() {
 	defer close(w.done)
 	var batch []event
 	for range w.loop.wake {
+		var start time.Time
+		if w.onBatch != nil {
+			start = time.Now()
+		}
 		batch = w.loop.take(batch)
 		for i := range batch {
 			if batch[i].kind == evQuit {
@@ -226,8 +231,16 @@ func (w *Worker) run() {
 			}
 		}
 		w.loop.flush()
+		if w.onBatch != nil {
+			w.onBatch(time.Since(start))
+		}
 	}
 }
+
+// ObserveBatches has fn run on the owner after each batch the owner ran, with how
+// long the batch took, its flush included: for a metrics histogram. Call it before
+// Start; fn must be quick and must not block.
+func (w *Worker) ObserveBatches(fn func(time.Duration)) { w.onBatch = fn }
 
 func (w *Worker) dispatch(ev *event) {
 	c := ev.conn
@@ -277,7 +290,7 @@ func (w *Worker) closed(c *Conn, reason CloseReason) {
 	if c.closing != nil {
 		reason = *c.closing
 	}
-	w.stats.countClose(w.closeName(reason.Code))
+	w.countClose(reason.Code)
 	w.safely(nil, func() { w.handler.OnClose(c, reason) })
 }
 

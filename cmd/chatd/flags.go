@@ -20,6 +20,7 @@ func processFlags() []cli.Flag {
 		&cli.StringFlag{Name: "listen", Value: engine.DefaultListen, EnvVars: env("LISTEN"), Usage: "`host:port` to listen on (WebSocket, HTTP, /status)"},
 		&cli.StringFlag{Name: "pid-file", Value: "chatd.pid", EnvVars: env("PID_FILE"), Usage: "where start writes the server's pid; stop, restart and status read it"},
 		&cli.StringFlag{Name: "log-file", Value: "chatd.log", EnvVars: env("LOG_FILE"), Usage: "where a daemon (start -d) writes its log"},
+		&cli.StringFlag{Name: "status-token", EnvVars: env("STATUS_TOKEN"), Usage: "when set, /status and /metrics need \"Authorization: Bearer TOKEN\" (status sends it); /healthz stays open"},
 	}
 }
 
@@ -68,12 +69,18 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.IntFlag{Name: "max-rooms-per-user", Value: ch.MaxRoomsPerUser, Destination: &ch.MaxRoomsPerUser, EnvVars: env("MAX_ROOMS_PER_USER"), Usage: "rooms a user may join besides the default room (0: the default room only)"},
 		&cli.IntFlag{Name: "max-room-members", Value: ch.MaxRoomMembers, Destination: &ch.MaxRoomMembers, EnvVars: env("MAX_ROOM_MEMBERS"), Usage: "members a room may have (the default room is not limited)"},
 		&cli.DurationFlag{Name: "store-timeout", Value: ch.StoreTimeout, Destination: &ch.StoreTimeout, EnvVars: env("STORE_TIMEOUT"), Usage: "how long a history commit may fail or hang before chat lines are refused with store_unavailable"},
+		&cli.StringFlag{Name: "metrics-listen", Destination: &s.MetricsListen, EnvVars: env("METRICS_LISTEN"), Usage: "`host:port` of a listener of its own for /metrics (127.0.0.1:9090); empty: /metrics on --listen"},
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
 	)
 	// --listen is a process flag too (stop and status find the server by it).
 	flags[0].(*cli.StringFlag).Destination = &e.Listen
+	for _, f := range flags {
+		if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "status-token" {
+			sf.Destination = &e.StatusToken // a process flag too: status sends it
+		}
+	}
 	return flags
 }
 

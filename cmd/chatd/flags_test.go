@@ -62,6 +62,8 @@ func TestZeroMeansZero(t *testing.T) {
 		{"max-rooms-per-user", "0", true, func(s *settings) any { return s.Chat.MaxRoomsPerUser }},
 		{"data-dir", "", true, func(s *settings) any { return s.DataDir }},
 		{"tls-cert", "", true, func(s *settings) any { return s.Engine.TLSCert }},
+		{"metrics-listen", "", true, func(s *settings) any { return s.MetricsListen }},
+		{"status-token", "", true, func(s *settings) any { return s.Engine.StatusToken }},
 		{"max-connections", "0", false, func(s *settings) any { return s.Engine.MaxConnections }},
 		{"max-message-bytes", "0", false, func(s *settings) any { return s.Engine.MaxMessageBytes }},
 		{"max-write-buffer", "0", false, func(s *settings) any { return s.Engine.MaxWriteBuffer }},
@@ -107,6 +109,34 @@ func TestZeroMeansZero(t *testing.T) {
 					t.Errorf("%s=%q: the config holds %v, want the zero typed", tt.flag, tt.zero, got)
 				}
 			})
+		}
+	}
+}
+
+// TestMonitoringFlags: --metrics-listen and --status-token land in their fields, and
+// values the server could not use are refused naming the flag.
+func TestMonitoringFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+		check   func(*settings) bool
+	}{
+		{[]string{"--metrics-listen", "127.0.0.1:9090"}, "", func(s *settings) bool { return s.MetricsListen == "127.0.0.1:9090" }},
+		{[]string{"--status-token", "s3cret-token"}, "", func(s *settings) bool { return s.Engine.StatusToken == "s3cret-token" }},
+		{[]string{"--metrics-listen", "9090"}, "--metrics-listen", nil},
+		{[]string{"--listen", "127.0.0.1:27800", "--metrics-listen", "127.0.0.1:27800"}, "--metrics-listen", nil},
+		{[]string{"--status-token", "two words"}, "--status-token", nil},
+	}
+	for _, tt := range tests {
+		s, err := parse(t, tt.args...)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: want an error naming %s, got %v", tt.args, tt.wantErr, err)
+			}
+			continue
+		}
+		if err != nil || !tt.check(s) {
+			t.Errorf("%v: err %v, settings %+v", tt.args, err, s.Config)
 		}
 	}
 }

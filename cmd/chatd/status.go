@@ -20,11 +20,21 @@ func statusCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			url := "http://" + dialAddr(c.String("listen")) + "/status"
 			client := http.Client{Timeout: 5 * time.Second}
-			resp, err := client.Get(url)
+			req, err := http.NewRequest(http.MethodGet, url, nil)
+			if err != nil {
+				return fmt.Errorf("%s: %w", url, err)
+			}
+			if token := c.String("status-token"); token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := client.Do(req)
 			if err != nil {
 				return fmt.Errorf("%w: %v", errNotRunning, err)
 			}
 			defer resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				return fmt.Errorf("%s: 401: give the server's --status-token (or CHATD_STATUS_TOKEN)", url)
+			}
 			var s engine.Status
 			if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
 				return fmt.Errorf("read %s: %w", url, err)

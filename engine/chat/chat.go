@@ -49,6 +49,7 @@ type Chat struct {
 	payload []byte // scratch for encoding a message
 
 	counters counters
+	meters   meters // for metrics (metrics.go)
 }
 
 type counters struct {

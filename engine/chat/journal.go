@@ -105,6 +105,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 					ch.deliver(u, ms, m.Seq, frame)
 				} else {
 					u.conn.SendFrame(frame) // the seed's client has no inbox stream
+					ch.meters.delivered++
 				}
 			}
 		} else if r := ch.rooms[m.Room]; r != nil {
@@ -121,6 +122,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 			}
 		}
 	}
+	ch.meters.deliveries.Store(ch.meters.delivered)
 }
 
 // deliver sends one committed message to one member, unless a replay is running (the
@@ -130,6 +132,7 @@ func (ch *Chat) deliver(u *user, ms *membership, seq uint64, frame []byte) {
 		return
 	}
 	u.conn.SendFrame(frame)
+	ch.meters.delivered++
 	ms.delivered = seq
 	ch.track(u, ms, seq, frame)
 }

@@ -71,6 +71,7 @@ func (ch *Chat) register(u *user) {
 	ch.users[u.info.ID] = u
 	ch.byConn[u.conn.ID()] = u
 	ch.counters.logins++
+	ch.meters.logins.Add(1)
 	if u.ack {
 		ch.ackUsers = append(ch.ackUsers, u)
 		u.ackListed = true

@@ -24,17 +24,21 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		// Every client answers every Ping: the usual spelling skips the JSON decoder,
 		// which was an idle server's main source of garbage.
 		u.missed = 0
+		ch.meters.received(inPong)
 		return
 	}
 	if m.Binary {
+		ch.meters.received(inBinary)
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBinaryFrame, Message: "send JSON in TEXT frames"})
 		return
 	}
 	in, err := protocol.Decode(m.Data)
 	if err != nil {
+		ch.meters.received(inInvalid)
 		ch.sendError(u, err)
 		return
 	}
+	ch.meters.received(inboundOf(&in))
 	if class := costOf(&in); class != costCheap && !ch.admit(u, class) {
 		return
 	}
@@ -73,6 +77,7 @@ func (ch *Chat) admit(u *user, class costClass) bool {
 		return true
 	}
 	ch.counters.rateLimited++
+	ch.meters.refused(class)
 	if kick {
 		u.conn.Close(engine.ClosePolicy)
 		return false
@@ -143,6 +148,7 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 
 func (ch *Chat) sendError(u *user, e *protocol.Error) {
 	ch.counters.errors++
+	ch.meters.errorSent(e.Code)
 	ch.payload = protocol.AppendError(ch.payload[:0], e)
 	u.conn.SendText(ch.payload)
 }

@@ -1,15 +1,19 @@
 // Package server is chatd's composition root: the one place that assembles a server
 // from its layers. It opens the history store, builds the chat with that store,
-// builds the worker that runs the chat, and mounts the browser client; nothing else
-// wires layers together.
+// builds the worker that runs the chat, and mounts the browser client and /metrics
+// (engine/metrics, on --listen or --metrics-listen); nothing else wires layers together.
 package server
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/metrics"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/engine/web"
 )
@@ -19,6 +23,9 @@ type Config struct {
 	Engine  engine.Config
 	Chat    chat.Config
 	DataDir string // --data-dir: the history database and the resume key; "": keep no history
+	// MetricsListen is --metrics-listen: host:port of a listener of its own for
+	// /metrics; "": /metrics is served on --listen.
+	MetricsListen string
 }
 
 // DefaultDataDir is --data-dir's default.
@@ -32,18 +39,29 @@ func DefaultConfig() Config {
 // Validate checks every layer's settings without building anything, for a command
 // that must fail before it detaches (start -d); New validates through each layer's
 // constructor.
-func (c Config) Validate() error { return errors.Join(c.Engine.Validate(), c.Chat.Validate()) }
+func (c Config) Validate() error {
+	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.validateMetricsListen())
+}
 
 // Server is an assembled chatd.
 type Server struct {
-	Worker *engine.Worker
-	Chat   *chat.Chat
+	Worker  *engine.Worker
+	Chat    *chat.Chat
+	Metrics *metrics.Metrics
+
+	log         *slog.Logger
+	metricsAddr string       // --metrics-listen
+	metricsSrv  *http.Server // nil: /metrics is on --listen
+	metricsLn   net.Listener // set by Start
 }
 
 // New assembles a server: the chat and the worker first (each validates its
 // config), then the store, whose state the chat loads, so it may take a while on a big
 // history. Nothing listens until Start.
 func New(cfg Config) (*Server, error) {
+	if err := cfg.validateMetricsListen(); err != nil {
+		return nil, err
+	}
 	ch, err := chat.New(cfg.Chat, cfg.Engine.Logger)
 	if err != nil {
 		return nil, err
@@ -52,23 +70,34 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &Server{Worker: w, Chat: ch, Metrics: metrics.New(metrics.Sources{Worker: w, Chat: ch.Meters()}), log: cfg.Engine.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	if cfg.DataDir != "" {
 		st, err := store.OpenSQLite(cfg.DataDir)
 		if err != nil {
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}
-		if err := ch.OpenHistory(st); err != nil {
+		if err := ch.OpenHistory(observedStore{st, s.Metrics.ObserveCommit}); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("--data-dir %s: %w", cfg.DataDir, err)
 		}
 	}
+	s.mountMetrics(cfg)
 	w.Handle("GET /", web.Handler())
-	return &Server{Worker: w, Chat: ch}, nil
+	return s, nil
 }
 
-// Start starts listening.
+// Start starts listening: on --metrics-listen first, if set, so that a busy port
+// fails before any client is accepted.
 func (s *Server) Start() error {
+	if err := s.listenMetrics(); err != nil {
+		s.Chat.Close()
+		return err
+	}
 	if err := s.Worker.Start(); err != nil {
+		s.stopMetrics()
 		s.Chat.Close()
 		return err
 	}
@@ -80,4 +109,5 @@ func (s *Server) Start() error {
 func (s *Server) Stop() {
 	s.Worker.Stop()
 	s.Chat.Close()
+	s.stopMetrics()
 }

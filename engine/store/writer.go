@@ -251,3 +251,11 @@ func (w *Writer) commit(b *Batch) error {
 		backoff = min(2*backoff, 2*time.Second)
 	}
 }
+
+// Queued is how many records wait for the next commit, for metrics. Safe from any
+// goroutine.
+func (w *Writer) Queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.queue.Len()
+}
