@@ -30,6 +30,7 @@ type Conn struct {
 	t          Transport
 	w          *Worker
 	remoteAddr string
+	value      any // the handler's own state for the connection (SetValue)
 
 	out      []byte       // frames waiting for the end of the owner's batch
 	parked   *parked      // frames kept while the socket is backed up (park.go)
@@ -51,6 +52,14 @@ type Conn struct {
 
 // ID is unique for the life of the process and starts at 1, like Workerman's.
 func (c *Conn) ID() uint64 { return c.id }
+
+// SetValue keeps v with the connection for the handler (Workerman's
+// $connection->user): a map from connection to state cost ~40 bytes a connection
+// more, and a lookup per message.
+func (c *Conn) SetValue(v any) { c.value = v }
+
+// Value is what SetValue kept, or nil.
+func (c *Conn) Value() any { return c.value }
 
 // RemoteAddr is the peer's address as seen at accept.
 func (c *Conn) RemoteAddr() string { return c.remoteAddr }

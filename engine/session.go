@@ -57,6 +57,7 @@ const maxHTTPBody = 64 << 10
 // adopt puts a session in the parser slot of nbc, if nbhttp's parser is still there.
 func (w *Worker) adopt(nbc *nbio.Conn) {
 	if p, ok := nbc.Session().(*nbhttp.Parser); ok {
+		nbiofix.CompactAddrs(nbc)
 		nbc.SetSession(&session{w: w, nbc: nbc, nc: p.UnderlayerConn(), h: &httpState{parser: p}})
 	}
 }

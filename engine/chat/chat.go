@@ -19,7 +19,6 @@ type Chat struct {
 	w   *engine.Worker // set by OnWorkerStart
 
 	users     map[uint64]*user // by userId
-	byConn    map[uint64]*user // by connection id
 	names     map[string]uint64
 	nameHint  map[string]int // per lowercased base name: every "name (N)" below it is taken
 	userIDs   userIDs
@@ -74,7 +73,6 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 		log:        log,
 		now:        time.Now,
 		users:      make(map[uint64]*user),
-		byConn:     make(map[uint64]*user),
 		names:      make(map[string]uint64),
 		nameHint:   make(map[string]int),
 		userIDs:    noReservation(),
@@ -129,7 +127,7 @@ func (ch *Chat) OnConnect(*engine.Conn) {}
 // OnClose removes the user and tells its rooms. A user dropped by the heartbeat is
 // already gone (ConnectionLost was sent), so it never gets Disconnected too.
 func (ch *Chat) OnClose(c *engine.Conn, reason engine.CloseReason) {
-	u := ch.byConn[c.ID()]
+	u := userOf(c)
 	if u == nil {
 		ch.forgetWaiting(c)
 		return
@@ -141,10 +139,10 @@ func (ch *Chat) OnClose(c *engine.Conn, reason engine.CloseReason) {
 // remove logs u out: out of every room (presence to each), its name freed unless its
 // identity stays resumable for the grace.
 func (ch *Chat) remove(u *user, lost bool) {
-	if ch.byConn[u.conn.ID()] != u {
+	if userOf(u.conn) != u {
 		return
 	}
-	delete(ch.byConn, u.conn.ID())
+	u.conn.SetValue(nil)
 	delete(ch.users, u.info.ID)
 	if u.cancelReads != nil {
 		u.cancelReads() // its queued reads are dropped, a running one interrupted

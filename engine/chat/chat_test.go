@@ -89,7 +89,7 @@ func (f *fixture) eventually(what string, cond func() bool) {
 // userName is the name the chat gave p's user.
 func (f *fixture) userName(p *enginetest.Peer) string {
 	var name string
-	f.h.Do(func() { name = f.ch.byConn[p.Conn.ID()].info.Name })
+	f.h.Do(func() { name = userOf(p.Conn).info.Name })
 	return name
 }
 

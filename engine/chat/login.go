@@ -66,10 +66,9 @@ func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
 // register makes u findable (by id, name and connection) and a member of the default
 // room.
 func (ch *Chat) register(u *user) {
-	u.fields = protocol.AppendUserFields(nil, u.info)
 	ch.names[nameKey(u.info.Name)] = u.info.ID
 	ch.users[u.info.ID] = u
-	ch.byConn[u.conn.ID()] = u
+	u.conn.SetValue(u)
 	ch.counters.logins++
 	ch.meters.logins.Add(1)
 	if u.ack {
@@ -85,10 +84,10 @@ func (ch *Chat) register(u *user) {
 func (ch *Chat) authorize(u *user, resumed bool) {
 	if u.optIn {
 		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
-		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.fields, page, ch.token(ch.ids[u.info.ID]), resumed))
+		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encoded(), page, ch.token(ch.ids[u.info.ID]), resumed))
 		return
 	}
-	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.fields, ch.defaultRoster())
+	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.encoded(), ch.defaultRoster())
 	u.conn.SendText(ch.payload)
 }
 
@@ -136,7 +135,7 @@ func (ch *Chat) memberPage(r *room, offset, limit int) protocol.MemberPage {
 	p := protocol.MemberPage{RoomID: r.id, Count: len(r.members), Offset: offset}
 	end := min(len(r.members), offset+limit)
 	for i := offset; i < end; i++ {
-		p.Users = append(p.Users, r.members[i].fields)
+		p.Users = append(p.Users, r.members[i].encoded())
 	}
 	p.More = end < len(r.members)
 	return p
@@ -152,7 +151,7 @@ func (ch *Chat) defaultRoster() []byte {
 		ch.roster, ch.rosterN = ch.roster[:0], 0
 	}
 	for _, m := range members[ch.rosterN:] {
-		ch.roster = protocol.AppendRosterEntry(ch.roster, m.fields)
+		ch.roster = protocol.AppendRosterEntry(ch.roster, m.encoded())
 	}
 	ch.rosterN = len(members)
 	return ch.roster

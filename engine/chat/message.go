@@ -12,7 +12,7 @@ import (
 // of chatd's actions. Anything else gets an Error to the sender only; nothing bad is
 // ever broadcast.
 func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
-	u := ch.byConn[c.ID()]
+	u := userOf(c)
 	if u == nil {
 		ch.holdFrame(c, m) // a login waiting for its userId keeps it; a lost user's is dropped
 		return
@@ -125,7 +125,7 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 	if ch.users[in.ToUserID] == nil && ch.ids[in.ToUserID] == nil {
 		ch.counters.undelivered++
 		// The seed's answer, which the Qt client shows, then chatd's machine-readable one.
-		ch.payload = protocol.AppendChat(ch.payload[:0], protocol.ActionPrivateMessage, u.fields, protocol.NotDeliveredText, in.ToUserID)
+		ch.payload = protocol.AppendChat(ch.payload[:0], protocol.ActionPrivateMessage, u.encoded(), protocol.NotDeliveredText, in.ToUserID)
 		u.conn.SendText(ch.payload)
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRecipientOffline, Message: "no user with that userId is online"})
 		return

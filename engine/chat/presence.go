@@ -20,9 +20,9 @@ type change struct {
 // and a change for the next compact tick everywhere.
 func (ch *Chat) joined(r *room, u *user) {
 	if r.isDefault {
-		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.fields))
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.encoded()))
 	} else {
-		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Joined: [][]byte{u.fields}}))
+		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Joined: [][]byte{u.encoded()}}))
 	}
 	ch.noteChange(r, u, true, false)
 }
@@ -31,9 +31,9 @@ func (ch *Chat) joined(r *room, u *user) {
 func (ch *Chat) left(r *room, u *user, lost bool) {
 	switch {
 	case r.isDefault && lost:
-		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.fields))
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.encoded()))
 	case r.isDefault:
-		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.fields))
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.encoded()))
 	case lost:
 		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Lost: []uint64{u.info.ID}}))
 	default:
@@ -69,7 +69,7 @@ func (ch *Chat) noteChange(r *room, u *user, is, lost bool) {
 	}
 	c := r.changes[u.info.ID]
 	if c == nil {
-		c = &change{fields: u.fields, was: !is}
+		c = &change{fields: u.encodedOnce(), was: !is}
 		r.changes[u.info.ID] = c
 	}
 	c.is, c.lost = is, lost

@@ -189,7 +189,7 @@ func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
 			u.watch[id] = struct{}{}
 		}
 		if o := ch.users[id]; o != nil && o.rooms.get(r.id) != nil {
-			p.Users = append(p.Users, o.fields)
+			p.Users = append(p.Users, o.encoded())
 		}
 	}
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, p))

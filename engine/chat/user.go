@@ -13,7 +13,7 @@ import (
 type user struct {
 	conn   *engine.Conn
 	info   protocol.User
-	fields []byte // info encoded once, spliced into every message about this user
+	fields []byte // info encoded on first use (encoded), spliced into every message about this user
 	missed int    // Pings sent since the last Pong
 	// Requests are charged by what they cost the owner (limit.go): every frame to
 	// cheap, then chat lines and room changes to lines, reads of many rows to costly.
@@ -55,6 +55,31 @@ func newUser(c *engine.Conn, id uint64, r *engine.Request, cfg *Config) *user {
 		ack:     q.Get("ack") == "1",
 	}
 	u.optIn = u.compact || u.ack || q.Has("resume")
+	return u
+}
+
+// encoded is u's fields as every message about u carries them, encoded on first use
+// and kept. Most users of a big room are never shown to anyone: 15,000 idle users
+// kept ~125 bytes each of fields nobody read.
+func (u *user) encoded() []byte {
+	if u.fields == nil {
+		u.fields = protocol.AppendUserFields(nil, u.info)
+	}
+	return u.fields
+}
+
+// encodedOnce is encoded for a one-off use (a presence tick's batch): kept only if it
+// was anyway.
+func (u *user) encodedOnce() []byte {
+	if u.fields != nil {
+		return u.fields
+	}
+	return protocol.AppendUserFields(nil, u.info)
+}
+
+// userOf is the logged-in user on c, or nil.
+func userOf(c *engine.Conn) *user {
+	u, _ := c.Value().(*user)
 	return u
 }
 
