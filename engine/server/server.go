@@ -7,6 +7,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/chat"
@@ -52,6 +53,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.SetDataDir(absPath(cfg.DataDir))
 	if cfg.DataDir != "" {
 		st, err := store.OpenSQLite(cfg.DataDir)
 		if err != nil {
@@ -80,4 +82,12 @@ func (s *Server) Start() error {
 func (s *Server) Stop() {
 	s.Worker.Stop()
 	s.Chat.Close()
+}
+
+// absPath is path made absolute for /status, so it means the same wherever it is read.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil && path != "" {
+		return abs
+	}
+	return path
 }
