@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,6 +69,7 @@ func (c Config) Validate() error {
 		}
 	}
 	check(c.Listen != "", "listen", "must be host:port, got nothing")
+	check(c.Listen == "" || validListen(c.Listen), "listen", "must be host:port (:27800, 127.0.0.1:27800, [::1]:27800) with a port 0..65535, got %q", c.Listen)
 	check(c.Pollers >= 0, "pollers", "must not be negative, got %d", c.Pollers)
 	check(c.Writers >= 0 && c.Writers <= 256, "writers", "must be 0..256 (0: one per CPU), got %d", c.Writers)
 	check(c.MaxConnections > 0, "max-connections", "must be positive, got %d", c.MaxConnections)
@@ -79,4 +83,15 @@ func (c Config) Validate() error {
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "--tls-cert and --tls-key go together")
 	check(validToken(c.StatusToken), "status-token", "must be printable ASCII without spaces (an HTTP header carries it)")
 	return errors.Join(errs...)
+}
+
+// validListen reports whether addr is host:port with a numeric port; the host may be
+// empty (every interface), an IP or a name. Binding it is Start's test.
+func validListen(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || strings.ContainsAny(host, " /") {
+		return false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n <= 65535
 }

@@ -40,6 +40,27 @@ func TestConfigValidateNamesFlags(t *testing.T) {
 	}
 }
 
+// TestConfigListenIsHostPort: --listen is host:port with a numeric port; the host may
+// be empty, an IP or a name (binding it is Start's check).
+func TestConfigListenIsHostPort(t *testing.T) {
+	tests := []struct {
+		listen string
+		ok     bool
+	}{
+		{":27800", true}, {"127.0.0.1:0", true}, {"[::1]:27800", true}, {"localhost:27800", true}, {"0.0.0.0:65535", true},
+		{"", false}, {"27800", false}, {"localhost", false}, {":65536", false}, {":http", false},
+		{"127.0.0.1:-1", false}, {"::1:27800", false}, {"a b:27800", false},
+	}
+	for _, tt := range tests {
+		c := engine.DefaultConfig()
+		c.Listen = tt.listen
+		err := c.Validate()
+		if tt.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "--listen") {
+			t.Errorf("--listen %q: %v, want ok %v", tt.listen, err, tt.ok)
+		}
+	}
+}
+
 // TestConfigZeroKeepsItsMeaning: where 0 (or empty) is a valid setting, New takes it
 // as it is and the worker runs by it: pollers and writers 0 are one per CPU, no
 // shutdown grace, no extra origins.

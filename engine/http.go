@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"os"
 	"runtime"
 	"time"
 )
@@ -44,6 +45,9 @@ func (w *Worker) serveHealth(rw http.ResponseWriter, _ *http.Request) {
 // Status is what GET /status answers, and what `chatd status` prints.
 type Status struct {
 	Version        string            `json:"version"`
+	Pid            int               `json:"pid"`               // the serving process: start -d checks it is its own child
+	Listen         string            `json:"listen"`            // the address bound (the real port when --listen asked for 0)
+	DataDir        string            `json:"dataDir,omitempty"` // --data-dir, as given
 	UptimeSeconds  float64           `json:"uptimeSeconds"`
 	Connections    int64             `json:"connections"`
 	Accepted       uint64            `json:"accepted"`
@@ -71,11 +75,25 @@ const statusCallBudget = 2 * time.Second
 // parked (see --max-total-write-buffer). Safe from any goroutine.
 func (w *Worker) WriteBuffered() int64 { return w.held.Load() + w.parked.Load() }
 
+// SetDataDir names the data dir /status reports (before Start); the engine itself
+// keeps nothing on disk.
+func (w *Worker) SetDataDir(dir string) { w.dataDir = dir }
+
+func (w *Worker) listenAddr() string {
+	if w.addr == nil {
+		return w.cfg.Listen
+	}
+	return w.addr.String()
+}
+
 // Status collects the worker's figures. Safe from any goroutine but the owner.
 func (w *Worker) Status() Status {
 	m := memStats()
 	s := Status{
 		Version:        w.cfg.Version,
+		Pid:            os.Getpid(),
+		Listen:         w.listenAddr(),
+		DataDir:        w.dataDir,
 		UptimeSeconds:  time.Since(w.started).Seconds(),
 		Connections:    w.stats.connections.Load(),
 		Accepted:       w.stats.accepted.Load(),

@@ -31,6 +31,8 @@ type Worker struct {
 	mux     *http.ServeMux
 	engine  *nbhttp.Engine
 	addr    net.Addr
+	bound   net.Listener // bound by Start before nbio starts; handed to nbio by listen
+	dataDir string       // reported by /status (SetDataDir)
 	started time.Time
 	nextID  atomic.Uint64
 	held    atomic.Int64  // bytes the transports hold unsent, all connections (Conn.held)
@@ -75,9 +77,18 @@ func (w *Worker) Addr() net.Addr { return w.addr }
 // Start runs OnWorkerStart on the owner, then starts listening. It returns once the
 // listener is up.
 func (w *Worker) Start() error {
+	// Bind before nbio starts its pollers: when nbio's own listen fails it stops the
+	// pollers it has just started, and that stop can hang for ever (see
+	// nbiofix.PollerStartGrace), so a busy port or a bad address must fail here.
+	ln, err := net.Listen("tcp", w.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", w.cfg.Listen, err)
+	}
+	w.bound = ln
 	w.startOwner()
 	conf, err := w.nbioConfig()
 	if err != nil {
+		ln.Close()
 		w.quit()
 		return err
 	}
@@ -153,6 +164,10 @@ func (w *Worker) nbioConfig() (nbhttp.Config, error) {
 }
 
 func (w *Worker) listen(network, addr string) (net.Listener, error) {
+	if ln := w.bound; ln != nil && addr == w.cfg.Listen {
+		w.bound, w.addr = nil, ln.Addr()
+		return ln, nil
+	}
 	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,11 @@ import (
 	"strconv"
 )
 
-// Row flattens a result into named columns for CSV and text output.
+// Row flattens a result into named columns for CSV and text output. A figure the
+// scenario does not measure is left out rather than printed as 0, which would read as
+// a measured zero: connect latencies outside the connect scenario, senders and rate
+// where nothing is sent, acks outside history, /proc figures without --server-pid,
+// /status figures without --status-url.
 func Row(r *Result) ([]string, []string) {
 	var names, values []string
 	add := func(name string, v any) {
@@ -23,41 +27,20 @@ func Row(r *Result) ([]string, []string) {
 	add("scenario", r.Scenario)
 	add("target", r.Target)
 	add("clients", r.Settings.Clients)
-	add("senders", r.Settings.Senders)
-	add("rate", r.Settings.Rate)
+	if r.Messages != nil {
+		add("senders", r.Settings.Senders)
+	}
+	if r.Messages != nil || r.Scenario == "connect" && r.Settings.Rate > 0 {
+		add("rate", r.Settings.Rate)
+	}
 	if c := r.Connect; c != nil {
-		add("attempted", c.Attempted)
-		add("authorized", c.Authorized)
-		add("connects_per_sec", c.PerSec)
-		add("connect_p50_ms", c.Latency.P50)
-		add("connect_p99_ms", c.Latency.P99)
-		add("connect_max_ms", c.Latency.Max)
-		add("presence_frames", c.PresenceFrames)
-		add("presence_bytes", c.PresenceBytes)
+		addConnect(add, c)
 	}
 	if m := r.Messages; m != nil {
-		add("sent", m.Sent)
-		add("expected", m.Expected)
-		add("received", m.Received)
-		add("loss", m.Loss)
-		add("duplicate", m.Duplicate)
-		add("acked", m.Acked)
-		add("per_sec", m.PerSec)
-		add("p50_ms", m.Latency.P50)
-		add("p90_ms", m.Latency.P90)
-		add("p99_ms", m.Latency.P99)
-		add("p999_ms", m.Latency.P999)
-		add("max_ms", m.Latency.Max)
+		addMessages(add, m, r.Scenario == "history")
 	}
 	if s := r.Server; s != nil {
-		add("server_cpu_sec", s.CPUSeconds)
-		add("server_rss_bytes", s.RSSBytes)
-		add("server_baseline_rss_bytes", s.BaselineRSSBytes)
-		add("mem_per_conn_bytes", s.MemPerConnBytes)
-		add("deliveries_per_cpu_sec", s.DeliveriesPerCPUSecond)
-		add("server_goroutines", s.Goroutines)
-		add("server_fds", s.FDs)
-		add("server_dropped", s.Dropped)
+		addServer(add, s, r.Messages != nil, r.Churn == nil)
 	}
 	if c := r.Churn; c != nil {
 		add("cycles", c.Cycles)
@@ -77,6 +60,66 @@ func Row(r *Result) ([]string, []string) {
 		add("slow_after_rss", sl.AfterRSSBytes)
 	}
 	return names, values
+}
+
+type addFunc func(name string, v any)
+
+// addConnect: the rate, latencies and presence traffic only when the connect ramp was
+// timed (the connect scenario); the other scenarios count attempts and logins only.
+func addConnect(add addFunc, c *ConnectFigures) {
+	add("attempted", c.Attempted)
+	add("authorized", c.Authorized)
+	if c.Latency.Count == 0 {
+		return
+	}
+	add("connects_per_sec", c.PerSec)
+	add("connect_p50_ms", c.Latency.P50)
+	add("connect_p99_ms", c.Latency.P99)
+	add("connect_max_ms", c.Latency.Max)
+	add("presence_frames", c.PresenceFrames)
+	add("presence_bytes", c.PresenceBytes)
+}
+
+func addMessages(add addFunc, m *MessageFigures, acks bool) {
+	add("sent", m.Sent)
+	add("expected", m.Expected)
+	add("received", m.Received)
+	add("loss", m.Loss)
+	add("duplicate", m.Duplicate)
+	if acks {
+		add("acked", m.Acked)
+	}
+	add("per_sec", m.PerSec)
+	if m.Latency.Count == 0 {
+		return
+	}
+	add("p50_ms", m.Latency.P50)
+	add("p90_ms", m.Latency.P90)
+	add("p99_ms", m.Latency.P99)
+	add("p999_ms", m.Latency.P999)
+	add("max_ms", m.Latency.Max)
+}
+
+// addServer: /proc figures need --server-pid (PID), /status ones --status-url (a Go
+// server always has a goroutine, so 0 goroutines is no /status); deliveries per CPU
+// second need deliveries, memory per connection connections held at the end.
+func addServer(add addFunc, s *ServerFigures, deliveries, connsAtEnd bool) {
+	if s.PID > 0 {
+		add("server_cpu_sec", s.CPUSeconds)
+		add("server_rss_bytes", s.RSSBytes)
+		add("server_baseline_rss_bytes", s.BaselineRSSBytes)
+		if connsAtEnd {
+			add("mem_per_conn_bytes", s.MemPerConnBytes)
+		}
+		if deliveries {
+			add("deliveries_per_cpu_sec", s.DeliveriesPerCPUSecond)
+		}
+		add("server_fds", s.FDs)
+	}
+	if s.Goroutines > 0 {
+		add("server_goroutines", s.Goroutines)
+		add("server_dropped", s.Dropped)
+	}
 }
 
 // WriteCSV writes a header and one row.

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/bench/scenario"
+	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/urfave/cli/v2"
 )
 
 func runApp(ctx context.Context, t *testing.T, args ...string) (string, string, error) {
@@ -80,5 +82,18 @@ func TestBadSourceIPsAreRefused(t *testing.T) {
 	_, _, err := runApp(context.Background(), t, "connect", "--source-ips", "10.1.1.1")
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// TestURLDefaultsToChatdsPort: with no --url every scenario dials chatd's own default
+// port, so `chatd start` then `chatbench broadcast` needs no flag.
+func TestURLDefaultsToChatdsPort(t *testing.T) {
+	want := "ws://127.0.0.1" + engine.DefaultListen + "/"
+	for _, sc := range []string{"connect", "idle", "broadcast", "private", "rooms", "history", "churn", "slow"} {
+		for _, f := range flags(sc) {
+			if u, ok := f.(*cli.StringFlag); ok && u.Name == "url" && u.Value != want {
+				t.Errorf("%s: --url defaults to %s, want %s", sc, u.Value, want)
+			}
+		}
 	}
 }

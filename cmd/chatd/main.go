@@ -20,7 +20,7 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "chatd",
 		Usage:   "a WebSocket chat server (compatible with the SimpleChat Qt client)",
 		Version: version,
@@ -40,4 +40,6 @@ func newApp() *cli.App {
 			},
 		},
 	}
+	oneLineUsageErrors(app.Commands)
+	return app
 }

@@ -105,7 +105,7 @@ func TestEnvironmentVariables(t *testing.T) {
 // and SIGTERM closes clients with 1001 and exits 0.
 func TestStartForegroundStatusAndSIGTERM(t *testing.T) {
 	dir, addr := t.TempDir(), freeAddr(t)
-	cmd := chatd(t, dir, "start", "--listen", addr)
+	cmd := chatd(t, dir, "start", "--listen", addr, "--log-level", "info")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -124,14 +124,12 @@ func TestStartForegroundStatusAndSIGTERM(t *testing.T) {
 	var out []byte
 	var err error
 	chattest.Eventually(t, 10*time.Second, "status with Bo's close counted by name", func() bool {
-		out, err = chatd(t, dir, "status", "--listen", addr).CombinedOutput()
+		out, err = chatd(t, dir, "status").CombinedOutput() // found through chatd.pid
 		return err == nil && strings.Contains(string(out), "closes       normal closure 1")
 	})
-	if !strings.Contains(string(out), "connections  1") || !strings.Contains(string(out), "users 1") {
-		t.Fatalf("status: %v\n%s", err, out)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "chatd.pid")); err != nil {
-		t.Fatalf("pid file: %v", err)
+	checkStatusLines(t, string(out), addr, filepath.Join(dir, "data"))
+	if pid, err := runningServer(filepath.Join(dir, "chatd.pid")); err != nil || pid != cmd.Process.Pid {
+		t.Fatalf("pid file: pid %d, %v; want %d, locked", pid, err, cmd.Process.Pid)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -155,6 +153,9 @@ func TestStartForegroundStatusAndSIGTERM(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "chatd.pid")); !os.IsNotExist(err) {
 		t.Errorf("pid file left behind: %v", err)
+	}
+	if want := "url=http://" + addr + "/"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("the startup log does not say %s:\n%s", want, stderr.String())
 	}
 }
 
@@ -196,9 +197,9 @@ func TestDaemonStartStopRestart(t *testing.T) {
 		t.Fatalf("start -d: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _ = chatd(t, dir, "stop").Run() })
-	pid1, alive := readPid(filepath.Join(dir, "chatd.pid"))
-	if !alive {
-		t.Fatalf("no live daemon after start -d: %s", out)
+	pid1, err := runningServer(filepath.Join(dir, "chatd.pid"))
+	if err != nil {
+		t.Fatalf("no live daemon after start -d: %v %s", err, out)
 	}
 	waitHealthy(t, addr)
 
@@ -208,15 +209,15 @@ func TestDaemonStartStopRestart(t *testing.T) {
 	if out, err := chatd(t, dir, "restart", "--listen", addr, "--log-level", "info").CombinedOutput(); err != nil {
 		t.Fatalf("restart: %v\n%s", err, out)
 	}
-	pid2, alive := readPid(filepath.Join(dir, "chatd.pid"))
-	if !alive || pid2 == pid1 {
-		t.Fatalf("after restart pid %d (alive %v), before %d", pid2, alive, pid1)
+	pid2, err := runningServer(filepath.Join(dir, "chatd.pid"))
+	if err != nil || pid2 == pid1 {
+		t.Fatalf("after restart pid %d (%v), before %d", pid2, err, pid1)
 	}
 	waitHealthy(t, addr)
 	if out, err := chatd(t, dir, "stop").CombinedOutput(); err != nil {
 		t.Fatalf("stop: %v\n%s", err, out)
 	}
-	if syscall.Kill(pid2, 0) == nil {
+	if !exited(pid2) {
 		t.Fatalf("pid %d still alive after stop", pid2)
 	}
 	if log, _ := os.ReadFile(filepath.Join(dir, "chatd.log")); !bytes.Contains(log, []byte("chatd worker started")) {

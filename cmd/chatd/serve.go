@@ -1,9 +1,8 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,14 +33,18 @@ func startCommand() *cli.Command {
 				if err := s.Validate(); err != nil {
 					return err
 				}
-				return daemonize(c)
+				l, err := startLaunch(c)
+				if err != nil {
+					return err
+				}
+				return daemonize(c.App.Writer, l)
 			}
-			return serve(c, s.Engine.Logger, func() (func() error, func(), error) {
+			return serve(c, s.Engine.Logger, func() (*served, error) {
 				srv, err := server.New(s.Config)
 				if err != nil {
-					return nil, nil, err
+					return nil, err
 				}
-				return srv.Start, srv.Stop, nil
+				return &served{start: srv.Start, stop: srv.Stop, addr: srv.Worker.Addr, webClient: true}, nil
 			})
 		},
 	}
@@ -55,10 +58,18 @@ const (
 	echoMaxWriteBuffer = 2 * echoMaxMessage
 )
 
-func echoCommand() *cli.Command {
+// commandSettings are the defaults command's flags start from.
+func commandSettings(command string) *settings {
 	s := newSettings()
-	s.Engine.MaxMessageBytes, s.Engine.MaxWriteBuffer = echoMaxMessage, echoMaxWriteBuffer
-	s.Engine.MaxTotalWriteBuffer = max(s.Engine.MaxTotalWriteBuffer, echoMaxWriteBuffer)
+	if command == "echo" {
+		s.Engine.MaxMessageBytes, s.Engine.MaxWriteBuffer = echoMaxMessage, echoMaxWriteBuffer
+		s.Engine.MaxTotalWriteBuffer = max(s.Engine.MaxTotalWriteBuffer, echoMaxWriteBuffer)
+	}
+	return s
+}
+
+func echoCommand() *cli.Command {
+	s := commandSettings("echo")
 	return &cli.Command{
 		Name:  "echo",
 		Usage: "run the raw engine as an echo server (for benchmarks and RFC 6455 conformance)",
@@ -67,25 +78,38 @@ func echoCommand() *cli.Command {
 			if err := s.finish(c, stderr); err != nil {
 				return err
 			}
-			return serve(c, s.Engine.Logger, func() (func() error, func(), error) {
+			return serve(c, s.Engine.Logger, func() (*served, error) {
 				w, err := engine.New(s.Engine, engine.Echo{})
 				if err != nil {
-					return nil, nil, err
+					return nil, err
 				}
-				return w.Start, w.Stop, nil
+				return &served{start: w.Start, stop: w.Stop, addr: w.Addr}, nil
 			})
 		},
 	}
 }
 
+// served is a built server, ready to start.
+type served struct {
+	start     func() error
+	stop      func()
+	addr      func() net.Addr // once started
+	webClient bool            // it serves the browser client at /
+}
+
 // serve builds a server with build, runs it in the foreground until SIGINT or
 // SIGTERM, then stops it cleanly (clients get a close frame) and returns nil, so the
-// process exits 0. A start that fails cleans up after itself.
-func serve(c *cli.Context, log *slog.Logger, build func() (start func() error, stop func(), err error)) error {
+// process exits 0. A start that fails cleans up after itself and returns its error.
+// The pid file is locked first, so a second server on it fails before it opens
+// anything; it stays locked until the server has stopped.
+func serve(c *cli.Context, log *slog.Logger, build func() (*served, error)) error {
+	syscall.Umask(0o077) // the data dir, database, logs, pid and run files: owner only
 	pidFile := c.String("pid-file")
-	if pid, alive := readPid(pidFile); alive && pid != os.Getpid() {
-		return fmt.Errorf("already running with pid %d (--pid-file %s)", pid, pidFile)
+	lock, err := lockPidFile(pidFile)
+	if err != nil {
+		return err
 	}
+	defer lock.release()
 	if addr := c.String("debug-listen"); addr != "" {
 		stopDebug, err := startDebug(addr, log)
 		if err != nil {
@@ -93,25 +117,51 @@ func serve(c *cli.Context, log *slog.Logger, build func() (start func() error, s
 		}
 		defer stopDebug()
 	}
-	start, stop, err := build()
+	srv, err := build()
 	if err != nil {
 		return err
 	}
-	if err := start(); err != nil {
+	if err := srv.start(); err != nil {
 		return err
 	}
-	if err := os.WriteFile(pidFile, fmt.Appendf(nil, "%d\n", os.Getpid()), 0o644); err != nil {
-		stop()
-		return fmt.Errorf("--pid-file: %w", err)
+	tls := c.String("tls-cert") != ""
+	addr := srv.addr().String()
+	if err := writeRunInfo(argsPath(pidFile), runInfo{
+		Command: c.Command.Name, Dir: workingDir(), Args: setFlagArgs(c), Listen: addr, TLS: tls,
+	}); err != nil {
+		log.Warn("restart and status cannot find this server's flags", "err", err)
 	}
-	defer os.Remove(pidFile)
+	if srv.webClient {
+		logURL(log, addr, tls)
+	}
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	got := <-sig
 	log.Info("stopping", "signal", got.String())
-	stop()
+	srv.stop()
 	return nil
 }
 
-var errNotRunning = errors.New("chatd is not running")
+// logURL says where to open the chat: the address bound, as a browser on this
+// machine reaches it.
+func logURL(log *slog.Logger, addr string, tls bool) {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	url := scheme + "://" + dialAddr(addr) + "/"
+	if host, _, _ := net.SplitHostPort(addr); host == "" || net.ParseIP(host).IsUnspecified() {
+		log.Info("open the chat in a browser", "url", url, "elsewhere", "this machine's address instead of 127.0.0.1")
+		return
+	}
+	log.Info("open the chat in a browser", "url", url)
+}
+
+func workingDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	return dir
+}

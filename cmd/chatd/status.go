@@ -3,8 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
-	"net/http"
 	"slices"
 	"time"
 
@@ -15,29 +15,16 @@ import (
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "print the running server's figures (from its /status)",
+		Usage: "print the running server's figures (from its /status), finding it through --pid-file (or at --listen if given)",
 		Flags: append(processFlags(), &cli.BoolFlag{Name: "json", Usage: "print the raw JSON"}),
 		Action: func(c *cli.Context) error {
-			url := "http://" + dialAddr(c.String("listen")) + "/status"
-			client := http.Client{Timeout: 5 * time.Second}
-			req, err := http.NewRequest(http.MethodGet, url, nil)
+			addr, useTLS, pid, err := findServer(c)
 			if err != nil {
-				return fmt.Errorf("%s: %w", url, err)
+				return err
 			}
-			if token := c.String("status-token"); token != "" {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
-			resp, err := client.Do(req)
+			s, err := fetchStatus(addr, useTLS, c.String("status-token"), 5*time.Second)
 			if err != nil {
 				return fmt.Errorf("%w: %v", errNotRunning, err)
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode == http.StatusUnauthorized {
-				return fmt.Errorf("%s: 401: give the server's --status-token (or CHATD_STATUS_TOKEN)", url)
-			}
-			var s engine.Status
-			if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-				return fmt.Errorf("read %s: %w", url, err)
 			}
 			out := c.App.Writer
 			if c.Bool("json") {
@@ -45,19 +32,63 @@ func statusCommand() *cli.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(s)
 			}
-			pid, _ := readPid(c.String("pid-file"))
-			fmt.Fprintf(out, "chatd %s  pid %d  up %s\n", s.Version, pid, (time.Duration(s.UptimeSeconds) * time.Second).String())
-			fmt.Fprintf(out, "connections  %d (accepted %d, handshake errors %d)\n", s.Connections, s.Accepted, s.HandshakeErrs)
-			fmt.Fprintf(out, "messages     in %d, frames out %d\n", s.MessagesIn, s.FramesOut)
-			fmt.Fprintf(out, "memory       heap %.1f MiB, sys %.1f MiB, goroutines %d\n", mib(s.HeapInuseBytes), mib(s.SysBytes), s.Goroutines)
-			for _, k := range slices.Sorted(maps.Keys(s.Chat)) {
-				fmt.Fprintf(out, "chat         %s %v\n", k, s.Chat[k])
+			if pid != 0 && s.Pid != pid {
+				fmt.Fprintf(out, "warning: pid %d answers at %s, but --pid-file %s names pid %d\n", s.Pid, addr, c.String("pid-file"), pid)
 			}
-			for _, k := range slices.Sorted(maps.Keys(s.Closes)) {
-				fmt.Fprintf(out, "closes       %s %d\n", k, s.Closes[k])
-			}
+			printStatus(out, s)
 			return nil
 		},
+	}
+}
+
+// findServer is where the server to ask is: at --listen when it is given, else
+// where the server holding --pid-file said it listens (its run file). pid is the
+// pid file's, 0 when it was not read.
+func findServer(c *cli.Context) (addr string, useTLS bool, pid int, err error) {
+	pidFile := c.String("pid-file")
+	info, _ := readRunInfo(argsPath(pidFile))
+	if c.IsSet("listen") {
+		useTLS = info != nil && info.TLS && dialAddr(info.Listen) == dialAddr(c.String("listen"))
+		return dialAddr(c.String("listen")), useTLS, 0, nil
+	}
+	if pid, err = runningServer(pidFile); err != nil {
+		return "", false, 0, err
+	}
+	if info == nil {
+		return dialAddr(c.String("listen")), false, pid, nil
+	}
+	return dialAddr(info.Listen), info.TLS, pid, nil
+}
+
+// printStatus prints what an operator looks for first (who is on, where it listens,
+// since when, how connections ended), then the rest.
+func printStatus(out io.Writer, s engine.Status) {
+	chat := maps.Clone(s.Chat)
+	if users, ok := chat["users"]; ok {
+		fmt.Fprintf(out, "users        %v online, %v rooms\n", users, chat["rooms"])
+		delete(chat, "users")
+		delete(chat, "rooms")
+	} else {
+		fmt.Fprintf(out, "users        unknown (no chat figures: an echo server, or the owner did not answer in time)\n")
+	}
+	fmt.Fprintf(out, "connections  %d (accepted %d, handshake errors %d)\n", s.Connections, s.Accepted, s.HandshakeErrs)
+	fmt.Fprintf(out, "listen       %s (pid %d)\n", s.Listen, s.Pid)
+	dataDir := s.DataDir
+	if dataDir == "" {
+		dataDir = "none (no history is kept)"
+	}
+	fmt.Fprintf(out, "data dir     %s\n", dataDir)
+	fmt.Fprintf(out, "uptime       %s (chatd %s)\n", (time.Duration(s.UptimeSeconds) * time.Second).String(), s.Version)
+	if len(s.Closes) == 0 {
+		fmt.Fprintf(out, "closes       none yet\n")
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Closes)) {
+		fmt.Fprintf(out, "closes       %s %d\n", k, s.Closes[k])
+	}
+	fmt.Fprintf(out, "messages     in %d, frames out %d\n", s.MessagesIn, s.FramesOut)
+	fmt.Fprintf(out, "memory       heap %.1f MiB, sys %.1f MiB, goroutines %d\n", mib(s.HeapInuseBytes), mib(s.SysBytes), s.Goroutines)
+	for _, k := range slices.Sorted(maps.Keys(chat)) {
+		fmt.Fprintf(out, "chat         %s %v\n", k, chat[k])
 	}
 }
 

@@ -9,7 +9,9 @@ import "time"
 // forever (a core at 100%, Stop never returns). It hung a CI run of a test that starts
 // and stops an engine at once; reproduced under CPU load within 300 iterations, gone
 // with this wait. The real fix (set the flag before starting the goroutine) belongs
-// upstream.
+// upstream. nbio's Start hits the same race when its own listen fails (it stops the
+// pollers it has just started), so engine.Worker.Start binds the listener itself first
+// and a busy port fails before any poller exists.
 const PollerStartGrace = 250 * time.Millisecond
 
 // WaitPollersStarted sleeps until PollerStartGrace has passed since started, the time

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/chat"
@@ -74,6 +75,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	w.SetDataDir(absPath(cfg.DataDir))
 	if cfg.DataDir != "" {
 		st, err := store.OpenSQLite(cfg.DataDir)
 		if err != nil {
@@ -110,4 +112,12 @@ func (s *Server) Stop() {
 	s.Worker.Stop()
 	s.Chat.Close()
 	s.stopMetrics()
+}
+
+// absPath is path made absolute for /status, so it means the same wherever it is read.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil && path != "" {
+		return abs
+	}
+	return path
 }

@@ -74,10 +74,16 @@ var _ Store = (*SQLite)(nil)
 
 // OpenSQLite opens (creating if needed) dir/chatd.db.
 func OpenSQLite(dir string) (*SQLite, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil { // private messages: owner only
 		return nil, fmt.Errorf("store: data dir: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
+	// SQLite gives its -wal and -shm files the database's mode, so 0600 here is 0600 there.
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	} else if err := errors.Join(f.Chmod(0o600), f.Close()); err != nil {
+		return nil, fmt.Errorf("store: chmod %s: %w", path, err)
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
