@@ -26,6 +26,7 @@ type Chat struct {
 
 	defaultRoom *room
 	rooms       map[string]*room     // public rooms with members, the default one included
+	dir         directory            // the rooms but the default one, busiest first
 	streams     map[string]*stream   // seq counters of every room and inbox ever written
 	dirty       []*room              // rooms with compact presence changes this tick
 	ids         map[uint64]*identity // resumable identities, online or within the grace
