@@ -21,7 +21,7 @@ type Chat struct {
 	users      map[uint64]*user // by userId
 	byConn     map[uint64]*user // by connection id
 	names      map[string]uint64
-	nameHint   map[string]int // per lowercased base name: every "name (N)" below it is taken
+	nameHint   map[string]int // per base name's folded key (names.go): every "name (N)" below it is taken
 	nextUserID uint64
 
 	defaultRoom *room
@@ -149,7 +149,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 		id.user, id.leftAt = nil, ch.now()
 		ch.saveSession(id, false)
 	} else {
-		ch.freeName(u.info.Name)
+		ch.freeName(u.info.Name, u.info.ID)
 	}
 }
 

@@ -111,7 +111,7 @@ func (ch *Chat) restoreIdentities(sessions []store.Session, now time.Time) {
 		}
 		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, leftAt: left}
 		ch.ids[s.UserID] = id
-		ch.names[nameKey(s.Name)] = s.UserID
+		ch.takeName(s.Name, s.UserID)
 		ch.departed = append(ch.departed, departure{s.UserID, left})
 		ch.nextUserID = max(ch.nextUserID, s.UserID+1)
 	}

@@ -67,7 +67,7 @@ func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
 // room.
 func (ch *Chat) register(u *user) {
 	u.fields = protocol.AppendUserFields(nil, u.info)
-	ch.names[nameKey(u.info.Name)] = u.info.ID
+	ch.takeName(u.info.Name, u.info.ID)
 	ch.users[u.info.ID] = u
 	ch.byConn[u.conn.ID()] = u
 	ch.counters.logins++
