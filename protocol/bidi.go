@@ -5,10 +5,10 @@ import "strings"
 // Bidi controls are removed from chat texts (and never survive FilterName in names):
 // an override, embedding or isolate left open in a text reorders everything after it
 // on the line the client shows, the sender's name and the time included, and a
-// right-to-left override reverses how the text itself reads. Removing them, not
-// closing them, is what every client can rely on: the Qt client shows the HTML in a
-// QTextEdit, which knows no <bdi>, and a text whose marks were removed still shows its
-// letters in their own direction, which the Unicode bidi algorithm gives them.
+// right-to-left override reverses how the text itself reads, even when it is closed.
+// Removing them, not closing or isolating them, is what every client can rely on (the
+// seed's Qt client shows the text as HTML and cannot be changed), and a text without
+// them still shows its letters in the direction the Unicode bidi algorithm gives them.
 //
 // The set: ALM U+061C, LRM U+200E, RLM U+200F, LRE RLE PDF LRO RLO U+202A-U+202E, LRI
 // RLI FSI PDI U+2066-U+2069.
