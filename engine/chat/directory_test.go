@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/chatd/chatd/protocol"
 )
 
 // TestDirectoryStaysSortedThroughJoinsAndLeaves: after every step of a random run of
@@ -159,5 +161,29 @@ func checkRoomList(t *testing.T, list []any, want map[string]int) {
 		if prev := list[max(i-1, 1)].(map[string]any); i > 1 && int(num(t, prev, "count")) < count {
 			t.Fatalf("room %d: %s (%d) after %v", i, id, count, prev)
 		}
+	}
+}
+
+// BenchmarkRoomsPage is the owner's cost of one Rooms answer with 10,000 rooms: the
+// page taken from the directory and encoded, for the largest and the default page.
+func BenchmarkRoomsPage(b *testing.B) {
+	const n = 10_000
+	f := newFixture(b, testConfig(fast, func(c *Config) { c.MaxRoomsPerUser = n }))
+	a, _ := f.login("Maker", nil)
+	for i := range n {
+		a.Send(fmt.Sprintf(`{"action":"JoinRoom","roomId":"room%d"}`, i))
+		if i%100 == 99 {
+			a.unread() // keep the peer's record small
+		}
+	}
+	for _, limit := range []uint64{maxRoomsPage, 0} {
+		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
+			var buf []byte
+			f.h.Do(func() {
+				for b.Loop() {
+					buf = protocol.AppendRooms(buf[:0], f.ch.roomsPage(0, limit))
+				}
+			})
+		})
 	}
 }

@@ -150,13 +150,17 @@ const (
 // room (everyone is in it) and then the directory, which is kept sorted, so the answer
 // costs its page whatever the number of rooms.
 func (ch *Chat) handleRooms(u *user, in *protocol.Inbound) {
-	limit := int(min(in.Limit, maxRoomsPage))
+	u.conn.SendText(protocol.AppendRooms(nil, ch.roomsPage(in.Offset, in.Limit)))
+}
+
+// roomsPage is the page of Rooms from offset, at most limit rooms (0: roomsPage).
+func (ch *Chat) roomsPage(offset, limit uint64) protocol.RoomsPage {
 	if limit == 0 {
 		limit = roomsPage
 	}
 	p := protocol.RoomsPage{Total: 1 + ch.dir.listed()}
-	p.Offset = int(min(in.Offset, uint64(p.Total)))
-	end := min(p.Total, p.Offset+limit)
+	p.Offset = int(min(offset, uint64(p.Total)))
+	end := min(p.Total, p.Offset+int(min(limit, maxRoomsPage)))
 	p.Rooms = make([]protocol.RoomCount, 0, end-p.Offset)
 	for i := p.Offset; i < end; i++ {
 		r := ch.defaultRoom
@@ -166,7 +170,7 @@ func (ch *Chat) handleRooms(u *user, in *protocol.Inbound) {
 		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: len(r.members)})
 	}
 	p.More = end < p.Total
-	u.conn.SendText(protocol.AppendRooms(nil, p))
+	return p
 }
 
 // maxWatch bounds the users one client may ask about with Users userIds.
