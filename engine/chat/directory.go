@@ -49,6 +49,9 @@ func (d *directory) shrank(r *room) {
 
 // drop removes r, which has no members: it is in the tail, where order does not matter.
 func (d *directory) drop(r *room) {
+	if r.rank < 0 {
+		return // dropped already
+	}
 	last := len(d.order) - 1
 	d.swap(r.rank, last)
 	d.order[last] = nil

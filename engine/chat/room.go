@@ -63,7 +63,9 @@ func (ch *Chat) join(u *user, roomID string) *membership {
 		return nil
 	}
 	r.members = append(r.members, u)
-	ch.dir.grew(r)
+	if !r.isDefault { // everyone is in it: it is listed first, not in the directory
+		ch.dir.grew(r)
+	}
 	ms := &membership{room: roomID, public: true}
 	u.rooms.add(ms)
 	u.joined++
