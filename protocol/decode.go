@@ -21,8 +21,8 @@ type Inbound struct {
 	ClientMsgID string // the sender's id for a chat line, for Sent and idempotent resends
 	Seq         uint64 // Ack: the highest contiguous seq received
 	Before      uint64 // History: messages with seq < Before (0: the newest)
-	Limit       uint64 // History and Users: page size (0: the server's default)
-	Offset      uint64 // Users: members to skip
+	Limit       uint64 // History, Users and Rooms: page size (0: the server's default)
+	Offset      uint64 // Users: members to skip; Rooms: rooms to skip
 }
 
 // IsChat reports whether the frame is a chat line (no action, or ActionMessage).

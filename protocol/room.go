@@ -44,10 +44,20 @@ type RoomCount struct {
 	Count  int
 }
 
-// AppendRooms writes the answer to Rooms.
-func AppendRooms(dst []byte, rooms []RoomCount) []byte {
+// RoomsPage is one page of a Rooms answer: Rooms from Offset of Total rooms with
+// members, More when rooms after this page exist.
+type RoomsPage struct {
+	Rooms  []RoomCount
+	Offset int
+	Total  int
+	More   bool
+}
+
+// AppendRooms writes the answer to Rooms: the keys it had before paging came first, so
+// a client that sends plain {"action":"Rooms"} reads it as it did.
+func AppendRooms(dst []byte, p RoomsPage) []byte {
 	dst = append(dst, `{"action":"Rooms","rooms":[`...)
-	for i, r := range rooms {
+	for i, r := range p.Rooms {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -57,7 +67,13 @@ func AppendRooms(dst []byte, rooms []RoomCount) []byte {
 		dst = strconv.AppendInt(dst, int64(r.Count), 10)
 		dst = append(dst, '}')
 	}
-	return append(dst, "]}"...)
+	dst = append(dst, `],"offset":`...)
+	dst = strconv.AppendInt(dst, int64(p.Offset), 10)
+	dst = append(dst, `,"total":`...)
+	dst = strconv.AppendInt(dst, int64(p.Total), 10)
+	dst = append(dst, `,"more":`...)
+	dst = strconv.AppendBool(dst, p.More)
+	return append(dst, '}')
 }
 
 // MemberPage is a room's member count and one page of its members (pre-encoded by

@@ -10,10 +10,11 @@ import (
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "'", "&#039;")
 
 // FormatText makes a client's chat text safe to show as HTML and renders mentions:
-// it escapes & < > " ' and then turns each {nick} into <b>nick</b>. Unlike the seed's
-// greedy regex, every pair of braces is its own mention: "{a} and {b}" gives two.
+// it removes bidi controls (bidi.go), escapes & < > " ' and then turns each {nick}
+// into <b>nick</b>. Unlike the seed's greedy regex, every pair of braces is its own
+// mention: "{a} and {b}" gives two.
 func FormatText(text string) string {
-	s := htmlEscaper.Replace(text)
+	s := htmlEscaper.Replace(StripBidiControls(text))
 	if strings.IndexByte(s, '{') < 0 {
 		return s
 	}
@@ -48,10 +49,11 @@ func FormatText(text string) string {
 	return b.String()
 }
 
-// ValidateText checks a chat line before it is formatted: not blank, at most maxRunes
-// characters (0 means no limit).
+// ValidateText checks a chat line before it is formatted: not blank (bidi controls,
+// which FormatText removes, count as blank), at most maxRunes characters (0 means no
+// limit).
 func ValidateText(text string, maxRunes int) *Error {
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(StripBidiControls(text)) == "" {
 		return errorf(CodeEmptyText, "text is empty")
 	}
 	if maxRunes > 0 && utf8.RuneCountInString(text) > maxRunes {

@@ -15,6 +15,14 @@ func TestFormatText(t *testing.T) {
 		{"close} only", "close} only"},
 		{"{<i>}", "<b>&lt;i&gt;</b>"}, // escaped first, so a mention cannot smuggle markup
 		{"{Вася} привет", "<b>Вася</b> привет"},
+		// Bidi controls are removed, so none can reorder the rest of the line.
+		{"\u202Egnirts", "gnirts"},
+		{"a\u2066b\u2067c\u2068d\u2069e", "abcde"},
+		{"x\u200Ey\u200Fz\u061C", "xyz"},
+		{"\u202A\u202B\u202C\u202D\u202E", ""},
+		{"{Bo\u202Eb}", "<b>Bob</b>"},
+		{"\u202E<i>", "&lt;i&gt;"},
+		{"שלום עולם", "שלום עולם"}, // right-to-left letters stay as they are
 	}
 	for _, tt := range tests {
 		if got := FormatText(tt.in); got != tt.want {
@@ -39,6 +47,10 @@ func TestFilterName(t *testing.T) {
 		{"abcdefghij", 4, "abcd"},
 		{"ab cd", 3, "ab"},
 		{"a&b+c#d", 32, "abcd"},
+		{"Al\u202Eice", 32, "Alice"}, // bidi controls are not letters: never in a name
+		{"\u2067Bob\u2069", 32, "Bob"},
+		{"\u200F\u061CBob\u200E", 32, "Bob"},
+		{"\u202Dab\u202C cd", 32, "ab cd"},
 	}
 	for _, tt := range tests {
 		if got := FilterName(tt.in, tt.max); got != tt.want {
@@ -73,6 +85,9 @@ func TestValidateText(t *testing.T) {
 	}
 	if err := ValidateText("ééééé", 4); err == nil || err.Code != CodeTextTooLong {
 		t.Errorf("5 runes over 4: got %v, want %s", err, CodeTextTooLong)
+	}
+	if err := ValidateText("\u202E \u2066\u200F", 10); err == nil || err.Code != CodeEmptyText {
+		t.Errorf("bidi controls only: got %v, want %s", err, CodeEmptyText)
 	}
 	if err := ValidateText("éééé", 4); err != nil {
 		t.Errorf("4 runes within 4: got %v", err)

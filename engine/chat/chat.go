@@ -20,13 +20,14 @@ type Chat struct {
 
 	users     map[uint64]*user // by userId
 	names     map[string]uint64
-	nameHint  map[string]int // per lowercased base name: every "name (N)" below it is taken
+	nameHint  map[string]int // per base name's folded key (names.go): every "name (N)" below it is taken
 	userIDs   userIDs
 	waiting   []*waitingLogin          // logins waiting for a userId, oldest first
 	waitingBy map[uint64]*waitingLogin // the same, by connection id
 
 	defaultRoom *room
 	rooms       map[string]*room     // public rooms with members, the default one included
+	dir         directory            // the rooms but the default one, busiest first
 	streams     map[string]*stream   // seq counters of every room and inbox ever written
 	dirty       []*room              // rooms with compact presence changes this tick
 	ids         map[uint64]*identity // resumable identities, online or within the grace
@@ -157,7 +158,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 		id.user, id.leftAt = nil, ch.now()
 		ch.saveSession(id, false)
 	} else {
-		ch.freeName(u.info.Name)
+		ch.freeName(u.info.Name, u.info.ID)
 	}
 }
 

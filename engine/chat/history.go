@@ -121,7 +121,7 @@ func (ch *Chat) restoreIdentities(sessions []store.Session, now time.Time) {
 		}
 		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, secret: s.Secret, leftAt: left}
 		ch.ids[s.UserID] = id
-		ch.names[nameKey(s.Name)] = s.UserID
+		ch.takeName(s.Name, s.UserID)
 		ch.departed = append(ch.departed, departure{s.UserID, left})
 	}
 	slices.SortStableFunc(ch.departed, func(a, b departure) int { return a.at.Compare(b.at) })

@@ -66,7 +66,7 @@ func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
 // register makes u findable (by id, name and connection) and a member of the default
 // room.
 func (ch *Chat) register(u *user) {
-	ch.names[nameKey(u.info.Name)] = u.info.ID
+	ch.takeName(u.info.Name, u.info.ID)
 	ch.users[u.info.ID] = u
 	u.conn.SetValue(u)
 	ch.counters.logins++

@@ -59,7 +59,7 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 	case in.Action == protocol.ActionLeaveRoom:
 		ch.handleLeave(u, &in)
 	case in.Action == protocol.ActionRooms:
-		ch.handleRooms(u)
+		ch.handleRooms(u, &in)
 	case in.Action == protocol.ActionUsers:
 		ch.handleUsers(u, &in, m.Data)
 	case in.Action == protocol.ActionHistory:

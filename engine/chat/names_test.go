@@ -64,3 +64,63 @@ func TestUniqueNameReusesTheFirstFreeSuffix(t *testing.T) {
 		t.Fatalf("Authorized users = %v", users)
 	}
 }
+
+// TestLookAlikeNamesAreDeduplicated: a name that looks like a taken one (by a UTS #39
+// skeleton of its NFKC form, with or without case) gets the first free "(N)" as an
+// exact copy would, keeping the letters it was given; bidi controls never reach a
+// name; names that only look different stay as they are.
+func TestLookAlikeNamesAreDeduplicated(t *testing.T) {
+	tests := []struct {
+		name          string
+		first, second string
+		want          []string // the names the two logins get
+	}{
+		{"Cyrillic A", "Alice", "\u0410lice", []string{"Alice", "\u0410lice (2)"}},
+		{"Greek Alpha", "Alice", "\u0391lice", []string{"Alice", "\u0391lice (2)"}},
+		{"fullwidth", "Alice", "Ａｌｉｃｅ", []string{"Alice", "Ａｌｉｃｅ (2)"}},
+		{"math bold", "Alice", "𝐀𝐥𝐢𝐜𝐞", []string{"Alice", "𝐀𝐥𝐢𝐜𝐞 (2)"}},
+		{"Cyrillic o, lower case", "bob", "B\u043Eb", []string{"bob", "B\u043Eb (2)"}},
+		{"Greek capitals for lower case", "alice", "\u0391LICE", []string{"alice", "\u0391LICE (2)"}},
+		{"case", "BILL", "bill", []string{"BILL", "bill (2)"}},
+		{"capital i for l", "lll", "Ill", []string{"lll", "Ill (2)"}},
+		{"rn for m", "mary", "rnary", []string{"mary", "rnary (2)"}},
+		{"digit zero for O", "OTTO", "0TT0", []string{"OTTO", "0TT0 (2)"}},
+		{"right-to-left override", "Alice", "Al\u202Eice", []string{"Alice", "Alice (2)"}},
+		{"isolates and marks", "\u2067Bob\u2069", "\u200FBob\u200E\u061C", []string{"Bob", "Bob (2)"}},
+		{"different names", "Alice", "Alicia", []string{"Alice", "Alicia"}},
+		{"Cyrillic names", "Вася", "Ваня", []string{"Вася", "Ваня"}},
+		{"Hebrew with a mark", "דוד", "\u200Fדוד", []string{"דוד", "דוד (2)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, testConfig())
+			for i, name := range []string{tt.first, tt.second} {
+				if _, auth := f.login(name, nil); auth["userName"] != tt.want[i] {
+					t.Fatalf("login %d as %q got %q, want %q", i+1, name, auth["userName"], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestLookAlikeSuffixesAndFreeing: look-alikes share one run of suffixes, and a name
+// freed by its user is free for its look-alikes again, while the others keep theirs.
+func TestLookAlikeSuffixesAndFreeing(t *testing.T) {
+	f := newFixture(t, testConfig())
+	latin, _ := f.login("Alice", nil)
+	cyrillic, auth := f.login("\u0410lice", nil)
+	if auth["userName"] != "\u0410lice (2)" {
+		t.Fatalf("Cyrillic Alice got %q", auth["userName"])
+	}
+	if _, auth := f.login("ALICE", nil); auth["userName"] != "ALICE (3)" {
+		t.Fatalf("ALICE got %q, want ALICE (3)", auth["userName"])
+	}
+	cyrillic.Leave(engine.CloseNormal)
+	if _, auth := f.login("Ａｌｉｃｅ", nil); auth["userName"] != "Ａｌｉｃｅ (2)" {
+		t.Fatalf("fullwidth Alice after (2) left got %q, want the freed (2)", auth["userName"])
+	}
+	latin.Leave(engine.CloseNormal)
+	if _, auth := f.login("\u0391lice", nil); auth["userName"] != "\u0391lice" {
+		t.Fatalf("Greek Alice after Alice left got %q, want it as given", auth["userName"])
+	}
+}

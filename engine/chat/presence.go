@@ -100,7 +100,7 @@ func (ch *Chat) gatherPresence(r *room, out *presenceOut) {
 	changes := r.changes
 	r.changes = nil
 	if len(r.members) == 0 && !r.isDefault {
-		delete(ch.rooms, r.id)
+		ch.dropRoom(r)
 		return
 	}
 	if len(all.Joined)+len(all.Left)+len(all.Lost) == 0 {

@@ -106,9 +106,7 @@ func (ch *Chat) sweep() {
 			break
 		}
 		delete(ch.ids, d.userID)
-		if ch.names[nameKey(id.name)] == d.userID {
-			ch.freeName(id.name)
-		}
+		ch.freeName(id.name, d.userID)
 	}
 	if n > 0 {
 		ch.departed = append(ch.departed[:0], ch.departed[n:]...)

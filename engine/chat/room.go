@@ -2,7 +2,6 @@ package chat
 
 import (
 	"bytes"
-	"cmp"
 	"slices"
 
 	"github.com/chatd/chatd/protocol"
@@ -15,6 +14,7 @@ type room struct {
 	id        string
 	isDefault bool
 	members   []*user // join order
+	rank      int     // index in Chat.dir (not for the default room)
 
 	changes map[uint64]*change // compact presence gathered for the next tick
 }
@@ -57,11 +57,15 @@ func (ch *Chat) join(u *user, roomID string) *membership {
 	if r == nil {
 		r = &room{id: roomID}
 		ch.rooms[roomID] = r
+		ch.dir.add(r)
 	} else if len(r.members) >= ch.cfg.MaxRoomMembers {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRoomFull, Message: "room " + quote(roomID) + " is full"})
 		return nil
 	}
 	r.members = append(r.members, u)
+	if !r.isDefault { // everyone is in it: it is listed first, not in the directory
+		ch.dir.grew(r)
+	}
 	ms := &membership{room: roomID, public: true}
 	u.rooms.add(ms)
 	u.joined++
@@ -81,11 +85,18 @@ func (ch *Chat) leave(u *user, r *room, lost bool) {
 		ch.rosterN = -1 // stale: defaultRoster rebuilds it
 	} else {
 		u.joined--
+		ch.dir.shrank(r)
 	}
 	ch.left(r, u, lost)
 	if len(r.members) == 0 && !r.isDefault && r.changes == nil {
-		delete(ch.rooms, r.id)
+		ch.dropRoom(r)
 	}
+}
+
+// dropRoom forgets r, which has no members left (its seqs live on in Chat.streams).
+func (ch *Chat) dropRoom(r *room) {
+	delete(ch.rooms, r.id)
+	ch.dir.drop(r)
 }
 
 func (ch *Chat) handleJoin(u *user, in *protocol.Inbound) {
@@ -130,23 +141,38 @@ func (ch *Chat) memberOf(u *user, roomID string) (*room, *membership) {
 	return ch.rooms[roomID], ms
 }
 
-// maxRoomsListed caps a Rooms answer: the busiest rooms come first.
-const maxRoomsListed = 1000
+// Rooms pages: plain {"action":"Rooms"} gets the first roomsPage rooms, as before
+// paging came (when it listed up to 1000); limit may ask for up to maxRoomsPage.
+const (
+	roomsPage    = 100
+	maxRoomsPage = 1000
+)
 
-func (ch *Chat) handleRooms(u *user) {
-	list := make([]protocol.RoomCount, 0, len(ch.rooms))
-	for _, r := range ch.rooms {
-		if len(r.members) > 0 {
-			list = append(list, protocol.RoomCount{RoomID: r.id, Count: len(r.members)})
+// handleRooms answers one page of the rooms with members, busiest first: the default
+// room (everyone is in it) and then the directory, which is kept sorted, so the answer
+// costs its page whatever the number of rooms.
+func (ch *Chat) handleRooms(u *user, in *protocol.Inbound) {
+	u.conn.SendText(protocol.AppendRooms(nil, ch.roomsPage(in.Offset, in.Limit)))
+}
+
+// roomsPage is the page of Rooms from offset, at most limit rooms (0: roomsPage).
+func (ch *Chat) roomsPage(offset, limit uint64) protocol.RoomsPage {
+	if limit == 0 {
+		limit = roomsPage
+	}
+	p := protocol.RoomsPage{Total: 1 + ch.dir.listed()}
+	p.Offset = int(min(offset, uint64(p.Total)))
+	end := min(p.Total, p.Offset+int(min(limit, maxRoomsPage)))
+	p.Rooms = make([]protocol.RoomCount, 0, end-p.Offset)
+	for i := p.Offset; i < end; i++ {
+		r := ch.defaultRoom
+		if i > 0 {
+			r = ch.dir.order[i-1]
 		}
+		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: len(r.members)})
 	}
-	slices.SortFunc(list, func(a, b protocol.RoomCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.RoomID, b.RoomID))
-	})
-	if len(list) > maxRoomsListed {
-		list = list[:maxRoomsListed]
-	}
-	u.conn.SendText(protocol.AppendRooms(nil, list))
+	p.More = end < p.Total
+	return p
 }
 
 // maxWatch bounds the users one client may ask about with Users userIds.

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/chatd/chatd/engine"
@@ -81,53 +80,4 @@ func (u *user) encodedOnce() []byte {
 func userOf(c *engine.Conn) *user {
 	u, _ := c.Value().(*user)
 	return u
-}
-
-// nameKey is how nicknames compare for uniqueness: "Bob" and "bob" are one name, so
-// nobody can pass for somebody else by case.
-func nameKey(name string) string { return strings.ToLower(name) }
-
-// uniqueName returns name, or "name (N)" with the first free N from 2, as the seed does.
-// A name is taken while its user is online or its identity may still be resumed.
-// ch.nameHint keeps, per base name, a suffix below which every "name (N)" is taken, so
-// a thousand users called "user" do not make each login try a thousand names.
-func (ch *Chat) uniqueName(name string) string {
-	if _, taken := ch.names[nameKey(name)]; !taken {
-		return name
-	}
-	base := nameKey(name)
-	n := max(ch.nameHint[base], 2)
-	buf := make([]byte, 0, len(name)+8)
-	for ; ; n++ {
-		buf = append(append(append(buf[:0], name...), " ("...), strconv.Itoa(n)...)
-		buf = append(buf, ')')
-		if _, taken := ch.names[nameKey(string(buf))]; !taken {
-			break
-		}
-	}
-	ch.nameHint[base] = n + 1
-	return string(buf)
-}
-
-// freeName releases a nickname and lowers its base's hint if it was "base (N)".
-// Filtered names never contain parentheses, so only uniqueName makes that form.
-func (ch *Chat) freeName(name string) {
-	key := nameKey(name)
-	delete(ch.names, key)
-	open := strings.LastIndex(key, " (")
-	if open < 0 || !strings.HasSuffix(key, ")") {
-		return
-	}
-	n, err := strconv.Atoi(key[open+2 : len(key)-1])
-	if err != nil {
-		return
-	}
-	base := key[:open]
-	if h, ok := ch.nameHint[base]; ok && n < h {
-		if n <= 2 {
-			delete(ch.nameHint, base) // 2 is where a search starts anyway
-		} else {
-			ch.nameHint[base] = n
-		}
-	}
 }
