@@ -145,8 +145,8 @@ func (ch *Chat) remove(u *user, lost bool) {
 	}
 	u.conn.SetValue(nil)
 	delete(ch.users, u.info.ID)
-	if u.cancelReads != nil {
-		u.cancelReads() // its queued reads are dropped, a running one interrupted
+	if u.reads != nil {
+		u.reads.cancel() // its queued reads are dropped, a running one interrupted
 	}
 	for _, ms := range u.rooms {
 		if r := ch.rooms[ms.room]; r != nil && ms.public {

@@ -119,7 +119,7 @@ func (ch *Chat) restoreIdentities(sessions []store.Session, now time.Time) {
 		if !s.Online {
 			left = time.UnixMilli(s.LastSeen)
 		}
-		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, secret: s.Secret, leftAt: left}
+		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, secret: [secretBytes]byte(s.Secret), leftAt: left}
 		ch.ids[s.UserID] = id
 		ch.takeName(s.Name, s.UserID)
 		ch.departed = append(ch.departed, departure{s.UserID, left})

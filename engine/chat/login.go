@@ -84,10 +84,10 @@ func (ch *Chat) register(u *user) {
 func (ch *Chat) authorize(u *user, resumed bool) {
 	if u.optIn {
 		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
-		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encoded(), page, ch.token(ch.ids[u.info.ID]), resumed))
+		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encodedOnce(), page, ch.token(ch.ids[u.info.ID]), resumed))
 		return
 	}
-	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.encoded(), ch.defaultRoster())
+	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.encodedOnce(), ch.defaultRoster())
 	u.conn.SendText(ch.payload)
 }
 

@@ -20,9 +20,9 @@ type change struct {
 // and a change for the next compact tick everywhere.
 func (ch *Chat) joined(r *room, u *user) {
 	if r.isDefault {
-		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.encoded()))
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.encodedOnce()))
 	} else {
-		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Joined: [][]byte{u.encoded()}}))
+		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Joined: [][]byte{u.encodedOnce()}}))
 	}
 	ch.noteChange(r, u, true, false)
 }
@@ -31,9 +31,9 @@ func (ch *Chat) joined(r *room, u *user) {
 func (ch *Chat) left(r *room, u *user, lost bool) {
 	switch {
 	case r.isDefault && lost:
-		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.encoded()))
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.encodedOnce()))
 	case r.isDefault:
-		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.encoded()))
+		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionDisconnected, u.encodedOnce()))
 	case lost:
 		ch.sendSeedPresence(r, ch.presenceNow(r, protocol.PresenceRoom{Lost: []uint64{u.info.ID}}))
 	default:

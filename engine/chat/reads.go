@@ -131,9 +131,10 @@ func (q *readQueue) stop() {
 // leaves (Chat.remove), which drops its queued reads and interrupts a running one.
 func (u *user) readCtx() context.Context {
 	if u.reads == nil {
-		u.reads, u.cancelReads = context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(context.Background())
+		u.reads = &userReads{ctx, cancel}
 	}
-	return u.reads
+	return u.reads.ctx
 }
 
 // readReplay queues a replay read for u.

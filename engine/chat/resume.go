@@ -19,7 +19,7 @@ type identity struct {
 	name   string
 	color  string
 	gender int
-	secret []byte    // random, stored with the identity: its token proves it (secretBytes)
+	secret [secretBytes]byte // random, stored with the identity: its token proves it
 	user   *user     // online as this user, or nil
 	leftAt time.Time // when it went offline
 }
@@ -36,9 +36,8 @@ const (
 )
 
 // newSecret is a new identity's resume secret.
-func newSecret() []byte {
-	b := make([]byte, secretBytes)
-	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error)
+func newSecret() (b [secretBytes]byte) {
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	return b
 }
 
@@ -55,7 +54,7 @@ func (ch *Chat) tokenBytes(id *identity) []byte {
 	mac := hmac.New(sha256.New, ch.key)
 	mac.Write([]byte("chatd-resume-v2"))
 	mac.Write(b)
-	mac.Write(id.secret)
+	mac.Write(id.secret[:])
 	return mac.Sum(b)[:8+tokenMACBytes]
 }
 
@@ -68,7 +67,7 @@ func (ch *Chat) resumeIdentity(tok string) *identity {
 		return nil
 	}
 	id := ch.ids[binary.BigEndian.Uint64(b)]
-	if id == nil || len(id.secret) != secretBytes || !hmac.Equal(ch.tokenBytes(id), b) {
+	if id == nil || !hmac.Equal(ch.tokenBytes(id), b) {
 		return nil
 	}
 	if id.user == nil && ch.now().Sub(id.leftAt) > ch.cfg.ResumeGrace {
@@ -87,7 +86,7 @@ func (ch *Chat) saveSession(id *identity, online bool) {
 	}
 	ch.writer.AddSession(store.Session{
 		UserID: id.userID, Name: id.name, Color: id.color, Gender: id.gender,
-		Online: online, LastSeen: ch.now().UnixMilli(), Secret: id.secret,
+		Online: online, LastSeen: ch.now().UnixMilli(), Secret: id.secret[:],
 	})
 }
 

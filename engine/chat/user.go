@@ -24,8 +24,7 @@ type user struct {
 	watch    map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
 
 	// Store reads (reads.go): cancelled when the user leaves; one History at a time.
-	reads           context.Context
-	cancelReads     context.CancelFunc
+	reads           *userReads // made on the first read
 	historyInFlight bool
 
 	// What the client opted in to with query parameters (none: the seed's client).
@@ -74,6 +73,12 @@ func (u *user) encodedOnce() []byte {
 		return u.fields
 	}
 	return protocol.AppendUserFields(nil, u.info)
+}
+
+// userReads cancels a user's store reads when it leaves.
+type userReads struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // userOf is the logged-in user on c, or nil.
