@@ -20,8 +20,8 @@ type identity struct {
 	color  string
 	gender int
 	secret [secretBytes]byte // random, stored with the identity: its token proves it
-	user   *user     // online as this user, or nil
-	leftAt time.Time // when it went offline
+	user   *user             // online as this user, or nil
+	leftAt time.Time         // when it went offline
 }
 
 // departure is one entry of the grace sweep's queue, oldest first.
