@@ -163,6 +163,9 @@ func (c *Conn) cut() {
 		c.closing = &reason
 	}
 	c.closeSent.Store(true)
+	if c.holding() >= cutReleaseBytes {
+		c.w.releaseSoon.Store(true)
+	}
 	c.w.loop.pendingBytes -= len(c.out)
 	c.out = c.out[:0]
 	c.dropParked()
@@ -171,6 +174,11 @@ func (c *Conn) cut() {
 	}
 	_ = c.t.SetReadDeadline(time.Now())
 }
+
+// cutReleaseBytes is what a cut connection must have held for the memory it frees to
+// be handed back to the OS without waiting out releaseSpacing: 500 non-readers cut at
+// their 4 MiB caps left the process 41% above its baseline 5 s later.
+const cutReleaseBytes = 1 << 20
 
 // hand counts n bytes given to the transport; written takes back what the socket
 // took. Both are safe from any goroutine.

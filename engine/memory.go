@@ -56,7 +56,7 @@ func (w *Worker) releaseMemory() {
 		calm := total-allocated < calmAllocation
 		allocated = total
 		checks++
-		if calm && now > base+releaseAbove && checks >= releaseSpacing {
+		if calm && now > base+releaseAbove && (checks >= releaseSpacing || w.releaseSoon.Swap(false)) {
 			checks = 0
 			w.dropFreeBuffers()
 			debug.FreeOSMemory()
