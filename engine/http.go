@@ -129,3 +129,9 @@ func (w *Worker) serveStatus(rw http.ResponseWriter, _ *http.Request) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(w.Status())
 }
+
+// httpHandlers bounds the goroutines that serve plain HTTP requests (nbhttp's default
+// is 1,024 per CPU, one per request in flight): /status waits for the owner, so a
+// burst of requests while the owner is busy made a goroutine each. Past the bound,
+// requests queue.
+const httpHandlers = 32

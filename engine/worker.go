@@ -144,12 +144,13 @@ func (w *Worker) nbioConfig() (nbhttp.Config, error) {
 		NPoller: w.cfg.Pollers,
 		// Room above --max-connections for plain HTTP, so /healthz and /status still
 		// answer at capacity; WebSocket upgrades past it get 503 (session.upgrade).
-		MaxLoad:            w.cfg.MaxConnections + httpHeadroom,
-		MaxWriteBufferSize: w.cfg.MaxWriteBuffer,
-		MaxHTTPBodySize:    maxHTTPBody,
-		KeepaliveTime:      w.cfg.HandshakeTimeout,
-		Handler:            w.mux,
-		Listen:             w.listen,
+		MaxLoad:                w.cfg.MaxConnections + httpHeadroom,
+		MaxWriteBufferSize:     w.cfg.MaxWriteBuffer,
+		MaxHTTPBodySize:        maxHTTPBody,
+		MessageHandlerPoolSize: httpHandlers,
+		KeepaliveTime:          w.cfg.HandshakeTimeout,
+		Handler:                w.mux,
+		Listen:                 w.listen,
 	}
 	if w.cfg.TLSCert == "" {
 		conf.Addrs = []string{w.cfg.Listen}
