@@ -134,4 +134,4 @@ func (w *Worker) serveStatus(rw http.ResponseWriter, _ *http.Request) {
 // is 1,024 per CPU, one per request in flight): /status waits for the owner, so a
 // burst of requests while the owner is busy made a goroutine each. Past the bound,
 // requests queue.
-const httpHandlers = 32
+const httpHandlers = 16
