@@ -33,6 +33,7 @@ type Conn struct {
 	value      any // the handler's own state for the connection (SetValue)
 
 	out      []byte       // frames waiting for the end of the owner's batch
+	shared   bool         // out is a caller's frame, not a buffer of ours: copy before appending
 	parked   *parked      // frames kept while the socket is backed up (park.go)
 	closing  *CloseReason // set once the server decided to close
 	writeErr error        // the last flush's write error, set by whichever writer wrote it
@@ -83,6 +84,7 @@ func (c *Conn) send(op byte, payload []byte) {
 		return
 	}
 	c.markDirty()
+	c.own()
 	n := len(c.out)
 	c.out = AppendFrame(c.out, op, payload)
 	c.w.loop.pendingBytes += len(c.out) - n
@@ -100,9 +102,23 @@ func (c *Conn) SendFrame(frame []byte) {
 		c.park(frame)
 		return
 	}
-	c.markDirty()
-	c.out = append(c.out, frame...)
 	c.w.loop.pendingBytes += len(frame)
+	if len(c.out) == 0 {
+		// A batch's only frame is written from the caller's bytes: a broadcast's
+		// recipients, and every connection at a Ping sweep, cost no buffer and no copy.
+		c.w.loop.dirty = append(c.w.loop.dirty, c)
+		c.out, c.shared = frame, true
+		return
+	}
+	c.own()
+	c.out = append(c.out, frame...)
+}
+
+// own makes out a buffer of the connection's own before anything is appended to it.
+func (c *Conn) own() {
+	if c.shared {
+		c.out, c.shared = append(c.w.loop.getBuffer(), c.out...), false
+	}
 }
 
 // markDirty puts the connection on the batch's write list when it gets its first
@@ -167,7 +183,7 @@ func (c *Conn) cut() {
 		c.w.releaseSoon.Store(true)
 	}
 	c.w.loop.pendingBytes -= len(c.out)
-	c.out = c.out[:0]
+	c.out, c.shared = nil, false
 	c.dropParked()
 	if c.tracked && !c.dropped.Swap(true) {
 		c.w.held.Add(-c.held.Swap(0)) // freed by nbio's close, which follows at once
@@ -202,8 +218,10 @@ func (c *Conn) written(n int) {
 // idle connection holds no buffer at all. A write error means nbio closed the
 // connection: its write buffer overflowed, or the peer is gone.
 func (c *Conn) afterWrite() {
-	c.w.loop.putBuffer(c.out)
-	c.out = nil
+	if !c.shared {
+		c.w.loop.putBuffer(c.out)
+	}
+	c.out, c.shared = nil, false
 	if err := c.writeErr; err != nil {
 		c.writeErr = nil
 		if c.closing == nil {
@@ -224,6 +242,7 @@ func (c *Conn) Close(reason CloseReason) {
 		if c.backedUp() {
 			c.park(AppendFrame(nil, OpClose, reason.payload())) // after what is parked
 		} else {
+			c.own()
 			c.out = AppendFrame(c.out, OpClose, reason.payload())
 		}
 	}

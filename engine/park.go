@@ -73,6 +73,7 @@ func (c *Conn) unpark() {
 		return
 	}
 	c.markDirty()
+	c.own()
 	n := len(c.out)
 	for _, f := range c.parked.frames {
 		c.out = append(c.out, f...)

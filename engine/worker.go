@@ -299,7 +299,7 @@ func (w *Worker) closed(c *Conn, reason CloseReason) {
 	}
 	c.dropParked()
 	c.closed = true
-	c.out = nil
+	c.out, c.shared = nil, false
 	if !c.dropped.Swap(true) {
 		w.held.Add(-c.held.Swap(0)) // nbio dropped what it held for it
 	}
