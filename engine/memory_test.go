@@ -31,14 +31,15 @@ func TestFreedHeapIsReleasedAfterABurst(t *testing.T) {
 		}
 	})
 
+	// What the heap holds (live, garbage and free but not handed back) before the burst.
+	held := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	heldNow := func() uint64 { metrics.Read(held); return held[0].Value.Uint64() + held[1].Value.Uint64() }
+	before := heldNow()
 	for i := 0; i < 96; i++ { // the burst: 96 MiB, then garbage
 		sink = append(sink, make([]byte, 1<<20))
 	}
 	sink = nil // garbage now, but no GC has run: an idle server would not run one either
 
-	released := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(released)
-	before := released[0].Value.Uint64()
 	deadline := time.Now().Add(5 * time.Second)
 	for w.stats.memoryReleases.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -46,9 +47,11 @@ func TestFreedHeapIsReleasedAfterABurst(t *testing.T) {
 	if w.stats.memoryReleases.Load() == 0 {
 		t.Fatal("no release within 5s of a 96 MiB burst")
 	}
-	metrics.Read(released)
-	if after := released[0].Value.Uint64(); after < before+32<<20 {
-		t.Fatalf("released heap grew from %d to %d bytes, want at least 32 MiB more", before, after)
+	// Measured as what the heap still holds rather than what the runtime counts as
+	// released: in a second run in one process, the burst reuses pages released by the
+	// first, so "released" need not grow.
+	if after := heldNow(); after > before+32<<20 {
+		t.Fatalf("the heap holds %d bytes after the release, %d before the 96 MiB burst: want at most 32 MiB more", after, before)
 	}
 	var kept int
 	w.Call(func() { kept = w.loop.freeBytes + len(w.loop.buffers) })
