@@ -39,7 +39,7 @@ func (w *Worker) enforceTotalBudget(extra int) {
 		total -= holding(c)
 		w.stats.hit(limitTotalWriteBuffer)
 		c.cut()
-		w.log.Info("slow consumer cut: total write budget", "conn", c.id, "remote", c.remoteAddr)
+		w.log.Info("slow consumer cut: total write budget", "conn", c.id, "remote", c.RemoteAddr())
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -26,17 +27,15 @@ type Request struct {
 // Conn is one WebSocket connection. Its methods are owner-only: call them from Handler
 // callbacks and timers.
 type Conn struct {
-	id         uint64
-	t          Transport
-	w          *Worker
-	remoteAddr string
-	value      any // the handler's own state for the connection (SetValue)
+	id    uint64
+	t     Transport
+	w     *Worker
+	value any // the handler's own state for the connection (SetValue)
 
 	out      []byte       // frames waiting for the end of the owner's batch
-	shared   bool         // out is a caller's frame, not a buffer of ours: copy before appending
 	parked   *parked      // frames kept while the socket is backed up (park.go)
 	closing  *CloseReason // set once the server decided to close
-	writeErr error        // the last flush's write error, set by whichever writer wrote it
+	writeErr *CloseReason // what the last flush's write error closes with, set by whichever writer wrote it
 
 	// The write budget (--max-write-buffer) counts every byte queued for the
 	// connection: pending frames (out) and what the transport holds unsent (held).
@@ -47,8 +46,12 @@ type Conn struct {
 
 	closeSent   atomic.Bool // a close frame went out; set from nbio's goroutines too
 	drainWanted atomic.Bool // parked frames wait for nbio to write what it holds
+	slot        int32       // its index in the owner's connection list (loop.conns)
+	shared      bool        // out is a caller's frame, not a buffer of ours: copy before appending
 	closed      bool
 	tracked     bool
+	// The small fields sit together at the end: 128 bytes in all, a size class below
+	// where one more padded field put it.
 }
 
 // ID is unique for the life of the process and starts at 1, like Workerman's.
@@ -63,7 +66,13 @@ func (c *Conn) SetValue(v any) { c.value = v }
 func (c *Conn) Value() any { return c.value }
 
 // RemoteAddr is the peer's address as seen at accept.
-func (c *Conn) RemoteAddr() string { return c.remoteAddr }
+// It is asked of the transport, not kept: a log line is rarer than a connection.
+func (c *Conn) RemoteAddr() string {
+	if a, ok := c.t.(interface{ RemoteAddr() net.Addr }); ok {
+		return a.RemoteAddr().String()
+	}
+	return ""
+}
 
 // Closing reports whether the server has started closing this connection.
 func (c *Conn) Closing() bool { return c.closing != nil || c.closed }
@@ -144,7 +153,10 @@ func (c *Conn) flush() {
 func (c *Conn) write() {
 	if len(c.out) > 0 && !c.closed {
 		c.hand(len(c.out))
-		_, c.writeErr = c.t.Write(c.out)
+		if _, err := c.t.Write(c.out); err != nil {
+			reason := closeReasonFor(err)
+			c.writeErr = &reason
+		}
 	}
 }
 
@@ -222,11 +234,10 @@ func (c *Conn) afterWrite() {
 		c.w.loop.putBuffer(c.out)
 	}
 	c.out, c.shared = nil, false
-	if err := c.writeErr; err != nil {
+	if reason := c.writeErr; reason != nil {
 		c.writeErr = nil
 		if c.closing == nil {
-			reason := closeReasonFor(err)
-			c.closing = &reason
+			c.closing = reason
 		}
 	}
 }

@@ -263,7 +263,7 @@ func (w *Worker) dispatch(ev *event) {
 	c := ev.conn
 	switch ev.kind {
 	case evOpen:
-		w.loop.conns[c.id] = c
+		w.loop.addConn(c)
 		if nc, ok := c.t.(net.Conn); ok {
 			nbiofix.ClearHandshakeReadDeadline(nc)
 		}
@@ -303,7 +303,7 @@ func (w *Worker) closed(c *Conn, reason CloseReason) {
 	if !c.dropped.Swap(true) {
 		w.held.Add(-c.held.Swap(0)) // nbio dropped what it held for it
 	}
-	delete(w.loop.conns, c.id)
+	w.loop.removeConn(c)
 	if c.closing != nil {
 		reason = *c.closing
 	}
@@ -357,7 +357,7 @@ func (w *Worker) Detach(c *Conn, reason CloseReason) {
 // owner writes (a frame it missed stayed counted as unsent forever, and the
 // connection's frames waited for a drain that never came).
 func (w *Worker) open(t Transport, req *Request, tracked bool, known func(*Conn)) *Conn {
-	c := &Conn{id: w.nextID.Add(1), t: t, w: w, remoteAddr: req.RemoteAddr, tracked: tracked}
+	c := &Conn{id: w.nextID.Add(1), t: t, w: w, tracked: tracked}
 	if known != nil {
 		known(c)
 	}
