@@ -168,7 +168,7 @@ func (ch *Chat) heartbeat() {
 	ping := engine.AppendFrame(nil, engine.OpText, protocol.PingJSON) // shared, never modified
 	var lost []*user
 	for _, u := range ch.defaultRoom.members {
-		if u.missed >= ch.cfg.PingMaxMissed {
+		if int(u.missed) >= ch.cfg.PingMaxMissed {
 			lost = append(lost, u)
 			continue
 		}

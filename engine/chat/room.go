@@ -49,7 +49,7 @@ func (ch *Chat) join(u *user, roomID string) *membership {
 		u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, ch.memberPage(ch.rooms[roomID], 0, ch.pageSize(u))))
 		return nil
 	}
-	if u.joined >= ch.cfg.MaxRoomsPerUser {
+	if int(u.joined) >= ch.cfg.MaxRoomsPerUser {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeTooManyRooms, Message: "already in the maximum number of rooms; leave one first"})
 		return nil
 	}

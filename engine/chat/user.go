@@ -13,13 +13,11 @@ type user struct {
 	conn   *engine.Conn
 	info   protocol.User
 	fields []byte // info encoded on first use (encoded), spliced into every message about this user
-	missed int    // Pings sent since the last Pong
 	// Requests are charged by what they cost the owner (limit.go): every frame to
 	// cheap, then chat lines and room changes to lines, reads of many rows to costly.
 	cheap, lines, costly bucket
 
 	rooms    memberships         // the default room, joined rooms, and (opt-in) its inbox
-	joined   int                 // public rooms besides the default one
 	presence []byte              // compact presence entries gathered in this tick
 	watch    map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
 
@@ -32,6 +30,11 @@ type user struct {
 	ack       bool // ack=1: acknowledges messages with Ack; unacknowledged ones are resent
 	optIn     bool // any of presence, ack, resume: gets a resume token and a private inbox stream
 	ackListed bool // in Chat.ackUsers
+
+	missed int32 // Pings sent since the last Pong
+	joined int32 // public rooms besides the default one
+	// (int32s beside the bools: the user is 208 bytes, a size class of its own; two ints
+	// among the pointers made it 216, which the allocator rounds to 224.)
 }
 
 // newUser reads the handshake's query parameters with the seed's defaults and chatd's
