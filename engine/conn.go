@@ -89,20 +89,23 @@ func (c *Conn) send(op byte, payload []byte) {
 }
 
 // SendFrame sends an already framed message (see AppendFrame). Broadcasts frame a
-// message once and pass the same bytes to every recipient. frame must not be
-// modified after the call: a backed-up connection keeps it by reference.
-func (c *Conn) SendFrame(frame []byte) {
+// message once and pass the same bytes to every recipient. It reports whether the
+// connection kept frame by reference (a backed-up socket parks it): then frame must
+// never be modified again. Otherwise it was copied, and a caller that got false from
+// every SendFrame of frame may reuse its buffer for the next one.
+func (c *Conn) SendFrame(frame []byte) (kept bool) {
 	if c.Closing() || !c.fits(len(frame)+parkedRefBytes) {
-		return
+		return false
 	}
 	c.w.stats.framesOut.Add(1)
 	if c.backedUp() {
 		c.park(frame)
-		return
+		return true
 	}
 	c.markDirty()
 	c.out = append(c.out, frame...)
 	c.w.loop.pendingBytes += len(frame)
+	return false
 }
 
 // markDirty puts the connection on the batch's write list when it gets its first
