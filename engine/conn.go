@@ -100,16 +100,18 @@ func (c *Conn) send(op byte, payload []byte) {
 }
 
 // SendFrame sends an already framed message (see AppendFrame). Broadcasts frame a
-// message once and pass the same bytes to every recipient. frame must not be
-// modified after the call: a backed-up connection keeps it by reference.
-func (c *Conn) SendFrame(frame []byte) {
+// message once and pass the same bytes to every recipient. It reports whether the
+// connection kept frame by reference (a backed-up socket parks it): then frame must
+// never be modified again. Otherwise it was copied, and a caller that got false from
+// every SendFrame of frame may reuse its buffer for the next one.
+func (c *Conn) SendFrame(frame []byte) (kept bool) {
 	if c.Closing() || !c.fits(len(frame)+parkedRefBytes) {
-		return
+		return false
 	}
 	c.w.stats.framesOut.Add(1)
 	if c.backedUp() {
 		c.park(frame)
-		return
+		return true
 	}
 	c.w.loop.pendingBytes += len(frame)
 	if len(c.out) == 0 {
@@ -117,10 +119,11 @@ func (c *Conn) SendFrame(frame []byte) {
 		// recipients, and every connection at a Ping sweep, cost no buffer and no copy.
 		c.w.loop.dirty = append(c.w.loop.dirty, c)
 		c.out, c.shared = frame, true
-		return
+		return true
 	}
 	c.own()
 	c.out = append(c.out, frame...)
+	return false
 }
 
 // own makes out a buffer of the connection's own before anything is appended to it.

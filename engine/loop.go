@@ -66,10 +66,29 @@ func (l *loop) post(ev event) {
 	first := len(l.queue) == 1
 	l.mu.Unlock()
 	if first {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+		l.wakeOwner()
+	}
+}
+
+// postAll queues evs for the owner in their order under one lock: a poller's read
+// that held many frames takes the lock once, not once per frame.
+func (l *loop) postAll(evs []event) {
+	if len(evs) == 0 {
+		return
+	}
+	l.mu.Lock()
+	first := len(l.queue) == 0
+	l.queue = append(l.queue, evs...)
+	l.mu.Unlock()
+	if first {
+		l.wakeOwner()
+	}
+}
+
+func (l *loop) wakeOwner() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -131,7 +150,9 @@ func (l *loop) flush() {
 // Pending buffers: a connection takes one when it first gets a frame in a batch and
 // gives it back after the flush. Kept owner-local (no sync.Pool) and bounded.
 const (
-	minKeptBuffer = 512 // smaller ones (a Ping) are cheaper to drop than to grow later
+	// Smaller ones (a Ping) are cheaper to drop than to grow later; a durable line's
+	// echo and Sent (~400 bytes) are kept: at 512 every one of them allocated afresh.
+	minKeptBuffer = 256
 	maxKeptBuffer = 64 << 10
 	maxFreeBytes  = 4 << 20 // what the free list may hold after a big batch
 )

@@ -31,6 +31,7 @@ type session struct {
 	conn      *Conn                // modeWS: the connection the owner knows
 	ws        atomic.Pointer[Conn] // the same, for nbio's written-size callback
 	frames    frameReader
+	read      *[]event // the messages of the read being parsed, posted together (readFrames)
 	pings     pingBudget
 	peerClose *CloseReason // the peer's close frame, for OnClose
 }
@@ -195,14 +196,40 @@ func (s *session) dropHTTPParser() {
 }
 
 // readFrames feeds the frame reader; a violation fails the connection through the
-// owner, after the messages that came before it.
+// owner, after the messages that came before it. The read's complete messages go to
+// the owner together, at the end of the read (or every maxReadBatch of them).
 func (s *session) readFrames(data []byte) {
 	if !s.conn.closeSent.Load() {
 		nbiofix.ClearHandshakeReadDeadline(s.nbc) // see its doc: nbio may arm it late
 	}
-	if err := s.frames.feed(data, s); err != nil {
+	s.read = readBatches.Get().(*[]event)
+	err := s.frames.feed(data, s)
+	s.postRead()
+	readBatches.Put(s.read)
+	s.read = nil
+	if err != nil {
 		s.fail(*err)
 	}
+}
+
+// maxReadBatch bounds what one read holds back from the owner, and what a pooled
+// batch keeps: a 64 KiB read of empty frames is ~10,000 messages.
+const maxReadBatch = 64
+
+// readBatches are the poller's message batches, reused: a read allocates none.
+var readBatches = sync.Pool{New: func() any {
+	b := make([]event, 0, maxReadBatch)
+	return &b
+}}
+
+// postRead hands the messages gathered so far to the owner, in order.
+func (s *session) postRead() {
+	if s.read == nil || len(*s.read) == 0 {
+		return
+	}
+	s.w.loop.postAll(*s.read)
+	clear(*s.read) // the pool must not keep payloads alive
+	*s.read = (*s.read)[:0]
 }
 
 func (s *session) fail(reason CloseReason) {
@@ -211,12 +238,21 @@ func (s *session) fail(reason CloseReason) {
 	}
 	s.mode = modeClosed
 	s.frames.done = true
+	s.postRead() // the messages before the violation go first
 	s.w.loop.post(event{kind: evFail, conn: s.conn, reason: reason})
 }
 
 // message implements frameSink.
 func (s *session) message(binary bool, payload []byte) {
-	s.w.loop.post(event{kind: evMessage, conn: s.conn, data: payload, binary: binary})
+	ev := event{kind: evMessage, conn: s.conn, data: payload, binary: binary}
+	if s.read == nil { // not inside readFrames (no such caller today): at once
+		s.w.loop.post(ev)
+		return
+	}
+	*s.read = append(*s.read, ev)
+	if len(*s.read) == maxReadBatch {
+		s.postRead()
+	}
 }
 
 // ping implements frameSink: answered at once, with the same payload, at most

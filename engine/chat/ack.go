@@ -11,10 +11,11 @@ import (
 // A replay pauses at half of it until the client acknowledges.
 const maxUnacked = 4096
 
-// track remembers a message sent to an ack=1 client until it is acknowledged.
-func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) {
+// track remembers a message sent to an ack=1 client until it is acknowledged; it
+// reports whether it kept frame.
+func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) bool {
 	if !u.ack {
-		return
+		return false
 	}
 	if len(ms.unacked) == 0 {
 		ms.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
@@ -24,6 +25,7 @@ func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) {
 		ch.log.Info("client does not acknowledge", "userId", u.info.ID, "room", ms.room)
 		u.conn.Close(CloseUnacked)
 	}
+	return true
 }
 
 // handleAck takes the highest contiguous seq the client has of a room (or inbox).

@@ -47,6 +47,8 @@ type Chat struct {
 	rosterN int    // members encoded in roster; -1: stale
 
 	payload []byte // scratch for encoding a message
+	fields  []byte // scratch for an offline sender's encoded fields (storedFrame)
+	frame   []byte // a committed message's frame, reused while no recipient keeps it
 
 	counters counters
 	meters   meters // for metrics (metrics.go)

@@ -98,7 +98,7 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 	ch.restoreIdentities(state.Sessions, now)
 	for i := len(state.ClientMsgs) - 1; i >= 0; i-- { // oldest first
 		m := &state.ClientMsgs[i]
-		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS)})
+		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS).UnixNano()})
 	}
 	limits := store.Limits{MaxQueueBytes: store.DefaultMaxQueueBytes, Timeout: ch.cfg.StoreTimeout}
 	ch.writer = store.NewLimitedWriter(st, ch.cfg.HistoryFlushInterval, limits, ch.onCommit, ch.log)

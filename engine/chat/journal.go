@@ -64,7 +64,7 @@ func (ch *Chat) append(ms ...store.Message) error {
 func (ch *Chat) rememberClientMsgs(ms []store.Message) {
 	for i := range ms {
 		if m := &ms[i]; m.ClientMsgID != "" {
-			ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, &clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, at: ch.now()})
+			ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, at: ch.now().UnixNano()})
 		}
 	}
 }
@@ -85,7 +85,8 @@ func (ch *Chat) onCommit(b *store.Batch, err error) {
 }
 
 // committed runs on the owner once msgs are durable: each goes to its room's members
-// (or its inbox's owner), then Sent to its sender if it carried a clientMsgId.
+// (or its inbox's owner), then Sent to its sender if it carried a clientMsgId. The
+// sender's echo and its Sent are pending together, so they leave in one write.
 func (ch *Chat) committed(msgs []store.Message, err error) {
 	if err != nil {
 		ch.counters.commitErrors++
@@ -96,50 +97,89 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 	for i := range msgs {
 		m := &msgs[i]
 		ch.stream(m.Room).committed = m.Seq
-		payload := encodeStored(ch.payload[:0], m)
-		ch.payload = payload
-		frame := engine.AppendFrame(nil, engine.OpText, payload) // kept for resends
-		if to, ok := protocol.InboxUser(m.Room); ok {
-			if u := ch.users[to]; u != nil {
-				if ms := u.rooms.get(m.Room); ms != nil {
-					ch.deliver(u, ms, m.Seq, frame)
-				} else {
-					u.conn.SendFrame(frame) // the seed's client has no inbox stream
-					ch.meters.delivered++
-				}
-			}
-		} else if r := ch.rooms[m.Room]; r != nil {
-			for _, u := range r.members {
-				ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame)
-			}
+		sender := ch.users[m.UserID]
+		frame := ch.storedFrame(m, sender)
+		if ch.deliverCommitted(m, frame) {
+			ch.frame = nil // a recipient keeps it: the next message gets a buffer of its own
+		} else {
+			ch.frame = frame[:0]
 		}
 		if m.ClientMsgID != "" {
-			if e := ch.clientMsgs.get(clientMsgKey{m.UserID, m.ClientMsgID}); e != nil && e.seq == m.Seq && e.room == m.Room {
-				e.committed = true
-			}
-			if u := ch.users[m.UserID]; u != nil {
-				u.conn.SendText(protocol.AppendSent(ch.payload[:0], m.Room, m.Seq, m.TS, m.ClientMsgID))
-			}
+			ch.sentCommitted(m, sender)
 		}
 	}
 	ch.meters.deliveries.Store(ch.meters.delivered)
 }
 
-// deliver sends one committed message to one member, unless a replay is running (the
-// replay reads it from the history) or the member has it already.
-func (ch *Chat) deliver(u *user, ms *membership, seq uint64, frame []byte) {
-	if ms == nil || ms.syncing || seq <= ms.delivered {
-		return
+// storedFrame frames m as every reader gets it, in the reusable ch.frame. The sender's
+// fields are the ones its user keeps encoded while it is online as the same identity;
+// only an offline sender's are encoded again, into scratch.
+func (ch *Chat) storedFrame(m *store.Message, sender *user) []byte {
+	info := protocol.User{ID: m.UserID, Name: m.UserName, Gender: m.Gender, Color: m.Color}
+	var fields []byte
+	if sender != nil && sender.info == info {
+		fields = sender.encoded()
+	} else {
+		ch.fields = protocol.AppendUserFields(ch.fields[:0], info)
+		fields = ch.fields
 	}
-	u.conn.SendFrame(frame)
+	ch.payload = appendStored(ch.payload[:0], m, fields)
+	return engine.AppendFrame(ch.frame, engine.OpText, ch.payload)
+}
+
+// deliverCommitted sends frame to m's room or inbox and reports whether any
+// recipient kept it (parked, or tracked for resends), so that it must not be reused.
+func (ch *Chat) deliverCommitted(m *store.Message, frame []byte) (kept bool) {
+	if to, ok := protocol.InboxUser(m.Room); ok {
+		u := ch.users[to]
+		if u == nil {
+			return false
+		}
+		if ms := u.rooms.get(m.Room); ms != nil {
+			return ch.deliver(u, ms, m.Seq, frame)
+		}
+		ch.meters.delivered++
+		return u.conn.SendFrame(frame) // the seed's client has no inbox stream
+	}
+	if r := ch.rooms[m.Room]; r != nil {
+		for _, u := range r.members {
+			if ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame) {
+				kept = true
+			}
+		}
+	}
+	return kept
+}
+
+// sentCommitted marks m's clientMsgId committed and answers Sent to its sender.
+func (ch *Chat) sentCommitted(m *store.Message, sender *user) {
+	ch.clientMsgs.commit(clientMsgKey{m.UserID, m.ClientMsgID}, m.Room, m.Seq)
+	if sender != nil {
+		sender.conn.SendText(protocol.AppendSent(ch.payload[:0], m.Room, m.Seq, m.TS, m.ClientMsgID))
+	}
+}
+
+// deliver sends one committed message to one member, unless a replay is running (the
+// replay reads it from the history) or the member has it already. It reports whether
+// the member keeps frame (see deliverCommitted).
+func (ch *Chat) deliver(u *user, ms *membership, seq uint64, frame []byte) (kept bool) {
+	if ms == nil || ms.syncing || seq <= ms.delivered {
+		return false
+	}
+	kept = u.conn.SendFrame(frame)
 	ch.meters.delivered++
 	ms.delivered = seq
-	ch.track(u, ms, seq, frame)
+	return ch.track(u, ms, seq, frame) || kept
 }
 
 // encodeStored writes m as the PublicMessage or PrivateMessage every reader gets.
 func encodeStored(dst []byte, m *store.Message) []byte {
 	sender := protocol.AppendUserFields(nil, protocol.User{ID: m.UserID, Name: m.UserName, Gender: m.Gender, Color: m.Color})
+	return appendStored(dst, m, sender)
+}
+
+// appendStored is encodeStored with the sender's fields encoded already.
+func appendStored(dst []byte, m *store.Message, sender []byte) []byte {
 	return protocol.AppendStored(dst, &protocol.Stored{
 		RoomID: m.Room, Seq: m.Seq, TS: m.TS, Sender: sender, Text: m.Text, ToUserID: m.ToUserID, ClientMsgID: m.ClientMsgID,
 	})
