@@ -24,10 +24,10 @@ func decodeReference(data []byte) (Inbound, *Error) {
 		switch {
 		case errors.As(err, &typeErr):
 			return Inbound{}, errorf(CodeBadField, "%q must be a %s", typeErr.Field, typeErr.Type.String())
-		case errors.Is(err, refErrBadUserID):
-			return Inbound{}, errorf(CodeBadField, "%v", refErrBadUserID)
-		case errors.Is(err, refErrBadCount):
-			return Inbound{}, errorf(CodeBadField, "%v", refErrBadCount)
+		case errors.Is(err, errRefBadUserID):
+			return Inbound{}, errorf(CodeBadField, "%v", errRefBadUserID)
+		case errors.Is(err, errRefBadCount):
+			return Inbound{}, errorf(CodeBadField, "%v", errRefBadCount)
 		default:
 			return Inbound{}, errorf(CodeBadJSON, "the message is not valid JSON")
 		}
@@ -55,26 +55,26 @@ func (u *refUserID) UnmarshalJSON(b []byte) error {
 	}
 	n, err := strconv.ParseUint(string(b), 10, 64)
 	if err != nil {
-		return refErrBadUserID
+		return errRefBadUserID
 	}
 	*u = refUserID(n)
 	return nil
 }
 
-var refErrBadUserID = errors.New("toUserId must be a non-negative integer")
+var errRefBadUserID = errors.New("toUserId must be a non-negative integer")
 
 type refCount uint64
 
 func (n *refCount) UnmarshalJSON(b []byte) error {
 	var u refUserID
 	if err := u.UnmarshalJSON(b); err != nil {
-		return refErrBadCount
+		return errRefBadCount
 	}
 	*n = refCount(u)
 	return nil
 }
 
-var refErrBadCount = errors.New("seq, before, limit and offset must be non-negative integers")
+var errRefBadCount = errors.New("seq, before, limit and offset must be non-negative integers")
 
 type refWireInbound struct {
 	Action   string    `json:"action"`
