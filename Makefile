@@ -18,10 +18,12 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-# The fuzz targets, each briefly: the protocol decoder and the engine's WebSocket frame
-# reader (their corpora are in protocol/testdata/fuzz and engine/testdata/fuzz).
+# The fuzz targets, each briefly: the protocol decoder, the decoder against the
+# encoding/json one it replaced, and the engine's WebSocket frame reader (their corpora
+# are in protocol/testdata/fuzz and engine/testdata/fuzz).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEquivalence$$' -fuzztime $(FUZZTIME) ./protocol/
 	$(GO) test -run '^$$' -fuzz '^FuzzFrameReader$$' -fuzztime $(FUZZTIME) ./engine/
 
 # Go benchmarks of the hot paths (whole-system load: cmd/chatbench and bench/suite).

@@ -7,11 +7,36 @@ var (
 	benchSender = AppendUserFields(nil, User{ID: 12345, Name: "Вася Пупкин", Gender: GenderMale, Color: "#34495e"})
 )
 
+// decodeBenchLines are the frames the owner decodes most: the Qt client's chat line, a
+// chatd client's durable line (as chatbench history sends it), Pong and Ack.
+var decodeBenchLines = []struct {
+	name string
+	data []byte
+}{
+	{"qt_chat", benchLine},
+	{"room_chat_clientMsgId", []byte(`{"text":"Привет, {Вася}! How are you <3","toUserId":0,"roomId":"bench-17","clientMsgId":"cb-a1b2c3-123456-98765432"}`)},
+	{"pong", []byte(`{"action":"Pong"}`)},
+	{"ack", []byte(`{"action":"Ack","roomId":"bench-17","seq":123456}`)},
+}
+
 func BenchmarkDecode(b *testing.B) {
+	for _, line := range decodeBenchLines {
+		b.Run(line.name, func(b *testing.B) { benchmarkDecoder(b, Decode, line.data) })
+	}
+}
+
+// BenchmarkDecodeReference is the encoding/json decoder Decode replaced, for comparison.
+func BenchmarkDecodeReference(b *testing.B) {
+	for _, line := range decodeBenchLines {
+		b.Run(line.name, func(b *testing.B) { benchmarkDecoder(b, decodeReference, line.data) })
+	}
+}
+
+func benchmarkDecoder(b *testing.B, decode func([]byte) (Inbound, *Error), data []byte) {
 	b.ReportAllocs()
-	b.SetBytes(int64(len(benchLine)))
+	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := Decode(benchLine); err != nil {
+		if _, err := decode(data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -89,8 +89,18 @@ type wireInbound struct {
 }
 
 // Decode parses one client frame. It never panics; every failure is an *Error whose
-// Code tells the client what was wrong.
+// Code tells the client what was wrong. The hand-written scanner takes the frames it
+// decodes exactly as encoding/json would; the rest, errors included, go to decodeStd.
 func Decode(data []byte) (Inbound, *Error) {
+	if in, ok := scanInbound(data); ok {
+		return in, nil
+	}
+	return decodeStd(data)
+}
+
+// decodeStd is the complete decoder, encoding/json into wireInbound: the semantics the
+// scanner follows, and the wording of every decoding error.
+func decodeStd(data []byte) (Inbound, *Error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		if json.Valid(data) {
