@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -76,6 +77,65 @@ func BenchmarkDurableAckAfterCommit(b *testing.B) {
 			elapsed := time.Since(start)
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 			b.ReportMetric(float64(b.N)/float64(batches.Load()), "msgs/commit")
+		})
+	}
+}
+
+// BenchmarkCommitPages: pages one commit writes, the chat's common shape: many small
+// rooms with history, each commit holding one line in each of roomsPerCommit rooms.
+// Method: the pool is cut to one connection with automatic checkpoints off, so every
+// page a commit dirtied stays in the WAL as one frame; PRAGMA wal_checkpoint's
+// second column (frames in the WAL) divided by the commits is pages per commit.
+func BenchmarkCommitPages(b *testing.B) {
+	const rooms, history = 200, 100
+	for _, roomsPerCommit := range []int{1, 20, 100} {
+		b.Run(fmt.Sprint("rooms", roomsPerCommit), func(b *testing.B) {
+			s := openTest(b, b.TempDir())
+			defer s.Close()
+			s.db.SetMaxOpenConns(1)
+			ctx := context.Background()
+			seq := make([]uint64, rooms)
+			line := func(r int) Message {
+				seq[r]++
+				return Message{Room: fmt.Sprint("room-", r), Seq: seq[r], TS: time.Now().UnixMilli(), UserID: uint64(r + 1), UserName: "bench", Color: "#000", Text: "Привет, <b>Вася</b>! How are you &lt;3", ClientMsgID: fmt.Sprint("c", seq[r])}
+			}
+			for range history { // every room has a history before the measurement
+				bt := &Batch{}
+				for r := range rooms {
+					bt.Messages = append(bt.Messages, line(r))
+				}
+				if err := s.Write(ctx, bt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			walFrames := func(mode string) int64 {
+				var busy, frames, done int64
+				if err := s.db.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &done); err != nil {
+					b.Fatal(err)
+				}
+				return frames
+			}
+			walFrames("TRUNCATE")
+			if _, err := s.db.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
+				b.Fatal(err)
+			}
+			next := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				bt := &Batch{}
+				for range roomsPerCommit {
+					bt.Messages = append(bt.Messages, line(next))
+					next = (next + 1) % rooms
+				}
+				if err := s.Write(ctx, bt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			frames := walFrames("PASSIVE")
+			b.ReportMetric(float64(frames)/float64(b.N), "pages/commit")
+			b.ReportMetric(float64(frames)*float64(4096+24)/float64(b.N*roomsPerCommit), "walbytes/msg")
 		})
 	}
 }
