@@ -52,8 +52,8 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 `
 
-// SQLite is the default Store: one database file in WAL mode. Commits are durable
-// (synchronous=FULL): what Write returned nil for survives kill -9 and power loss.
+// SQLite is the default Store: one database file in WAL mode. What Write returned
+// nil for survives kill -9, and with DurabilityPower (synchronous=FULL) power loss too.
 type SQLite struct {
 	db  *sql.DB
 	dir string // the data dir, which also holds the resume key
@@ -72,8 +72,15 @@ type SQLite struct {
 
 var _ Store = (*SQLite)(nil)
 
-// OpenSQLite opens (creating if needed) dir/chatd.db.
-func OpenSQLite(dir string) (*SQLite, error) {
+// OpenSQLite opens (creating if needed) dir/chatd.db with DefaultOptions.
+func OpenSQLite(dir string) (*SQLite, error) { return OpenSQLiteWith(dir, DefaultOptions()) }
+
+// OpenSQLiteWith opens (creating if needed) dir/chatd.db.
+func OpenSQLiteWith(dir string, o Options) (*SQLite, error) {
+	sync, err := o.Durability.synchronous()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil { // private messages: owner only
 		return nil, fmt.Errorf("store: data dir: %w", err)
 	}
@@ -84,7 +91,7 @@ func OpenSQLite(dir string) (*SQLite, error) {
 	} else if err := errors.Join(f.Chmod(0o600), f.Close()); err != nil {
 		return nil, fmt.Errorf("store: chmod %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(10000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
