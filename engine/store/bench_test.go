@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,7 +87,8 @@ func BenchmarkDurableAckAfterCommit(b *testing.B) {
 }
 
 // BenchmarkCommitPages: pages one commit writes, the chat's common shape: many small
-// rooms with history, each commit holding one line in each of roomsPerCommit rooms.
+// rooms with history, each commit holding one line in each of roomsPerCommit rooms
+// picked at random (the same sequence every run).
 // Method: the pool is cut to one connection with automatic checkpoints off, so every
 // page a commit dirtied stays in the WAL as one frame; PRAGMA wal_checkpoint's
 // second column (frames in the WAL) divided by the commits is pages per commit.
@@ -123,14 +125,13 @@ func BenchmarkCommitPages(b *testing.B) {
 			if _, err := s.db.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
 				b.Fatal(err)
 			}
-			next := 0
+			pick := rand.New(rand.NewPCG(1, 2))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				bt := &Batch{}
-				for range roomsPerCommit {
-					bt.Messages = append(bt.Messages, line(next))
-					next = (next + 1) % rooms
+				for _, r := range pick.Perm(rooms)[:roomsPerCommit] {
+					bt.Messages = append(bt.Messages, line(r))
 				}
 				if err := s.Write(ctx, bt); err != nil {
 					b.Fatal(err)

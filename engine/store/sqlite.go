@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,10 +20,21 @@ import (
 // FileName is the database's name inside the data directory.
 const FileName = "chatd.db"
 
-const schema = `
+// messagesSchema keeps the history append-ordered: a message's rowid is its commit
+// order, so a commit's rows go onto the table's last pages, and the one index, on
+// (room_id, seq), has small integer keys, so a room's newest entries share a leaf
+// with other rooms' for longer. A room's id is taken once, when the room first
+// appears; its last seq is the index's max, so no per-room row is rewritten per
+// commit (the old rooms(room, last_seq) cost a page or more each commit).
+const messagesSchema = `
+CREATE TABLE IF NOT EXISTS rooms (
+	id   INTEGER PRIMARY KEY,
+	room TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rooms_by_name ON rooms(room);
 CREATE TABLE IF NOT EXISTS messages (
 	id            INTEGER PRIMARY KEY,
-	room          TEXT    NOT NULL,
+	room_id       INTEGER NOT NULL,
 	seq           INTEGER NOT NULL,
 	ts            INTEGER NOT NULL,
 	user_id       INTEGER NOT NULL,
@@ -32,11 +45,10 @@ CREATE TABLE IF NOT EXISTS messages (
 	text          TEXT    NOT NULL,
 	client_msg_id TEXT    NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room, seq);
-CREATE TABLE IF NOT EXISTS rooms (
-	room     TEXT PRIMARY KEY,
-	last_seq INTEGER NOT NULL
-) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_room ON messages(room_id, seq);
+`
+
+const schema = messagesSchema + `
 CREATE TABLE IF NOT EXISTS sessions (
 	user_id   INTEGER PRIMARY KEY,
 	name      TEXT    NOT NULL,
@@ -61,9 +73,15 @@ type SQLite struct {
 	// Statements the writer runs on every commit, prepared once: parsing them again
 	// per commit cost an eighth of the server's CPU under 1,000 private messages/s.
 	insert      [insertSizes]*sql.Stmt // insert[i] inserts 1<<i rows
-	upsertRoom  *sql.Stmt
+	addRoom     *sql.Stmt
+	roomID      *sql.Stmt
 	upsertUser  *sql.Stmt
 	upsertMaxID *sql.Stmt
+
+	// roomIDs are the rooms' ids committed so far, so a commit looks a room up in the
+	// database only the first time it appears. Ids never change once committed.
+	roomMu  sync.Mutex
+	roomIDs map[string]int64
 
 	// maxUserID is the max_user_id committed last: a commit writes it only when it
 	// grows, which saves a page write per commit.
@@ -100,15 +118,15 @@ func OpenSQLiteWith(dir string, o Options) (*SQLite, error) {
 	// read while a commit is in progress.
 	db.SetMaxOpenConns(6)
 	db.SetMaxIdleConns(6)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
-	}
 	if err := migrate(db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
+		return nil, fmt.Errorf("store: schema of %s: %w", path, err)
 	}
-	s := &SQLite{db: db, dir: dir}
+	s := &SQLite{db: db, dir: dir, roomIDs: make(map[string]int64)}
+	if err := s.loadRoomIDs(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	if err := s.prepare(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -123,9 +141,11 @@ func (s *SQLite) prepare() error {
 			return fmt.Errorf("prepare insert: %w", err)
 		}
 	}
-	if s.upsertRoom, err = s.db.Prepare(`INSERT INTO rooms (room, last_seq) VALUES (?, ?)
-		ON CONFLICT (room) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`); err != nil {
+	if s.addRoom, err = s.db.Prepare(`INSERT OR IGNORE INTO rooms (room) VALUES (?)`); err != nil {
 		return fmt.Errorf("prepare rooms: %w", err)
+	}
+	if s.roomID, err = s.db.Prepare(`SELECT id FROM rooms WHERE room = ?`); err != nil {
+		return fmt.Errorf("prepare room ids: %w", err)
 	}
 	if s.upsertUser, err = s.db.Prepare(`INSERT INTO sessions (user_id, name, color, gender, online, last_seen, secret)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,
@@ -152,21 +172,16 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 		}
 	}()
 	maxUser := b.UserIDsUpTo
+	var newRooms map[string]int64 // ids taken in this transaction: kept only if it commits
 	if len(b.Messages) > 0 {
-		last := make(map[string]uint64)
-		for i := range b.Messages {
-			m := &b.Messages[i]
-			last[m.Room] = max(last[m.Room], m.Seq)
-			maxUser = max(maxUser, m.UserID, m.ToUserID)
-		}
-		if err := s.insertMessages(ctx, tx, b.Messages); err != nil {
+		if newRooms, err = s.takeRoomIDs(ctx, tx, b.Messages); err != nil {
 			return err
 		}
-		up := tx.StmtContext(ctx, s.upsertRoom)
-		for room, seq := range last {
-			if _, err := up.ExecContext(ctx, room, int64(seq)); err != nil {
-				return fmt.Errorf("store: room %s: %w", room, err)
-			}
+		for i := range b.Messages {
+			maxUser = max(maxUser, b.Messages[i].UserID, b.Messages[i].ToUserID)
+		}
+		if err := s.insertMessages(ctx, tx, b.Messages, newRooms); err != nil {
+			return err
 		}
 	}
 	if len(b.Sessions) > 0 {
@@ -187,6 +202,11 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if len(newRooms) > 0 {
+		s.roomMu.Lock()
+		maps.Copy(s.roomIDs, newRooms)
+		s.roomMu.Unlock()
+	}
 	for maxUser > written && !s.maxUserID.CompareAndSwap(written, maxUser) {
 		written = s.maxUserID.Load()
 	}
@@ -199,7 +219,7 @@ const insertSizes = 9
 
 func insertSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT OR IGNORE INTO messages (" + messageColumns + ") VALUES ")
+	b.WriteString("INSERT OR IGNORE INTO messages (room_id, " + rowColumns + ") VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
@@ -209,18 +229,25 @@ func insertSQL(rows int) string {
 	return b.String()
 }
 
-// insertMessages inserts msgs with the largest prepared INSERTs that fit.
-func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message) error {
+// insertMessages inserts msgs with the largest prepared INSERTs that fit; a room's
+// id is in s.roomIDs or, for a room new in this transaction, in newRooms.
+func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message, newRooms map[string]int64) error {
 	var stmts [insertSizes]*sql.Stmt // this transaction's handles, made on first use
 	args := make([]any, 0, 10*min(len(msgs), 1<<(insertSizes-1)))
 	for len(msgs) > 0 {
 		i := min(bits.Len(uint(len(msgs)))-1, insertSizes-1)
 		n := 1 << i
 		args = args[:0]
+		s.roomMu.Lock()
 		for j := range n {
 			m := &msgs[j]
-			args = append(args, m.Room, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID)
+			id, ok := s.roomIDs[m.Room]
+			if !ok {
+				id = newRooms[m.Room]
+			}
+			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID)
 		}
+		s.roomMu.Unlock()
 		if stmts[i] == nil {
 			stmts[i] = tx.StmtContext(ctx, s.insert[i])
 		}
@@ -234,38 +261,37 @@ func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message)
 
 // Load implements Store. It also forgets sessions that went offline before since.
 func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
-	st := &State{LastSeq: make(map[string]uint64)}
-	rows, err := s.db.QueryContext(ctx, `SELECT room, last_seq FROM rooms`)
+	lastSeq, roomNames, err := s.loadLastSeqs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: load rooms: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var room string
-		var seq int64
-		if err := rows.Scan(&room, &seq); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: load rooms: %w", err)
-		}
-		st.LastSeq[room] = uint64(seq)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("store: load rooms: %w", err)
-	}
+	st := &State{LastSeq: lastSeq}
 	var maxUser sql.NullInt64
 	err = s.db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'max_user_id'`).Scan(&maxUser)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: load max user id: %w", err)
 	}
 	st.MaxUserID = uint64(maxUser.Int64)
-
 	cutoff := since.UnixMilli()
+	if st.Sessions, err = s.loadSessions(ctx, cutoff); err != nil {
+		return nil, err
+	}
+	if st.ClientMsgs, err = s.loadClientMsgs(ctx, cutoff, roomNames); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// loadSessions forgets the sessions that went offline before cutoff and returns the rest.
+func (s *SQLite) loadSessions(ctx context.Context, cutoff int64) ([]Session, error) {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE online = 0 AND last_seen < ?`, cutoff); err != nil {
 		return nil, fmt.Errorf("store: prune sessions: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, name, color, gender, online, last_seen, secret FROM sessions`)
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, name, color, gender, online, last_seen, secret FROM sessions`)
 	if err != nil {
 		return nil, fmt.Errorf("store: load sessions: %w", err)
 	}
+	var sessions []Session
 	for rows.Next() {
 		var ss Session
 		var id int64
@@ -274,22 +300,27 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 			return nil, fmt.Errorf("store: load sessions: %w", err)
 		}
 		ss.UserID = uint64(id)
-		st.Sessions = append(st.Sessions, ss)
+		sessions = append(sessions, ss)
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("store: load sessions: %w", err)
 	}
+	return sessions, nil
+}
 
-	// Newest first by rowid, which is commit order, so the scan stops at the cutoff
-	// instead of reading the whole table.
-	rows, err = s.db.QueryContext(ctx, `SELECT room, seq, ts, user_id, client_msg_id FROM messages ORDER BY id DESC`)
+// loadClientMsgs returns the messages with a clientMsgId stored since cutoff, newest
+// first, by rowid, which is commit order, so the scan stops at the cutoff instead of
+// reading the whole table.
+func (s *SQLite) loadClientMsgs(ctx context.Context, cutoff int64, roomNames map[int64]string) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT room_id, seq, ts, user_id, client_msg_id FROM messages ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("store: load client ids: %w", err)
 	}
+	var msgs []Message
 	for rows.Next() {
 		var m Message
-		var seq, uid int64
-		if err := rows.Scan(&m.Room, &seq, &m.TS, &uid, &m.ClientMsgID); err != nil {
+		var room, seq, uid int64
+		if err := rows.Scan(&room, &seq, &m.TS, &uid, &m.ClientMsgID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: load client ids: %w", err)
 		}
@@ -297,14 +328,14 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 			break
 		}
 		if m.ClientMsgID != "" {
-			m.Seq, m.UserID = uint64(seq), uint64(uid)
-			st.ClientMsgs = append(st.ClientMsgs, m)
+			m.Room, m.Seq, m.UserID = roomNames[room], uint64(seq), uint64(uid)
+			msgs = append(msgs, m)
 		}
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("store: load client ids: %w", err)
 	}
-	return st, nil
+	return msgs, nil
 }
 
 func closeRows(rows *sql.Rows) error {
@@ -315,7 +346,15 @@ func closeRows(rows *sql.Rows) error {
 	return err
 }
 
-const messageColumns = `room, seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
+// rowColumns are a message's columns after its room.
+const rowColumns = `seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
+
+// messageColumns are what scanMessages reads, the room's name first.
+const messageColumns = `rooms.room, messages.seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
+
+// byRoom is the FROM and WHERE of a query on one room's messages: the room's name
+// is its first argument.
+const byRoom = ` FROM rooms JOIN messages ON messages.room_id = rooms.id WHERE rooms.room = ?`
 
 func scanMessages(rows *sql.Rows, out []Message) ([]Message, error) {
 	for rows.Next() {
@@ -336,8 +375,8 @@ func (s *SQLite) History(ctx context.Context, room string, before uint64, limit 
 	if before == 0 || before > 1<<62 {
 		before = 1 << 62
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, room, int64(before), limit+1)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+byRoom+`
+		AND messages.seq < ? ORDER BY messages.seq DESC LIMIT ?`, room, int64(before), limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
 	}
@@ -357,8 +396,8 @@ func (s *SQLite) History(ctx context.Context, room string, before uint64, limit 
 
 // Range implements Store.
 func (s *SQLite) Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, room, int64(after), int64(min(upto, 1<<62)), limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+byRoom+`
+		AND messages.seq > ? AND messages.seq <= ? ORDER BY messages.seq LIMIT ?`, room, int64(after), int64(min(upto, 1<<62)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: range of %s: %w", room, err)
 	}
@@ -371,7 +410,7 @@ func (s *SQLite) Range(ctx context.Context, room string, after, upto uint64, lim
 
 // Close implements Store.
 func (s *SQLite) Close() error {
-	for _, st := range append(s.insert[:], s.upsertRoom, s.upsertUser, s.upsertMaxID) {
+	for _, st := range append(s.insert[:], s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID) {
 		if st != nil {
 			st.Close()
 		}
