@@ -34,7 +34,8 @@ func migrate(db *sql.DB) error {
 // migrateRoomIDs moves a history keyed by room names (messages.room, indexed with
 // (room, seq), and rooms(room, last_seq) rewritten every commit) to messagesSchema,
 // in one transaction: a crash in the middle leaves the old schema, migrated again on
-// the next open. Rowids, hence commit order, are kept; each room's last seq is its
+// the next open. Rowids, hence commit order, are kept; the copied rows are the
+// tail, which the open then indexes (indexAll); each room's last seq is its
 // messages' max, as the old rooms table had it (both were written in one commit).
 func migrateRoomIDs(db *sql.DB) (err error) {
 	old, err := hasColumn(db, "messages", "room")

@@ -4,29 +4,64 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 )
 
-// loadRoomIDs reads every room's id, once at open.
-func (s *SQLite) loadRoomIDs() error {
-	rows, err := s.db.Query(`SELECT id, room FROM rooms`)
+// loadRooms reads every room's id and last seq, once at open.
+func (s *SQLite) loadRooms(ctx context.Context) error {
+	last, names, err := s.loadLastSeqs(ctx)
 	if err != nil {
-		return fmt.Errorf("load room ids: %w", err)
+		return err
 	}
 	s.roomMu.Lock()
 	defer s.roomMu.Unlock()
-	for rows.Next() {
-		var id int64
-		var room string
-		if err := rows.Scan(&id, &room); err != nil {
-			rows.Close()
-			return fmt.Errorf("load room ids: %w", err)
-		}
+	for id, room := range names {
 		s.roomIDs[room] = id
 	}
-	if err := closeRows(rows); err != nil {
-		return fmt.Errorf("load room ids: %w", err)
-	}
+	s.roomLast = last
 	return nil
+}
+
+// withoutCopies is msgs without the messages stored already: a batch retried after
+// a commit that failed unclearly. A room's seqs are written in increasing order, so
+// only a seq at or below the room's last one can be a copy; only those are looked up.
+func (s *SQLite) withoutCopies(ctx context.Context, tx *sql.Tx, msgs []Message) ([]Message, error) {
+	var kept []Message // nil until a message is dropped
+	for i := range msgs {
+		m := &msgs[i]
+		s.roomMu.Lock()
+		id, known := s.roomIDs[m.Room]
+		maybe := known && m.Seq <= s.roomLast[m.Room]
+		s.roomMu.Unlock()
+		stored := false
+		if maybe {
+			err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM room_seqs WHERE room_id = ?1 AND seq = ?2)
+				OR EXISTS (SELECT 1 FROM messages WHERE room_id = ?1 AND seq = ?2
+					AND id > (SELECT coalesce((SELECT v FROM meta WHERE k = 'indexed_upto'), 0)))`, id, int64(m.Seq)).Scan(&stored)
+			if err != nil {
+				return nil, fmt.Errorf("store: is %s/%d stored: %w", m.Room, m.Seq, err)
+			}
+		}
+		if stored && kept == nil {
+			kept = append(make([]Message, 0, len(msgs)), msgs[:i]...)
+		} else if !stored && kept != nil {
+			kept = append(kept, *m)
+		}
+	}
+	if kept == nil {
+		return msgs, nil
+	}
+	return kept, nil
+}
+
+// roomsCommitted records msgs' rooms (new ids and last seqs) once their commit succeeded.
+func (s *SQLite) roomsCommitted(msgs []Message, newRooms map[string]int64) {
+	s.roomMu.Lock()
+	defer s.roomMu.Unlock()
+	maps.Copy(s.roomIDs, newRooms)
+	for i := range msgs {
+		s.roomLast[msgs[i].Room] = max(s.roomLast[msgs[i].Room], msgs[i].Seq)
+	}
 }
 
 // takeRoomIDs gives each room of msgs that has no id yet one, in tx, and returns
@@ -61,25 +96,28 @@ func (s *SQLite) takeRoomIDs(ctx context.Context, tx *sql.Tx, msgs []Message) (m
 	return fresh, nil
 }
 
-// loadLastSeqs returns each room's highest seq and the rooms' names by id. The max
-// of each room is one descent of messages_by_room, so this costs rooms × log(messages).
+// loadLastSeqs returns each room's highest seq and the rooms' names by id: the
+// index's max (one descent of room_seqs per room) or the tail's, if higher.
 func (s *SQLite) loadLastSeqs(ctx context.Context) (map[string]uint64, map[int64]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, room, (SELECT max(seq) FROM messages WHERE room_id = rooms.id) FROM rooms`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, room, max(
+		coalesce((SELECT max(seq) FROM room_seqs WHERE room_id = rooms.id), 0),
+		coalesce((SELECT max(seq) FROM messages WHERE room_id = rooms.id
+			AND id > (SELECT coalesce((SELECT v FROM meta WHERE k = 'indexed_upto'), 0))), 0))
+		FROM rooms`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: load rooms: %w", err)
 	}
 	last, names := make(map[string]uint64), make(map[int64]string)
 	for rows.Next() {
-		var id int64
+		var id, seq int64
 		var room string
-		var seq sql.NullInt64
 		if err := rows.Scan(&id, &room, &seq); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("store: load rooms: %w", err)
 		}
 		names[id] = room
-		if seq.Valid {
-			last[room] = uint64(seq.Int64)
+		if seq > 0 {
+			last[room] = uint64(seq)
 		}
 	}
 	if err := closeRows(rows); err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -20,12 +19,14 @@ import (
 // FileName is the database's name inside the data directory.
 const FileName = "chatd.db"
 
-// messagesSchema keeps the history append-ordered: a message's rowid is its commit
-// order, so a commit's rows go onto the table's last pages, and the one index, on
-// (room_id, seq), has small integer keys, so a room's newest entries share a leaf
-// with other rooms' for longer. A room's id is taken once, when the room first
-// appears; its last seq is the index's max, so no per-room row is rewritten per
-// commit (the old rooms(room, last_seq) cost a page or more each commit).
+// messagesSchema appends rather than scatters. messages is in commit order (its
+// rowid), so a commit writes the table's last page or two, whatever rooms it
+// touches. The index a room's reads need, room_seqs (room_id, seq) -> the row, is
+// not written per commit (that put one leaf per room of the batch in every commit):
+// the rows above meta's indexed_upto are the unindexed tail, which readers scan,
+// and a commit that makes the tail long enough indexes all of it at once, sorted by
+// room, so each room's leaf is written once per tailRows lines, not once per line
+// (index.go). A room's id is taken once, when the room first appears.
 const messagesSchema = `
 CREATE TABLE IF NOT EXISTS rooms (
 	id   INTEGER PRIMARY KEY,
@@ -45,7 +46,12 @@ CREATE TABLE IF NOT EXISTS messages (
 	text          TEXT    NOT NULL,
 	client_msg_id TEXT    NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_room ON messages(room_id, seq);
+CREATE TABLE IF NOT EXISTS room_seqs (
+	room_id INTEGER NOT NULL,
+	seq     INTEGER NOT NULL,
+	msg_id  INTEGER NOT NULL,
+	PRIMARY KEY (room_id, seq)
+) WITHOUT ROWID;
 `
 
 const schema = messagesSchema + `
@@ -79,9 +85,17 @@ type SQLite struct {
 	upsertMaxID *sql.Stmt
 
 	// roomIDs are the rooms' ids committed so far, so a commit looks a room up in the
-	// database only the first time it appears. Ids never change once committed.
-	roomMu  sync.Mutex
-	roomIDs map[string]int64
+	// database only the first time it appears (ids never change once committed), and
+	// roomLast their last seqs committed, which tell a retried batch's copies.
+	roomMu   sync.Mutex
+	roomIDs  map[string]int64
+	roomLast map[string]uint64
+
+	// tailRows and tailBytes measure the unindexed tail as committed (index.go);
+	// only Write touches them, under tailMu.
+	tailMu    sync.Mutex
+	tailRows  int
+	tailBytes int
 
 	// maxUserID is the max_user_id committed last: a commit writes it only when it
 	// grows, which saves a page write per commit.
@@ -122,8 +136,12 @@ func OpenSQLiteWith(dir string, o Options) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: schema of %s: %w", path, err)
 	}
+	if err := indexAll(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	s := &SQLite{db: db, dir: dir, roomIDs: make(map[string]int64)}
-	if err := s.loadRoomIDs(); err != nil {
+	if err := s.loadRooms(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
@@ -173,24 +191,28 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	}()
 	maxUser := b.UserIDsUpTo
 	var newRooms map[string]int64 // ids taken in this transaction: kept only if it commits
-	if len(b.Messages) > 0 {
-		if newRooms, err = s.takeRoomIDs(ctx, tx, b.Messages); err != nil {
+	msgs := b.Messages
+	for i := range msgs {
+		maxUser = max(maxUser, msgs[i].UserID, msgs[i].ToUserID)
+	}
+	if msgs, err = s.withoutCopies(ctx, tx, msgs); err != nil {
+		return err
+	}
+	if len(msgs) > 0 {
+		if newRooms, err = s.takeRoomIDs(ctx, tx, msgs); err != nil {
 			return err
 		}
-		for i := range b.Messages {
-			maxUser = max(maxUser, b.Messages[i].UserID, b.Messages[i].ToUserID)
-		}
-		if err := s.insertMessages(ctx, tx, b.Messages, newRooms); err != nil {
+		if err := s.insertMessages(ctx, tx, msgs, newRooms); err != nil {
 			return err
 		}
 	}
-	if len(b.Sessions) > 0 {
-		up := tx.StmtContext(ctx, s.upsertUser)
-		for _, ss := range b.Sessions {
-			if _, err := up.ExecContext(ctx, int64(ss.UserID), ss.Name, ss.Color, ss.Gender, ss.Online, ss.LastSeen, secretArg(ss.Secret)); err != nil {
-				return fmt.Errorf("store: session %d: %w", ss.UserID, err)
-			}
-			maxUser = max(maxUser, ss.UserID)
+	if maxUser, err = s.upsertSessions(ctx, tx, b.Sessions, maxUser); err != nil {
+		return err
+	}
+	due := s.tailDue(msgs)
+	if due {
+		if err := indexTail(ctx, tx); err != nil {
+			return err
 		}
 	}
 	written := s.maxUserID.Load()
@@ -202,15 +224,27 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if len(newRooms) > 0 {
-		s.roomMu.Lock()
-		maps.Copy(s.roomIDs, newRooms)
-		s.roomMu.Unlock()
-	}
+	s.roomsCommitted(msgs, newRooms)
+	s.tailCommitted(msgs, due)
 	for maxUser > written && !s.maxUserID.CompareAndSwap(written, maxUser) {
 		written = s.maxUserID.Load()
 	}
 	return nil
+}
+
+// upsertSessions writes sessions in tx and returns maxUser raised to their ids.
+func (s *SQLite) upsertSessions(ctx context.Context, tx *sql.Tx, sessions []Session, maxUser uint64) (uint64, error) {
+	if len(sessions) == 0 {
+		return maxUser, nil
+	}
+	up := tx.StmtContext(ctx, s.upsertUser)
+	for _, ss := range sessions {
+		if _, err := up.ExecContext(ctx, int64(ss.UserID), ss.Name, ss.Color, ss.Gender, ss.Online, ss.LastSeen, secretArg(ss.Secret)); err != nil {
+			return 0, fmt.Errorf("store: session %d: %w", ss.UserID, err)
+		}
+		maxUser = max(maxUser, ss.UserID)
+	}
+	return maxUser, nil
 }
 
 // insertSizes: the prepared INSERTs carry 1, 2, 4, … 256 rows. One statement per
@@ -219,7 +253,7 @@ const insertSizes = 9
 
 func insertSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT OR IGNORE INTO messages (room_id, " + rowColumns + ") VALUES ")
+	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ") VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
@@ -344,68 +378,6 @@ func closeRows(rows *sql.Rows) error {
 		err = cerr
 	}
 	return err
-}
-
-// rowColumns are a message's columns after its room.
-const rowColumns = `seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
-
-// messageColumns are what scanMessages reads, the room's name first.
-const messageColumns = `rooms.room, messages.seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
-
-// byRoom is the FROM and WHERE of a query on one room's messages: the room's name
-// is its first argument.
-const byRoom = ` FROM rooms JOIN messages ON messages.room_id = rooms.id WHERE rooms.room = ?`
-
-func scanMessages(rows *sql.Rows, out []Message) ([]Message, error) {
-	for rows.Next() {
-		var m Message
-		var seq, uid, to int64
-		if err := rows.Scan(&m.Room, &seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		m.Seq, m.UserID, m.ToUserID = uint64(seq), uint64(uid), uint64(to)
-		out = append(out, m)
-	}
-	return out, closeRows(rows)
-}
-
-// History implements Store.
-func (s *SQLite) History(ctx context.Context, room string, before uint64, limit int) ([]Message, bool, error) {
-	if before == 0 || before > 1<<62 {
-		before = 1 << 62
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+byRoom+`
-		AND messages.seq < ? ORDER BY messages.seq DESC LIMIT ?`, room, int64(before), limit+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
-	}
-	msgs, err := scanMessages(rows, make([]Message, 0, limit+1))
-	if err != nil {
-		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
-	}
-	more := len(msgs) > limit
-	if more {
-		msgs = msgs[:limit]
-	}
-	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-		msgs[i], msgs[j] = msgs[j], msgs[i]
-	}
-	return msgs, more, nil
-}
-
-// Range implements Store.
-func (s *SQLite) Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+byRoom+`
-		AND messages.seq > ? AND messages.seq <= ? ORDER BY messages.seq LIMIT ?`, room, int64(after), int64(min(upto, 1<<62)), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: range of %s: %w", room, err)
-	}
-	msgs, err := scanMessages(rows, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: range of %s: %w", room, err)
-	}
-	return msgs, nil
 }
 
 // Close implements Store.
