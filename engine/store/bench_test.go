@@ -52,38 +52,50 @@ func BenchmarkDurableGroupCommit(b *testing.B) {
 // next); a message leaves the window only when its commit is durable, so the figure
 // is durable, acknowledged messages per second at a realistic batch size.
 func BenchmarkDurableAckAfterCommit(b *testing.B) {
-	for _, window := range []int{16, 256, 4096} {
-		b.Run(fmt.Sprint("window", window), func(b *testing.B) {
-			s := openTest(b, b.TempDir())
-			defer s.Close()
-			slots := make(chan struct{}, window)
-			var batches atomic.Int64
-			w := NewWriter(s, 0, func(bt *Batch, err error) {
-				if err != nil {
-					b.Error(err)
-				}
-				batches.Add(1)
-				for range bt.Messages {
-					<-slots
-				}
-			}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			m := Message{Room: "lobby", UserID: 1, UserName: "bench", Color: "#000", Text: "Привет, <b>Вася</b>! How are you &lt;3", ClientMsgID: "c"}
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			for i := 0; i < b.N; i++ {
-				slots <- struct{}{}
-				m.Seq = uint64(i + 1)
-				m.TS = start.UnixMilli()
-				w.AddMessage(m)
-			}
-			w.Close()
-			elapsed := time.Since(start)
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-			b.ReportMetric(float64(b.N)/float64(batches.Load()), "msgs/commit")
-			b.ReportMetric(float64(batches.Load())/elapsed.Seconds(), "commits/s")
+	for _, shape := range []struct{ window, rooms int }{{16, 1}, {256, 1}, {4096, 1}, {256, 200}, {4096, 200}} {
+		b.Run(fmt.Sprintf("window%d/rooms%d", shape.window, shape.rooms), func(b *testing.B) {
+			ackAfterCommit(b, shape.window, shape.rooms)
 		})
 	}
+}
+
+// ackAfterCommit runs BenchmarkDurableAckAfterCommit's loop with lines spread
+// round robin over rooms.
+func ackAfterCommit(b *testing.B, window, rooms int) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	slots := make(chan struct{}, window)
+	var batches atomic.Int64
+	w := NewWriter(s, 0, func(bt *Batch, err error) {
+		if err != nil {
+			b.Error(err)
+		}
+		batches.Add(1)
+		for range bt.Messages {
+			<-slots
+		}
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	names := make([]string, rooms)
+	for r := range names {
+		names[r] = fmt.Sprint("room-", r)
+	}
+	seqs := make([]uint64, rooms)
+	m := Message{UserID: 1, UserName: "bench", Color: "#000", Text: "Привет, <b>Вася</b>! How are you &lt;3", ClientMsgID: "c"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		slots <- struct{}{}
+		r := i % rooms
+		seqs[r]++
+		m.Room, m.Seq, m.TS = names[r], seqs[r], start.UnixMilli()
+		w.AddMessage(m)
+	}
+	w.Close()
+	elapsed := time.Since(start)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/float64(batches.Load()), "msgs/commit")
+	b.ReportMetric(float64(batches.Load())/elapsed.Seconds(), "commits/s")
 }
 
 // BenchmarkCommitPages: pages one commit writes, the chat's common shape: many small
