@@ -23,7 +23,7 @@ type Config struct {
 	RateLimit     float64       // --rate-limit: chat messages per second per connection
 	RateBurst     int           // --rate-burst: messages a connection may send at once above the rate
 
-	HistoryFlushInterval time.Duration // --history-flush-interval: how long messages gather before one commit (0: commit at once)
+	HistoryFlushInterval time.Duration // --history-flush-interval: the longest an idle writer lets messages gather before a commit (0: commit at once)
 	HistoryOnJoin        int           // --history-on-join: messages a client gets on joining a room (0 or -1: none)
 	AckTimeout           time.Duration // --ack-timeout: unacknowledged messages are resent after this (ack=1 clients)
 	ResumeGrace          time.Duration // --resume-grace: how long a resume token keeps a user's identity after it leaves

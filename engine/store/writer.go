@@ -27,8 +27,8 @@ type Limits struct {
 	Timeout time.Duration
 }
 
-// DefaultMaxQueueBytes is the default Limits.MaxQueueBytes: at the default 2 ms flush
-// a healthy queue holds a few kilobytes, so this is only reached when the disk stops.
+// DefaultMaxQueueBytes is the default Limits.MaxQueueBytes: a healthy queue holds what
+// arrives during one commit, kilobytes, so this is only reached when the disk stops.
 const DefaultMaxQueueBytes = 32 << 20
 
 // DefaultLimits are the limits NewWriter uses (Timeout: chatd's --store-timeout default).
