@@ -156,3 +156,30 @@ func BenchmarkCommitPages(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHistoryRead: one History of 50 lines (what a login or a join reads) in a
+// history of 200 rooms, with the unindexed tail nearly full: the read side's cost of
+// indexing in bulk.
+func BenchmarkHistoryRead(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	const rooms = 200
+	seq := make([]uint64, rooms)
+	for i := range 100*rooms + 1000 { // 100 lines a room indexed, then ~1,000 in the tail
+		r := i % rooms
+		seq[r]++
+		m := Message{Room: fmt.Sprint("room-", r), Seq: seq[r], TS: 1, UserID: 1, UserName: "bench", Color: "#000", Text: "Привет, <b>Вася</b>! How are you &lt;3"}
+		if err := s.Write(ctx, &Batch{Messages: []Message{m}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		msgs, _, err := s.History(ctx, fmt.Sprint("room-", i%rooms), 0, 50)
+		if err != nil || len(msgs) != 50 {
+			b.Fatalf("History = %d lines, %v", len(msgs), err)
+		}
+	}
+}

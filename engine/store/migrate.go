@@ -60,6 +60,7 @@ func migrateRoomIDs(db *sql.DB) (err error) {
 		`INSERT INTO messages (id, room_id, ` + rowColumns + `)
 			SELECT m.id, rooms.id, m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id
 			FROM messages_by_name m JOIN rooms ON rooms.room = m.room ORDER BY m.id`,
+		`INSERT INTO room_seqs (room_id, seq, msg_id) SELECT room_id, seq, id FROM messages ORDER BY room_id, seq`,
 		`DROP TABLE messages_by_name`,
 		`DROP TABLE rooms_by_name_old`,
 	}

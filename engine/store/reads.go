@@ -9,27 +9,35 @@ import (
 // rowColumns are a message's columns after its room.
 const rowColumns = `seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
 
-// indexedRows and tailRowsOf are the two halves of a read of one room: the rows
-// room_seqs points to, and the unindexed tail's rows of the room (index.go). Both
-// take the room's name as ?1; one statement reads both in one snapshot, so a commit
-// that indexes the tail meanwhile moves no row out of sight or into it twice.
-const (
-	roomOf      = `(SELECT id FROM rooms WHERE room = ?1)`
-	indexedRows = `SELECT m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id
-		FROM room_seqs i JOIN messages m ON m.id = i.msg_id WHERE i.room_id = ` + roomOf
-	tailRowsOf = `SELECT ` + rowColumns + ` FROM messages
-		WHERE id > (SELECT coalesce((SELECT v FROM meta WHERE k = 'indexed_upto'), 0)) AND room_id = ` + roomOf
+// A read of one room reads both parts of its index: tail_seqs (the newest lines)
+// first, then room_seqs for the seqs below the tail's lowest. Lines only ever move
+// from the tail to room_seqs, so a move between the two statements neither hides a
+// line (it is in the first answer) nor shows one twice (the second stops below it).
+// %s is the index table; ?1 is the room's name.
+const roomRows = `SELECT m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id
+	FROM %s i JOIN messages m ON m.id = i.msg_id WHERE i.room_id = (SELECT id FROM rooms WHERE room = ?1)`
+
+// historyOf: ?2 before, ?3 limit; newest first. rangeOf: ?2 after, ?3 upto, ?4 limit; oldest first.
+var (
+	historyOf = map[string]string{}
+	rangeOf   = map[string]string{}
 )
 
-// historySQL: ?2 before, ?3 limit; newest first.
-const historySQL = `SELECT * FROM (` + indexedRows + ` AND i.seq < ?2 ORDER BY i.seq DESC LIMIT ?3)
-	UNION ALL SELECT * FROM (` + tailRowsOf + ` AND seq < ?2)
-	ORDER BY 1 DESC LIMIT ?3`
+func init() {
+	for _, table := range []string{"room_seqs", "tail_seqs"} {
+		historyOf[table] = fmt.Sprintf(roomRows, table) + ` AND i.seq < ?2 ORDER BY i.seq DESC LIMIT ?3`
+		rangeOf[table] = fmt.Sprintf(roomRows, table) + ` AND i.seq > ?2 AND i.seq <= ?3 ORDER BY i.seq LIMIT ?4`
+	}
+}
 
-// rangeSQL: ?2 after, ?3 upto, ?4 limit; oldest first.
-const rangeSQL = `SELECT * FROM (` + indexedRows + ` AND i.seq > ?2 AND i.seq <= ?3 ORDER BY i.seq LIMIT ?4)
-	UNION ALL SELECT * FROM (` + tailRowsOf + ` AND seq > ?2 AND seq <= ?3)
-	ORDER BY 1 LIMIT ?4`
+// query runs one read of room's lines and appends them to out.
+func (s *SQLite) query(ctx context.Context, out []Message, room, query string, args ...any) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, query, append([]any{room}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	return scanMessages(rows, room, out)
+}
 
 // scanMessages reads room's rows.
 func scanMessages(rows *sql.Rows, room string, out []Message) ([]Message, error) {
@@ -51,11 +59,13 @@ func (s *SQLite) History(ctx context.Context, room string, before uint64, limit 
 	if before == 0 || before > 1<<62 {
 		before = 1 << 62
 	}
-	rows, err := s.db.QueryContext(ctx, historySQL, room, int64(before), limit+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
+	msgs, err := s.query(ctx, make([]Message, 0, limit+1), room, historyOf["tail_seqs"], int64(before), limit+1)
+	if n := len(msgs); err == nil && n <= limit {
+		if n > 0 {
+			before = msgs[n-1].Seq
+		}
+		msgs, err = s.query(ctx, msgs, room, historyOf["room_seqs"], int64(before), limit+1-n)
 	}
-	msgs, err := scanMessages(rows, room, make([]Message, 0, limit+1))
 	if err != nil {
 		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
 	}
@@ -71,13 +81,18 @@ func (s *SQLite) History(ctx context.Context, room string, before uint64, limit 
 
 // Range implements Store.
 func (s *SQLite) Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, rangeSQL, room, int64(after), int64(min(upto, 1<<62)), limit)
+	upto = min(upto, 1<<62)
+	tail, err := s.query(ctx, nil, room, rangeOf["tail_seqs"], int64(after), int64(upto), limit)
+	if err == nil && len(tail) > 0 {
+		upto = min(upto, tail[0].Seq-1)
+	}
+	var msgs []Message
+	if err == nil {
+		msgs, err = s.query(ctx, nil, room, rangeOf["room_seqs"], int64(after), int64(upto), limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: range of %s: %w", room, err)
 	}
-	msgs, err := scanMessages(rows, room, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: range of %s: %w", room, err)
-	}
-	return msgs, nil
+	msgs = append(msgs, tail...)
+	return msgs[:min(len(msgs), limit)], nil
 }

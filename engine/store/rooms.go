@@ -36,8 +36,7 @@ func (s *SQLite) withoutCopies(ctx context.Context, tx *sql.Tx, msgs []Message) 
 		stored := false
 		if maybe {
 			err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM room_seqs WHERE room_id = ?1 AND seq = ?2)
-				OR EXISTS (SELECT 1 FROM messages WHERE room_id = ?1 AND seq = ?2
-					AND id > (SELECT coalesce((SELECT v FROM meta WHERE k = 'indexed_upto'), 0)))`, id, int64(m.Seq)).Scan(&stored)
+				OR EXISTS (SELECT 1 FROM tail_seqs WHERE room_id = ?1 AND seq = ?2)`, id, int64(m.Seq)).Scan(&stored)
 			if err != nil {
 				return nil, fmt.Errorf("store: is %s/%d stored: %w", m.Room, m.Seq, err)
 			}
@@ -97,12 +96,11 @@ func (s *SQLite) takeRoomIDs(ctx context.Context, tx *sql.Tx, msgs []Message) (m
 }
 
 // loadLastSeqs returns each room's highest seq and the rooms' names by id: the
-// index's max (one descent of room_seqs per room) or the tail's, if higher.
+// max of its index, one descent of room_seqs and of tail_seqs per room.
 func (s *SQLite) loadLastSeqs(ctx context.Context) (map[string]uint64, map[int64]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, room, max(
 		coalesce((SELECT max(seq) FROM room_seqs WHERE room_id = rooms.id), 0),
-		coalesce((SELECT max(seq) FROM messages WHERE room_id = rooms.id
-			AND id > (SELECT coalesce((SELECT v FROM meta WHERE k = 'indexed_upto'), 0))), 0))
+		coalesce((SELECT max(seq) FROM tail_seqs WHERE room_id = rooms.id), 0))
 		FROM rooms`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: load rooms: %w", err)

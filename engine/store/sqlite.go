@@ -21,12 +21,14 @@ const FileName = "chatd.db"
 
 // messagesSchema appends rather than scatters. messages is in commit order (its
 // rowid), so a commit writes the table's last page or two, whatever rooms it
-// touches. The index a room's reads need, room_seqs (room_id, seq) -> the row, is
-// not written per commit (that put one leaf per room of the batch in every commit):
-// the rows above meta's indexed_upto are the unindexed tail, which readers scan,
-// and a commit that makes the tail long enough indexes all of it at once, sorted by
-// room, so each room's leaf is written once per tailRows lines, not once per line
-// (index.go). A room's id is taken once, when the room first appears.
+// touches. The index a room's reads need, (room_id, seq) -> the row, has two parts:
+// tail_seqs holds the last lines' entries and is small (at most tailRows), so a
+// commit's entries share its few leaves; the commit that fills it moves them all,
+// sorted by room, into room_seqs, where each room's leaf is then written once per
+// tailRows lines instead of once per commit with a line in the room (index.go).
+// Before, one index on messages(room, seq) and a rooms(room, last_seq) row rewritten
+// per commit put a page per room of the batch in every commit. A room's id is
+// taken once, when the room first appears; its last seq is the index's max.
 const messagesSchema = `
 CREATE TABLE IF NOT EXISTS rooms (
 	id   INTEGER PRIMARY KEY,
@@ -47,6 +49,12 @@ CREATE TABLE IF NOT EXISTS messages (
 	client_msg_id TEXT    NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS room_seqs (
+	room_id INTEGER NOT NULL,
+	seq     INTEGER NOT NULL,
+	msg_id  INTEGER NOT NULL,
+	PRIMARY KEY (room_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tail_seqs (
 	room_id INTEGER NOT NULL,
 	seq     INTEGER NOT NULL,
 	msg_id  INTEGER NOT NULL,
@@ -91,11 +99,9 @@ type SQLite struct {
 	roomIDs  map[string]int64
 	roomLast map[string]uint64
 
-	// tailRows and tailBytes measure the unindexed tail as committed (index.go);
-	// only Write touches them, under tailMu.
-	tailMu    sync.Mutex
-	tailRows  int
-	tailBytes int
+	// tailLen is how many entries tail_seqs holds as committed (index.go).
+	tailMu  sync.Mutex
+	tailLen int
 
 	// maxUserID is the max_user_id committed last: a commit writes it only when it
 	// grows, which saves a page write per commit.
@@ -203,6 +209,9 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 			return err
 		}
 		if err := s.insertMessages(ctx, tx, msgs, newRooms); err != nil {
+			return err
+		}
+		if err := indexIntoTail(ctx, tx, len(msgs)); err != nil {
 			return err
 		}
 	}
