@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chatd/chatd/engine/server"
+	"github.com/chatd/chatd/engine/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -83,6 +84,7 @@ func TestZeroMeansZero(t *testing.T) {
 		{"resume-grace", "0s", false, func(s *settings) any { return s.Chat.ResumeGrace }},
 		{"presence-interval", "0s", false, func(s *settings) any { return s.Chat.PresenceInterval }},
 		{"max-room-members", "0", false, func(s *settings) any { return s.Chat.MaxRoomMembers }},
+		{"durability", "", false, func(s *settings) any { return s.Chat.Durability }},
 	}
 	for _, tt := range tests {
 		envVar := "CHATD_" + strings.ToUpper(strings.ReplaceAll(tt.flag, "-", "_"))
@@ -138,5 +140,36 @@ func TestMonitoringFlags(t *testing.T) {
 		if err != nil || !tt.check(s) {
 			t.Errorf("%v: err %v, settings %+v", tt.args, err, s.Config)
 		}
+	}
+}
+
+// TestDurabilityFlag: --durability takes power or crash, by flag or CHATD_DURABILITY,
+// and refuses anything else naming the flag.
+func TestDurabilityFlag(t *testing.T) {
+	tests := []struct {
+		value string
+		want  store.Durability // "": refused
+	}{
+		{"power", store.DurabilityPower},
+		{"crash", store.DurabilityCrash},
+		{"POWER", ""},
+		{"fsync", ""},
+		{"none", ""},
+	}
+	for _, tt := range tests {
+		s, err := parse(t, "--durability", tt.value)
+		if tt.want == "" {
+			if err == nil || !strings.Contains(err.Error(), "--durability") {
+				t.Errorf("--durability %s: want an error naming --durability, got %v", tt.value, err)
+			}
+			continue
+		}
+		if err != nil || s.Chat.Durability != tt.want {
+			t.Errorf("--durability %s: got %q, %v", tt.value, s.Chat.Durability, err)
+		}
+	}
+	t.Setenv("CHATD_DURABILITY", "crash")
+	if s, err := parse(t); err != nil || s.Chat.Durability != store.DurabilityCrash {
+		t.Errorf("CHATD_DURABILITY=crash: got %q, %v", s.Chat.Durability, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -22,7 +23,7 @@ type Config struct {
 	RateLimit     float64       // --rate-limit: chat messages per second per connection
 	RateBurst     int           // --rate-burst: messages a connection may send at once above the rate
 
-	HistoryFlushInterval time.Duration // --history-flush-interval: how long messages gather before one commit (0: commit at once)
+	HistoryFlushInterval time.Duration // --history-flush-interval: the longest an idle writer lets messages gather before a commit (0: commit at once)
 	HistoryOnJoin        int           // --history-on-join: messages a client gets on joining a room (0 or -1: none)
 	AckTimeout           time.Duration // --ack-timeout: unacknowledged messages are resent after this (ack=1 clients)
 	ResumeGrace          time.Duration // --resume-grace: how long a resume token keeps a user's identity after it leaves
@@ -31,6 +32,10 @@ type Config struct {
 	MaxRoomsPerUser      int           // --max-rooms-per-user: rooms a user may be in besides the default one (0: none)
 	MaxRoomMembers       int           // --max-room-members: members a room may have (the default room: unlimited)
 	StoreTimeout         time.Duration // --store-timeout: how long a commit may fail or hang before chat lines get store_unavailable
+
+	// Durability is --durability, what a line that got Sent survives: power (a power
+	// cut of the machine) or crash (kill -9 of chatd). The server opens the store with it.
+	Durability store.Durability
 }
 
 // DefaultConfig is the chat's configuration with every default in place, as the seed
@@ -54,6 +59,8 @@ func DefaultConfig() Config {
 		MaxRoomsPerUser:      32,
 		MaxRoomMembers:       10_000,
 		StoreTimeout:         5 * time.Second,
+
+		Durability: store.DurabilityPower,
 	}
 }
 
@@ -82,6 +89,7 @@ func (c Config) Validate() error {
 	check(c.PresenceInterval >= 10*time.Millisecond && c.PresenceInterval <= 10*time.Second, "presence-interval", "must be 10ms..10s, got %s", c.PresenceInterval)
 	check(c.MaxRoomsPerUser >= 0, "max-rooms-per-user", "must not be negative, got %d", c.MaxRoomsPerUser)
 	check(c.StoreTimeout >= 100*time.Millisecond, "store-timeout", "must be at least 100ms, got %s", c.StoreTimeout)
+	check(c.Durability.Valid(), "durability", "must be %s or %s, got %q", store.DurabilityPower, store.DurabilityCrash, c.Durability)
 	check(c.MaxRoomMembers >= 2, "max-room-members", "must be at least 2, got %d", c.MaxRoomMembers)
 	return errors.Join(errs...)
 }

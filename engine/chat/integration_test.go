@@ -111,9 +111,18 @@ func TestHealthAndStatus(t *testing.T) {
 // the database the server was given (read back through a second connection to the
 // file), once, though a retry with the same clientMsgId came before the commit. The
 // rest of Sent and retries: TestMessageIsDeliveredAndSentAfterCommitAndRetriesOnlyOnce.
+// Both --durability levels.
 func TestSentOnlyAfterCommitAndRetriesAreIdempotent(t *testing.T) {
+	for _, d := range []store.Durability{store.DurabilityPower, store.DurabilityCrash} {
+		t.Run(string(d), func(t *testing.T) { sentOnlyAfterCommitAndRetriesAreIdempotent(t, d) })
+	}
+}
+
+func sentOnlyAfterCommitAndRetriesAreIdempotent(t *testing.T, d store.Durability) {
 	dir := t.TempDir()
-	s := chattest.Start(t, func(c *server.Config) { c.DataDir = dir; c.Chat.HistoryFlushInterval = 20 * time.Millisecond })
+	s := chattest.Start(t, func(c *server.Config) {
+		c.DataDir, c.Chat.Durability, c.Chat.HistoryFlushInterval = dir, d, 20*time.Millisecond
+	})
 	a, authA := s.LoginQuery(t, "Alice", optIn())
 	db, err := store.OpenSQLite(dir)
 	if err != nil {

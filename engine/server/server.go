@@ -77,7 +77,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	w.SetDataDir(absPath(cfg.DataDir))
 	if cfg.DataDir != "" {
-		st, err := store.OpenSQLite(cfg.DataDir)
+		st, err := store.OpenSQLiteWith(cfg.DataDir, store.Options{Durability: cfg.Chat.Durability})
 		if err != nil {
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}

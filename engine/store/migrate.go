@@ -3,11 +3,19 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
-// migrate brings a database made by an older chatd up to the current schema. Each
-// step checks for what it adds, so it runs on every open and does nothing twice.
+// migrate brings a database made by an older chatd up to the current schema and
+// creates what is missing. Each step checks for what it adds, so it runs on every
+// open and does nothing twice.
 func migrate(db *sql.DB) error {
+	if err := migrateRoomIDs(db); err != nil {
+		return err
+	}
+	if _, err := db.Exec(schema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
 	has, err := hasColumn(db, "sessions", "secret")
 	if err != nil {
 		return err
@@ -19,6 +27,50 @@ func migrate(db *sql.DB) error {
 		if _, err := db.Exec(`ALTER TABLE sessions ADD COLUMN secret BLOB NOT NULL DEFAULT x''`); err != nil {
 			return fmt.Errorf("add sessions.secret: %w", err)
 		}
+	}
+	return nil
+}
+
+// migrateRoomIDs moves a history keyed by room names (messages.room, indexed with
+// (room, seq), and rooms(room, last_seq) rewritten every commit) to messagesSchema,
+// in one transaction: a crash in the middle leaves the old schema, migrated again on
+// the next open. Rowids, hence commit order, are kept; the copied rows are the
+// tail, which the open then indexes (indexAll); each room's last seq is its
+// messages' max, as the old rooms table had it (both were written in one commit).
+func migrateRoomIDs(db *sql.DB) (err error) {
+	old, err := hasColumn(db, "messages", "room")
+	if err != nil || !old {
+		return err
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return fmt.Errorf("migrate to room ids: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	steps := []string{
+		`ALTER TABLE messages RENAME TO messages_by_name`,
+		`ALTER TABLE rooms RENAME TO rooms_by_name_old`,
+		`DROP INDEX IF EXISTS messages_room_seq`,
+		messagesSchema,
+		`INSERT INTO rooms (room) SELECT room FROM rooms_by_name_old UNION SELECT DISTINCT room FROM messages_by_name ORDER BY 1`,
+		`INSERT INTO messages (id, room_id, ` + rowColumns + `)
+			SELECT m.id, rooms.id, m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id
+			FROM messages_by_name m JOIN rooms ON rooms.room = m.room ORDER BY m.id`,
+		`INSERT INTO room_seqs (room_id, seq, msg_id) SELECT room_id, seq, id FROM messages ORDER BY room_id, seq`,
+		`DROP TABLE messages_by_name`,
+		`DROP TABLE rooms_by_name_old`,
+	}
+	for _, step := range steps {
+		if _, err := tx.Exec(step); err != nil {
+			return fmt.Errorf("migrate to room ids: %s: %w", strings.Fields(step)[0:3], err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate to room ids: commit: %w", err)
 	}
 	return nil
 }

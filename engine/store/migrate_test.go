@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -89,5 +90,84 @@ func TestReservedUserIDsSurviveAReopen(t *testing.T) {
 	st, err := s.Load(context.Background(), time.Unix(0, 0))
 	if err != nil || st.MaxUserID != 1024 {
 		t.Fatalf("after reopening: MaxUserID = %d, %v; want 1024", st.MaxUserID, err)
+	}
+}
+
+// roomNamesSchema is the history as chatd made it before room ids: messages keyed
+// by the room's name, and rooms(room, last_seq) rewritten every commit.
+const roomNamesSchema = `CREATE TABLE messages (
+	id            INTEGER PRIMARY KEY,
+	room          TEXT    NOT NULL,
+	seq           INTEGER NOT NULL,
+	ts            INTEGER NOT NULL,
+	user_id       INTEGER NOT NULL,
+	user_name     TEXT    NOT NULL,
+	gender        INTEGER NOT NULL,
+	color         TEXT    NOT NULL,
+	to_user_id    INTEGER NOT NULL,
+	text          TEXT    NOT NULL,
+	client_msg_id TEXT    NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX messages_room_seq ON messages(room, seq);
+CREATE TABLE rooms (room TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE sessions (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL, color TEXT NOT NULL,
+	gender INTEGER NOT NULL, online INTEGER NOT NULL, last_seen INTEGER NOT NULL, secret BLOB NOT NULL DEFAULT x'');
+CREATE TABLE meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO meta VALUES ('max_user_id', 9);
+INSERT INTO rooms VALUES ('lobby', 3), ('@9', 1);`
+
+// TestMigrationToRoomIDs: a data dir with the room-name schema opens; every message
+// is read back as it was (History, Range, Load's last seqs and clientMsgIds), new
+// lines follow on, the old tables are gone, and a second open changes nothing.
+func TestMigrationToRoomIDs(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(roomNamesSchema); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	for i, row := range []struct {
+		room string
+		seq  int
+	}{{"lobby", 1}, {"@9", 1}, {"lobby", 2}, {"lobby", 3}} { // commit order interleaves rooms
+		_, err := db.Exec(`INSERT INTO messages VALUES (?, ?, ?, ?, 9, 'Old', 0, '#000', 0, ?, ?)`,
+			i+1, row.room, row.seq, now, fmt.Sprintf("%s %d", row.room, row.seq), fmt.Sprint("c", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	ctx := context.Background()
+	for round := range 2 {
+		s := openTest(t, dir)
+		lobby, err := s.Range(ctx, "lobby", 0, 100, 100)
+		if err != nil || len(lobby) != 3+round || lobby[2].Text != "lobby 3" || lobby[0].ClientMsgID != "c1" || lobby[1].UserName != "Old" {
+			t.Fatalf("round %d: lobby = %+v, %v", round, lobby, err)
+		}
+		inbox, more, err := s.History(ctx, "@9", 0, 10)
+		if err != nil || more || len(inbox) != 1 || inbox[0].Text != "@9 1" {
+			t.Fatalf("round %d: @9 = %+v, %v", round, inbox, err)
+		}
+		st, err := s.Load(ctx, time.Now().Add(-time.Hour))
+		if err != nil || st.LastSeq["lobby"] != uint64(3+round) || st.LastSeq["@9"] != 1 || st.MaxUserID != 9 || len(st.ClientMsgs) != 4+round {
+			t.Fatalf("round %d: Load = %+v, %v", round, st, err)
+		}
+		if cm := st.ClientMsgs[len(st.ClientMsgs)-1]; cm.Room != "lobby" || cm.Seq != 1 || cm.ClientMsgID != "c1" { // oldest last
+			t.Fatalf("round %d: the oldest clientMsgId loaded as %+v", round, cm)
+		}
+		var old int
+		if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('messages_by_name', 'rooms_by_name_old', 'messages_room_seq')`).Scan(&old); err != nil || old != 0 {
+			t.Fatalf("round %d: %d old tables left (%v)", round, old, err)
+		}
+		if round == 0 {
+			if err := s.Write(ctx, &Batch{Messages: []Message{msg("lobby", 4, "c5")}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
 	}
 }

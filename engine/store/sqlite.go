@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,10 +19,25 @@ import (
 // FileName is the database's name inside the data directory.
 const FileName = "chatd.db"
 
-const schema = `
+// messagesSchema appends rather than scatters. messages is in commit order (its
+// rowid), so a commit writes the table's last page or two, whatever rooms it
+// touches. The index a room's reads need, (room_id, seq) -> the row, has two parts:
+// tail_seqs holds the last lines' entries and is small (at most tailRows), so a
+// commit's entries share its few leaves; the commit that fills it moves them all,
+// sorted by room, into room_seqs, where each room's leaf is then written once per
+// tailRows lines instead of once per commit with a line in the room (index.go).
+// Before, one index on messages(room, seq) and a rooms(room, last_seq) row rewritten
+// per commit put a page per room of the batch in every commit. A room's id is
+// taken once, when the room first appears; its last seq is the index's max.
+const messagesSchema = `
+CREATE TABLE IF NOT EXISTS rooms (
+	id   INTEGER PRIMARY KEY,
+	room TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rooms_by_name ON rooms(room);
 CREATE TABLE IF NOT EXISTS messages (
 	id            INTEGER PRIMARY KEY,
-	room          TEXT    NOT NULL,
+	room_id       INTEGER NOT NULL,
 	seq           INTEGER NOT NULL,
 	ts            INTEGER NOT NULL,
 	user_id       INTEGER NOT NULL,
@@ -32,11 +48,21 @@ CREATE TABLE IF NOT EXISTS messages (
 	text          TEXT    NOT NULL,
 	client_msg_id TEXT    NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room, seq);
-CREATE TABLE IF NOT EXISTS rooms (
-	room     TEXT PRIMARY KEY,
-	last_seq INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS room_seqs (
+	room_id INTEGER NOT NULL,
+	seq     INTEGER NOT NULL,
+	msg_id  INTEGER NOT NULL,
+	PRIMARY KEY (room_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tail_seqs (
+	room_id INTEGER NOT NULL,
+	seq     INTEGER NOT NULL,
+	msg_id  INTEGER NOT NULL,
+	PRIMARY KEY (room_id, seq)
+) WITHOUT ROWID;
+`
+
+const schema = messagesSchema + `
 CREATE TABLE IF NOT EXISTS sessions (
 	user_id   INTEGER PRIMARY KEY,
 	name      TEXT    NOT NULL,
@@ -52,8 +78,8 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 `
 
-// SQLite is the default Store: one database file in WAL mode. Commits are durable
-// (synchronous=FULL): what Write returned nil for survives kill -9 and power loss.
+// SQLite is the default Store: one database file in WAL mode. What Write returned
+// nil for survives kill -9, and with DurabilityPower (synchronous=FULL) power loss too.
 type SQLite struct {
 	db  *sql.DB
 	dir string // the data dir, which also holds the resume key
@@ -61,9 +87,21 @@ type SQLite struct {
 	// Statements the writer runs on every commit, prepared once: parsing them again
 	// per commit cost an eighth of the server's CPU under 1,000 private messages/s.
 	insert      [insertSizes]*sql.Stmt // insert[i] inserts 1<<i rows
-	upsertRoom  *sql.Stmt
+	addRoom     *sql.Stmt
+	roomID      *sql.Stmt
 	upsertUser  *sql.Stmt
 	upsertMaxID *sql.Stmt
+
+	// roomIDs are the rooms' ids committed so far, so a commit looks a room up in the
+	// database only the first time it appears (ids never change once committed), and
+	// roomLast their last seqs committed, which tell a retried batch's copies.
+	roomMu   sync.Mutex
+	roomIDs  map[string]int64
+	roomLast map[string]uint64
+
+	// tailLen is how many entries tail_seqs holds as committed (index.go).
+	tailMu  sync.Mutex
+	tailLen int
 
 	// maxUserID is the max_user_id committed last: a commit writes it only when it
 	// grows, which saves a page write per commit.
@@ -72,8 +110,15 @@ type SQLite struct {
 
 var _ Store = (*SQLite)(nil)
 
-// OpenSQLite opens (creating if needed) dir/chatd.db.
-func OpenSQLite(dir string) (*SQLite, error) {
+// OpenSQLite opens (creating if needed) dir/chatd.db with DefaultOptions.
+func OpenSQLite(dir string) (*SQLite, error) { return OpenSQLiteWith(dir, DefaultOptions()) }
+
+// OpenSQLiteWith opens (creating if needed) dir/chatd.db.
+func OpenSQLiteWith(dir string, o Options) (*SQLite, error) {
+	sync, err := o.Durability.synchronous()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil { // private messages: owner only
 		return nil, fmt.Errorf("store: data dir: %w", err)
 	}
@@ -84,7 +129,7 @@ func OpenSQLite(dir string) (*SQLite, error) {
 	} else if err := errors.Join(f.Chmod(0o600), f.Close()); err != nil {
 		return nil, fmt.Errorf("store: chmod %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(10000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -93,15 +138,19 @@ func OpenSQLite(dir string) (*SQLite, error) {
 	// read while a commit is in progress.
 	db.SetMaxOpenConns(6)
 	db.SetMaxIdleConns(6)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
-	}
 	if err := migrate(db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
+		return nil, fmt.Errorf("store: schema of %s: %w", path, err)
 	}
-	s := &SQLite{db: db, dir: dir}
+	if err := indexAll(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	s := &SQLite{db: db, dir: dir, roomIDs: make(map[string]int64)}
+	if err := s.loadRooms(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	if err := s.prepare(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -116,9 +165,11 @@ func (s *SQLite) prepare() error {
 			return fmt.Errorf("prepare insert: %w", err)
 		}
 	}
-	if s.upsertRoom, err = s.db.Prepare(`INSERT INTO rooms (room, last_seq) VALUES (?, ?)
-		ON CONFLICT (room) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`); err != nil {
+	if s.addRoom, err = s.db.Prepare(`INSERT OR IGNORE INTO rooms (room) VALUES (?)`); err != nil {
 		return fmt.Errorf("prepare rooms: %w", err)
+	}
+	if s.roomID, err = s.db.Prepare(`SELECT id FROM rooms WHERE room = ?`); err != nil {
+		return fmt.Errorf("prepare room ids: %w", err)
 	}
 	if s.upsertUser, err = s.db.Prepare(`INSERT INTO sessions (user_id, name, color, gender, online, last_seen, secret)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,
@@ -145,30 +196,32 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 		}
 	}()
 	maxUser := b.UserIDsUpTo
-	if len(b.Messages) > 0 {
-		last := make(map[string]uint64)
-		for i := range b.Messages {
-			m := &b.Messages[i]
-			last[m.Room] = max(last[m.Room], m.Seq)
-			maxUser = max(maxUser, m.UserID, m.ToUserID)
-		}
-		if err := s.insertMessages(ctx, tx, b.Messages); err != nil {
+	var newRooms map[string]int64 // ids taken in this transaction: kept only if it commits
+	msgs := b.Messages
+	for i := range msgs {
+		maxUser = max(maxUser, msgs[i].UserID, msgs[i].ToUserID)
+	}
+	if msgs, err = s.withoutCopies(ctx, tx, msgs); err != nil {
+		return err
+	}
+	if len(msgs) > 0 {
+		if newRooms, err = s.takeRoomIDs(ctx, tx, msgs); err != nil {
 			return err
 		}
-		up := tx.StmtContext(ctx, s.upsertRoom)
-		for room, seq := range last {
-			if _, err := up.ExecContext(ctx, room, int64(seq)); err != nil {
-				return fmt.Errorf("store: room %s: %w", room, err)
-			}
+		if err := s.insertMessages(ctx, tx, msgs, newRooms); err != nil {
+			return err
+		}
+		if err := indexIntoTail(ctx, tx, len(msgs)); err != nil {
+			return err
 		}
 	}
-	if len(b.Sessions) > 0 {
-		up := tx.StmtContext(ctx, s.upsertUser)
-		for _, ss := range b.Sessions {
-			if _, err := up.ExecContext(ctx, int64(ss.UserID), ss.Name, ss.Color, ss.Gender, ss.Online, ss.LastSeen, secretArg(ss.Secret)); err != nil {
-				return fmt.Errorf("store: session %d: %w", ss.UserID, err)
-			}
-			maxUser = max(maxUser, ss.UserID)
+	if maxUser, err = s.upsertSessions(ctx, tx, b.Sessions, maxUser); err != nil {
+		return err
+	}
+	due := s.tailDue(msgs)
+	if due {
+		if err := indexTail(ctx, tx); err != nil {
+			return err
 		}
 	}
 	written := s.maxUserID.Load()
@@ -180,10 +233,27 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.roomsCommitted(msgs, newRooms)
+	s.tailCommitted(msgs, due)
 	for maxUser > written && !s.maxUserID.CompareAndSwap(written, maxUser) {
 		written = s.maxUserID.Load()
 	}
 	return nil
+}
+
+// upsertSessions writes sessions in tx and returns maxUser raised to their ids.
+func (s *SQLite) upsertSessions(ctx context.Context, tx *sql.Tx, sessions []Session, maxUser uint64) (uint64, error) {
+	if len(sessions) == 0 {
+		return maxUser, nil
+	}
+	up := tx.StmtContext(ctx, s.upsertUser)
+	for _, ss := range sessions {
+		if _, err := up.ExecContext(ctx, int64(ss.UserID), ss.Name, ss.Color, ss.Gender, ss.Online, ss.LastSeen, secretArg(ss.Secret)); err != nil {
+			return 0, fmt.Errorf("store: session %d: %w", ss.UserID, err)
+		}
+		maxUser = max(maxUser, ss.UserID)
+	}
+	return maxUser, nil
 }
 
 // insertSizes: the prepared INSERTs carry 1, 2, 4, … 256 rows. One statement per
@@ -192,7 +262,7 @@ const insertSizes = 9
 
 func insertSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT OR IGNORE INTO messages (" + messageColumns + ") VALUES ")
+	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ") VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
@@ -202,18 +272,25 @@ func insertSQL(rows int) string {
 	return b.String()
 }
 
-// insertMessages inserts msgs with the largest prepared INSERTs that fit.
-func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message) error {
+// insertMessages inserts msgs with the largest prepared INSERTs that fit; a room's
+// id is in s.roomIDs or, for a room new in this transaction, in newRooms.
+func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message, newRooms map[string]int64) error {
 	var stmts [insertSizes]*sql.Stmt // this transaction's handles, made on first use
 	args := make([]any, 0, 10*min(len(msgs), 1<<(insertSizes-1)))
 	for len(msgs) > 0 {
 		i := min(bits.Len(uint(len(msgs)))-1, insertSizes-1)
 		n := 1 << i
 		args = args[:0]
+		s.roomMu.Lock()
 		for j := range n {
 			m := &msgs[j]
-			args = append(args, m.Room, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID)
+			id, ok := s.roomIDs[m.Room]
+			if !ok {
+				id = newRooms[m.Room]
+			}
+			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID)
 		}
+		s.roomMu.Unlock()
 		if stmts[i] == nil {
 			stmts[i] = tx.StmtContext(ctx, s.insert[i])
 		}
@@ -227,38 +304,37 @@ func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message)
 
 // Load implements Store. It also forgets sessions that went offline before since.
 func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
-	st := &State{LastSeq: make(map[string]uint64)}
-	rows, err := s.db.QueryContext(ctx, `SELECT room, last_seq FROM rooms`)
+	lastSeq, roomNames, err := s.loadLastSeqs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: load rooms: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var room string
-		var seq int64
-		if err := rows.Scan(&room, &seq); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: load rooms: %w", err)
-		}
-		st.LastSeq[room] = uint64(seq)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("store: load rooms: %w", err)
-	}
+	st := &State{LastSeq: lastSeq}
 	var maxUser sql.NullInt64
 	err = s.db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'max_user_id'`).Scan(&maxUser)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: load max user id: %w", err)
 	}
 	st.MaxUserID = uint64(maxUser.Int64)
-
 	cutoff := since.UnixMilli()
+	if st.Sessions, err = s.loadSessions(ctx, cutoff); err != nil {
+		return nil, err
+	}
+	if st.ClientMsgs, err = s.loadClientMsgs(ctx, cutoff, roomNames); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// loadSessions forgets the sessions that went offline before cutoff and returns the rest.
+func (s *SQLite) loadSessions(ctx context.Context, cutoff int64) ([]Session, error) {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE online = 0 AND last_seen < ?`, cutoff); err != nil {
 		return nil, fmt.Errorf("store: prune sessions: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, name, color, gender, online, last_seen, secret FROM sessions`)
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, name, color, gender, online, last_seen, secret FROM sessions`)
 	if err != nil {
 		return nil, fmt.Errorf("store: load sessions: %w", err)
 	}
+	var sessions []Session
 	for rows.Next() {
 		var ss Session
 		var id int64
@@ -267,22 +343,27 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 			return nil, fmt.Errorf("store: load sessions: %w", err)
 		}
 		ss.UserID = uint64(id)
-		st.Sessions = append(st.Sessions, ss)
+		sessions = append(sessions, ss)
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("store: load sessions: %w", err)
 	}
+	return sessions, nil
+}
 
-	// Newest first by rowid, which is commit order, so the scan stops at the cutoff
-	// instead of reading the whole table.
-	rows, err = s.db.QueryContext(ctx, `SELECT room, seq, ts, user_id, client_msg_id FROM messages ORDER BY id DESC`)
+// loadClientMsgs returns the messages with a clientMsgId stored since cutoff, newest
+// first, by rowid, which is commit order, so the scan stops at the cutoff instead of
+// reading the whole table.
+func (s *SQLite) loadClientMsgs(ctx context.Context, cutoff int64, roomNames map[int64]string) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT room_id, seq, ts, user_id, client_msg_id FROM messages ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("store: load client ids: %w", err)
 	}
+	var msgs []Message
 	for rows.Next() {
 		var m Message
-		var seq, uid int64
-		if err := rows.Scan(&m.Room, &seq, &m.TS, &uid, &m.ClientMsgID); err != nil {
+		var room, seq, uid int64
+		if err := rows.Scan(&room, &seq, &m.TS, &uid, &m.ClientMsgID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: load client ids: %w", err)
 		}
@@ -290,14 +371,14 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 			break
 		}
 		if m.ClientMsgID != "" {
-			m.Seq, m.UserID = uint64(seq), uint64(uid)
-			st.ClientMsgs = append(st.ClientMsgs, m)
+			m.Room, m.Seq, m.UserID = roomNames[room], uint64(seq), uint64(uid)
+			msgs = append(msgs, m)
 		}
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("store: load client ids: %w", err)
 	}
-	return st, nil
+	return msgs, nil
 }
 
 func closeRows(rows *sql.Rows) error {
@@ -308,63 +389,9 @@ func closeRows(rows *sql.Rows) error {
 	return err
 }
 
-const messageColumns = `room, seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
-
-func scanMessages(rows *sql.Rows, out []Message) ([]Message, error) {
-	for rows.Next() {
-		var m Message
-		var seq, uid, to int64
-		if err := rows.Scan(&m.Room, &seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		m.Seq, m.UserID, m.ToUserID = uint64(seq), uint64(uid), uint64(to)
-		out = append(out, m)
-	}
-	return out, closeRows(rows)
-}
-
-// History implements Store.
-func (s *SQLite) History(ctx context.Context, room string, before uint64, limit int) ([]Message, bool, error) {
-	if before == 0 || before > 1<<62 {
-		before = 1 << 62
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, room, int64(before), limit+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
-	}
-	msgs, err := scanMessages(rows, make([]Message, 0, limit+1))
-	if err != nil {
-		return nil, false, fmt.Errorf("store: history of %s: %w", room, err)
-	}
-	more := len(msgs) > limit
-	if more {
-		msgs = msgs[:limit]
-	}
-	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-		msgs[i], msgs[j] = msgs[j], msgs[i]
-	}
-	return msgs, more, nil
-}
-
-// Range implements Store.
-func (s *SQLite) Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, room, int64(after), int64(min(upto, 1<<62)), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: range of %s: %w", room, err)
-	}
-	msgs, err := scanMessages(rows, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: range of %s: %w", room, err)
-	}
-	return msgs, nil
-}
-
 // Close implements Store.
 func (s *SQLite) Close() error {
-	for _, st := range append(s.insert[:], s.upsertRoom, s.upsertUser, s.upsertMaxID) {
+	for _, st := range append(s.insert[:], s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID) {
 		if st != nil {
 			st.Close()
 		}

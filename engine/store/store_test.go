@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -23,9 +26,58 @@ func msg(room string, seq uint64, cid string) Message {
 	return Message{Room: room, Seq: seq, TS: time.Now().UnixMilli(), UserID: 7, UserName: "Вася", Color: "#000", Text: fmt.Sprintf("m%d", seq), ClientMsgID: cid}
 }
 
+// durabilities are the levels every durability test runs at.
+var durabilities = []Durability{DurabilityPower, DurabilityCrash}
+
+func openTestWith(t testing.TB, dir string, d Durability) *SQLite {
+	t.Helper()
+	s, err := OpenSQLiteWith(dir, Options{Durability: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestDurabilitySetsSynchronous: each level runs every connection of the pool at its
+// synchronous setting, and an unknown level is refused before anything is opened.
+func TestDurabilitySetsSynchronous(t *testing.T) {
+	for d, want := range map[Durability]int{DurabilityPower: 2, DurabilityCrash: 1} { // FULL, NORMAL
+		s := openTestWith(t, t.TempDir(), d)
+		conns := make([]*sql.Conn, 3) // held at once, so each is a connection of its own
+		for i := range conns {
+			c, err := s.db.Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns[i] = c
+			var got int
+			if err := c.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&got); err != nil || got != want {
+				t.Errorf("%s: connection %d has synchronous=%d (%v), want %d", d, i, got, err, want)
+			}
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		s.Close()
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	if _, err := OpenSQLiteWith(dir, Options{Durability: "fsync"}); err == nil {
+		t.Fatal("durability fsync was accepted")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("a refused durability made the data dir: %v", err)
+	}
+}
+
 func TestSQLiteWriteLoadHistoryRange(t *testing.T) {
+	for _, d := range durabilities {
+		t.Run(string(d), func(t *testing.T) { testWriteLoadHistoryRange(t, d) })
+	}
+}
+
+func testWriteLoadHistoryRange(t *testing.T, d Durability) {
 	dir := t.TempDir()
-	s := openTest(t, dir)
+	s := openTestWith(t, dir, d)
 	ctx := context.Background()
 	b := &Batch{Sessions: []Session{{UserID: 42, Name: "Bob", Color: "#fff", Online: true, LastSeen: 1}}}
 	for i := uint64(1); i <= 10; i++ {
@@ -53,7 +105,7 @@ func TestSQLiteWriteLoadHistoryRange(t *testing.T) {
 	}
 	s.Close()
 
-	s = openTest(t, dir)
+	s = openTestWith(t, dir, d)
 	defer s.Close()
 	st, err := s.Load(ctx, time.Now().Add(-time.Hour))
 	if err != nil {

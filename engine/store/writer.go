@@ -27,8 +27,8 @@ type Limits struct {
 	Timeout time.Duration
 }
 
-// DefaultMaxQueueBytes is the default Limits.MaxQueueBytes: at the default 2 ms flush
-// a healthy queue holds a few kilobytes, so this is only reached when the disk stops.
+// DefaultMaxQueueBytes is the default Limits.MaxQueueBytes: a healthy queue holds what
+// arrives during one commit, kilobytes, so this is only reached when the disk stops.
 const DefaultMaxQueueBytes = 32 << 20
 
 // DefaultLimits are the limits NewWriter uses (Timeout: chatd's --store-timeout default).
@@ -62,9 +62,10 @@ func NewWriter(s Store, interval time.Duration, onCommit func(*Batch, error), lo
 	return NewLimitedWriter(s, interval, DefaultLimits(), onCommit, log)
 }
 
-// NewLimitedWriter starts a Writer. interval is how long it lets records gather after
-// the first one arrives (0: commit at once; a commit in progress gathers the next
-// batch anyway). onCommit runs on the Writer's goroutine after each batch, in order,
+// NewLimitedWriter starts a Writer. interval bounds how long an idle Writer lets
+// records gather after the first one arrives (0: commit at once); a busy one never
+// waits: the records queued during a commit are the next batch, committed as soon as
+// it ends. onCommit runs on the Writer's goroutine after each batch, in order,
 // with nil once the batch is durable, and may keep the batch; it must not block (the
 // chat posts to its owner). A failed commit is retried with backoff until it succeeds
 // or the Writer is closed; only then does onCommit get the error.
@@ -188,32 +189,69 @@ func (w *Writer) Close() {
 	<-w.done
 }
 
+// run commits by load: a commit starts as soon as the previous one is over, and the
+// queue that gathered during it is the next batch, so the busier the chat the bigger
+// each batch and the fewer commits per second. Only a Writer that was idle waits, at
+// most interval, for company for the first record (see gather).
 func (w *Writer) run() {
 	defer close(w.done)
 	for range w.wake {
-		if w.interval > 0 {
-			time.Sleep(w.interval)
+		w.gather()
+		for w.commitQueued() {
 		}
-		for {
-			w.mu.Lock()
-			b := w.queue
-			w.queue = Batch{}
-			closing := w.closing
-			if b.Len() > 0 {
-				w.stuckSince = time.Now()
-			}
-			w.mu.Unlock()
-			if b.Len() == 0 {
-				if closing {
-					return
-				}
-				break
-			}
-			err := w.commit(&b)
-			w.release(&b)
-			w.onCommit(&b, err) // b is onCommit's from here on: it may keep it
+		w.mu.Lock()
+		closing := w.closing && w.queue.Len() == 0
+		w.mu.Unlock()
+		if closing {
+			return
 		}
 	}
+}
+
+// gatherEnough is the queue that ends an idle Writer's wait early: a full prepared
+// INSERT's worth, more than waiting could improve on.
+const gatherEnough = 1 << (insertSizes - 1)
+
+// gather lets records gather after an idle spell, for at most interval, ending
+// early once gatherEnough are queued or the Writer is closing.
+func (w *Writer) gather() {
+	if w.interval <= 0 {
+		return
+	}
+	timer := time.NewTimer(w.interval)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		enough := w.queue.Len() >= gatherEnough || w.closing
+		w.mu.Unlock()
+		if enough {
+			return
+		}
+		select {
+		case <-timer.C:
+			return
+		case <-w.wake:
+		}
+	}
+}
+
+// commitQueued commits everything queued now as one batch and reports it; false if
+// nothing was queued.
+func (w *Writer) commitQueued() bool {
+	w.mu.Lock()
+	b := w.queue
+	w.queue = Batch{}
+	if b.Len() > 0 {
+		w.stuckSince = time.Now()
+	}
+	w.mu.Unlock()
+	if b.Len() == 0 {
+		return false
+	}
+	err := w.commit(&b)
+	w.release(&b)
+	w.onCommit(&b, err) // b is onCommit's from here on: it may keep it
+	return true
 }
 
 // release forgets b's bytes once its commit is over.

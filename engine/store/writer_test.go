@@ -145,3 +145,67 @@ func TestWriterRefusesWhileTheDiskIsFull(t *testing.T) {
 		})
 	}
 }
+
+// gatedStore is the real SQLite whose Write waits for the test's go-ahead, so a
+// commit can be held in progress while records queue.
+type gatedStore struct {
+	*SQLite
+	entered chan int // the size of each batch whose Write started
+	release chan struct{}
+}
+
+func (g *gatedStore) Write(ctx context.Context, b *Batch) error {
+	g.entered <- len(b.Messages)
+	<-g.release
+	return g.SQLite.Write(ctx, b)
+}
+
+// TestWriterBatchesByLoad: a commit starts as soon as the previous one ended, with
+// everything that queued during it as one batch, however long the idle interval; an
+// idle Writer's wait ends early once a full INSERT's worth is queued, and at Close.
+func TestWriterBatchesByLoad(t *testing.T) {
+	g := &gatedStore{SQLite: openTest(t, t.TempDir()), entered: make(chan int, 8), release: make(chan struct{})}
+	defer g.Close()
+	var log commitLog
+	w := NewWriter(g, time.Hour, log.onCommit, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	seq := uint64(0)
+	add := func(n int) {
+		for range n {
+			seq++
+			if err := w.AddMessage(msg("r", seq, "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	batch := func() int {
+		select {
+		case n := <-g.entered:
+			return n
+		case <-time.After(10 * time.Second):
+			t.Fatal("no commit started within 10s")
+			return 0
+		}
+	}
+	add(gatherEnough) // ends the idle wait of an hour
+	if n := batch(); n != gatherEnough {
+		t.Fatalf("the first batch holds %d, want %d", n, gatherEnough)
+	}
+	add(300) // queued while the first commit is in progress
+	g.release <- struct{}{}
+	if n := batch(); n != 300 {
+		t.Fatalf("the batch queued during a commit holds %d, want 300", n)
+	}
+	g.release <- struct{}{}
+	add(1) // an idle Writer waits for company, but Close ends the wait
+	close(g.release)
+	closed := make(chan struct{})
+	go func() { w.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end the idle wait within 10s")
+	}
+	if got := log.count(); got != int(seq) {
+		t.Fatalf("committed %d of %d", got, seq)
+	}
+}
