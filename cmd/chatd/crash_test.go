@@ -40,15 +40,7 @@ func kill9LosesNothingThatGotSent(t *testing.T, durability string) {
 	args := []string{"start", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--durability", durability,
 		"--rate-limit", "100000", "--rate-burst", "100000", "--ack-timeout", "500ms",
 		"--history-flush-interval", "5ms", "--ping-interval", "1s"}
-	start := func() *exec.Cmd {
-		cmd := chatd(t, dir, args...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		waitHealthy(t, addr)
-		return cmd
-	}
+	start := func() *exec.Cmd { return startHealthy(t, dir, addr, args...) }
 	first := start()
 
 	deadline := time.Now().Add(25 * time.Second)
@@ -159,20 +151,23 @@ func (c *crashClient) dial(q url.Values) error {
 	}
 	c.conn = conn
 	c.frames = make(chan map[string]any, 1024)
-	go func(conn *websocket.Conn, out chan<- map[string]any) {
-		defer close(out)
-		for {
-			_, data, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			var m map[string]any
-			if json.Unmarshal(data, &m) == nil {
-				out <- m
-			}
-		}
-	}(conn, c.frames)
+	go pumpJSON(conn, c.frames)
 	return nil
+}
+
+// pumpJSON sends every JSON object conn reads to out and closes out when conn ends.
+func pumpJSON(conn *websocket.Conn, out chan<- map[string]any) {
+	defer close(out)
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m map[string]any
+		if json.Unmarshal(data, &m) == nil {
+			out <- m
+		}
+	}
 }
 
 // expect waits for a frame with action, handling everything before it.
@@ -345,13 +340,7 @@ func TestKill9NeverHandsOutAnIdentityTwice(t *testing.T) {
 func testIdentitiesSurviveKill9(t *testing.T, flush string) {
 	dir, addr := t.TempDir(), freeAddr(t)
 	start := func() *exec.Cmd {
-		cmd := chatd(t, dir, "start", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--history-flush-interval", flush)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		waitHealthy(t, addr)
-		return cmd
+		return startHealthy(t, dir, addr, "start", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--history-flush-interval", flush)
 	}
 	first := start()
 	old := make([]map[string]any, crashLogins)

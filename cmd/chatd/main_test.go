@@ -51,6 +51,19 @@ func chatd(t *testing.T, dir string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startHealthy starts chatd with args in dir, kills it when the test ends, and waits
+// until it answers at addr.
+func startHealthy(t *testing.T, dir, addr string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := chatd(t, dir, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitHealthy(t, addr)
+	return cmd
+}
+
 func waitHealthy(t *testing.T, addr string) {
 	t.Helper()
 	chattest.Eventually(t, 10*time.Second, "chatd /healthz", func() bool {

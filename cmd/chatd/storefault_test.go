@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -28,19 +27,7 @@ func dialFault(t *testing.T, addr, query string) *faultClient {
 	}
 	t.Cleanup(func() { conn.Close() })
 	c := &faultClient{t: t, conn: conn, frames: make(chan map[string]any, 4096)}
-	go func() {
-		defer close(c.frames)
-		for {
-			_, data, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			var m map[string]any
-			if json.Unmarshal(data, &m) == nil {
-				c.frames <- m
-			}
-		}
-	}()
+	go pumpJSON(conn, c.frames)
 	return c
 }
 
@@ -94,13 +81,8 @@ func setFileSizeLimit(t *testing.T, pid int, limit uint64) {
 // history holds every line that got Sent exactly once, with no gap.
 func TestStoreTroubleIsToldNotHidden(t *testing.T) {
 	dir, addr := t.TempDir(), freeAddr(t)
-	cmd := chatd(t, dir, "start", "--listen", addr, "--data-dir", filepath.Join(dir, "data"),
+	cmd := startHealthy(t, dir, addr, "start", "--listen", addr, "--data-dir", filepath.Join(dir, "data"),
 		"--store-timeout", "300ms", "--rate-limit", "1000", "--rate-burst", "1000")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitHealthy(t, addr)
 	c := dialFault(t, addr, "userName=Alice&resume=")
 	if m := c.next(5 * time.Second); m == nil || m["action"] != "Authorized" {
 		t.Fatalf("first frame %v, want Authorized", m)
