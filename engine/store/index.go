@@ -11,12 +11,16 @@ import (
 // moving it into room_seqs writes each room's leaf for many lines at once.
 const tailRows = 1024
 
-// indexIntoTail indexes the n messages tx just appended (the highest rowids: the
-// transaction holds the write lock) into tail_seqs.
-func indexIntoTail(ctx context.Context, tx *sql.Tx, n int) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tail_seqs (room_id, seq, msg_id)
-		SELECT room_id, seq, id FROM messages WHERE id > (SELECT max(id) FROM messages) - ?`, n)
-	if err != nil {
+// indexIntoTailSQL indexes the n messages a transaction just appended (the highest
+// rowids: the transaction holds the write lock) into tail_seqs. It is prepared once
+// (SQLite.tailInsert): parsing and planning it at every commit was 5% of the server's
+// CPU at 10,000 durable lines/s.
+const indexIntoTailSQL = `INSERT OR IGNORE INTO tail_seqs (room_id, seq, msg_id)
+	SELECT room_id, seq, id FROM messages WHERE id > (SELECT max(id) FROM messages) - ?`
+
+// indexIntoTail runs indexIntoTailSQL in tx for n messages.
+func (s *SQLite) indexIntoTail(ctx context.Context, tx *sql.Tx, n int) error {
+	if _, err := tx.StmtContext(ctx, s.tailInsert).ExecContext(ctx, n); err != nil {
 		return fmt.Errorf("store: index %d lines: %w", n, err)
 	}
 	return nil

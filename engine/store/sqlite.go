@@ -87,6 +87,7 @@ type SQLite struct {
 	// Statements the writer runs on every commit, prepared once: parsing them again
 	// per commit cost an eighth of the server's CPU under 1,000 private messages/s.
 	insert      [insertSizes]*sql.Stmt // insert[i] inserts 1<<i rows
+	tailInsert  *sql.Stmt              // indexIntoTailSQL
 	addRoom     *sql.Stmt
 	roomID      *sql.Stmt
 	upsertUser  *sql.Stmt
@@ -165,6 +166,9 @@ func (s *SQLite) prepare() error {
 			return fmt.Errorf("prepare insert: %w", err)
 		}
 	}
+	if s.tailInsert, err = s.db.Prepare(indexIntoTailSQL); err != nil {
+		return fmt.Errorf("prepare tail index: %w", err)
+	}
 	if s.addRoom, err = s.db.Prepare(`INSERT OR IGNORE INTO rooms (room) VALUES (?)`); err != nil {
 		return fmt.Errorf("prepare rooms: %w", err)
 	}
@@ -211,7 +215,7 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 		if err := s.insertMessages(ctx, tx, msgs, newRooms); err != nil {
 			return err
 		}
-		if err := indexIntoTail(ctx, tx, len(msgs)); err != nil {
+		if err := s.indexIntoTail(ctx, tx, len(msgs)); err != nil {
 			return err
 		}
 	}
@@ -391,7 +395,7 @@ func closeRows(rows *sql.Rows) error {
 
 // Close implements Store.
 func (s *SQLite) Close() error {
-	for _, st := range append(s.insert[:], s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID) {
+	for _, st := range append(s.insert[:], s.tailInsert, s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID) {
 		if st != nil {
 			st.Close()
 		}
