@@ -5,11 +5,19 @@ import (
 	"unsafe"
 )
 
-// TestConnFitsItsSizeClass: every idle connection carries one Conn; past 128 bytes it
-// takes the next size class, 144 (16 bytes more a connection). Add a field only where
-// padding leaves room, or take one out.
+// TestConnFitsItsSizeClass: every idle connection carries one Conn and one session;
+// past 128 and 208 bytes they take the next size classes, 144 and 224 (16 bytes more a
+// connection each). Add a field only where padding leaves room, or take one out.
 func TestConnFitsItsSizeClass(t *testing.T) {
-	if size := unsafe.Sizeof(Conn{}); size > 128 {
-		t.Errorf("Conn is %d bytes, want at most 128", size)
+	for _, c := range []struct {
+		what      string
+		size, max uintptr
+	}{
+		{"Conn", unsafe.Sizeof(Conn{}), 128},
+		{"session", unsafe.Sizeof(session{}), 208},
+	} {
+		if c.size > c.max {
+			t.Errorf("%s is %d bytes, want at most %d", c.what, c.size, c.max)
+		}
 	}
 }

@@ -40,15 +40,17 @@ type frameReader struct {
 	inBody bool // the header is complete: payload bytes follow
 	op     byte
 	fin    bool
+	msgOp  byte // the data message in progress (OpText or OpBinary); 0: none
+	done   bool // a close frame or an error ended the stream
 	key    [4]byte
 	pos    int // payload bytes of this frame unmasked so far
 	remain int // payload bytes of this frame still to come
 
-	msgOp byte   // the data message in progress (OpText or OpBinary); 0: none
-	msg   []byte // its payload so far
-	text  utf8Stream
-	ctl   []byte // the control frame's payload so far
-	done  bool   // a close frame or an error ended the stream
+	msg  []byte // the data message's payload so far
+	text utf8Stream
+	ctl  []byte // the control frame's payload so far
+	// The one-byte fields sit together: 104 bytes, which puts the session at 208
+	// (a size class) instead of 224.
 }
 
 // errProtocol is a close reason for a peer that broke RFC 6455.
