@@ -17,11 +17,12 @@ func (ch *Chat) track(u *user, ms *membership, seq uint64, frame []byte) bool {
 	if !u.ack {
 		return false
 	}
-	if len(ms.unacked) == 0 {
-		ms.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
+	a := ms.acksOf()
+	if len(a.unacked) == 0 {
+		a.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
 	}
-	ms.unacked = append(ms.unacked, unackedMsg{seq: seq, frame: frame})
-	if len(ms.unacked) > maxUnacked {
+	a.unacked = append(a.unacked, unackedMsg{seq: seq, frame: frame})
+	if len(a.unacked) > maxUnacked {
 		ch.log.Info("client does not acknowledge", "userId", u.info.ID, "room", ms.room)
 		u.conn.Close(CloseUnacked)
 	}
@@ -40,19 +41,20 @@ func (ch *Chat) handleAck(u *user, in *protocol.Inbound) {
 		return
 	}
 	seq := min(in.Seq, ms.delivered)
-	if seq <= ms.acked {
-		return
+	if !u.ack || seq <= ms.acksOf().acked {
+		return // only ack=1 clients' acks mean anything
 	}
-	ms.acked = seq
+	a := ms.acks
+	a.acked = seq
 	i := 0
-	for i < len(ms.unacked) && ms.unacked[i].seq <= seq {
+	for i < len(a.unacked) && a.unacked[i].seq <= seq {
 		i++
 	}
-	n := copy(ms.unacked, ms.unacked[i:])
-	clear(ms.unacked[n:])
-	ms.unacked = ms.unacked[:n]
+	n := copy(a.unacked, a.unacked[i:])
+	clear(a.unacked[n:])
+	a.unacked = a.unacked[:n]
 	if n > 0 {
-		ms.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
+		a.resendAt = ch.now().Add(ch.cfg.AckTimeout).UnixNano()
 	}
 	if ms.waitAck && n < maxUnacked/2 {
 		ms.waitAck = false
@@ -73,14 +75,15 @@ func (ch *Chat) resendUnacked() {
 		}
 		live = append(live, u)
 		for _, ms := range u.rooms {
-			if len(ms.unacked) == 0 || now < ms.resendAt {
+			a := ms.acks
+			if a == nil || len(a.unacked) == 0 || now < a.resendAt {
 				continue
 			}
-			for _, s := range ms.unacked {
+			for _, s := range a.unacked {
 				u.conn.SendFrame(s.frame)
 			}
-			ch.counters.resent += uint64(len(ms.unacked))
-			ms.resendAt = now + int64(ch.cfg.AckTimeout/time.Nanosecond)
+			ch.counters.resent += uint64(len(a.unacked))
+			a.resendAt = now + int64(ch.cfg.AckTimeout/time.Nanosecond)
 		}
 	}
 	clear(ch.ackUsers[len(live):])

@@ -24,16 +24,38 @@ type room struct {
 type membership struct {
 	room string
 
-	delivered uint64       // highest seq written to the connection
-	acked     uint64       // ack=1: highest contiguous seq the client acknowledged
-	unacked   []unackedMsg // ack=1: seq > acked, ascending
-	resendAt  int64        // unix ns: when unacked is next resent
-	syncUpto  uint64       // the replay's current end
+	delivered uint64    // highest seq written to the connection
+	syncUpto  uint64    // the replay's current end
+	acks      *ackState // ack=1 only (acksOf): most clients never acknowledge
 
 	public  bool // a room, not the user's inbox
 	syncing bool // a replay is running: live messages come from the history instead
 	waitAck bool // the replay paused until the client acknowledges more
 	limited bool // the replay may skip to the newest maxReplay messages (no acks)
+}
+
+// ackState is what an ack=1 client's membership tracks besides the seqs: kept apart,
+// since the others do not need it, and two memberships a user cost 160 bytes with it.
+type ackState struct {
+	acked    uint64       // highest contiguous seq the client acknowledged
+	unacked  []unackedMsg // seq > acked, ascending
+	resendAt int64        // unix ns: when unacked is next resent
+}
+
+// acksOf is ms's ack state, made on first use.
+func (ms *membership) acksOf() *ackState {
+	if ms.acks == nil {
+		ms.acks = &ackState{}
+	}
+	return ms.acks
+}
+
+// unackedLen is how many messages of ms wait for an Ack.
+func (ms *membership) unackedLen() int {
+	if ms.acks == nil {
+		return 0
+	}
+	return len(ms.acks.unacked)
 }
 
 type unackedMsg struct {

@@ -36,9 +36,14 @@ func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
 	} else {
 		after = upto - min(upto, uint64(max(ch.cfg.HistoryOnJoin, 0)))
 	}
-	ms.delivered, ms.acked = after, after
 	if after >= upto || ch.store == nil {
-		ms.delivered, ms.acked = upto, upto
+		after = upto
+	}
+	ms.delivered = after
+	if u.ack {
+		ms.acksOf().acked = after
+	}
+	if after >= upto {
 		return
 	}
 	ms.syncing, ms.syncUpto = true, upto
@@ -95,7 +100,7 @@ func (ch *Chat) continueSync(u *user, ms *membership) {
 		}
 		ms.syncUpto = committed
 	}
-	if u.ack && len(ms.unacked) >= maxUnacked/2 {
+	if u.ack && ms.unackedLen() >= maxUnacked/2 {
 		ms.waitAck = true // handleAck carries on when the client has caught up
 		return
 	}
