@@ -39,7 +39,7 @@ type Chat struct {
 
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
-	writer   *store.Writer
+	writer   Journal
 	readq    *readQueue // store reads, run by a fixed pool of readers
 	closeOne sync.Once
 
