@@ -83,7 +83,10 @@ type MemberPage struct {
 	Count  int
 	Offset int
 	Users  [][]byte
-	More   bool // members after this page exist; ask with Users
+	// Statuses, if not nil, holds each user's AppendStatusFields, spliced after its
+	// fields: opt-in clients get them, the seed's never.
+	Statuses [][]byte
+	More     bool // members after this page exist; ask with Users
 }
 
 // AppendMemberPage writes RoomJoined or Users.
@@ -109,6 +112,9 @@ func appendPageTail(dst []byte, p MemberPage) []byte {
 		}
 		dst = append(dst, '{')
 		dst = append(dst, u...)
+		if p.Statuses != nil {
+			dst = append(dst, p.Statuses[i]...)
+		}
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"more":`...)

@@ -258,6 +258,10 @@ func internAction(b []byte) (string, bool) {
 		return ActionUsers, true
 	case ActionRooms:
 		return ActionRooms, true
+	case ActionSetStatus:
+		return ActionSetStatus, true
+	case ActionBuzz:
+		return ActionBuzz, true
 	}
 	return "", false
 }

@@ -37,6 +37,11 @@ type Chat struct {
 
 	ackUsers []*user // users with ack=1, for the resend sweep
 
+	statuses    map[uint64]*userStatus // users who set a status (status.go)
+	statusDirty []uint64               // users whose Status goes out at the next tick
+	statusSeen  map[uint64]struct{}    // scratch: who got the Status being sent
+	buzzes      map[uint64]*buzzLog    // senders' recent buzzes (buzz.go)
+
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
 	writer   Journal
@@ -84,6 +89,8 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 		streams:    make(map[string]*stream),
 		ids:        make(map[uint64]*identity),
 		clientMsgs: newDedupe(),
+		statuses:   make(map[uint64]*userStatus),
+		buzzes:     make(map[uint64]*buzzLog),
 		key:        store.NewKey(),
 	}
 	ch.defaultRoom = &room{id: protocol.DefaultRoomID, isDefault: true}
@@ -98,6 +105,8 @@ func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)
 	w.AddTimer(max(ch.cfg.AckTimeout/2, 5*time.Millisecond), ch.resendUnacked)
 	w.AddTimer(min(time.Second, ch.cfg.ResumeGrace/4), ch.sweep)
+	w.AddTimer(ch.cfg.PresenceInterval, ch.flushStatuses)
+	w.AddTimer(ch.cfg.BuzzInterval, ch.sweepBuzzes)
 }
 
 // OnWorkerStop commits what is queued and closes the history before the worker closes
@@ -147,6 +156,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 	}
 	u.conn.SetValue(nil)
 	delete(ch.users, u.info.ID)
+	delete(ch.statuses, u.info.ID)
 	if u.reads != nil {
 		u.reads.cancel() // its queued reads are dropped, a running one interrupted
 	}

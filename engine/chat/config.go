@@ -32,6 +32,7 @@ type Config struct {
 	MaxRoomsPerUser      int           // --max-rooms-per-user: rooms a user may be in besides the default one (0: none)
 	MaxRoomMembers       int           // --max-room-members: members a room may have (the default room: unlimited)
 	StoreTimeout         time.Duration // --store-timeout: how long a commit may fail or hang before chat lines get store_unavailable
+	BuzzInterval         time.Duration // --buzz-interval: at most one Buzz per sender and recipient this often
 
 	// Durability is --durability, what a line that got Sent survives: power (a power
 	// cut of the machine) or crash (kill -9 of chatd). The server opens the store with it.
@@ -59,6 +60,7 @@ func DefaultConfig() Config {
 		MaxRoomsPerUser:      32,
 		MaxRoomMembers:       10_000,
 		StoreTimeout:         5 * time.Second,
+		BuzzInterval:         10 * time.Second,
 
 		Durability: store.DurabilityPower,
 	}
@@ -90,6 +92,7 @@ func (c Config) Validate() error {
 	check(c.MaxRoomsPerUser >= 0, "max-rooms-per-user", "must not be negative, got %d", c.MaxRoomsPerUser)
 	check(c.StoreTimeout >= 100*time.Millisecond, "store-timeout", "must be at least 100ms, got %s", c.StoreTimeout)
 	check(c.Durability.Valid(), "durability", "must be %s or %s, got %q", store.DurabilityPower, store.DurabilityCrash, c.Durability)
+	check(c.BuzzInterval >= 100*time.Millisecond && c.BuzzInterval <= time.Hour, "buzz-interval", "must be 100ms..1h, got %s", c.BuzzInterval)
 	check(c.MaxRoomMembers >= 2, "max-room-members", "must be at least 2, got %d", c.MaxRoomMembers)
 	return errors.Join(errs...)
 }

@@ -39,7 +39,7 @@ func (b *bucket) allow(now time.Time, rate float64, burst int) bool {
 // chat lines' bucket, so a client acking in two busy rooms got its own lines refused.
 const (
 	cheapFactor = 10 // the cheap budget is --rate-limit and --rate-burst times this
-	costlyRate  = 2  // History, Rooms, Users per second
+	costlyRate  = 2  // History, Rooms, Users, SetStatus per second
 	costlyBurst = 10
 )
 
@@ -56,7 +56,8 @@ func costOf(in *protocol.Inbound) costClass {
 	switch {
 	case in.Action == protocol.ActionPong, in.Action == protocol.ActionAck, in.IsHeartbeatPing():
 		return costCheap
-	case in.Action == protocol.ActionHistory, in.Action == protocol.ActionRooms, in.Action == protocol.ActionUsers:
+	case in.Action == protocol.ActionHistory, in.Action == protocol.ActionRooms, in.Action == protocol.ActionUsers,
+		in.Action == protocol.ActionSetStatus: // fans out to the user's rooms (status.go)
 		return costCostly
 	default:
 		return costLine

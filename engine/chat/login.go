@@ -136,6 +136,7 @@ func (ch *Chat) memberPage(r *room, offset, limit int) protocol.MemberPage {
 	end := min(len(r.members), offset+limit)
 	for i := offset; i < end; i++ {
 		p.Users = append(p.Users, r.members[i].encoded())
+		p.Statuses = append(p.Statuses, ch.statusFields(r.members[i]))
 	}
 	p.More = end < len(r.members)
 	return p

@@ -64,6 +64,10 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.handleUsers(u, &in, m.Data)
 	case in.Action == protocol.ActionHistory:
 		ch.handleHistory(u, &in)
+	case in.Action == protocol.ActionSetStatus:
+		ch.handleSetStatus(u, &in, m.Data)
+	case in.Action == protocol.ActionBuzz:
+		ch.handleBuzz(u, &in)
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}

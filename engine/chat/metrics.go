@@ -38,6 +38,8 @@ const (
 	inRooms
 	inUsers
 	inHistory
+	inSetStatus
+	inBuzz
 	inUnknown // an action or event chatd does not know
 	inInvalid // not a request: bad JSON, not an object, a field of the wrong type
 	inBinary
@@ -45,7 +47,7 @@ const (
 )
 
 var inboundNames = [numInbound]string{"Pong", "Heartbeat", "PublicMessage", "PrivateMessage", "Ack",
-	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "unknown", "invalid", "binary"}
+	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "unknown", "invalid", "binary"}
 
 const numCostClasses = 3
 
@@ -88,6 +90,10 @@ func inboundOf(in *protocol.Inbound) inbound {
 		return inUsers
 	case protocol.ActionHistory:
 		return inHistory
+	case protocol.ActionSetStatus:
+		return inSetStatus
+	case protocol.ActionBuzz:
+		return inBuzz
 	}
 	return inUnknown
 }

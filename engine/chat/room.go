@@ -238,6 +238,7 @@ func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
 		}
 		if o := ch.users[id]; o != nil && o.rooms.get(r.id) != nil {
 			p.Users = append(p.Users, o.encoded())
+			p.Statuses = append(p.Statuses, ch.statusFields(o))
 		}
 	}
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, p))
