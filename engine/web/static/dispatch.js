@@ -5,14 +5,21 @@ import { history } from './history.js';
 import { plug } from './link.js';
 import { message, sent, serverError } from './log.js';
 import { presence, renderRooms, roomJoined, roomLeft, roomsList } from './roomlist.js';
+import { buzzed } from './buzz.js';
 import { authorized, connected, gone, offline } from './session.js';
 import { showConnecting, showRetry } from './status.js';
+import { noteStatuses, sendMyStatus, showStatusPicker, statusChanged } from './statuses.js';
 
 // ---- dispatch ----
 
 // A Map, not an object: an action named "constructor" or "__proto__" finds nothing.
 const ACTIONS = new Map([
-  ['Authorized', authorized],
+  ['Authorized', (m) => {
+    noteStatuses(m.users, true);
+    authorized(m);
+    showStatusPicker();
+    sendMyStatus();
+  }],
   ['Connected', connected],
   ['Disconnected', (m) => gone(m, 'left the chat', 'left')],
   ['ConnectionLost', (m) => gone(m, 'lost the connection', 'lost')],
@@ -20,11 +27,13 @@ const ACTIONS = new Map([
   ['PrivateMessage', (m) => message(m, true)],
   ['Error', serverError],
   ['Sent', sent],
-  ['RoomJoined', roomJoined],
+  ['RoomJoined', (m) => { noteStatuses(m.users); roomJoined(m); }],
   ['RoomLeft', (m) => roomLeft(String(m.roomId ?? ''))],
   ['Rooms', roomsList],
   ['Presence', presence],
   ['History', history],
+  ['Status', statusChanged],
+  ['Buzz', buzzed],
 ]);
 
 export function plugSocket() {

@@ -37,6 +37,7 @@ export const ERROR_WORDS = {
   default_room: 'The main room cannot be left.',
   bad_client_msg_id: 'The server rejected a message id from this page.',
   history_unavailable: 'The server could not read the message history.',
+  bad_status: 'The server did not accept that status.',
 };
 
 export const CLOSE_WORDS = {
@@ -62,6 +63,7 @@ export const ui = {
   older: $('older'), roomForm: $('room-form'), roomInput: $('room-input'), roomTitle: $('room-title'),
   users: $('users'), usersEmpty: $('users-empty'), usersCount: $('users-count'), usersToggle: $('users-toggle'),
   usersToggleCount: $('users-toggle-count'), sidebar: $('sidebar'), sidebarClose: $('sidebar-close'),
+  statusForm: $('status-form'), myStatus: $('my-status'), myStatusText: $('my-status-text'), buzzNotice: $('buzz-notice'),
   backdrop: $('backdrop'), mute: $('mute'), muteIcon: $('mute-icon'), logout: $('logout'),
 };
 
@@ -107,6 +109,9 @@ export const state = {
   // has a resume token. Against an older server the page talks exactly like Qt.
   modern: false,
   roomsSig: '',
+  statuses: new Map(), // userId -> {status, text}: what the server said (statuses.js)
+  myStatus: { status: 'online', text: '' }, // this page's choice, sent again on reconnect
+  buzzTimer: 0,
 };
 
 export const baseTitle = document.title;

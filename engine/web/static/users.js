@@ -29,6 +29,9 @@ export function renderUsers() {
     who.append(nameButton(u), genderMark(u.gender));
     if (isMe) who.append(el('span', 'you', 'you'));
     li.append(avatar(u), who);
+    const st = state.statuses.get(u.userId);
+    if (st) li.append(statusBadge(st));
+    if (!isMe && state.modern) li.append(buzzButton(u));
     if (!isMe) {
       const pm = el('button', 'icon-btn pm-btn');
       pm.type = 'button';
@@ -46,6 +49,27 @@ export function renderUsers() {
   ui.usersCount.textContent = n;
   ui.usersToggleCount.textContent = n;
   ui.usersToggle.querySelector('.sr-only').textContent = `Show users (${list.length} online)`;
+}
+
+// statusBadge is a user's status beside their name: a word (for screen readers too,
+// not only a color) and the status text, if any.
+function statusBadge(st) {
+  const s = el('span', 'user-status s-' + st.status);
+  s.dataset.status = st.status;
+  s.append(el('span', 'status-word', st.status));
+  if (st.text) s.append(el('span', 'status-note', st.text));
+  s.title = st.text ? `${st.status}: ${st.text}` : st.status;
+  return s;
+}
+
+function buzzButton(u) {
+  const b = el('button', 'icon-btn buzz-btn');
+  b.type = 'button';
+  b.dataset.buzz = String(u.userId);
+  b.title = `Buzz ${u.userName}`;
+  b.setAttribute('aria-label', `Buzz ${u.userName}`);
+  b.append(icon('bell'));
+  return b;
 }
 
 export function findUser(id) {

@@ -1,5 +1,6 @@
 // The page's event handlers.
 import { beep, renderMute, stopBlink, unlockAudio } from './alerts.js';
+import { buzz } from './buzz.js';
 import { autosize, insertMention, sendMessage } from './composer.js';
 import { loadOlder } from './history.js';
 import { connect } from './link.js';
@@ -8,11 +9,17 @@ import { leave } from './login.js';
 import { joinRoom, leaveRoom, switchRoom } from './roomlist.js';
 import { closeSidebar, openSidebar } from './sidebar.js';
 import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
+import { wireStatusPicker } from './statuses.js';
 import { findUser, openPrivate, setPrivate } from './users.js';
 
 // ---- wiring ----
 
 export function onNameClick(e) {
+  const bz = e.target.closest('[data-buzz]');
+  if (bz) {
+    buzz(bz.dataset.buzz);
+    return;
+  }
   const pm = e.target.closest('[data-pm]');
   if (pm) {
     openPrivate(pm.dataset.pm);
@@ -43,6 +50,7 @@ export function wire() {
     area.addEventListener('click', onNameClick);
     area.addEventListener('dblclick', onNameDblClick);
   }
+  wireStatusPicker();
   ui.composer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
   ui.message.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
