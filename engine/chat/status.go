@@ -72,7 +72,9 @@ func (ch *Chat) flushStatuses() {
 		ch.fanOutStatus(u, st)
 	}
 	ch.statusDirty = ch.statusDirty[:0]
-	clear(ch.statusSeen)
+	if len(ch.statusSeen) > 4096 {
+		ch.statusSeen = nil // a map keeps its size when cleared: a big tick's is not kept
+	}
 }
 
 func (ch *Chat) fanOutStatus(u *user, st *userStatus) {
