@@ -262,6 +262,8 @@ func internAction(b []byte) (string, bool) {
 		return ActionSetStatus, true
 	case ActionBuzz:
 		return ActionBuzz, true
+	case ActionTyping:
+		return ActionTyping, true
 	}
 	return "", false
 }

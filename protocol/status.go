@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// Status and buzz (chatd's additions, docs/PROTOCOL.md#status-and-buzz).
+// Status, buzz and typing (chatd's additions, docs/PROTOCOL.md#status-and-buzz).
 const (
 	ActionSetStatus = "SetStatus" // client: set one's own status and status text
 	ActionStatus    = "Status"    // server: a user's status changed (opt-in clients only)
@@ -81,5 +81,19 @@ func AppendStatus(dst []byte, userID uint64, status, text string) []byte {
 func AppendBuzz(dst, sender []byte) []byte {
 	dst = append(dst, `{"action":"Buzz",`...)
 	dst = append(dst, sender...)
+	return append(dst, '}')
+}
+
+// ActionTyping is both the client's "I am typing in roomId" and what the room's other
+// members get, with the typist's fields.
+const ActionTyping = "Typing"
+
+// AppendTyping writes the Typing a room's members get: the room and the typist's
+// fields (AppendUserFields).
+func AppendTyping(dst []byte, roomID string, user []byte) []byte {
+	dst = append(dst, `{"action":"Typing","roomId":`...)
+	dst = AppendString(dst, roomID)
+	dst = append(dst, ',')
+	dst = append(dst, user...)
 	return append(dst, '}')
 }

@@ -41,6 +41,7 @@ type Chat struct {
 	statusDirty []uint64               // users whose Status goes out at the next tick
 	statusSeen  map[uint64]struct{}    // scratch: who got the Status being sent
 	buzzes      map[uint64]*buzzLog    // senders' recent buzzes (buzz.go)
+	typing      map[typingKey]int64    // the last Typing sent per user and room (typing.go)
 
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
@@ -91,6 +92,7 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 		clientMsgs: newDedupe(),
 		statuses:   make(map[uint64]*userStatus),
 		buzzes:     make(map[uint64]*buzzLog),
+		typing:     make(map[typingKey]int64),
 		key:        store.NewKey(),
 	}
 	ch.defaultRoom = &room{id: protocol.DefaultRoomID, isDefault: true}
@@ -107,6 +109,7 @@ func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	w.AddTimer(min(time.Second, ch.cfg.ResumeGrace/4), ch.sweep)
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushStatuses)
 	w.AddTimer(ch.cfg.BuzzInterval, ch.sweepBuzzes)
+	w.AddTimer(typingInterval, ch.sweepTyping)
 }
 
 // OnWorkerStop commits what is queued and closes the history before the worker closes

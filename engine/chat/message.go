@@ -68,6 +68,8 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.handleSetStatus(u, &in, m.Data)
 	case in.Action == protocol.ActionBuzz:
 		ch.handleBuzz(u, &in)
+	case in.Action == protocol.ActionTyping:
+		ch.handleTyping(u, &in)
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}

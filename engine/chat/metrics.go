@@ -40,6 +40,7 @@ const (
 	inHistory
 	inSetStatus
 	inBuzz
+	inTyping
 	inUnknown // an action or event chatd does not know
 	inInvalid // not a request: bad JSON, not an object, a field of the wrong type
 	inBinary
@@ -47,7 +48,7 @@ const (
 )
 
 var inboundNames = [numInbound]string{"Pong", "Heartbeat", "PublicMessage", "PrivateMessage", "Ack",
-	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "unknown", "invalid", "binary"}
+	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "unknown", "invalid", "binary"}
 
 const numCostClasses = 3
 
@@ -94,6 +95,8 @@ func inboundOf(in *protocol.Inbound) inbound {
 		return inSetStatus
 	case protocol.ActionBuzz:
 		return inBuzz
+	case protocol.ActionTyping:
+		return inTyping
 	}
 	return inUnknown
 }
