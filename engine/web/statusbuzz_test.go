@@ -48,3 +48,28 @@ func TestBrowserStatusAndBuzz(t *testing.T) {
 	alice.checkClean()
 	bob.checkClean()
 }
+
+// TestBrowserTyping: while Bob types, Alice reads "Bob is typing…" under the log; his
+// line, once sent, ends it.
+func TestBrowserTyping(t *testing.T) {
+	srv := chattest.Start(t, testConfig(""))
+	base := "http://" + srv.Addr
+	alice := newBrowser(t, "alice", 1200, 760)
+	bob := newBrowser(t, "bob", 1200, 760)
+	alice.login(base, "Alice", "#8e44ad", 2)
+	bob.login(base, "Bob", "#16a085", 1)
+	alice.waitUsers("Alice", "Bob")
+
+	bob.do(chromedp.SendKeys(chromedp.ID("message"), "hello th"))
+	alice.waitJS("Bob is typing", `document.getElementById('typing').textContent === 'Bob is typing…'`)
+	bob.do(chromedp.SendKeys(chromedp.ID("message"), "ere\r"))
+	alice.waitMessage("hello there")
+	alice.waitJS("typing cleared", `document.getElementById('typing').textContent === ''`)
+	var own string
+	bob.mustEval(`document.getElementById('typing').textContent`, &own)
+	if own != "" {
+		t.Errorf("Bob sees %q about himself", own)
+	}
+	alice.checkClean()
+	bob.checkClean()
+}

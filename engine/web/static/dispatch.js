@@ -9,6 +9,7 @@ import { buzzed } from './buzz.js';
 import { authorized, connected, gone, offline } from './session.js';
 import { showConnecting, showRetry } from './status.js';
 import { noteStatuses, sendMyStatus, showStatusPicker, statusChanged } from './statuses.js';
+import { stoppedTyping, typing } from './typing.js';
 
 // ---- dispatch ----
 
@@ -23,7 +24,10 @@ const ACTIONS = new Map([
   ['Connected', connected],
   ['Disconnected', (m) => gone(m, 'left the chat', 'left')],
   ['ConnectionLost', (m) => gone(m, 'lost the connection', 'lost')],
-  ['PublicMessage', (m) => { if (message(m, false)) renderRooms(); }],
+  ['PublicMessage', (m) => {
+    stoppedTyping(m);
+    if (message(m, false)) renderRooms();
+  }],
   ['PrivateMessage', (m) => message(m, true)],
   ['Error', serverError],
   ['Sent', sent],
@@ -34,6 +38,7 @@ const ACTIONS = new Map([
   ['History', history],
   ['Status', statusChanged],
   ['Buzz', buzzed],
+  ['Typing', typing],
 ]);
 
 export function plugSocket() {

@@ -7,6 +7,7 @@ import { room, roomLabel } from './rooms.js';
 import { closeSidebar } from './sidebar.js';
 import { ERROR_WORDS, LOBBY, ROOM_ID, state, ui } from './state.js';
 import { userOf } from './text.js';
+import { renderTyping } from './typing.js';
 import { renderUsers } from './users.js';
 
 // ---- room list ----
@@ -128,6 +129,7 @@ export function switchRoom(id) {
   renderRooms();
   renderUsers();
   updatePlaceholder();
+  renderTyping();
   closeSidebar();
 }
 

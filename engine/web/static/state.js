@@ -63,7 +63,7 @@ export const ui = {
   older: $('older'), roomForm: $('room-form'), roomInput: $('room-input'), roomTitle: $('room-title'),
   users: $('users'), usersEmpty: $('users-empty'), usersCount: $('users-count'), usersToggle: $('users-toggle'),
   usersToggleCount: $('users-toggle-count'), sidebar: $('sidebar'), sidebarClose: $('sidebar-close'),
-  statusForm: $('status-form'), myStatus: $('my-status'), myStatusText: $('my-status-text'), buzzNotice: $('buzz-notice'),
+  statusForm: $('status-form'), myStatus: $('my-status'), myStatusText: $('my-status-text'), buzzNotice: $('buzz-notice'), typing: $('typing'),
   backdrop: $('backdrop'), mute: $('mute'), muteIcon: $('mute-icon'), logout: $('logout'),
 };
 

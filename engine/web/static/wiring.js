@@ -10,6 +10,7 @@ import { joinRoom, leaveRoom, switchRoom } from './roomlist.js';
 import { closeSidebar, openSidebar } from './sidebar.js';
 import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
 import { wireStatusPicker } from './statuses.js';
+import { typed } from './typing.js';
 import { findUser, openPrivate, setPrivate } from './users.js';
 
 // ---- wiring ----
@@ -66,6 +67,7 @@ export function wire() {
     if (e.key === 'Enter' && !e.shiftKey) e.preventDefault();
   });
   ui.message.addEventListener('input', autosize);
+  ui.message.addEventListener('input', typed);
   // A resize can move scrollTop and fire scroll before the ResizeObserver runs; only a
   // scroll with the log's size unchanged is the reader's own.
   ui.log.addEventListener('scroll', () => {
