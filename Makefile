@@ -3,6 +3,7 @@
 # check-units`).
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
+# A duration or a count (100000x); .ci/run uses a count (see there).
 FUZZTIME ?= 20s
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
