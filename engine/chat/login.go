@@ -28,7 +28,7 @@ func (ch *Chat) login(c *engine.Conn, r *engine.Request) {
 	}
 	ch.joined(ch.defaultRoom, u)
 	ch.restoreRooms(u, parseSince(r.Query.Get("since")))
-	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", c.RemoteAddr(), "resumed", resumed)
+	ch.log.Debug("user connected", "userId", u.info.ID, "userName", u.info.Name, "remote", r.RemoteAddr, "resumed", resumed) // the upgrade made this string already; Conn.RemoteAddr would make another
 }
 
 // identify gives u its identity: the one tok names (taking it over from a connection

@@ -7,17 +7,25 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// aliceAndBob starts a chatd and logs Alice and Bob in, each in a browser of their
+// own, and waits until Alice sees both.
+func aliceAndBob(t *testing.T) (alice, bob *browser) {
+	t.Helper()
+	srv := chattest.Start(t, testConfig(""))
+	base := "http://" + srv.Addr
+	alice = newBrowser(t, "alice", 1200, 760)
+	bob = newBrowser(t, "bob", 1200, 760)
+	alice.login(base, "Alice", "#8e44ad", 2)
+	bob.login(base, "Bob", "#16a085", 1)
+	alice.waitUsers("Alice", "Bob")
+	return alice, bob
+}
+
 // TestBrowserStatusAndBuzz: Alice picks "away" with a hostile status text in the
 // Status picker; Bob's user list shows it beside her, inert. Bob presses the "Buzz
 // Alice" button in her row; Alice's page shakes and says who buzzed her.
 func TestBrowserStatusAndBuzz(t *testing.T) {
-	srv := chattest.Start(t, testConfig(""))
-	base := "http://" + srv.Addr
-	alice := newBrowser(t, "alice", 1200, 760)
-	bob := newBrowser(t, "bob", 1200, 760)
-	alice.login(base, "Alice", "#8e44ad", 2)
-	bob.login(base, "Bob", "#16a085", 1)
-	alice.waitUsers("Alice", "Bob")
+	alice, bob := aliceAndBob(t)
 	bob.waitUsers("Alice", "Bob")
 	alice.assertAccessible("combobox Status", "textbox Status text")
 	bob.assertAccessible("button Buzz Alice")
@@ -52,13 +60,7 @@ func TestBrowserStatusAndBuzz(t *testing.T) {
 // TestBrowserTyping: while Bob types, Alice reads "Bob is typing…" under the log; his
 // line, once sent, ends it.
 func TestBrowserTyping(t *testing.T) {
-	srv := chattest.Start(t, testConfig(""))
-	base := "http://" + srv.Addr
-	alice := newBrowser(t, "alice", 1200, 760)
-	bob := newBrowser(t, "bob", 1200, 760)
-	alice.login(base, "Alice", "#8e44ad", 2)
-	bob.login(base, "Bob", "#16a085", 1)
-	alice.waitUsers("Alice", "Bob")
+	alice, bob := aliceAndBob(t)
 
 	bob.do(chromedp.SendKeys(chromedp.ID("message"), "hello th"))
 	alice.waitJS("Bob is typing", `document.getElementById('typing').textContent === 'Bob is typing…'`)
