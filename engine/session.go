@@ -60,7 +60,21 @@ func (w *Worker) adopt(nbc *nbio.Conn) {
 	if p, ok := nbc.Session().(*nbhttp.Parser); ok {
 		nbiofix.CompactAddrs(nbc)
 		nbc.SetSession(&session{w: w, nbc: nbc, nc: p.UnderlayerConn(), h: &httpState{parser: p}})
+		p.Conn = closeOnPoller{Conn: p.Conn, nbc: nbc}
 	}
+}
+
+// closeOnPoller is the connection nbhttp writes HTTP responses to: the close after a
+// "Connection: close" response, which nbhttp runs on a handler goroutine, goes
+// through nbiofix.Shutdown.
+type closeOnPoller struct {
+	net.Conn
+	nbc *nbio.Conn
+}
+
+func (c closeOnPoller) Close() error {
+	nbiofix.Shutdown(c.nbc)
+	return nil
 }
 
 // UnderlayerConn implements nbhttp.ParserCloser: the net.Conn to write to (TLS's
@@ -179,7 +193,7 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 		path = p
 	}
 	req := &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()}
-	s.conn = s.w.open(nc, req, plainSocket(nc), s.ws.Store)
+	s.conn = s.w.open(s, req, plainSocket(nc), s.ws.Store)
 	if len(rest) > 0 {
 		s.readFrames(rest)
 	}
@@ -323,6 +337,28 @@ func (s *session) CloseAndClean(err error) {
 	s.w.stats.connections.Add(-1)
 	s.w.loop.post(event{kind: evClose, conn: conn, reason: reason})
 }
+
+// Write implements Transport: the socket, or TLS over it.
+func (s *session) Write(b []byte) (int, error) { return s.nc.Write(b) }
+
+// SetReadDeadline implements Transport: the connection closes at t unless the peer
+// closes first; a zero t clears the handshake's deadline. The close runs through
+// nbiofix.Shutdown, never nbio's own deadline timer (see there why).
+func (s *session) SetReadDeadline(t time.Time) error {
+	if t.IsZero() {
+		nbiofix.ClearHandshakeReadDeadline(s.nbc)
+		return nil
+	}
+	if d := time.Until(t); d > 0 {
+		time.AfterFunc(d, func() { nbiofix.Shutdown(s.nbc) }) // a no-op once it closed
+		return nil
+	}
+	nbiofix.Shutdown(s.nbc)
+	return nil
+}
+
+// RemoteAddr is the peer's address, for Conn.RemoteAddr.
+func (s *session) RemoteAddr() net.Addr { return s.nbc.RemoteAddr() }
 
 // plainSocket reports whether nc writes straight to an nbio socket, whose written-size
 // reports then match what was handed to it (over TLS they count ciphertext).

@@ -264,9 +264,7 @@ func (w *Worker) dispatch(ev *event) {
 	switch ev.kind {
 	case evOpen:
 		w.loop.addConn(c)
-		if nc, ok := c.t.(net.Conn); ok {
-			nbiofix.ClearHandshakeReadDeadline(nc)
-		}
+		_ = c.t.SetReadDeadline(time.Time{}) // see nbiofix.ClearHandshakeReadDeadline
 		w.safely(c, func() { w.handler.OnConnect(c) })
 		if !c.Closing() {
 			w.safely(c, func() { w.handler.OnWebSocketConnect(c, ev.req) })

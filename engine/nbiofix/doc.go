@@ -9,6 +9,8 @@
 //     invisible to the race detector.
 //   - log.go: nbio logs through a package-global logger of its own; it is routed to
 //     slog instead.
+//   - shutdown.go: a close from any goroutine but the poller can close the next
+//     connection accepted on the same descriptor number.
 //   - alloc.go: nbio's write caches come from a pool that keeps 1 GiB of freed buffers.
 //
 // The engine and chatbench's client pool both use it.
