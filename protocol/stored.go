@@ -12,6 +12,11 @@ type Stored struct {
 	Text        string // already formatted (FormatText)
 	ToUserID    uint64 // 0: public
 	ClientMsgID string // the sender's id, echoed so it can match its own message
+
+	// Edit, delete and reply (edit.go): left out for a client that did not opt in.
+	UserID   uint64 // the sender's id, for a deleted message's shape (AppendDeletedStored)
+	EditedAt int64  // unix milliseconds of the last edit; 0: never edited
+	ReplyTo  string // the reply's quote, AppendReplyQuote's JSON; "": not a reply
 }
 
 // AppendStored writes a stored message as PublicMessage (ToUserID 0) or
@@ -33,6 +38,14 @@ func AppendStored(dst []byte, m *Stored) []byte {
 	if m.ClientMsgID != "" {
 		dst = append(dst, `,"clientMsgId":`...)
 		dst = AppendString(dst, m.ClientMsgID)
+	}
+	if m.EditedAt != 0 {
+		dst = append(dst, `,"editedAt":`...)
+		dst = strconv.AppendInt(dst, m.EditedAt, 10)
+	}
+	if m.ReplyTo != "" {
+		dst = append(dst, `,"replyTo":`...)
+		dst = append(dst, m.ReplyTo...)
 	}
 	return append(dst, '}')
 }

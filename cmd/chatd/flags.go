@@ -70,6 +70,7 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.IntFlag{Name: "max-room-members", Value: ch.MaxRoomMembers, Destination: &ch.MaxRoomMembers, EnvVars: env("MAX_ROOM_MEMBERS"), Usage: "members a room may have (the default room is not limited)"},
 		&cli.DurationFlag{Name: "store-timeout", Value: ch.StoreTimeout, Destination: &ch.StoreTimeout, EnvVars: env("STORE_TIMEOUT"), Usage: "how long a history commit may fail or hang before chat lines are refused with store_unavailable"},
 		&cli.DurationFlag{Name: "buzz-interval", Value: ch.BuzzInterval, Destination: &ch.BuzzInterval, EnvVars: env("BUZZ_INTERVAL"), Usage: "at most one Buzz per sender and recipient this often (100ms..1h)"},
+		&cli.DurationFlag{Name: "edit-window", Value: ch.EditWindow, Destination: &ch.EditWindow, EnvVars: env("EDIT_WINDOW"), Usage: "how long after sending its author may edit a message (at least 100ms)"},
 		&cli.StringFlag{Name: "durability", Value: string(ch.Durability), Destination: (*string)(&ch.Durability), EnvVars: env("DURABILITY"), Usage: "what a line that got Sent survives: power (fsync per commit: a power cut of the machine) or crash (no fsync per commit: kill -9 of chatd, not a power cut)"},
 		&cli.StringFlag{Name: "metrics-listen", Destination: &s.MetricsListen, EnvVars: env("METRICS_LISTEN"), Usage: "`host:port` of a listener of its own for /metrics (127.0.0.1:9090); empty: /metrics on --listen"},
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},

@@ -42,6 +42,7 @@ type Chat struct {
 	statusSeen  map[uint64]struct{}    // scratch: who got the Status being sent
 	buzzes      map[uint64]*buzzLog    // senders' recent buzzes (buzz.go)
 	typing      map[typingKey]int64    // the last Typing sent per user and room (typing.go)
+	lookups     map[uint64]int         // users' message lookups in flight (lookup.go)
 
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
@@ -160,6 +161,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 	u.conn.SetValue(nil)
 	delete(ch.users, u.info.ID)
 	delete(ch.statuses, u.info.ID)
+	delete(ch.lookups, u.info.ID)
 	if u.reads != nil {
 		u.reads.cancel() // its queued reads are dropped, a running one interrupted
 	}

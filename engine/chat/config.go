@@ -33,6 +33,7 @@ type Config struct {
 	MaxRoomMembers       int           // --max-room-members: members a room may have (the default room: unlimited)
 	StoreTimeout         time.Duration // --store-timeout: how long a commit may fail or hang before chat lines get store_unavailable
 	BuzzInterval         time.Duration // --buzz-interval: at most one Buzz per sender and recipient this often
+	EditWindow           time.Duration // --edit-window: how long after sending its author may edit a message
 
 	// Durability is --durability, what a line that got Sent survives: power (a power
 	// cut of the machine) or crash (kill -9 of chatd). The server opens the store with it.
@@ -61,6 +62,7 @@ func DefaultConfig() Config {
 		MaxRoomMembers:       10_000,
 		StoreTimeout:         5 * time.Second,
 		BuzzInterval:         10 * time.Second,
+		EditWindow:           48 * time.Hour,
 
 		Durability: store.DurabilityPower,
 	}
@@ -93,6 +95,7 @@ func (c Config) Validate() error {
 	check(c.StoreTimeout >= 100*time.Millisecond, "store-timeout", "must be at least 100ms, got %s", c.StoreTimeout)
 	check(c.Durability.Valid(), "durability", "must be %s or %s, got %q", store.DurabilityPower, store.DurabilityCrash, c.Durability)
 	check(c.BuzzInterval >= 100*time.Millisecond && c.BuzzInterval <= time.Hour, "buzz-interval", "must be 100ms..1h, got %s", c.BuzzInterval)
+	check(c.EditWindow >= 100*time.Millisecond, "edit-window", "must be at least 100ms, got %s", c.EditWindow)
 	check(c.MaxRoomMembers >= 2, "max-room-members", "must be at least 2, got %d", c.MaxRoomMembers)
 	return errors.Join(errs...)
 }

@@ -12,6 +12,9 @@ import "github.com/chatd/chatd/engine/store"
 type Journal interface {
 	// AddMessages queues lines, all or none; an error wraps store.ErrUnavailable.
 	AddMessages(ms ...store.Message) error
+	// AddEdit queues an edit or delete of a committed line; an error wraps
+	// store.ErrUnavailable.
+	AddEdit(e store.Edit) error
 	// AddSession queues a resumable identity's state.
 	AddSession(s store.Session)
 	// ReserveUserIDs queues the reservation of every userId up to upto.

@@ -46,6 +46,10 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 			if i > 0 {
 				b = append(b, ',')
 			}
+			if msgs[i].Deleted { // History's shape of a deleted message (edit.go)
+				b = protocol.AppendDeletedStored(b, &protocol.Stored{Seq: msgs[i].Seq, UserID: msgs[i].UserID, TS: msgs[i].TS}, false)
+				continue
+			}
 			b = encodeStored(b, &msgs[i])
 		}
 		b = protocol.AppendHistoryTail(b, more)

@@ -71,7 +71,7 @@ func (ch *Chat) rememberClientMsgs(ms []store.Message) {
 
 // onCommit runs on the writer's goroutine: it only hands the batch to the owner.
 func (ch *Chat) onCommit(b *store.Batch, err error) {
-	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && err == nil {
+	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && len(b.Edits) == 0 && err == nil {
 		return
 	}
 	ch.w.Post(func() {
@@ -80,6 +80,9 @@ func (ch *Chat) onCommit(b *store.Batch, err error) {
 		}
 		if len(b.Messages) > 0 || err != nil {
 			ch.committed(b.Messages, err)
+		}
+		if len(b.Edits) > 0 && err == nil {
+			ch.editsCommitted(b.Edits)
 		}
 	})
 }
@@ -142,7 +145,15 @@ func (ch *Chat) deliverCommitted(m *store.Message, frame []byte) (kept bool) {
 		return u.conn.SendFrame(frame) // the seed's client has no inbox stream
 	}
 	if r := ch.rooms[m.Room]; r != nil {
+		var seed []byte // a reply as the seed's client gets it: without its quote
 		for _, u := range r.members {
+			if m.ReplyTo != "" && !u.optIn {
+				if seed == nil {
+					seed = engine.AppendFrame(nil, engine.OpText, encodeStoredFor(nil, m, false))
+				}
+				ch.deliver(u, u.rooms.get(m.Room), m.Seq, seed) // a frame of its own, never reused
+				continue
+			}
 			if ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame) {
 				kept = true
 			}
@@ -173,16 +184,33 @@ func (ch *Chat) deliver(u *user, ms *membership, seq uint64, frame []byte) (kept
 }
 
 // encodeStored writes m as the PublicMessage or PrivateMessage every reader gets.
-func encodeStored(dst []byte, m *store.Message) []byte {
+func encodeStored(dst []byte, m *store.Message) []byte { return encodeStoredFor(dst, m, true) }
+
+// encodeStoredFor is encodeStored for a client that opted in or not: the seed's client
+// gets neither editedAt nor a quote (a deleted message it gets as nothing: nil).
+func encodeStoredFor(dst []byte, m *store.Message, optIn bool) []byte {
+	if m.Deleted && !optIn {
+		return nil
+	}
 	sender := protocol.AppendUserFields(nil, protocol.User{ID: m.UserID, Name: m.UserName, Gender: m.Gender, Color: m.Color})
+	if !optIn {
+		seed := *m
+		seed.EditedAt, seed.ReplyTo = 0, ""
+		return appendStored(dst, &seed, sender)
+	}
 	return appendStored(dst, m, sender)
 }
 
 // appendStored is encodeStored with the sender's fields encoded already.
 func appendStored(dst []byte, m *store.Message, sender []byte) []byte {
-	return protocol.AppendStored(dst, &protocol.Stored{
+	s := protocol.Stored{
 		RoomID: m.Room, Seq: m.Seq, TS: m.TS, Sender: sender, Text: m.Text, ToUserID: m.ToUserID, ClientMsgID: m.ClientMsgID,
-	})
+		UserID: m.UserID, EditedAt: m.EditedAt, ReplyTo: m.ReplyTo,
+	}
+	if m.Deleted {
+		return protocol.AppendDeletedStored(dst, &s, true)
+	}
+	return protocol.AppendStored(dst, &s)
 }
 
 // answerRetry handles a chat line whose clientMsgId this user has used before: it is not

@@ -50,6 +50,8 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		c.SendText(protocol.HeartbeatPongJSON)
 	case in.Event != "" && in.Text == "":
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown event " + quote(in.Event)})
+	case in.IsChat() && hasReplyTo(m.Data):
+		ch.handleReply(u, &in, m.Data)
 	case in.IsChat():
 		ch.chat(u, &in)
 	case in.Action == protocol.ActionAck:
@@ -70,6 +72,10 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.handleBuzz(u, &in)
 	case in.Action == protocol.ActionTyping:
 		ch.handleTyping(u, &in)
+	case in.Action == protocol.ActionEdit:
+		ch.handleEdit(u, &in)
+	case in.Action == protocol.ActionDelete:
+		ch.handleDelete(u, &in)
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}
@@ -95,7 +101,11 @@ func (ch *Chat) admit(u *user, class costClass) bool {
 // chat accepts a chat line: to a room (the default one without roomId) when toUserId
 // is 0, else to the recipient's inbox and the sender's. It gets its seq now, in the
 // owner's order, and is delivered once the history has committed it.
-func (ch *Chat) chat(u *user, in *protocol.Inbound) {
+func (ch *Chat) chat(u *user, in *protocol.Inbound) { ch.chatQuoting(u, in, "") }
+
+// chatQuoting is chat for a line that quotes another (reply.go): replyTo is the quote's
+// JSON, "" for none.
+func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, replyTo string) {
 	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil {
 		ch.sendError(u, err)
 		return
@@ -114,6 +124,7 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 		Gender:   u.info.Gender,
 		Color:    u.info.Color,
 		Text:     protocol.FormatText(in.Text),
+		ReplyTo:  replyTo,
 	}
 	if in.ToUserID == 0 {
 		_, ms := ch.memberOf(u, in.RoomID)

@@ -57,7 +57,9 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 		msgs, err := st.Range(ctx, roomID, after, upto, syncPage)
 		frames := make([][]byte, len(msgs))
 		for i := range msgs {
-			frames[i] = engine.AppendFrame(nil, engine.OpText, encodeStored(nil, &msgs[i]))
+			if p := encodeStoredFor(nil, &msgs[i], u.optIn); p != nil { // nil: deleted, for the seed's client
+				frames[i] = engine.AppendFrame(nil, engine.OpText, p)
+			}
 		}
 		return func() {
 			if ch.users[u.info.ID] != u || u.rooms.get(roomID) != ms {
@@ -72,6 +74,10 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 			}
 			for i := range msgs {
 				if msgs[i].Seq <= ms.delivered {
+					continue
+				}
+				if frames[i] == nil {
+					ms.delivered = msgs[i].Seq
 					continue
 				}
 				u.conn.SendFrame(frames[i])

@@ -18,6 +18,11 @@ type Message struct {
 	ToUserID    uint64 // a private message's recipient; 0 for a public one
 	Text        string // formatted, as delivered
 	ClientMsgID string // the sender's id for it, "" if none
+
+	// Edit, delete and reply (edits.go).
+	ReplyTo  string // a reply's quote as delivered (protocol.AppendReplyQuote), "" if none
+	EditedAt int64  // unix milliseconds of the last edit, 0 if never edited
+	Deleted  bool   // deleted: Text and ReplyTo are empty
 }
 
 // Session is a resumable identity: a user that may come back with its resume token
@@ -41,11 +46,13 @@ type Batch struct {
 	// UserIDsUpTo reserves userIds up to it (0: none): it is kept as the highest
 	// userId, so after a restart new ids start above every id handed out before.
 	UserIDsUpTo uint64
+	// Edits are edits and deletes of committed messages, applied after Messages.
+	Edits []Edit
 }
 
 // Len is the number of records in b (a reservation counts as one).
 func (b *Batch) Len() int {
-	n := len(b.Messages) + len(b.Sessions)
+	n := len(b.Messages) + len(b.Sessions) + len(b.Edits)
 	if b.UserIDsUpTo > 0 {
 		n++
 	}

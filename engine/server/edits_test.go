@@ -1,0 +1,183 @@
+package server_test
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/engine/server"
+	"github.com/chatd/chatd/engine/server/chattest"
+)
+
+var editOptIn = url.Values{"resume": {""}, "presence": {"compact"}}
+
+// sendLine sends a chat line with a clientMsgId and returns its seq from Sent.
+func sendLine(t *testing.T, c *chattest.Client, line map[string]any) float64 {
+	t.Helper()
+	cid := fmt.Sprint("c", time.Now().UnixNano())
+	line["clientMsgId"] = cid
+	c.Send(line)
+	sent := c.ExpectWhere("Sent "+cid, func(m map[string]any) bool { return m["action"] == "Sent" && m["clientMsgId"] == cid })
+	return sent["seq"].(float64)
+}
+
+func expectError(t *testing.T, c *chattest.Client, code string) {
+	t.Helper()
+	if e := c.Expect("Error"); e["code"] != code {
+		t.Fatalf("want Error %s, got %v", code, e)
+	}
+}
+
+// TestEditDeleteReplyOverSockets: over real sockets, the author's Edit and Delete
+// reach the opted-in members as Edited and Deleted, escaped and with mentions as a new
+// line's text; another user gets not_author, a missing seq no_such_message; a reply
+// carries its quote (140 code points, escaped), a reply to a deleted line quotes it as
+// deleted, and the seed's client gets none of it, only the lines without quotes.
+func TestEditDeleteReplyOverSockets(t *testing.T) {
+	srv := chattest.Start(t)
+	alice, authA := srv.LoginQuery(t, "Alice", editOptIn)
+	bob, authB := srv.LoginQuery(t, "Bob", editOptIn)
+	qt, _ := srv.Login(t, "Qt")
+
+	long := strings.Repeat("é", 139) + "<b>" + strings.Repeat("x", 50)
+	seq := sendLine(t, alice, map[string]any{"text": long})
+	alice.Send(map[string]any{"action": "Edit", "seq": seq, "text": `<img src=x onerror=alert(1)> hi {Bob}`})
+	for _, c := range []*chattest.Client{alice, bob} {
+		e := c.Expect("Edited")
+		if e["roomId"] != "lobby" || e["seq"] != seq || e["text"] != `&lt;img src=x onerror=alert(1)&gt; hi <b>Bob</b>` || e["editedAt"].(float64) <= 0 {
+			t.Fatalf("Edited = %v", e)
+		}
+	}
+	bob.Send(map[string]any{"action": "Edit", "seq": seq, "text": "mine now"})
+	expectError(t, bob, "not_author")
+	bob.Send(map[string]any{"action": "Delete", "seq": seq})
+	expectError(t, bob, "not_author")
+	alice.Send(map[string]any{"action": "Edit", "seq": 999, "text": "x"})
+	expectError(t, alice, "no_such_message")
+	alice.Send(map[string]any{"action": "Delete", "roomId": "lobby", "seq": 999})
+	expectError(t, alice, "no_such_message")
+	bob.Send(map[string]any{"text": "nope", "replyTo": 999})
+	expectError(t, bob, "no_such_message")
+
+	// A reply quotes the original as it is now: edited, its own text before escaping,
+	// cut at 140 code points, then escaped.
+	orig := sendLine(t, alice, map[string]any{"text": long})
+	reply := sendLine(t, bob, map[string]any{"text": "re", "replyTo": orig})
+	m := alice.ExpectWhere("the reply", func(m map[string]any) bool { return m["action"] == "PublicMessage" && m["seq"] == reply })
+	q, _ := m["replyTo"].(map[string]any)
+	want := strings.Repeat("é", 139) + "&lt;"
+	if q == nil || q["seq"] != orig || q["userId"] != authA["userId"] || q["userName"] != "Alice" || q["text"] != want {
+		t.Fatalf("reply's quote = %v, want text %q", m["replyTo"], want)
+	}
+
+	alice.Send(map[string]any{"action": "Delete", "seq": orig})
+	for _, c := range []*chattest.Client{alice, bob} {
+		if d := c.Expect("Deleted"); d["roomId"] != "lobby" || d["seq"] != orig {
+			t.Fatalf("Deleted = %v", d)
+		}
+	}
+	alice.Send(map[string]any{"action": "Edit", "seq": orig, "text": "back"})
+	expectError(t, alice, "no_such_message")
+	toDeleted := sendLine(t, bob, map[string]any{"text": "re2", "replyTo": orig})
+	m = alice.ExpectWhere("the reply to a deleted line", func(m map[string]any) bool { return m["action"] == "PublicMessage" && m["seq"] == toDeleted })
+	if q, _ := m["replyTo"].(map[string]any); q == nil || q["seq"] != orig || q["deleted"] != true || q["text"] != nil {
+		t.Fatalf("quote of a deleted line = %v", m["replyTo"])
+	}
+	_ = authB
+
+	// The seed's client: the lines, no quotes, no Edited or Deleted.
+	bob.Send(map[string]any{"text": "the end"})
+	for {
+		m := qt.Next()
+		if a := m["action"]; a == "Edited" || a == "Deleted" || m["replyTo"] != nil || m["editedAt"] != nil {
+			t.Fatalf("the seed client got %v", m)
+		}
+		if m["text"] == "the end" {
+			break
+		}
+	}
+}
+
+// TestEditWindowAndLimit: an Edit after --edit-window gets edit_window_over (a Delete
+// still works), and Edits cost the limiter's costly class: a burst of them is refused.
+func TestEditWindowAndLimit(t *testing.T) {
+	srv := chattest.Start(t, func(c *server.Config) { c.Chat.EditWindow = 200 * time.Millisecond })
+	alice, _ := srv.LoginQuery(t, "Alice", editOptIn)
+	seq := sendLine(t, alice, map[string]any{"text": "soon old"})
+	time.Sleep(300 * time.Millisecond)
+	alice.Send(map[string]any{"action": "Edit", "seq": seq, "text": "too late"})
+	expectError(t, alice, "edit_window_over")
+	alice.Send(map[string]any{"action": "Delete", "seq": seq})
+	alice.Expect("Deleted")
+
+	for range 15 {
+		alice.Send(map[string]any{"action": "Edit", "seq": 999, "text": "x"})
+	}
+	limited := 0
+	for range 15 {
+		if e := alice.Expect("Error"); e["code"] == "rate_limited" {
+			limited++
+		} else if e["code"] != "no_such_message" {
+			t.Fatalf("got %v", e)
+		}
+	}
+	if limited == 0 {
+		t.Fatal("15 Edits at once were all taken")
+	}
+}
+
+// TestEditsSurviveRestart: after a restart on the same data dir, History and a
+// resume's replay show the edited text, the deleted line in its shape (no text, seqs
+// without a gap) and the reply's quote.
+func TestEditsSurviveRestart(t *testing.T) {
+	cfg := chattest.Config(t)
+	srv := chattest.StartConfig(t, cfg)
+	alice, auth := srv.LoginQuery(t, "Alice", editOptIn)
+	s1 := sendLine(t, alice, map[string]any{"text": "first"})
+	s2 := sendLine(t, alice, map[string]any{"text": "secret"})
+	s3 := sendLine(t, alice, map[string]any{"text": "re", "replyTo": s1})
+	alice.Send(map[string]any{"action": "Edit", "seq": s1, "text": "first, edited"})
+	alice.Expect("Edited")
+	alice.Send(map[string]any{"action": "Delete", "seq": s2})
+	alice.Expect("Deleted")
+	srv.Stop()
+
+	srv = chattest.StartConfig(t, cfg)
+	check := func(what string, msgs map[float64]map[string]any) {
+		t.Helper()
+		if m := msgs[s1]; m["text"] != "first, edited" || m["editedAt"] == nil {
+			t.Fatalf("%s: the edited line = %v", what, m)
+		}
+		if m := msgs[s2]; m["deleted"] != true || m["text"] != nil || m["userId"] != auth["userId"] || m["ts"] == nil {
+			t.Fatalf("%s: the deleted line = %v", what, m)
+		}
+		if q, _ := msgs[s3]["replyTo"].(map[string]any); q == nil || q["text"] != "first" {
+			t.Fatalf("%s: the reply = %v", what, msgs[s3])
+		}
+	}
+	bob, _ := srv.LoginQuery(t, "Bob", editOptIn)
+	bob.Send(map[string]any{"action": "History", "roomId": "lobby"})
+	h := bob.Expect("History")
+	byseq := map[float64]map[string]any{}
+	for _, m := range h["messages"].([]any) {
+		mm := m.(map[string]any)
+		byseq[mm["seq"].(float64)] = mm
+	}
+	if len(byseq) != 3 {
+		t.Fatalf("History = %v", h)
+	}
+	check("History", byseq)
+
+	a, auth2 := srv.LoginQuery(t, "Alice", url.Values{"resume": {auth["resumeToken"].(string)}, "since": {"lobby:0"}, "presence": {"compact"}})
+	if auth2["resumed"] != true {
+		t.Fatalf("resume: %v", auth2)
+	}
+	replay := map[float64]map[string]any{}
+	for len(replay) < 3 {
+		m := a.ExpectWhere("a replayed line", func(m map[string]any) bool { return m["action"] == "PublicMessage" })
+		replay[m["seq"].(float64)] = m
+	}
+	check("the resume's replay", replay)
+}
