@@ -1,8 +1,10 @@
 // Composing and sending a line: the message box, mentions, pending lines until Sent.
+import { saveEdit } from './edit.js';
 import { sendJSON } from './link.js';
 import { append, buildMessage, showToast } from './log.js';
 import { currentRoom, roomLabel } from './rooms.js';
 import { LOBBY, RETRY_MS, state, ui } from './state.js';
+import { takeReply } from './reply.js';
 import { newClientMsgId } from './sync.js';
 import { escapeHTML } from './text.js';
 
@@ -20,6 +22,7 @@ export function insertMention(name) {
 
 export function sendMessage() {
   const text = ui.message.value;
+  if (saveEdit(text)) return; // the composer was editing a line (edit.js)
   if (!text.trim()) return;
   if (state.privateTo && !state.privateTo.online) {
     showToast(`${state.privateTo.userName} is offline; the message was not sent.`);
@@ -38,11 +41,13 @@ export function sendMessage() {
   const toUserId = state.privateTo ? state.privateTo.userId : 0;
   const frame = { text, toUserId, clientMsgId: cid };
   if (!toUserId && state.current !== LOBBY) frame.roomId = state.current;
+  const quote = takeReply(state.current, !!toUserId); // reply.js
+  if (quote) frame.replyTo = quote.seq;
   // Shown at once with a pending mark; it goes (again) until the server says Sent,
   // across reconnections, so a line typed while offline is not lost either.
   const me = state.me ?? { userId: -1, userName: state.login.name, userColor: state.login.color, gender: state.login.gender };
   const r = currentRoom();
-  const { li } = buildMessage({ ...me, text: escapeHTML(text), toUserId }, !!toUserId, r.items[r.items.length - 1]);
+  const { li } = buildMessage({ ...me, text: escapeHTML(text), toUserId, replyTo: quote }, !!toUserId, r.items[r.items.length - 1]);
   li.classList.add('pending', 'mine');
   li.dataset.cid = cid;
   li.querySelector('.sent-mark').title = 'Sending…';

@@ -6,6 +6,7 @@ import { plug } from './link.js';
 import { message, sent, serverError } from './log.js';
 import { presence, renderRooms, roomJoined, roomLeft, roomsList } from './roomlist.js';
 import { buzzed } from './buzz.js';
+import { deleted, edited } from './edit.js';
 import { authorized, connected, gone, offline } from './session.js';
 import { showConnecting, showRetry } from './status.js';
 import { noteStatuses, sendMyStatus, showStatusPicker, statusChanged } from './statuses.js';
@@ -39,6 +40,8 @@ const ACTIONS = new Map([
   ['Status', statusChanged],
   ['Buzz', buzzed],
   ['Typing', typing],
+  ['Edited', edited],
+  ['Deleted', deleted],
 ]);
 
 export function plugSocket() {

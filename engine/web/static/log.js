@@ -2,6 +2,7 @@
 import { scheduleAck, stream } from './ack.js';
 import { alertMe } from './alerts.js';
 import { avatar, el, genderMark, icon, nameButton } from './dom.js';
+import { decorate } from './msgactions.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
 import { hhmm, mentions, renderText, userOf } from './text.js';
@@ -93,6 +94,7 @@ export function message(m, isPrivate) {
     const body = mineLi.querySelector('.msg-text');
     body.replaceChildren();
     renderText(body, String(m.text ?? ''));
+    mineLi.dataset.text = String(m.text ?? ''); // edit.js and reply.js read the server's text
     state.confirmed.delete(cid);
     return;
   }
@@ -175,6 +177,7 @@ export function buildMessage(m, isPrivate, prev) {
   renderText(body, text);
   main.append(head, body);
   li.append(main);
+  decorate(li, m, isPrivate, mine); // buttons, quote, edited and deleted (msgactions.js)
   return { li, mention, mine };
 }
 

@@ -4,6 +4,8 @@ import { buzz } from './buzz.js';
 import { autosize, insertMention, sendMessage } from './composer.js';
 import { loadOlder } from './history.js';
 import { connect } from './link.js';
+import { wireEdits } from './edit.js';
+import { wireReplies } from './reply.js';
 import { logSize, nearBottom, pinLog } from './log.js';
 import { leave } from './login.js';
 import { joinRoom, leaveRoom, switchRoom } from './roomlist.js';
@@ -52,6 +54,8 @@ export function wire() {
     area.addEventListener('dblclick', onNameDblClick);
   }
   wireStatusPicker();
+  wireEdits(); // before the composer's keydown: Esc and Up while editing go there first
+  wireReplies();
   ui.composer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
   ui.message.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
