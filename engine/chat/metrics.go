@@ -41,6 +41,8 @@ const (
 	inSetStatus
 	inBuzz
 	inTyping
+	inEdit
+	inDelete
 	inUnknown // an action or event chatd does not know
 	inInvalid // not a request: bad JSON, not an object, a field of the wrong type
 	inBinary
@@ -48,7 +50,7 @@ const (
 )
 
 var inboundNames = [numInbound]string{"Pong", "Heartbeat", "PublicMessage", "PrivateMessage", "Ack",
-	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "unknown", "invalid", "binary"}
+	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "Edit", "Delete", "unknown", "invalid", "binary"}
 
 const numCostClasses = 3
 
@@ -97,6 +99,10 @@ func inboundOf(in *protocol.Inbound) inbound {
 		return inBuzz
 	case protocol.ActionTyping:
 		return inTyping
+	case protocol.ActionEdit:
+		return inEdit
+	case protocol.ActionDelete:
+		return inDelete
 	}
 	return inUnknown
 }

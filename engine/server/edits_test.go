@@ -180,4 +180,14 @@ func TestEditsSurviveRestart(t *testing.T) {
 		replay[m["seq"].(float64)] = m
 	}
 	check("the resume's replay", replay)
+
+	// The seed's client gets the room's last lines on login as it always did: the
+	// edited text, no editedAt, no quote, and nothing for the deleted line.
+	qt, _ := srv.Login(t, "Qt")
+	for _, want := range []float64{s1, s3} {
+		m := qt.Expect("PublicMessage")
+		if m["seq"] != want || m["editedAt"] != nil || m["replyTo"] != nil || m["deleted"] != nil {
+			t.Fatalf("the seed client's replay: %v, want seq %v as the seed has it", m, want)
+		}
+	}
 }
