@@ -46,7 +46,8 @@ func (ch *Chat) handleDelete(u *user, in *protocol.Inbound) {
 	seq := in.Seq
 	ch.lookup(u, roomID, seq, func(res lookupResult) {
 		if ch.mayChange(u, roomID, seq, res) {
-			ch.queueEdit(u, store.Edit{Room: roomID, Seq: seq, EditedAt: ch.now().UnixMilli(), Delete: true})
+			deleted := string(protocol.AppendReplyQuote(nil, seq, 0, "", "", true))
+			ch.queueEdit(u, store.Edit{Room: roomID, Seq: seq, EditedAt: ch.now().UnixMilli(), Delete: true, DeletedQuote: deleted})
 		}
 	})
 }

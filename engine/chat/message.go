@@ -101,11 +101,10 @@ func (ch *Chat) admit(u *user, class costClass) bool {
 // chat accepts a chat line: to a room (the default one without roomId) when toUserId
 // is 0, else to the recipient's inbox and the sender's. It gets its seq now, in the
 // owner's order, and is delivered once the history has committed it.
-func (ch *Chat) chat(u *user, in *protocol.Inbound) { ch.chatQuoting(u, in, "") }
+func (ch *Chat) chat(u *user, in *protocol.Inbound) { ch.chatQuoting(u, in, replyQuote{}) }
 
-// chatQuoting is chat for a line that quotes another (reply.go): replyTo is the quote's
-// JSON, "" for none.
-func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, replyTo string) {
+// chatQuoting is chat for a line that quotes another (reply.go); a zero q quotes none.
+func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
 	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil {
 		ch.sendError(u, err)
 		return
@@ -124,7 +123,8 @@ func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, replyTo string) {
 		Gender:   u.info.Gender,
 		Color:    u.info.Color,
 		Text:     protocol.FormatText(in.Text),
-		ReplyTo:  replyTo,
+		ReplyTo:  q.json,
+		ReplySeq: q.seq,
 	}
 	if in.ToUserID == 0 {
 		_, ms := ch.memberOf(u, in.RoomID)

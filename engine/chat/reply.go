@@ -6,6 +6,12 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
+// replyQuote is what a reply stores: the seq it quotes and the quote's JSON.
+type replyQuote struct {
+	seq  uint64
+	json string
+}
+
 // replyKey marks a chat line that may quote another: only those are decoded again.
 var replyKey = []byte(`"replyTo"`)
 
@@ -44,7 +50,7 @@ func (ch *Chat) handleReply(u *user, in *protocol.Inbound, data []byte) {
 		}
 		m := &res.msg
 		q := protocol.AppendReplyQuote(nil, seq, m.UserID, m.UserName, protocol.Excerpt(protocol.UnformatText(m.Text)), m.Deleted)
-		ch.chatQuoting(u, &line, string(q))
+		ch.chatQuoting(u, &line, replyQuote{seq: seq, json: string(q)})
 	})
 }
 

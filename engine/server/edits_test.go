@@ -130,7 +130,8 @@ func TestEditWindowAndLimit(t *testing.T) {
 
 // TestEditsSurviveRestart: after a restart on the same data dir, History and a
 // resume's replay show the edited text, the deleted line in its shape (no text, seqs
-// without a gap) and the reply's quote.
+// without a gap), the reply's quote, and a reply to the deleted line quoting it as
+// deleted.
 func TestEditsSurviveRestart(t *testing.T) {
 	cfg := chattest.Config(t)
 	srv := chattest.StartConfig(t, cfg)
@@ -138,6 +139,7 @@ func TestEditsSurviveRestart(t *testing.T) {
 	s1 := sendLine(t, alice, map[string]any{"text": "first"})
 	s2 := sendLine(t, alice, map[string]any{"text": "secret"})
 	s3 := sendLine(t, alice, map[string]any{"text": "re", "replyTo": s1})
+	s4 := sendLine(t, alice, map[string]any{"text": "re secret", "replyTo": s2})
 	alice.Send(map[string]any{"action": "Edit", "seq": s1, "text": "first, edited"})
 	alice.Expect("Edited")
 	alice.Send(map[string]any{"action": "Delete", "seq": s2})
@@ -156,6 +158,10 @@ func TestEditsSurviveRestart(t *testing.T) {
 		if q, _ := msgs[s3]["replyTo"].(map[string]any); q == nil || q["text"] != "first" {
 			t.Fatalf("%s: the reply = %v", what, msgs[s3])
 		}
+		// Deleting a line scrubs its excerpt from the replies quoting it.
+		if q, _ := msgs[s4]["replyTo"].(map[string]any); q == nil || q["seq"] != s2 || q["deleted"] != true || q["text"] != nil {
+			t.Fatalf("%s: the reply to the deleted line = %v", what, msgs[s4])
+		}
 	}
 	bob, _ := srv.LoginQuery(t, "Bob", editOptIn)
 	bob.Send(map[string]any{"action": "History", "roomId": "lobby"})
@@ -165,7 +171,7 @@ func TestEditsSurviveRestart(t *testing.T) {
 		mm := m.(map[string]any)
 		byseq[mm["seq"].(float64)] = mm
 	}
-	if len(byseq) != 3 {
+	if len(byseq) != 4 {
 		t.Fatalf("History = %v", h)
 	}
 	check("History", byseq)
@@ -175,7 +181,7 @@ func TestEditsSurviveRestart(t *testing.T) {
 		t.Fatalf("resume: %v", auth2)
 	}
 	replay := map[float64]map[string]any{}
-	for len(replay) < 3 {
+	for len(replay) < 4 {
 		m := a.ExpectWhere("a replayed line", func(m map[string]any) bool { return m["action"] == "PublicMessage" })
 		replay[m["seq"].(float64)] = m
 	}
@@ -184,7 +190,7 @@ func TestEditsSurviveRestart(t *testing.T) {
 	// The seed's client gets the room's last lines on login as it always did: the
 	// edited text, no editedAt, no quote, and nothing for the deleted line.
 	qt, _ := srv.Login(t, "Qt")
-	for _, want := range []float64{s1, s3} {
+	for _, want := range []float64{s1, s3, s4} {
 		m := qt.Expect("PublicMessage")
 		if m["seq"] != want || m["editedAt"] != nil || m["replyTo"] != nil || m["deleted"] != nil {
 			t.Fatalf("the seed client's replay: %v, want seq %v as the seed has it", m, want)

@@ -16,12 +16,17 @@ type Edit struct {
 	Text     string // the new formatted text; "" for a delete
 	EditedAt int64  // unix milliseconds
 	Delete   bool   // the text (and a reply's quote) is overwritten, the row stays so seqs have no gap
+	// DeletedQuote replaces, on a delete, the quote of every reply to the message, so
+	// no excerpt of its text is left in the store either.
+	DeletedQuote string
 	// Applied is set by Write: false when the message was deleted already (an edit
 	// or a second delete racing a delete), so nobody is told of it.
 	Applied bool
 }
 
-func editBytes(e *Edit) int { return int(unsafe.Sizeof(*e)) + len(e.Room) + len(e.Text) }
+func editBytes(e *Edit) int {
+	return int(unsafe.Sizeof(*e)) + len(e.Room) + len(e.Text) + len(e.DeletedQuote)
+}
 
 // AddEdit queues e; like AddMessages it refuses (ErrUnavailable) while the store is in
 // trouble. Safe from any goroutine; never blocks on the disk.
@@ -48,6 +53,10 @@ const editSQL = `UPDATE messages SET text = ?1, edited_at = ?2, deleted = ?3, re
 	WHERE deleted = 0 AND id = coalesce(
 		(SELECT msg_id FROM tail_seqs WHERE room_id = ?4 AND seq = ?5),
 		(SELECT msg_id FROM room_seqs WHERE room_id = ?4 AND seq = ?5))`
+
+// scrubQuotesSQL rewrites the quotes of a deleted message's replies, found through
+// the partial index messages_replies (only replies are in it).
+const scrubQuotesSQL = `UPDATE messages SET reply_to = ?1 WHERE room_id = ?2 AND reply_seq = ?3 AND reply_seq > 0`
 
 // applyEdits runs b's edits in tx, after its messages, and marks which applied.
 func (s *SQLite) applyEdits(ctx context.Context, tx *sql.Tx, edits []Edit) error {
@@ -77,6 +86,11 @@ func (s *SQLite) applyEdits(ctx context.Context, tx *sql.Tx, edits []Edit) error
 			return fmt.Errorf("store: edit %s/%d: %w", e.Room, e.Seq, err)
 		}
 		e.Applied = n > 0
+		if e.Applied && e.Delete && e.DeletedQuote != "" {
+			if _, err := tx.ExecContext(ctx, scrubQuotesSQL, e.DeletedQuote, room, int64(e.Seq)); err != nil {
+				return fmt.Errorf("store: scrub quotes of %s/%d: %w", e.Room, e.Seq, err)
+			}
+		}
 	}
 	return nil
 }
@@ -89,6 +103,7 @@ func migrateEdits(db *sql.DB) error {
 		{"reply_to", `TEXT NOT NULL DEFAULT ''`},
 		{"edited_at", `INTEGER NOT NULL DEFAULT 0`},
 		{"deleted", `INTEGER NOT NULL DEFAULT 0`},
+		{"reply_seq", `INTEGER NOT NULL DEFAULT 0`},
 	}
 	for _, c := range columns {
 		has, err := hasColumn(db, "messages", c.name)
@@ -101,6 +116,10 @@ func migrateEdits(db *sql.DB) error {
 		if _, err := db.Exec(`ALTER TABLE messages ADD COLUMN ` + c.name + ` ` + c.def); err != nil {
 			return fmt.Errorf("add messages.%s: %w", c.name, err)
 		}
+	}
+	// Only replies are indexed: a delete finds the quotes to scrub without a scan.
+	if _, err := db.Exec(`CREATE INDEX IF NOT EXISTS messages_replies ON messages(room_id, reply_seq) WHERE reply_seq > 0`); err != nil {
+		return fmt.Errorf("index replies: %w", err)
 	}
 	return nil
 }

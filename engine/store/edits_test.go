@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -38,18 +37,21 @@ func TestMigrateEditsAndApply(t *testing.T) {
 		t.Fatalf("old line = %+v, %v", msgs, err)
 	}
 	b := &Batch{
-		Messages: []Message{{Room: "lobby", Seq: 2, TS: 2000, UserID: 7, UserName: "Old", Color: "#000", Text: "new", ReplyTo: `{"seq":1}`}},
-		Edits:    []Edit{{Room: "lobby", Seq: 1, Text: "edited", EditedAt: 3000}},
+		Messages: []Message{
+			{Room: "lobby", Seq: 2, TS: 2000, UserID: 7, UserName: "Old", Color: "#000", Text: "new", ReplyTo: `{"seq":1,"text":"old line"}`, ReplySeq: 1},
+			{Room: "lobby", Seq: 3, TS: 2001, UserID: 7, UserName: "Old", Color: "#000", Text: "re new", ReplyTo: `{"seq":2,"text":"new"}`, ReplySeq: 2},
+		},
+		Edits: []Edit{{Room: "lobby", Seq: 1, Text: "edited", EditedAt: 3000}},
 	}
 	if err := s.Write(ctx, b); err != nil || !b.Edits[0].Applied {
 		t.Fatalf("edit: %v, applied %v", err, b.Edits[0].Applied)
 	}
-	del := &Batch{Edits: []Edit{{Room: "lobby", Seq: 2, EditedAt: 4000, Delete: true}, {Room: "lobby", Seq: 2, Text: "again", EditedAt: 5000}}}
+	del := &Batch{Edits: []Edit{{Room: "lobby", Seq: 2, EditedAt: 4000, Delete: true, DeletedQuote: `{"seq":2,"deleted":true}`}, {Room: "lobby", Seq: 2, Text: "again", EditedAt: 5000}}}
 	if err := s.Write(ctx, del); err != nil || !del.Edits[0].Applied || del.Edits[1].Applied {
 		t.Fatalf("delete then edit: %v, applied %+v", err, del.Edits)
 	}
 	msgs, _, err = s.History(ctx, "lobby", 0, 10)
-	if err != nil || len(msgs) != 2 {
+	if err != nil || len(msgs) != 3 {
 		t.Fatalf("history = %+v, %v", msgs, err)
 	}
 	if m := msgs[0]; m.Text != "edited" || m.EditedAt != 3000 {
@@ -58,8 +60,12 @@ func TestMigrateEditsAndApply(t *testing.T) {
 	if m := msgs[1]; !m.Deleted || m.Text != "" || m.ReplyTo != "" || m.UserID != 7 {
 		t.Fatalf("deleted = %+v", m)
 	}
-	var texts string
-	if err := s.db.QueryRow(`SELECT group_concat(text || reply_to, '|') FROM messages`).Scan(&texts); err != nil || strings.Contains(texts, "new") {
-		t.Fatalf("stored texts %q, %v", texts, err)
+	if m := msgs[2]; m.ReplyTo != `{"seq":2,"deleted":true}` || m.Text != "re new" {
+		t.Fatalf("the reply to the deleted line = %+v", m)
+	}
+	// Nothing of the deleted line is left: not its text, not its excerpt in a quote.
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM messages WHERE text = 'new' OR reply_to LIKE '%"new"%'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows still hold the deleted text (%v)", n, err)
 	}
 }

@@ -269,12 +269,12 @@ const insertSizes = 9
 
 func insertSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ", reply_to) VALUES ")
+	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ", reply_to, reply_seq) VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	return b.String()
 }
@@ -283,7 +283,7 @@ func insertSQL(rows int) string {
 // id is in s.roomIDs or, for a room new in this transaction, in newRooms.
 func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message, newRooms map[string]int64) error {
 	var stmts [insertSizes]*sql.Stmt // this transaction's handles, made on first use
-	args := make([]any, 0, 11*min(len(msgs), 1<<(insertSizes-1)))
+	args := make([]any, 0, 12*min(len(msgs), 1<<(insertSizes-1)))
 	for len(msgs) > 0 {
 		i := min(bits.Len(uint(len(msgs)))-1, insertSizes-1)
 		n := 1 << i
@@ -295,7 +295,7 @@ func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message,
 			if !ok {
 				id = newRooms[m.Room]
 			}
-			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID, m.ReplyTo)
+			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID, m.ReplyTo, int64(m.ReplySeq))
 		}
 		s.roomMu.Unlock()
 		if stmts[i] == nil {

@@ -21,6 +21,7 @@ type Message struct {
 
 	// Edit, delete and reply (edits.go).
 	ReplyTo  string // a reply's quote as delivered (protocol.AppendReplyQuote), "" if none
+	ReplySeq uint64 // the seq it quotes (same room), 0 if none: its delete scrubs the quote
 	EditedAt int64  // unix milliseconds of the last edit, 0 if never edited
 	Deleted  bool   // deleted: Text and ReplyTo are empty
 }
