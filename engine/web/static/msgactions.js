@@ -14,6 +14,9 @@ export function decorate(li, m, isPrivate, mine) {
   const body = li.querySelector('.msg-text');
   if (m.replyTo && typeof m.replyTo === 'object') main.insertBefore(quoteBlock(m.replyTo), body);
   if (m.deleted === true) {
+    // History's shape of a deleted line has only the userId: name it if we can.
+    const name = li.querySelector('.msg-head .name');
+    if (name && !name.textContent) name.textContent = state.users.get(Number(m.userId))?.userName ?? 'Someone';
     showDeleted(li);
     return;
   }
