@@ -252,7 +252,7 @@ func (b *browser) login(baseURL, name, color string, gender int) {
 	b.waitJS("online after login", `document.getElementById('status').dataset.state === 'online'`)
 }
 
-// fillLogin fills the login form and presses Connect.
+// fillLogin fills the login form and continues without an account.
 func (b *browser) fillLogin(baseURL, name, color string, gender int) {
 	b.t.Helper()
 	b.do(

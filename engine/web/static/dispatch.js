@@ -1,5 +1,6 @@
 // The one module that knows both the socket and the views: it routes each server
 // action to its view, and plugs the socket into link.js for the views' own sends.
+import { tokenRefused } from './account.js';
 import { close, connect, listen, sendJSON } from './connection.js';
 import { history } from './history.js';
 import { plug } from './link.js';
@@ -7,6 +8,7 @@ import { message, sent, serverError } from './log.js';
 import { presence, renderRooms, roomJoined, roomLeft, roomsList } from './roomlist.js';
 import { buzzed } from './buzz.js';
 import { authorized, connected, gone, offline } from './session.js';
+import { state } from './state.js';
 import { showConnecting, showRetry } from './status.js';
 import { noteStatuses, sendMyStatus, showStatusPicker, statusChanged } from './statuses.js';
 import { stoppedTyping, typing } from './typing.js';
@@ -47,7 +49,10 @@ export function plugSocket() {
     connecting: showConnecting,
     // Newer servers may add actions; this page ignores them, like the Qt client.
     message: (m) => ACTIONS.get(m.action)?.(m),
-    close: offline,
+    close: (code) => {
+      offline(code);
+      if (code === 4004 && state.account) tokenRefused();
+    },
     retry: showRetry,
   });
 }
