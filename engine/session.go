@@ -41,6 +41,9 @@ type httpState struct {
 	parser   *nbhttp.Parser // nbhttp's, which serves plain HTTP requests
 	head     []byte         // modeHead: the request head so far
 	bodyLeft int            // modeBody: body bytes still to pass to nbhttp
+
+	reserved    int  // an upload's bytes of --max-upload-buffer, given back at the close
+	lastRequest bool // an upload: bytes after its body are ignored (upload.go)
 }
 
 type sessionMode uint8
@@ -52,7 +55,8 @@ const (
 	modeClosed                    // refused, failed or closed: bytes are ignored
 )
 
-// maxHTTPBody bounds a plain HTTP request's body (chatd's routes take none yet).
+// maxHTTPBody bounds a plain HTTP request's body; upload routes have caps of their
+// own (upload.go).
 const maxHTTPBody = 64 << 10
 
 // adopt puts a session in the parser slot of nbc, if nbhttp's parser is still there.
@@ -104,6 +108,9 @@ func (s *session) parse(data []byte) error {
 			s.h.bodyLeft -= n
 			if s.h.bodyLeft == 0 {
 				s.mode = modeHead
+				if s.h.lastRequest {
+					s.mode = modeClosed
+				}
 			}
 			err = s.h.parser.Parse(data[:n])
 			data = data[n:]
@@ -143,13 +150,21 @@ func (s *session) readHead(data []byte) ([]byte, error) {
 	case req.isUpgrade():
 		s.upgrade(req, rest)
 		return nil, nil
-	case req.bodyLen > maxHTTPBody:
-		s.refuse(&httpError{413, "request body too large"})
+	}
+	if route, ok := s.w.uploadFor(req); ok {
+		if !s.admitUpload(req, route) {
+			return nil, nil
+		}
+	} else if req.bodyLen > maxHTTPBody {
+		s.refuse(&httpError{status: 413, text: "request body too large"})
 		return nil, nil
 	}
 	h.head = h.head[:0]
-	if req.bodyLen > 0 {
+	switch {
+	case req.bodyLen > 0:
 		s.mode, h.bodyLeft = modeBody, req.bodyLen
+	case h.lastRequest:
+		s.mode = modeClosed // an upload's connection takes nothing after it
 	}
 	return rest, h.parser.Parse(rewriteTarget(headBytes, req.target))
 }
@@ -158,7 +173,11 @@ func (s *session) readHead(data []byte) ([]byte, error) {
 func (s *session) refuse(e *httpError) {
 	s.mode = modeClosed
 	s.w.stats.handshakeErrors.Add(1)
-	s.w.stats.hitByStatus(e.status)
+	if e == errUploadBusy {
+		s.w.stats.hit(limitUploadBuffer)
+	} else {
+		s.w.stats.hitByStatus(e.status)
+	}
 	s.w.log.Debug("request refused", "remote", s.nbc.RemoteAddr().String(), "status", e.status, "reason", e.text)
 	_, _ = s.UnderlayerConn().Write(e.response())
 	s.hangUp = true
@@ -173,10 +192,10 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 		s.refuse(err)
 		return
 	case !s.w.checkOrigin(h.header.Get("Origin"), h.header.Get("Host")):
-		s.refuse(&httpError{403, "origin not allowed"})
+		s.refuse(&httpError{status: 403, text: "origin not allowed"})
 		return
 	case s.w.stats.connections.Load() >= int64(s.w.cfg.MaxConnections):
-		s.refuse(&httpError{503, "server at capacity (--max-connections)"})
+		s.refuse(&httpError{status: 503, text: "server at capacity (--max-connections)"})
 		return
 	}
 	nc := s.UnderlayerConn()
@@ -321,6 +340,7 @@ func (s *session) CloseAndClean(err error) {
 	h := s.h
 	s.mu.Unlock()
 	if h != nil {
+		s.w.bodies.release(h.reserved)
 		h.parser.CloseAndClean(err)
 	}
 	if conn == nil {
