@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +81,17 @@ type closeOnPoller struct {
 func (c closeOnPoller) Close() error {
 	nbiofix.Shutdown(c.nbc)
 	return nil
+}
+
+// Sendfile lets nbhttp's Response.ReadFrom hand an *os.File to the kernel (sendfile)
+// on a plain socket, as it does unwrapped: a download then takes neither memory nor
+// --max-write-buffer, which a big file copied through Write would overflow. Over TLS
+// the bytes go through Write (and the cap) as before.
+func (c closeOnPoller) Sendfile(f *os.File, remain int64) (int64, error) {
+	if hc, ok := c.Conn.(*nbhttp.Conn); ok && hc.Conn == net.Conn(c.nbc) {
+		return c.nbc.Sendfile(f, remain)
+	}
+	return io.Copy(c.Conn, io.LimitReader(f, remain))
 }
 
 // UnderlayerConn implements nbhttp.ParserCloser: the net.Conn to write to (TLS's

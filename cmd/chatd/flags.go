@@ -72,6 +72,8 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.DurationFlag{Name: "store-timeout", Value: ch.StoreTimeout, Destination: &ch.StoreTimeout, EnvVars: env("STORE_TIMEOUT"), Usage: "how long a history commit may fail or hang before chat lines are refused with store_unavailable"},
 		&cli.DurationFlag{Name: "buzz-interval", Value: ch.BuzzInterval, Destination: &ch.BuzzInterval, EnvVars: env("BUZZ_INTERVAL"), Usage: "at most one Buzz per sender and recipient this often (100ms..1h)"},
 		&cli.StringFlag{Name: "durability", Value: string(ch.Durability), Destination: (*string)(&ch.Durability), EnvVars: env("DURABILITY"), Usage: "what a line that got Sent survives: power (fsync per commit: a power cut of the machine) or crash (no fsync per commit: kill -9 of chatd, not a power cut)"},
+		&cli.Int64Flag{Name: "max-file-bytes", Value: s.Files.MaxFileBytes, Destination: &s.Files.MaxFileBytes, EnvVars: env("MAX_FILE_BYTES"), Usage: "the largest file a user may upload (POST /api/files); bigger: 413 file_too_large"},
+		&cli.Int64Flag{Name: "file-quota", Value: s.Files.QuotaPerDay, Destination: &s.Files.QuotaPerDay, EnvVars: env("FILE_QUOTA"), Usage: "bytes one user may upload in any 24 hours; past it: 429 quota_exceeded"},
 		&cli.StringFlag{Name: "metrics-listen", Destination: &s.MetricsListen, EnvVars: env("METRICS_LISTEN"), Usage: "`host:port` of a listener of its own for /metrics (127.0.0.1:9090); empty: /metrics on --listen"},
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},

@@ -42,6 +42,7 @@ type Chat struct {
 	statusSeen  map[uint64]struct{}    // scratch: who got the Status being sent
 	buzzes      map[uint64]*buzzLog    // senders' recent buzzes (buzz.go)
 	typing      map[typingKey]int64    // the last Typing sent per user and room (typing.go)
+	uploads     recentUploads          // files a line may carry (files.go)
 
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/files"
 	"github.com/chatd/chatd/engine/metrics"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/engine/web"
@@ -23,6 +24,7 @@ import (
 type Config struct {
 	Engine  engine.Config
 	Chat    chat.Config
+	Files   files.Config // uploads, served only with a --data-dir
 	DataDir string // --data-dir: the history database and the resume key; "": keep no history
 	// MetricsListen is --metrics-listen: host:port of a listener of its own for
 	// /metrics; "": /metrics is served on --listen.
@@ -34,14 +36,22 @@ const DefaultDataDir = "./data"
 
 // DefaultConfig is every layer's defaults.
 func DefaultConfig() Config {
-	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), DataDir: DefaultDataDir}
+	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), Files: files.DefaultConfig(), DataDir: DefaultDataDir}
 }
 
 // Validate checks every layer's settings without building anything, for a command
 // that must fail before it detaches (start -d); New validates through each layer's
 // constructor.
 func (c Config) Validate() error {
-	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.validateMetricsListen())
+	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.Files.Validate(), c.validateMetricsListen(), c.validateUploads())
+}
+
+// validateUploads: one file of --max-file-bytes must fit in --max-upload-buffer.
+func (c Config) validateUploads() error {
+	if need := c.Files.MaxFileBytes + files.MultipartSlack; int64(c.Engine.MaxUploadBuffer) < need {
+		return fmt.Errorf("--max-upload-buffer: must hold one file of --max-file-bytes and its multipart framing (%d), got %d", need, c.Engine.MaxUploadBuffer)
+	}
+	return nil
 }
 
 // Server is an assembled chatd.
@@ -60,7 +70,7 @@ type Server struct {
 // config), then the store, whose state the chat loads, so it may take a while on a big
 // history. Nothing listens until Start.
 func New(cfg Config) (*Server, error) {
-	if err := cfg.validateMetricsListen(); err != nil {
+	if err := errors.Join(cfg.validateMetricsListen(), cfg.Files.Validate(), cfg.validateUploads()); err != nil {
 		return nil, err
 	}
 	ch, err := chat.New(cfg.Chat, cfg.Engine.Logger)
@@ -85,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 			st.Close()
 			return nil, fmt.Errorf("--data-dir %s: %w", cfg.DataDir, err)
 		}
+		s.mountFiles(cfg.Files, st.Files())
 	}
 	s.mountMetrics(cfg)
 	w.Handle("GET /", web.Handler())
@@ -112,6 +123,14 @@ func (s *Server) Stop() {
 	s.Worker.Stop()
 	s.Chat.Close()
 	s.stopMetrics()
+}
+
+// mountFiles serves uploads (engine/files): the upload route with a body cap of its
+// own, the download route for the room's members.
+func (s *Server) mountFiles(cfg files.Config, st *store.Files) {
+	rt := files.New(cfg, st, s.Chat, s.log)
+	s.Worker.HandleUpload("POST /api/files", rt.MaxBody(), files.TooLargeJSON, http.HandlerFunc(rt.Upload))
+	s.Worker.Handle("GET /api/files/{id}", http.HandlerFunc(rt.Download))
 }
 
 // absPath is path made absolute for /status, so it means the same wherever it is read.

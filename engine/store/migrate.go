@@ -16,6 +16,9 @@ func migrate(db *sql.DB) error {
 	if _, err := db.Exec(schema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
+	if err := migrateFiles(db); err != nil {
+		return err
+	}
 	has, err := hasColumn(db, "sessions", "secret")
 	if err != nil {
 		return err
