@@ -15,6 +15,7 @@ const (
 	CodeEmptyText        Code = "empty_text"        // a chat line with no text (after trimming)
 	CodeTextTooLong      Code = "text_too_long"     // text over the server's limit
 	CodeRecipientOffline Code = "recipient_offline" // toUserId names no online user
+	CodeNoSuchFile       Code = "no_such_file"      // a line's fileId names no upload to its room within 24 hours
 	CodeBinaryFrame      Code = "binary_frame"      // chat frames must be TEXT frames
 	CodeRateLimited      Code = "rate_limited"      // the client sends faster than allowed
 

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/chatd/chatd/engine/store"
@@ -71,4 +72,17 @@ func (r *recentUploads) get(fileID, room string, now time.Time) (store.File, boo
 	r.expire(now)
 	f, ok := r.byID[fileID]
 	return f, ok && f.Room == room
+}
+
+// attachFile puts the upload fileID names into m, a line of m.Room, if it was
+// uploaded to that room within uploadTTL; else the sender gets no_such_file.
+func (ch *Chat) attachFile(u *user, m *store.Message, fileID string) bool {
+	f, ok := ch.uploads.get(fileID, m.Room, ch.now())
+	if !ok {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeNoSuchFile, Message: "no file with that fileId was uploaded to this room in the last 24 hours"})
+		return false
+	}
+	ref, _ := json.Marshal(protocol.FileRef{ID: f.ID, URL: "/api/files/" + f.ID, Name: f.Name, Size: f.Size, Type: f.Type})
+	m.File = string(ref)
+	return true
 }

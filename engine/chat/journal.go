@@ -182,6 +182,7 @@ func encodeStored(dst []byte, m *store.Message) []byte {
 func appendStored(dst []byte, m *store.Message, sender []byte) []byte {
 	return protocol.AppendStored(dst, &protocol.Stored{
 		RoomID: m.Room, Seq: m.Seq, TS: m.TS, Sender: sender, Text: m.Text, ToUserID: m.ToUserID, ClientMsgID: m.ClientMsgID,
+		File: protocol.ParseFileRef(m.File),
 	})
 }
 

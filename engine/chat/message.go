@@ -96,8 +96,8 @@ func (ch *Chat) admit(u *user, class costClass) bool {
 // is 0, else to the recipient's inbox and the sender's. It gets its seq now, in the
 // owner's order, and is delivered once the history has committed it.
 func (ch *Chat) chat(u *user, in *protocol.Inbound) {
-	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil {
-		ch.sendError(u, err)
+	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil && (in.FileID == "" || err.Code != protocol.CodeEmptyText) {
+		ch.sendError(u, err) // a line with a file may have no text
 		return
 	}
 	if len(in.ClientMsgID) > protocol.MaxClientMsgID {
@@ -121,11 +121,18 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) {
 			return
 		}
 		m.Room, m.ClientMsgID = ms.room, in.ClientMsgID
+		if in.FileID != "" && !ch.attachFile(u, &m, in.FileID) {
+			return
+		}
 		if err := ch.append(m); err != nil {
 			ch.storeUnavailable(u, err)
 			return
 		}
 		ch.counters.public++
+		return
+	}
+	if in.FileID != "" { // uploads go to rooms: a private line carries none
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeNoSuchFile, Message: "files are sent in rooms, not in private messages"})
 		return
 	}
 	if ch.users[in.ToUserID] == nil && ch.ids[in.ToUserID] == nil {

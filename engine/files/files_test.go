@@ -117,7 +117,7 @@ func TestUploadAndDownload(t *testing.T) {
 
 	for _, c := range []struct {
 		name, token string
-		status     int
+		status      int
 	}{{"no token", "", 401}, {"a non-member", bob, 403}, {"a forged token", alice[:len(alice)-2] + "xx", 403}} {
 		if a := do(t, "GET", "http://"+s.Addr+info["url"].(string), c.token, nil, nil); a.status != c.status {
 			t.Errorf("download by %s: %d, want %d", c.name, a.status, c.status)
@@ -190,5 +190,63 @@ func TestMultipartUpload(t *testing.T) {
 	}
 	if info := a.json(t); info["name"] != "отчёт.txt" || info["type"] != "text/plain" || info["size"] != float64(5) {
 		t.Fatalf("multipart answer %v", info)
+	}
+}
+
+// TestLinesCarryFiles: a line with the fileId of an upload to its room delivers the
+// file to everyone (the caption apart for clients that show files, and a text naming
+// the file and its URL for the Qt client); History has it after a restart. A fileId
+// of another room, an unknown one, or one in a private line gets no_such_file.
+func TestLinesCarryFiles(t *testing.T) {
+	cfg := chattest.Config(t)
+	cfg.Files.MaxFileBytes, cfg.Files.QuotaPerDay = 1000, 2500
+	s := chattest.StartConfig(t, cfg)
+	alice, auth := s.LoginQuery(t, "Alice", url.Values{"ack": {"1"}})
+	token := auth["resumeToken"].(string)
+	qt, _ := s.Login(t, "Qt") // the seed's client: no opt-in
+	info := upload(t, s, token, "lobby", "cat.png", pngBytes).json(t)
+	id := info["fileId"].(string)
+
+	alice.Send(map[string]any{"text": "", "fileId": id, "clientMsgId": "c1"})
+	mine := alice.Expect("PublicMessage")
+	file, _ := mine["file"].(map[string]any)
+	wantText := "📎 cat.png (216 B) /api/files/" + id
+	if file["fileId"] != id || file["name"] != "cat.png" || file["type"] != "image/png" || mine["caption"] != "" || mine["text"] != wantText {
+		t.Fatalf("the line with a file: %v", mine)
+	}
+	if m := qt.Expect("PublicMessage"); m["text"] != wantText {
+		t.Fatalf("the Qt client read %v", m)
+	}
+	alice.Send(map[string]any{"text": "look", "fileId": id})
+	if m := alice.Expect("PublicMessage"); m["caption"] != "look" || m["text"] != "look "+wantText {
+		t.Fatalf("a caption: %v", m)
+	}
+
+	alice.Send(map[string]any{"action": "JoinRoom", "roomId": "side"})
+	alice.Expect("RoomJoined")
+	sideID := upload(t, s, token, "side", "b.txt", []byte("side file")).json(t)["fileId"].(string)
+	for _, line := range []map[string]any{
+		{"text": "x", "fileId": sideID},                         // uploaded to another room
+		{"text": "x", "fileId": "nosuchfile"},                   // never uploaded
+		{"text": "x", "fileId": id, "toUserId": auth["userId"]}, // a private line
+	} {
+		alice.Send(line)
+		if e := alice.Expect("Error"); e["code"] != "no_such_file" {
+			t.Fatalf("%v: %v", line, e)
+		}
+	}
+
+	s.Stop()
+	s2 := chattest.StartConfig(t, cfg)
+	bob, _ := s2.LoginQuery(t, "Bob", url.Values{"ack": {"1"}})
+	bob.Send(map[string]any{"action": "History", "roomId": "lobby"})
+	h := bob.Expect("History")
+	msgs, _ := h["messages"].([]any)
+	if len(msgs) < 2 {
+		t.Fatalf("History after a restart: %v", h)
+	}
+	first := msgs[0].(map[string]any)
+	if f, _ := first["file"].(map[string]any); f["fileId"] != id || first["text"] != wantText {
+		t.Fatalf("History's first line: %v", first)
 	}
 }

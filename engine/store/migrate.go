@@ -19,6 +19,9 @@ func migrate(db *sql.DB) error {
 	if err := migrateFiles(db); err != nil {
 		return err
 	}
+	if err := migrateMessageFiles(db); err != nil {
+		return err
+	}
 	has, err := hasColumn(db, "sessions", "secret")
 	if err != nil {
 		return err
@@ -94,4 +97,17 @@ func secretArg(s []byte) []byte {
 		return []byte{}
 	}
 	return s
+}
+
+// migrateMessageFiles adds messages.file (the file a line carries) to a history made
+// before uploads; old lines carry none.
+func migrateMessageFiles(db *sql.DB) error {
+	has, err := hasColumn(db, "messages", "file")
+	if err != nil || has {
+		return err
+	}
+	if _, err := db.Exec(`ALTER TABLE messages ADD COLUMN file TEXT NOT NULL DEFAULT ''`); err != nil {
+		return fmt.Errorf("add messages.file: %w", err)
+	}
+	return nil
 }

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS messages (
 	color         TEXT    NOT NULL,
 	to_user_id    INTEGER NOT NULL,
 	text          TEXT    NOT NULL,
-	client_msg_id TEXT    NOT NULL DEFAULT ''
+	client_msg_id TEXT    NOT NULL DEFAULT '',
+	file          TEXT    NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS room_seqs (
 	room_id INTEGER NOT NULL,
@@ -266,12 +267,12 @@ const insertSizes = 9
 
 func insertSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ") VALUES ")
+	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ", file) VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	return b.String()
 }
@@ -280,7 +281,7 @@ func insertSQL(rows int) string {
 // id is in s.roomIDs or, for a room new in this transaction, in newRooms.
 func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message, newRooms map[string]int64) error {
 	var stmts [insertSizes]*sql.Stmt // this transaction's handles, made on first use
-	args := make([]any, 0, 10*min(len(msgs), 1<<(insertSizes-1)))
+	args := make([]any, 0, 11*min(len(msgs), 1<<(insertSizes-1)))
 	for len(msgs) > 0 {
 		i := min(bits.Len(uint(len(msgs)))-1, insertSizes-1)
 		n := 1 << i
@@ -292,7 +293,7 @@ func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message,
 			if !ok {
 				id = newRooms[m.Room]
 			}
-			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID)
+			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID, m.File)
 		}
 		s.roomMu.Unlock()
 		if stmts[i] == nil {

@@ -18,6 +18,7 @@ type Message struct {
 	ToUserID    uint64 // a private message's recipient; 0 for a public one
 	Text        string // formatted, as delivered
 	ClientMsgID string // the sender's id for it, "" if none
+	File        string // the file it carries, as JSON (protocol.FileRef); "" if none
 }
 
 // Session is a resumable identity: a user that may come back with its resume token

@@ -85,7 +85,7 @@ func NewLimitedWriter(s Store, interval time.Duration, limits Limits, onCommit f
 
 // messageBytes is what m holds in memory: the struct and its strings.
 func messageBytes(m *Message) int {
-	return int(unsafe.Sizeof(*m)) + len(m.Room) + len(m.UserName) + len(m.Color) + len(m.Text) + len(m.ClientMsgID)
+	return int(unsafe.Sizeof(*m)) + len(m.Room) + len(m.UserName) + len(m.Color) + len(m.Text) + len(m.ClientMsgID) + len(m.File)
 }
 
 func sessionBytes(s *Session) int { return int(unsafe.Sizeof(*s)) + len(s.Name) + len(s.Color) }
