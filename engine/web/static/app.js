@@ -2,6 +2,7 @@
 // the same actions, chat lines as {"text","toUserId"} with no action key.
 import { setupAccount } from './account.js';
 import { plugSocket } from './dispatch.js';
+import { setupFiles } from './files.js';
 import { setupLogin } from './login.js';
 import { wire } from './wiring.js';
 
@@ -9,3 +10,4 @@ plugSocket();
 setupLogin();
 wire();
 setupAccount();
+setupFiles();

@@ -2,6 +2,7 @@
 import { scheduleAck, stream } from './ack.js';
 import { alertMe } from './alerts.js';
 import { avatar, el, genderMark, icon, nameButton } from './dom.js';
+import { fileCard } from './files.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
 import { hhmm, mentions, renderText, userOf } from './text.js';
@@ -92,7 +93,7 @@ export function message(m, isPrivate) {
     confirm(cid, key, mineLi);
     const body = mineLi.querySelector('.msg-text');
     body.replaceChildren();
-    renderText(body, String(m.text ?? ''));
+    renderText(body, String((m.file ? m.caption : m.text) ?? ''));
     state.confirmed.delete(cid);
     return;
   }
@@ -172,8 +173,9 @@ export function buildMessage(m, isPrivate, prev) {
   status.setAttribute('aria-hidden', 'true');
   head.append(status);
   const body = el('div', 'msg-text');
-  renderText(body, text);
+  renderText(body, m.file ? String(m.caption ?? '') : text); // the text names the file for the Qt client
   main.append(head, body);
+  if (m.file && typeof m.file === 'object') main.append(fileCard(m.file));
   li.append(main);
   return { li, mention, mine };
 }

@@ -63,6 +63,7 @@ export const ui = {
   chatView: $('chat-view'), status: $('status'), statusText: $('status-text'), me: $('me'),
   banner: $('banner'), bannerText: $('banner-text'), reconnectNow: $('reconnect-now'),
   log: $('log'), toast: $('toast'), composer: $('composer'), message: $('message'), send: $('send'),
+  attach: $('attach'), fileInput: $('file-input'), uploads: $('uploads'),
   privateBar: $('private-bar'), privateName: $('private-name'), privateOffline: $('private-offline'), privateLeave: $('private-leave'),
   rooms: $('rooms'), roomsOther: $('rooms-other'), roomsOtherHead: $('rooms-other-head'),
   older: $('older'), roomForm: $('room-form'), roomInput: $('room-input'), roomTitle: $('room-title'),
