@@ -164,6 +164,8 @@ func TestBrowserDaySeparators(t *testing.T) {
 		got.Seps[1] != got.Y+" Yesterday" || got.Seps[2] != got.T+" Today" {
 		t.Errorf("after History the separators are %q (problems %q), want three days': %s, %s, %s", got.Seps, got.Bad, got.O, got.Y, got.T)
 	}
+	alice.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#log li.day-sep').scrollIntoView(), 1`))
+	alice.screenshot("days.png")
 	alice.checkClean()
 }
 
@@ -204,6 +206,7 @@ func TestBrowserNewMessagesButton(t *testing.T) {
 	alice.waitMessage("news 1")
 	alice.waitJS("the New messages button", `!`+button+`.hidden`)
 	alice.assertAccessible("button New messages")
+	alice.screenshot("new-messages.png")
 	if alice.mustBool(atEnd) {
 		t.Errorf("the log followed the new line while Alice was reading above")
 	}

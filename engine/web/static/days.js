@@ -79,6 +79,16 @@ function relabel(items) {
   }
 }
 
+// topDay puts a separator back above the oldest line once trimming dropped its own.
+export function topDay(items) {
+  const first = items[0];
+  if (!first || isSeparator(first) || !dayOf(first)) return;
+  const sep = separator(Number(first.dataset.at));
+  first.classList.remove('cont');
+  if (first.isConnected) first.before(sep);
+  items.unshift(sep);
+}
+
 // daysAbove puts separators into add, an older page about to go above below (the
 // room's current entries), and removes below's first separator when add ends on its
 // day. It returns add with the separators.

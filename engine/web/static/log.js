@@ -5,7 +5,7 @@ import { avatar, el, genderMark, icon, nameButton } from './dom.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
 import { mentions, renderText, userOf } from './text.js';
-import { dayBefore, stamp } from './days.js';
+import { dayBefore, stamp, topDay } from './days.js';
 import { notifyMe } from './notify.js';
 
 // ---- the log ----
@@ -36,6 +36,7 @@ export function append(li, r = currentRoom()) {
 }
 
 // trim drops a room's oldest lines beyond MAX_LOG; History brings them back on demand.
+// The oldest line left keeps a day separator above it.
 export function trim(r) {
   while (r.items.length > MAX_LOG) {
     const old = r.items.shift();
@@ -43,6 +44,7 @@ export function trim(r) {
     if (old.dataset.key) state.shown.delete(old.dataset.key);
     r.more = true;
   }
+  topDay(r.items);
 }
 
 // renderOlder shows "Show earlier messages" while the current room has more to fetch.
