@@ -41,10 +41,22 @@ func TestBrowserLinksAndTimes(t *testing.T) {
 			t.Errorf("link %d is %+v, want %+v with rel noopener noreferrer, target _blank", i, l, want[i])
 		}
 	}
-	var other int
-	alice.mustEval(`document.querySelectorAll('#log .msg-text *:not(a):not(b.mention-tag)').length`, &other)
-	if other != 0 {
-		t.Errorf("message text has %d other elements", other)
+
+	// A URL cannot carry markup or attributes out of its run.
+	hostile := `https://evil.test/"onmouseover="alert(1)"><img src=x onerror=alert(1)>`
+	bob.say(hostile)
+	alice.waitMessage(hostile)
+	var other []string
+	alice.mustEval(`[...document.querySelectorAll('#log .msg-text *')].filter(e =>
+		!(e.matches('b.mention-tag') && e.attributes.length === 1) &&
+		!(e.matches('a.msg-link') && e.attributes.length === 4 && /^https?:/.test(e.getAttribute('href')))).map(e => e.outerHTML)`, &other)
+	if len(other) != 0 {
+		t.Errorf("message text has other elements: %q", other)
+	}
+	var last []string
+	alice.mustEval(`[...[...document.querySelectorAll('#log li.msg')].pop().querySelectorAll('.msg-text a')].map(a => a.href)`, &last)
+	if len(last) != 1 || last[0] != "https://evil.test/" {
+		t.Errorf("the hostile URL's links are %q, want just https://evil.test/", last)
 	}
 
 	var times struct {
@@ -195,11 +207,17 @@ func TestBrowserNewMessagesButton(t *testing.T) {
 		t.Fatalf("the New messages button shows while the log is at its end")
 	}
 
+	// The page decides on the scroll event whether to follow new lines; the test's own
+	// listener runs after the page's, so once it has run the page has decided.
 	scrollUp := func() {
-		alice.mustEval(`document.getElementById('log').scrollTop = 0, 1`, nil)
-		alice.waitJS("scrolled up", `document.getElementById('log').scrollTop === 0`)
-		// The page decides on the scroll event; a line after it must not pull the log down.
-		time.Sleep(100 * time.Millisecond)
+		alice.mustEval(`(() => {
+			const l = document.getElementById('log');
+			window.__scrolled = false;
+			l.addEventListener('scroll', () => { window.__scrolled = true; }, {once: true});
+			l.scrollTop = 0;
+			return 1;
+		})()`, nil)
+		alice.waitJS("scrolled up", `window.__scrolled && document.getElementById('log').scrollTop === 0`)
 	}
 	scrollUp()
 	carol.Send(map[string]any{"text": "news 1", "toUserId": 0})
@@ -292,8 +310,8 @@ func (b *browser) notes() (notes []note, asked int) {
 	return r.Notes, r.Asked
 }
 
-// TestBrowserNotifications: with notifications allowed and her page in the
-// background, Alice gets one for Bob's mention of her and one for his private message,
+// TestBrowserNotifications: with notifications allowed, Alice gets none while she
+// looks at the page; with her page in the background, she gets one for Bob's mention of her and one for his private message,
 // none for her own lines. Bob, who never decided, is asked on his first mention while
 // away, not at load, and only once.
 func TestBrowserNotifications(t *testing.T) {
@@ -310,6 +328,14 @@ func TestBrowserNotifications(t *testing.T) {
 	bob.waitUsers("Alice", "Bob")
 	if n, asked := bob.notes(); len(n) != 0 || asked != 0 {
 		t.Errorf("at load Bob's page made notifications %v and asked %d times", n, asked)
+	}
+
+	// In view, a mention only highlights the line (it is shown synchronously with any
+	// notification, so none has come by the time the line is there).
+	bob.say("in view, {Alice}")
+	alice.waitMessage("in view, Alice")
+	if n, _ := alice.notes(); len(n) != 0 {
+		t.Errorf("Alice, looking at the page, got notifications %v", n)
 	}
 
 	alice.hide()
