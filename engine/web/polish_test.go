@@ -120,13 +120,15 @@ func seedHistory(t *testing.T, dir string, days ...time.Time) {
 // dated separator, with no separator doubled or out of place.
 func TestBrowserDaySeparators(t *testing.T) {
 	dir := t.TempDir()
-	now := time.Now()
+	// Around noon, so that no line strays into the next day whatever the time now.
+	y, m, d := time.Now().Date()
+	noon := time.Date(y, m, d, 12, 0, 0, 0, time.Local)
 	var ats []time.Time
 	for i := range 10 {
-		ats = append(ats, now.AddDate(0, 0, -3).Add(time.Duration(i)*time.Minute))
+		ats = append(ats, noon.AddDate(0, 0, -3).Add(time.Duration(i)*time.Minute))
 	}
 	for i := range 50 {
-		ats = append(ats, now.AddDate(0, 0, -1).Add(time.Duration(i)*time.Second))
+		ats = append(ats, noon.AddDate(0, 0, -1).Add(time.Duration(i)*time.Second))
 	}
 	seedHistory(t, dir, ats...)
 	srv := chattest.Start(t, testConfig(""), func(c *server.Config) { c.DataDir = dir })
@@ -140,6 +142,7 @@ func TestBrowserDaySeparators(t *testing.T) {
 	layout := `(() => {
 		const pad = (n) => String(n).padStart(2, '0');
 		const day = (ms) => { const d = new Date(ms); return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()); };
+		const noonBefore = (n) => { const d = new Date(); d.setHours(12, 0, 0, 0); d.setDate(d.getDate() - n); return d.getTime(); };
 		let cur = '', bad = [];
 		const seps = [];
 		for (const li of document.querySelectorAll('#log > li')) {
@@ -154,7 +157,7 @@ func TestBrowserDaySeparators(t *testing.T) {
 			const at = Number(li.dataset.at);
 			if (day(at) !== cur) bad.push(li.textContent + ' under ' + cur);
 		}
-		return {seps, bad, today: day(Date.now()), yesterday: day(Date.now() - 86400000), old: day(Date.now() - 3 * 86400000)};
+		return {seps, bad, today: day(Date.now()), yesterday: day(noonBefore(1)), old: day(noonBefore(3))};
 	})()`
 	var got struct {
 		Seps []string

@@ -127,7 +127,7 @@ export function message(m, isPrivate) {
   if ((isPrivate && !outgoing) || (mention && !mine)) {
     const why = isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`;
     alertMe(why);
-    notifyMe(why, text, r.id);
+    notifyMe(why, text, isPrivate ? '@' + from.userId : r.id);
   }
   return unread;
 }

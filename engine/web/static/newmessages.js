@@ -10,16 +10,23 @@ function hide() {
   button.hidden = true;
 }
 
-// arrived: a chat line (not an older History page, not a day or join notice) came
-// into the log while the reader is away from its end.
+// fresh: n is a chat line just added at the log's end (not an older History page, not
+// a day separator or a join notice, not a line re-rendered in place).
+function fresh(n) {
+  return n.nodeType === 1 && n.classList.contains('msg') && !n.classList.contains('old') && !n.nextElementSibling;
+}
+
+// arrived: the log changed; a fresh line while the reader is away from the end shows
+// the button.
 function arrived(records) {
   if (state.stick && nearBottom()) {
     hide();
     return;
   }
+  if (state.stick) return;
   for (const rec of records) {
     for (const n of rec.addedNodes) {
-      if (n.nodeType === 1 && n.classList.contains('msg') && !n.classList.contains('old') && !state.stick) {
+      if (fresh(n)) {
         button.hidden = false;
         return;
       }

@@ -9,24 +9,25 @@ const MAX_BODY = 200;
 let asked = false;
 
 // notifyMe shows title and the server text's plain words, if the page is out of view
-// and the browser allows it. Clicking the notification brings the page back.
-export function notifyMe(title, serverText, roomId) {
+// and the browser allows it; a newer one from the same room or sender (key) replaces
+// the one before. Clicking the notification brings the page back.
+export function notifyMe(title, serverText, key) {
   if (typeof Notification !== 'function') return;
   if (!document.hidden && document.hasFocus()) return;
   const body = parseText(String(serverText ?? '')).map((r) => r.text).join('').slice(0, MAX_BODY);
   if (Notification.permission === 'granted') {
-    show(title, body, roomId);
+    show(title, body, key);
   } else if (Notification.permission === 'default' && !asked) {
     asked = true;
     Promise.resolve(Notification.requestPermission())
-      .then((p) => { if (p === 'granted') show(title, body, roomId); })
+      .then((p) => { if (p === 'granted') show(title, body, key); })
       .catch(() => { /* no notifications, the title still blinks */ });
   }
 }
 
-function show(title, body, roomId) {
+function show(title, body, key) {
   try {
-    const n = new Notification(title, { body, icon: 'favicon.svg', tag: 'chatd ' + roomId });
+    const n = new Notification(title, { body, icon: 'favicon.svg', tag: 'chatd ' + key, renotify: true });
     n.onclick = () => {
       window.focus();
       n.close();
