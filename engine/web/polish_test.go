@@ -114,10 +114,12 @@ func seedHistory(t *testing.T, dir string, days ...time.Time) {
 	}
 }
 
-// TestBrowserDaySeparators: the lobby's history has lines from three days ago and from
-// yesterday. The replay on login shows yesterday's under a "Yesterday" separator, a new
-// line today gets "Today", and the older page History brings in above gets its own
-// dated separator, with no separator doubled or out of place.
+// TestBrowserDaySeparators: the lobby's history has 10 lines from three days ago and 70
+// from yesterday. The replay on login (the last 50) shows yesterday's under a
+// "Yesterday" separator, and a new line today gets "Today". The older page History
+// brings in above ends with yesterday's first 20 lines: the "Yesterday" separator moves
+// up above them, and the lines of three days ago get their own dated one, with no
+// separator doubled or out of place.
 func TestBrowserDaySeparators(t *testing.T) {
 	dir := t.TempDir()
 	// Around noon, so that no line strays into the next day whatever the time now.
@@ -127,14 +129,14 @@ func TestBrowserDaySeparators(t *testing.T) {
 	for i := range 10 {
 		ats = append(ats, noon.AddDate(0, 0, -3).Add(time.Duration(i)*time.Minute))
 	}
-	for i := range 50 {
+	for i := range 70 {
 		ats = append(ats, noon.AddDate(0, 0, -1).Add(time.Duration(i)*time.Second))
 	}
 	seedHistory(t, dir, ats...)
 	srv := chattest.Start(t, testConfig(""), func(c *server.Config) { c.DataDir = dir })
 	alice := newBrowser(t, "alice", 1200, 760)
 	alice.login("http://"+srv.Addr, "Alice", "#8e44ad", 2)
-	alice.waitMessage("old line 60")
+	alice.waitMessage("old line 80")
 	alice.say("today's line")
 	alice.waitMessage("today's line")
 
@@ -148,6 +150,7 @@ func TestBrowserDaySeparators(t *testing.T) {
 		for (const li of document.querySelectorAll('#log > li')) {
 			if (li.classList.contains('day-sep')) {
 				if (li.nextElementSibling?.classList.contains('day-sep')) bad.push('two separators in a row');
+				if (li.querySelector('time').dateTime === cur) bad.push('a second separator for ' + cur);
 				cur = li.querySelector('time').dateTime;
 				seps.push(cur + ' ' + li.textContent);
 				continue;

@@ -79,19 +79,31 @@ function relabel(items) {
   }
 }
 
-// topDay puts a separator back above the oldest line once trimming dropped its own.
-export function topDay(items) {
-  const first = items[0];
-  if (!first || isSeparator(first) || !dayOf(first)) return;
+// firstDated is the index of the oldest dated entry of items (notices have no date:
+// they are about the moment they were shown), or -1.
+function firstDated(items) {
+  return items.findIndex((li) => dayOf(li));
+}
+
+// headDay puts a separator above below's oldest dated line, at index i.
+function headDay(items, i) {
+  const first = items[i];
   const sep = separator(Number(first.dataset.at));
   first.classList.remove('cont');
   if (first.isConnected) first.before(sep);
-  items.unshift(sep);
+  items.splice(i, 0, sep);
+}
+
+// topDay puts a separator back above the oldest line once trimming dropped its own.
+export function topDay(items) {
+  const i = firstDated(items);
+  if (i >= 0 && !isSeparator(items[i])) headDay(items, i);
 }
 
 // daysAbove puts separators into add, an older page about to go above below (the
-// room's current entries), and removes below's first separator when add ends on its
-// day. It returns add with the separators.
+// room's current entries), and fixes below's oldest day: its separator goes when add
+// ends on that day, and one comes when add ends on another. It returns add with the
+// separators.
 export function daysAbove(add, below) {
   const out = [];
   let day = '';
@@ -104,14 +116,14 @@ export function daysAbove(add, below) {
     }
     out.push(li);
   }
-  const first = below[0];
-  if (!first || !day) return out;
+  const i = firstDated(below);
+  if (i < 0 || !day) return out;
+  const first = below[i];
   if (isSeparator(first) && dayOf(first) === day) {
-    below.shift();
+    below.splice(i, 1);
     first.remove();
-  } else if (!isSeparator(first) && dayOf(first) && dayOf(first) !== day) {
-    out.push(separator(Number(first.dataset.at)));
-    first.classList.remove('cont');
+  } else if (!isSeparator(first) && dayOf(first) !== day) {
+    headDay(below, i);
   }
   return out;
 }
