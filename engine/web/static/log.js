@@ -5,7 +5,9 @@ import { avatar, el, genderMark, icon, nameButton } from './dom.js';
 import { fileCard } from './files.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
-import { hhmm, mentions, renderText, userOf } from './text.js';
+import { mentions, renderText, userOf } from './text.js';
+import { dayBefore, stamp, topDay } from './days.js';
+import { notifyMe } from './notify.js';
 
 // ---- the log ----
 
@@ -17,6 +19,8 @@ export function nearBottom() {
 // they scroll back to read; a resize (a phone keyboard, a rotation) keeps that choice.
 // Each room keeps its own lines; only the current room's are in the page's log.
 export function append(li, r = currentRoom()) {
+  const day = dayBefore(r.items, li);
+  if (day) append(day, r);
   r.items.push(li);
   if (r.id !== state.current) {
     trim(r);
@@ -33,6 +37,7 @@ export function append(li, r = currentRoom()) {
 }
 
 // trim drops a room's oldest lines beyond MAX_LOG; History brings them back on demand.
+// The oldest line left keeps a day separator above it.
 export function trim(r) {
   while (r.items.length > MAX_LOG) {
     const old = r.items.shift();
@@ -40,6 +45,7 @@ export function trim(r) {
     if (old.dataset.key) state.shown.delete(old.dataset.key);
     r.more = true;
   }
+  topDay(r.items);
 }
 
 // renderOlder shows "Show earlier messages" while the current room has more to fetch.
@@ -60,7 +66,7 @@ export function notice(kind, words, u, r) {
   const li = el('li', 'notice ' + kind);
   li.dataset.kind = 'notice';
   li.dataset.notice = kind;
-  li.append(el('time', 'time', hhmm()));
+  li.append(stamp());
   const body = el('span', 'notice-body');
   if (u) {
     body.append(nameButton(u), ' ' + words);
@@ -119,7 +125,11 @@ export function message(m, isPrivate) {
   append(li, r);
   const unread = !isPrivate && !mine && r.id !== state.current;
   if (unread) r.unread++;
-  if ((isPrivate && !outgoing) || (mention && !mine)) alertMe(isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`);
+  if ((isPrivate && !outgoing) || (mention && !mine)) {
+    const why = isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`;
+    alertMe(why);
+    notifyMe(why, text, isPrivate ? '@' + from.userId : r.id);
+  }
   return unread;
 }
 
@@ -168,7 +178,7 @@ export function buildMessage(m, isPrivate, prev) {
     head.append(badge);
   }
   if (mention) head.append(el('span', 'badge mention-badge', 'mentions you'));
-  head.append(el('time', 'time', hhmm(at)));
+  head.append(stamp(at));
   const status = el('span', 'sent-mark');
   status.setAttribute('aria-hidden', 'true');
   head.append(status);

@@ -11,6 +11,7 @@ import { closeSidebar, openSidebar } from './sidebar.js';
 import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
 import { wireStatusPicker } from './statuses.js';
 import { typed } from './typing.js';
+import { setupNewMessages } from './newmessages.js';
 import { findUser, openPrivate, setPrivate } from './users.js';
 
 // ---- wiring ----
@@ -81,6 +82,7 @@ export function wire() {
   });
   new ResizeObserver(() => { if (state.stick) pinLog(); }).observe(ui.log);
   ui.older.addEventListener('click', loadOlder);
+  setupNewMessages();
   ui.roomForm.addEventListener('submit', (e) => {
     e.preventDefault();
     if (joinRoom(ui.roomInput.value)) ui.roomInput.value = '';
