@@ -72,6 +72,10 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.DurationFlag{Name: "buzz-interval", Value: ch.BuzzInterval, Destination: &ch.BuzzInterval, EnvVars: env("BUZZ_INTERVAL"), Usage: "at most one Buzz per sender and recipient this often (100ms..1h)"},
 		&cli.StringFlag{Name: "durability", Value: string(ch.Durability), Destination: (*string)(&ch.Durability), EnvVars: env("DURABILITY"), Usage: "what a line that got Sent survives: power (fsync per commit: a power cut of the machine) or crash (no fsync per commit: kill -9 of chatd, not a power cut)"},
 		&cli.StringFlag{Name: "metrics-listen", Destination: &s.MetricsListen, EnvVars: env("METRICS_LISTEN"), Usage: "`host:port` of a listener of its own for /metrics (127.0.0.1:9090); empty: /metrics on --listen"},
+		// Accounts (engine/accounts).
+		&cli.DurationFlag{Name: "session-ttl", Value: s.Accounts.SessionTTL, Destination: &s.Accounts.SessionTTL, EnvVars: env("SESSION_TTL"), Usage: "how long a login token from /api/register or /api/login is valid"},
+		&cli.StringFlag{Name: "jwt-key", Destination: &s.Accounts.JWTKeyFile, EnvVars: env("JWT_KEY"), Usage: "`file` to accept JWTs as login tokens: a PEM RSA or EC public key (RS256/ES256), anything else an HS256 secret (trailing whitespace trimmed); claims sub, name, exp"},
+		&cli.BoolFlag{Name: "allow-anonymous", Value: s.Accounts.AllowAnonymous, Destination: &s.Accounts.AllowAnonymous, EnvVars: env("ALLOW_ANONYMOUS"), Usage: "let clients without a token log in as anonymous users (false: a token is required)"},
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
