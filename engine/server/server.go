@@ -125,11 +125,13 @@ func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
 func (s *Server) Start() error {
 	if err := s.listenMetrics(); err != nil {
 		s.Chat.Close()
+		s.Accounts.Close()
 		return err
 	}
 	if err := s.Worker.Start(); err != nil {
 		s.stopMetrics()
 		s.Chat.Close()
+		s.Accounts.Close()
 		return err
 	}
 	return nil
