@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -441,4 +442,62 @@ func TestAccountJWTPublicKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAccountRegistrationFlood: many registrations at once are each either done
+// (201) or refused at once as busy (503), never left hanging; the ones that were done
+// log in.
+func TestAccountRegistrationFlood(t *testing.T) {
+	s := chattest.Start(t)
+	a := newAPI(t, s, "127.0.0.1")
+	const n = 24
+	type result struct {
+		name   string
+		status int
+		code   any
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			name := "Flood" + strconv.Itoa(i)
+			b, _ := json.Marshal(creds(name, "password1"))
+			resp, err := a.http.Post(a.base+"/api/register", "application/json", bytes.NewReader(b))
+			if err != nil {
+				results <- result{name: name, code: err.Error()}
+				return
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			results <- result{name, resp.StatusCode, m["error"]}
+		}()
+	}
+	var done []string
+	for range n {
+		r := <-results
+		switch {
+		case r.status == http.StatusCreated:
+			done = append(done, r.name)
+		case r.status == http.StatusServiceUnavailable && r.code == "busy":
+		default:
+			t.Fatalf("%s: %d %v, want 201 or 503 busy", r.name, r.status, r.code)
+		}
+	}
+	if len(done) == 0 {
+		t.Fatal("no registration was done")
+	}
+	a.login(done[0], "password1")
+}
+
+// TestAccountLookAlikeReserved: a look-alike of a registered name (Cyrillic А) is
+// reserved too, and cannot be registered.
+func TestAccountLookAlikeReserved(t *testing.T) {
+	s := chattest.Start(t)
+	a := newAPI(t, s, "127.0.0.1")
+	a.register("Alma", "password1")
+	_, anon := s.Login(t, "\u0410lma")
+	if anon["userName"] != "\u0410lma (2)" {
+		t.Fatalf("anonymous Cyrillic Alma: %v", anon)
+	}
+	a.expect("/api/register", creds("\u0410lma", "password1"), http.StatusConflict, "name_taken")
 }
