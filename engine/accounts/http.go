@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -15,7 +16,7 @@ import (
 
 // Error codes of the HTTP API, in {"error":CODE,"message":TEXT}.
 const (
-	CodeBadRequest     = "bad_request"     // the body is not {"name","password"} JSON
+	CodeBadRequest     = "bad_request"     // the body is not {"name","password"} JSON (Content-Type: application/json)
 	CodeBadName        = "bad_name"        // the name is empty or not a valid nickname
 	CodeWeakPassword   = "weak_password"   // fewer than minPassword characters
 	CodeNameTaken      = "name_taken"      // registered, or in use by someone online
@@ -84,6 +85,11 @@ func (s *Service) serveCredentials(w http.ResponseWriter, r *http.Request, statu
 	}
 	var c credentials
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt != "application/json" {
+		// A cross-site form cannot send this type without a CORS preflight, which
+		// chatd never grants: no login CSRF through a crafted text/plain form.
+		err = errors.New("not JSON")
+	}
 	if err == nil {
 		err = json.Unmarshal(body, &c)
 	}
@@ -219,8 +225,10 @@ func (s *Service) issue(ctx context.Context, acc *account) (string, error) {
 }
 
 // serveLogout revokes the token it is called with (?all=1: every token of its
-// account) and clears the cookie.
+// account) and clears the cookie, even when the token is no longer valid: a browser
+// can only drop its HttpOnly cookie this way.
 func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	tok := bearer(r.Header)
 	if tok == "" {
 		if c, err := r.Cookie(CookieName); err == nil {
@@ -237,7 +245,6 @@ func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errStore)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
 }
 

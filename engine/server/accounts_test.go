@@ -202,6 +202,11 @@ func TestAccountLifecycle(t *testing.T) {
 	a.expect("/api/register", creds("Bob (2)", "long enough"), http.StatusBadRequest, "bad_name")
 	a.expect("/api/register", creds("Bob", "short"), http.StatusBadRequest, "weak_password")
 	a.expect("/api/register", `{"name":`, http.StatusBadRequest, "bad_request")
+	form, err := a.http.Post(a.base+"/api/login", "text/plain", strings.NewReader(`{"name":"Alice","password":"correct horse"}`))
+	if err != nil || form.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a login posted as text/plain (a cross-site form): %v %v, want 400", form, err)
+	}
+	form.Body.Close()
 	a.expect("/api/login", creds("Alice", "wrong horse"), http.StatusUnauthorized, "bad_credentials")
 	a.expect("/api/login", creds("Nobody", "correct horse"), http.StatusUnauthorized, "bad_credentials")
 
@@ -221,8 +226,9 @@ func TestAccountLifecycle(t *testing.T) {
 	}
 	expectBadToken(t, s, tok1)
 	a.expect("/api/logout", nil, http.StatusUnauthorized, "bad_credentials") // no token
-	if st, _, _ := a.post("/api/logout", nil, bearerHeader(tok1)); st != http.StatusUnauthorized {
-		t.Fatalf("second logout of one token: %d, want 401", st)
+	st, _, resp := a.post("/api/logout", nil, http.Header{"Cookie": {"chatd_token=" + tok1}})
+	if st != http.StatusUnauthorized || len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
+		t.Fatalf("logout with a revoked cookie: %d %v, want 401 clearing the cookie", st, resp.Cookies())
 	}
 	_, auth = dialToken(t, s, tok2) // the others stay
 	expectAccount(t, auth, "Alice", id)
