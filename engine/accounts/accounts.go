@@ -39,6 +39,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// writeTimeout bounds an account write, its wait for the one before included.
+const writeTimeout = 10 * time.Second
+
 // maxTokensPerAccount bounds the tokens an account holds: a login past it revokes the
 // account's oldest, so logging in in a loop costs no memory.
 const maxTokensPerAccount = 64
@@ -87,6 +90,7 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	db    *store.SQLite // nil: accounts live in memory only (no --data-dir)
+	dbOne chan struct{} // one account write at a time (write)
 	reg   Registrar
 	hash  *hasher
 	fails *failures
@@ -113,7 +117,7 @@ func New(cfg Config, db *store.SQLite, log *slog.Logger) (*Service, error) {
 		log = slog.Default()
 	}
 	s := &Service{
-		cfg: cfg, log: log, db: db, hash: newHasher(), fails: newFailures(cfg.Now),
+		cfg: cfg, log: log, db: db, dbOne: make(chan struct{}, 1), hash: newHasher(), fails: newFailures(cfg.Now),
 		byID: map[uint64]*account{}, byName: map[string]*account{}, bySub: map[string]*account{},
 		tokens: map[[32]byte]token{},
 	}
@@ -221,4 +225,22 @@ func (s *Service) Close() {
 			close(s.jwt.stop)
 		}
 	})
+}
+
+// write runs one account write on the store, one at a time: SQLite takes one writer
+// anyway, and HTTP handlers queued on its lock would hold database connections the
+// chat's writer and readers need. Without a store it does nothing.
+func (s *Service) write(ctx context.Context, fn func(context.Context, *store.SQLite) error) error {
+	if s.db == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	select {
+	case s.dbOne <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("accounts: waiting to write: %w", ctx.Err())
+	}
+	defer func() { <-s.dbOne }()
+	return fn(ctx, s.db)
 }

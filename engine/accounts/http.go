@@ -162,9 +162,9 @@ func (s *Service) register(ctx context.Context, c credentials) (loggedIn, *apiEr
 	a := store.Account{UserID: id, Name: c.Name, Pass: []byte(pass), Created: s.cfg.Now().UnixMilli()}
 	tok, h := newToken()
 	expires := s.cfg.Now().Add(s.cfg.SessionTTL)
-	if s.db != nil {
-		err = s.db.CreateAccount(ctx, a, &store.AccountToken{Hash: h[:], UserID: id, Expires: expires.UnixMilli()})
-	}
+	err = s.write(ctx, func(ctx context.Context, db *store.SQLite) error {
+		return db.CreateAccount(ctx, a, &store.AccountToken{Hash: h[:], UserID: id, Expires: expires.UnixMilli()})
+	})
 	if err != nil {
 		s.reg.ReleaseName(c.Name, id)
 		if errors.Is(err, store.ErrAccountExists) {
@@ -213,10 +213,11 @@ func (s *Service) issue(ctx context.Context, acc *account) (string, error) {
 		drop = append(drop, acc.tokens[i][:])
 	}
 	s.mu.RUnlock()
-	if s.db != nil {
-		if err := s.db.AddToken(ctx, store.AccountToken{Hash: h[:], UserID: acc.UserID, Expires: expires.UnixMilli()}, drop); err != nil {
-			return "", err
-		}
+	err := s.write(ctx, func(ctx context.Context, db *store.SQLite) error {
+		return db.AddToken(ctx, store.AccountToken{Hash: h[:], UserID: acc.UserID, Expires: expires.UnixMilli()}, drop)
+	})
+	if err != nil {
+		return "", err
 	}
 	s.mu.Lock()
 	s.addToken(acc, h, expires)
@@ -252,16 +253,14 @@ func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
 // memory.
 func (s *Service) revoke(ctx context.Context, tok string, userID uint64, all bool) error {
 	h := sha256Sum(tok)
-	if s.db != nil {
-		var err error
+	err := s.write(ctx, func(ctx context.Context, db *store.SQLite) error {
 		if all {
-			err = s.db.DeleteTokens(ctx, userID)
-		} else {
-			err = s.db.DeleteToken(ctx, h[:])
+			return db.DeleteTokens(ctx, userID)
 		}
-		if err != nil {
-			return err
-		}
+		return db.DeleteToken(ctx, h[:])
+	})
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

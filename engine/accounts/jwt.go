@@ -145,13 +145,11 @@ func (s *Service) subAccount(sub, name string) (Account, error) {
 		return Account{}, err
 	}
 	a := store.Account{UserID: id, Name: name, Sub: sub, Created: s.cfg.Now().UnixMilli()}
-	if s.db != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = s.db.CreateAccount(ctx, a, nil)
-		cancel()
-		if err != nil {
-			return Account{}, fmt.Errorf("accounts: storing sub %q: %w", sub, err)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err = s.write(ctx, func(ctx context.Context, db *store.SQLite) error { return db.CreateAccount(ctx, a, nil) })
+	cancel()
+	if err != nil {
+		return Account{}, fmt.Errorf("accounts: storing sub %q: %w", sub, err)
 	}
 	s.mu.Lock()
 	s.addAccount(a)
