@@ -18,6 +18,7 @@ type Config struct {
 	JWTKeyFile     string        // --jwt-key: HS256 secret, or RS256/ES256 public key in PEM; "": no JWTs
 	AllowAnonymous bool          // --allow-anonymous: logins without a token are anonymous users
 	MaxNameLength  int           // the chat's --max-name-length (the server copies it)
+	SecureCookie   bool          // the login cookie is Secure: chatd serves TLS itself (the server sets it)
 	// Now is the clock of token expiry and of the per-IP limits (nil: time.Now); tests
 	// move it instead of waiting.
 	Now func() time.Time

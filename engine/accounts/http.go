@@ -120,7 +120,7 @@ func (s *Service) serveLogin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) setCookie(w http.ResponseWriter, r *http.Request, tok string) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", MaxAge: int(s.cfg.SessionTTL / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookie || r.TLS != nil})
 }
 
 var errStore = &apiError{http.StatusInternalServerError, CodeInternal, "the account store failed; try again"}

@@ -112,3 +112,18 @@ func TestAccountJWTPublicKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountJWTHoldsEarlyFrames: a line sent before the JWT is verified is kept and
+// handled after the login, as the account.
+func TestAccountJWTHoldsEarlyFrames(t *testing.T) {
+	secret := []byte("site secret")
+	s := chattest.Start(t, withJWTKey(writeKey(t, secret)))
+	tok := signJWT(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "early", "name": "Nora", "exp": time.Now().Add(time.Hour).Unix()})
+	c := chattest.Dial(t, "ws://"+s.Addr+"/?token="+tok)
+	c.Send(map[string]any{"text": "first words", "toUserId": 0})
+	auth := c.Expect("Authorized")
+	m := c.Expect("PublicMessage")
+	if m["text"] != "first words" || m["userId"] != auth["userId"] || m["userName"] != "Nora" {
+		t.Fatalf("the early line: %v (Authorized %v)", m, auth)
+	}
+}

@@ -107,6 +107,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
 	acfg := cfg.Accounts
 	acfg.MaxNameLength = cfg.Chat.MaxNameLength
+	acfg.SecureCookie = cfg.Engine.TLSCert != ""
 	acc, err := accounts.New(acfg, st, s.log)
 	if err != nil {
 		return err
