@@ -229,7 +229,7 @@ func (ch *Chat) loginAccount(c *engine.Conn, r *engine.Request, a accounts.Accou
 	ch.log.Debug("account connected", "userId", u.info.ID, "userName", u.info.Name, "remote", r.RemoteAddr)
 }
 
-// accountName is the name a of login gets: a registered name is its own (reserved for
+// accountName is the name an account logs in with: a registered name is its own (reserved for
 // it); a JWT's display name, or the default one, is made unique.
 func (ch *Chat) accountName(a accounts.Account) string {
 	if !a.JWT {
