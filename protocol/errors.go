@@ -33,6 +33,10 @@ const (
 
 	// Status and buzz.
 	CodeBadStatus Code = "bad_status" // SetStatus without status, or one that is not online, away or busy
+
+	// Accounts.
+	CodeBadToken        Code = "bad_token"        // the login's token is invalid, revoked or expired; close 4004 follows
+	CodeAccountRequired Code = "account_required" // --allow-anonymous=false and the login has no token; close 4006 follows
 )
 
 // Error is a decoding or validation failure that becomes an Error action for the client.

@@ -75,6 +75,10 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.Int64Flag{Name: "max-file-bytes", Value: s.Files.MaxFileBytes, Destination: &s.Files.MaxFileBytes, EnvVars: env("MAX_FILE_BYTES"), Usage: "the largest file a user may upload (POST /api/files); bigger: 413 file_too_large"},
 		&cli.Int64Flag{Name: "file-quota", Value: s.Files.QuotaPerDay, Destination: &s.Files.QuotaPerDay, EnvVars: env("FILE_QUOTA"), Usage: "bytes one user may upload in any 24 hours; past it: 429 quota_exceeded"},
 		&cli.StringFlag{Name: "metrics-listen", Destination: &s.MetricsListen, EnvVars: env("METRICS_LISTEN"), Usage: "`host:port` of a listener of its own for /metrics (127.0.0.1:9090); empty: /metrics on --listen"},
+		// Accounts (engine/accounts).
+		&cli.DurationFlag{Name: "session-ttl", Value: s.Accounts.SessionTTL, Destination: &s.Accounts.SessionTTL, EnvVars: env("SESSION_TTL"), Usage: "how long a login token from /api/register or /api/login is valid"},
+		&cli.StringFlag{Name: "jwt-key", Destination: &s.Accounts.JWTKeyFile, EnvVars: env("JWT_KEY"), Usage: "`file` to accept JWTs as login tokens: a PEM RSA or EC public key (RS256/ES256), anything else an HS256 secret (trailing whitespace trimmed); claims sub, name, exp"},
+		&cli.BoolFlag{Name: "allow-anonymous", Value: s.Accounts.AllowAnonymous, Destination: &s.Accounts.AllowAnonymous, EnvVars: env("ALLOW_ANONYMOUS"), Usage: "let clients without a token log in as anonymous users (false: a token is required)"},
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},

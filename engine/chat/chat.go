@@ -57,6 +57,8 @@ type Chat struct {
 	fields  []byte // scratch for an offline sender's encoded fields (storedFrame)
 	frame   []byte // a committed message's frame, reused while no recipient keeps it
 
+	acct accountState // accounts: reserved names, token logins (account.go)
+
 	counters counters
 	meters   meters // for metrics (metrics.go)
 }

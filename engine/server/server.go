@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/accounts"
 	"github.com/chatd/chatd/engine/chat"
 	"github.com/chatd/chatd/engine/files"
 	"github.com/chatd/chatd/engine/metrics"
@@ -29,6 +30,7 @@ type Config struct {
 	// MetricsListen is --metrics-listen: host:port of a listener of its own for
 	// /metrics; "": /metrics is served on --listen.
 	MetricsListen string
+	Accounts      accounts.Config // --session-ttl, --jwt-key, --allow-anonymous
 }
 
 // DefaultDataDir is --data-dir's default.
@@ -36,14 +38,16 @@ const DefaultDataDir = "./data"
 
 // DefaultConfig is every layer's defaults.
 func DefaultConfig() Config {
-	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), Files: files.DefaultConfig(), DataDir: DefaultDataDir}
+	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), Files: files.DefaultConfig(),
+		Accounts: accounts.DefaultConfig(), DataDir: DefaultDataDir}
 }
 
 // Validate checks every layer's settings without building anything, for a command
 // that must fail before it detaches (start -d); New validates through each layer's
 // constructor.
 func (c Config) Validate() error {
-	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.Files.Validate(), c.validateMetricsListen(), c.validateUploads())
+	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.Files.Validate(), c.Accounts.Validate(),
+		c.validateMetricsListen(), c.validateUploads())
 }
 
 // validateUploads: one file of --max-file-bytes must fit in --max-upload-buffer.
@@ -59,6 +63,9 @@ type Server struct {
 	Worker  *engine.Worker
 	Chat    *chat.Chat
 	Metrics *metrics.Metrics
+	// Accounts serves /api/register, /api/login and /api/logout and resolves login
+	// tokens for the chat.
+	Accounts *accounts.Service
 
 	log         *slog.Logger
 	metricsAddr string       // --metrics-listen
@@ -86,8 +93,9 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.Default()
 	}
 	w.SetDataDir(absPath(cfg.DataDir))
+	var st *store.SQLite
 	if cfg.DataDir != "" {
-		st, err := store.OpenSQLiteWith(cfg.DataDir, store.Options{Durability: cfg.Chat.Durability})
+		st, err = store.OpenSQLiteWith(cfg.DataDir, store.Options{Durability: cfg.Chat.Durability})
 		if err != nil {
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}
@@ -97,9 +105,33 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.mountFiles(cfg.Files, st.Files())
 	}
+	if err := s.mountAccounts(cfg, st); err != nil {
+		ch.Close()
+		return nil, err
+	}
 	s.mountMetrics(cfg)
 	w.Handle("GET /", web.Handler())
 	return s, nil
+}
+
+// mountAccounts builds the accounts on the store (nil: in memory only), wires them to
+// the chat both ways (tokens to identities; names and userIds to registrations) and
+// mounts their routes.
+func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
+	acfg := cfg.Accounts
+	acfg.MaxNameLength = cfg.Chat.MaxNameLength
+	acfg.SecureCookie = cfg.Engine.TLSCert != ""
+	acc, err := accounts.New(acfg, st, s.log)
+	if err != nil {
+		return err
+	}
+	acc.SetRegistrar(s.Chat)
+	s.Chat.UseAccounts(acc)
+	s.Accounts = acc
+	for pattern, h := range acc.Routes() {
+		s.Worker.Handle(pattern, h)
+	}
+	return nil
 }
 
 // Start starts listening: on --metrics-listen first, if set, so that a busy port
@@ -107,11 +139,13 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Start() error {
 	if err := s.listenMetrics(); err != nil {
 		s.Chat.Close()
+		s.Accounts.Close()
 		return err
 	}
 	if err := s.Worker.Start(); err != nil {
 		s.stopMetrics()
 		s.Chat.Close()
+		s.Accounts.Close()
 		return err
 	}
 	return nil
@@ -122,6 +156,7 @@ func (s *Server) Start() error {
 func (s *Server) Stop() {
 	s.Worker.Stop()
 	s.Chat.Close()
+	s.Accounts.Close()
 	s.stopMetrics()
 }
 

@@ -34,6 +34,9 @@ func migrate(db *sql.DB) error {
 			return fmt.Errorf("add sessions.secret: %w", err)
 		}
 	}
+	if err := migrateAccounts(db); err != nil {
+		return err
+	}
 	return nil
 }
 
