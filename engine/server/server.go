@@ -26,7 +26,7 @@ type Config struct {
 	Engine  engine.Config
 	Chat    chat.Config
 	Files   files.Config // uploads, served only with a --data-dir
-	DataDir string // --data-dir: the history database and the resume key; "": keep no history
+	DataDir string       // --data-dir: the history database and the resume key; "": keep no history
 	// MetricsListen is --metrics-listen: host:port of a listener of its own for
 	// /metrics; "": /metrics is served on --listen.
 	MetricsListen string

@@ -88,10 +88,23 @@ func TestBrowserAccountWrongPassword(t *testing.T) {
 		return !e.hidden && e.getAttribute('role') === 'alert' && e.textContent === 'Wrong name or password.' &&
 			!document.getElementById('login-view').hidden;
 	})()`)
-	bob.do(
-		chromedp.SetValue(chromedp.ID("login-password"), ""),
-		chromedp.SendKeys(chromedp.ID("login-password"), "bobs password\r"),
-	)
+	var cleared string
+	bob.mustEval(`document.getElementById('login-password').value = ''`, &cleared)
+	bob.do(chromedp.SendKeys(chromedp.ID("login-password"), "bobs password\r"))
 	bob.waitAccountOnline("Bob")
+
+	// Leaving without "Log out", then going on anonymously, is anonymous: the
+	// account's cookie does not log the new connection in as Bob.
+	bob.do(chromedp.Click(chromedp.ID("logout")))
+	bob.waitJS("the login form", `!document.getElementById('login-view').hidden`)
+	var name string
+	bob.mustEval(`document.getElementById('login-name').value = ''`, &name)
+	bob.do(
+		chromedp.SendKeys(chromedp.ID("login-name"), "Guest"),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	bob.waitJS("online as the anonymous Guest", `document.getElementById('status').dataset.state === 'online' &&
+		document.getElementById('account-logout').hidden &&
+		document.querySelector('#users li.is-me button.name')?.textContent === 'Guest'`)
 	bob.checkClean()
 }

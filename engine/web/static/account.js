@@ -1,7 +1,8 @@
 // Accounts: register or log in through /api, keep the token so a reload stays logged
 // in, log out. Without an account the page logs in anonymously, as before.
-import { start, leave, readLogin } from './login.js';
-import { STORE_ACCOUNT, load, save, state, ui } from './state.js';
+import { unlockAudio } from './alerts.js';
+import { leave, readLogin, start } from './login.js';
+import { STORE_ACCOUNT, STORE_LOGIN, load, save, state, ui } from './state.js';
 
 // The words for the server's JSON error codes; a code not listed shows its message.
 const ACCOUNT_ERRORS = {
@@ -19,10 +20,27 @@ export function setupAccount() {
   // Enter in the password field logs in; the anonymous start (login.js) is for an
   // empty password only. A capturing listener runs before login.js's own.
   ui.loginForm.addEventListener('submit', (e) => {
-    if (!ui.password.value) return;
+    if (ui.password.value) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      submit('login');
+      return;
+    }
+    if (!load(STORE_ACCOUNT)) return; // login.js starts the anonymous chat
+    // An account is still saved (the chat was left without "Log out"): its HttpOnly
+    // cookie would log the WebSocket in as it, so it is logged out first.
     e.preventDefault();
     e.stopImmediatePropagation();
-    submit('login');
+    unlockAudio(); // while this is still the user's gesture
+    const token = load(STORE_ACCOUNT)?.token;
+    forget();
+    fetch('/api/logout', { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {} })
+      .catch(() => {})
+      .finally(() => {
+        const login = readLogin();
+        save(STORE_LOGIN, login);
+        start(login);
+      });
   }, true);
   const saved = load(STORE_ACCOUNT);
   if (saved && typeof saved.token === 'string' && typeof saved.name === 'string') {
@@ -91,6 +109,12 @@ export function tokenRefused() {
   forget();
   leave();
   showError('Your session has ended. Log in again.');
+}
+
+// dropCookie: an anonymous page was refused (4004) because the browser still sends an
+// old account's cookie; logging out clears it, and the next reconnect is anonymous.
+export function dropCookie() {
+  fetch('/api/logout', { method: 'POST' }).catch(() => {});
 }
 
 function showError(text) {

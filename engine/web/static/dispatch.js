@@ -1,6 +1,6 @@
 // The one module that knows both the socket and the views: it routes each server
 // action to its view, and plugs the socket into link.js for the views' own sends.
-import { tokenRefused } from './account.js';
+import { dropCookie, tokenRefused } from './account.js';
 import { close, connect, listen, sendJSON } from './connection.js';
 import { history } from './history.js';
 import { plug } from './link.js';
@@ -52,6 +52,7 @@ export function plugSocket() {
     close: (code) => {
       offline(code);
       if (code === 4004 && state.account) tokenRefused();
+      else if (code === 4004) dropCookie();
     },
     retry: showRetry,
   });
