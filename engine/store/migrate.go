@@ -28,6 +28,12 @@ func migrate(db *sql.DB) error {
 			return fmt.Errorf("add sessions.secret: %w", err)
 		}
 	}
+	if err := migrateReactions(db); err != nil {
+		return err
+	}
+	if err := migrateSearch(db); err != nil {
+		return err
+	}
 	return nil
 }
 
