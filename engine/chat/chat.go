@@ -43,6 +43,8 @@ type Chat struct {
 	buzzes      map[uint64]*buzzLog    // senders' recent buzzes (buzz.go)
 	typing      map[typingKey]int64    // the last Typing sent per user and room (typing.go)
 
+	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
+
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
 	writer   Journal
