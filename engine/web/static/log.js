@@ -3,6 +3,7 @@ import { scheduleAck, stream } from './ack.js';
 import { alertMe } from './alerts.js';
 import { avatar, el, genderMark, icon, nameButton } from './dom.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
+import { decorateMessage } from './reactions.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
 import { hhmm, mentions, renderText, userOf } from './text.js';
 
@@ -175,6 +176,7 @@ export function buildMessage(m, isPrivate, prev) {
   renderText(body, text);
   main.append(head, body);
   li.append(main);
+  decorateMessage(li, main, m, isPrivate);
   return { li, mention, mine };
 }
 

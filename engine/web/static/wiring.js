@@ -11,6 +11,8 @@ import { closeSidebar, openSidebar } from './sidebar.js';
 import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
 import { wireStatusPicker } from './statuses.js';
 import { typed } from './typing.js';
+import { wireReactions } from './reactions.js';
+import { wireSearch } from './search.js';
 import { findUser, openPrivate, setPrivate } from './users.js';
 
 // ---- wiring ----
@@ -52,6 +54,8 @@ export function wire() {
     area.addEventListener('dblclick', onNameDblClick);
   }
   wireStatusPicker();
+  wireReactions();
+  wireSearch();
   ui.composer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
   ui.message.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
