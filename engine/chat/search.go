@@ -2,10 +2,14 @@ package chat
 
 import (
 	"context"
+	"time"
 
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
+
+// searchTimeout bounds one search: past it SQLite is interrupted and the client told.
+const searchTimeout = 3 * time.Second
 
 // handleSearch answers Search: the newest messages, at most limit, of one room u is
 // in (or its own inbox), or of every room u is in and its inbox when roomId is
@@ -43,7 +47,9 @@ func (ch *Chat) handleSearch(u *user, in *protocol.Inbound, data []byte) {
 		return
 	}
 	ch.readHistory(u, func(ctx context.Context, st store.Store) func() {
+		ctx, cancel := context.WithTimeout(ctx, searchTimeout)
 		msgs, err := st.Search(ctx, rooms, terms, limit)
+		cancel()
 		b := protocol.AppendSearchHead(nil, roomID, query)
 		for i := range msgs {
 			if i > 0 {
@@ -58,8 +64,8 @@ func (ch *Chat) handleSearch(u *user, in *protocol.Inbound, data []byte) {
 			}
 			u.historyInFlight = false
 			if err != nil {
-				ch.log.Error("search failed", "userId", u.info.ID, "err", err)
-				ch.sendError(u, &protocol.Error{Code: protocol.CodeHistoryUnavailable, Message: "could not search the history"})
+				ch.log.Warn("search failed", "userId", u.info.ID, "err", err)
+				ch.sendError(u, &protocol.Error{Code: protocol.CodeHistoryUnavailable, Message: "could not search the history in time; try more specific words"})
 				return
 			}
 			u.conn.SendText(b)

@@ -145,3 +145,21 @@ func TestReactionsOverSockets(t *testing.T) {
 		return m["seq"] == seq
 	})
 }
+
+// TestReactionsWithoutHistory: with no data dir the toggles still work, kept in memory.
+func TestReactionsWithoutHistory(t *testing.T) {
+	cfg := chattest.Config(t)
+	cfg.DataDir = ""
+	srv := chattest.StartConfig(t, cfg)
+	alice, authA := srv.LoginQuery(t, "Alice", optIn)
+	alice.Send(map[string]any{"text": "no disk", "clientMsgId": "x"})
+	seq := alice.Expect("Sent")["seq"].(float64)
+	alice.Send(map[string]any{"action": "React", "seq": seq, "emoji": "🇺🇦"})
+	if got := summary(nextReactions(t, alice, seq)); !slices.Equal(got, []string{fmt.Sprintf("🇺🇦:1:%v", authA["userId"])}) {
+		t.Fatalf("got %v", got)
+	}
+	alice.Send(map[string]any{"action": "React", "seq": seq, "emoji": "🇺🇦"})
+	if got := nextReactions(t, alice, seq); len(got) != 0 {
+		t.Fatalf("after the toggle off: %v", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // message_search is the full-text index of messages' text (SQLite FTS5), one row per
@@ -93,8 +94,13 @@ func (s *SQLite) unindexSearch(ctx context.Context, tx *sql.Tx, room string, seq
 	return nil
 }
 
+// minPrefix is the shortest term matched as a prefix; a shorter one matches whole
+// words only: the prefix "a" would merge the postings of every word starting with a.
+const minPrefix = 3
+
 // searchMatch is the FTS5 expression for terms in the rooms with roomIDs: every term
-// a quoted prefix (so no user input is FTS5 syntax), all of them required.
+// quoted (so no user input is FTS5 syntax), a prefix from minPrefix characters on,
+// all of them required.
 func searchMatch(roomIDs []int64, terms []string) string {
 	var b strings.Builder
 	b.WriteString("rk : (")
@@ -109,7 +115,10 @@ func searchMatch(roomIDs []int64, terms []string) string {
 		if i > 0 {
 			b.WriteString(" AND ")
 		}
-		b.WriteString(`"` + strings.ReplaceAll(t, `"`, `""`) + `"*`)
+		b.WriteString(`"` + strings.ReplaceAll(t, `"`, `""`) + `"`)
+		if utf8.RuneCountInString(t) >= minPrefix {
+			b.WriteByte('*')
+		}
 	}
 	b.WriteString(")")
 	return b.String()

@@ -84,7 +84,8 @@ type Store interface {
 	// seq (messages without any are absent).
 	Reactions(ctx context.Context, room string, from, to uint64) (map[uint64][]ReactionCount, error)
 	// Search returns up to limit messages of rooms whose text has every one of terms
-	// (each a lowercased word, matched as a prefix), newest first (search.go).
+	// (each a lowercased word, matched as a prefix from 3 characters on), newest
+	// first (search.go).
 	Search(ctx context.Context, rooms, terms []string, limit int) ([]Message, error)
 	// ResumeKey returns the secret that signs resume tokens, made once and kept with
 	// the history, so tokens stay valid across restarts exactly as long as the
