@@ -39,6 +39,7 @@ func TestBrowserReactions(t *testing.T) {
 	bob.mustEval(line+`.querySelector('.reactions .reaction').click()`, nil)
 	bob.waitJS("Bob's taken away", reactionBar("react to this")+` === '👍 1'`)
 	alice.waitJS("Alice's left", reactionBar("react to this")+` === '👍 1 mine'`)
+	alice.screenshot("reactions.png")
 	alice.checkClean()
 	bob.checkClean()
 }
@@ -77,6 +78,7 @@ func TestBrowserSearch(t *testing.T) {
 		const li = document.querySelector('#log li.msg.found');
 		return li && li.querySelector('.msg-text').textContent === 'the needle <b>is</b> here';
 	})()`)
+	carol.screenshot("search.png")
 	carol.assertInert()
 	carol.checkClean()
 }
