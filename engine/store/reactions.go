@@ -109,7 +109,10 @@ func reactionsBytes(rs []Reaction) int {
 	return n
 }
 
-// writeReactions applies b's toggles in tx, in order, and sets each one's outcome.
+// writeReactions applies b's toggles in tx, in order, and sets each one's outcome. A
+// toggle is not idempotent: the Writer retries only batches whose transaction failed
+// (rolled back), so none is applied twice short of a commit that succeeded and still
+// reported an error.
 func writeReactions(ctx context.Context, tx *sql.Tx, rs []Reaction) error {
 	for i := range rs {
 		r := &rs[i]
