@@ -13,7 +13,7 @@ import (
 // message with the message's rowid: text is the text as a reader sees it (mention
 // tags dropped, HTML escapes undone), rk the message's room as one token, "r" and the
 // room's id, so a search of some rooms is one FTS5 query, newest first, that stops at
-// its limit. Contentless (content = ”): the index keeps no copy of the text, which
+// its limit. Contentless (an empty content option): the index keeps no copy of the text, which
 // halved its size; contentless_delete lets a row be deleted by rowid alone.
 const searchSchema = `CREATE VIRTUAL TABLE message_search USING fts5(text, rk, content = '', contentless_delete = 1,
 	tokenize = 'unicode61 remove_diacritics 2')`
