@@ -79,6 +79,9 @@ func TestBrowserSearch(t *testing.T) {
 		return li && li.querySelector('.msg-text').textContent === 'the needle <b>is</b> here';
 	})()`)
 	carol.screenshot("search.png")
+	carol.mustEval(`document.getElementById('search').value = ''`, nil)
+	carol.do(chromedp.SendKeys(chromedp.ID("search"), "<img src=x onerror=window.__pwned=1>\r"))
+	carol.waitJS("no result for the hostile query", `document.getElementById('search-summary').textContent === 'No messages found for “<img src=x onerror=window.__pwned=1>”'`)
 	carol.assertInert()
 	carol.checkClean()
 }

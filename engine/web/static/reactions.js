@@ -115,4 +115,7 @@ export function wireReactions() {
     }
     closePicker();
   });
+  document.addEventListener('click', (e) => {
+    if (picker && !ui.log.contains(e.target)) closePicker();
+  });
 }
