@@ -44,6 +44,8 @@ type Chat struct {
 	typing      map[typingKey]int64    // the last Typing sent per user and room (typing.go)
 	uploads     recentUploads          // files a line may carry (files.go)
 
+	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
+
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
 	writer   Journal

@@ -71,7 +71,7 @@ func (ch *Chat) rememberClientMsgs(ms []store.Message) {
 
 // onCommit runs on the writer's goroutine: it only hands the batch to the owner.
 func (ch *Chat) onCommit(b *store.Batch, err error) {
-	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && err == nil {
+	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && len(b.Reactions) == 0 && err == nil {
 		return
 	}
 	ch.w.Post(func() {
@@ -80,6 +80,9 @@ func (ch *Chat) onCommit(b *store.Batch, err error) {
 		}
 		if len(b.Messages) > 0 || err != nil {
 			ch.committed(b.Messages, err)
+		}
+		if len(b.Reactions) > 0 {
+			ch.reactionsCommitted(b.Reactions, err)
 		}
 	})
 }

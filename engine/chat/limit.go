@@ -57,7 +57,8 @@ func costOf(in *protocol.Inbound) costClass {
 	case in.Action == protocol.ActionPong, in.Action == protocol.ActionAck, in.IsHeartbeatPing():
 		return costCheap
 	case in.Action == protocol.ActionHistory, in.Action == protocol.ActionRooms, in.Action == protocol.ActionUsers,
-		in.Action == protocol.ActionSetStatus: // fans out to the user's rooms (status.go)
+		in.Action == protocol.ActionSetStatus, // fans out to the user's rooms (status.go)
+		in.Action == protocol.ActionSearch:    // a full-text query of up to 33 rooms (search.go)
 		return costCostly
 	default:
 		return costLine

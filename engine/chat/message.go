@@ -70,6 +70,10 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.handleBuzz(u, &in)
 	case in.Action == protocol.ActionTyping:
 		ch.handleTyping(u, &in)
+	case in.Action == protocol.ActionReact:
+		ch.handleReact(u, &in, m.Data)
+	case in.Action == protocol.ActionSearch:
+		ch.handleSearch(u, &in, m.Data)
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}

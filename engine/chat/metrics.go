@@ -41,6 +41,8 @@ const (
 	inSetStatus
 	inBuzz
 	inTyping
+	inReact
+	inSearch
 	inUnknown // an action or event chatd does not know
 	inInvalid // not a request: bad JSON, not an object, a field of the wrong type
 	inBinary
@@ -48,7 +50,7 @@ const (
 )
 
 var inboundNames = [numInbound]string{"Pong", "Heartbeat", "PublicMessage", "PrivateMessage", "Ack",
-	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "unknown", "invalid", "binary"}
+	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "React", "Search", "unknown", "invalid", "binary"}
 
 const numCostClasses = 3
 
@@ -97,6 +99,10 @@ func inboundOf(in *protocol.Inbound) inbound {
 		return inBuzz
 	case protocol.ActionTyping:
 		return inTyping
+	case protocol.ActionReact:
+		return inReact
+	case protocol.ActionSearch:
+		return inSearch
 	}
 	return inUnknown
 }

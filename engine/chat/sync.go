@@ -53,11 +53,16 @@ func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
 // readRange reads the next page of a replay off the owner and sends it on the owner.
 func (ch *Chat) readRange(u *user, ms *membership) {
 	roomID, after, upto := ms.room, ms.delivered, ms.syncUpto
+	optIn := u.optIn // the seed's client gets the seed's frames: no reactions
 	ch.readReplay(u, func(ctx context.Context, st store.Store) func() {
 		msgs, err := st.Range(ctx, roomID, after, upto, syncPage)
+		var rx map[uint64][]store.ReactionCount
+		if err == nil && optIn {
+			rx, err = reactionsOf(ctx, st, roomID, msgs)
+		}
 		frames := make([][]byte, len(msgs))
 		for i := range msgs {
-			frames[i] = engine.AppendFrame(nil, engine.OpText, encodeStored(nil, &msgs[i]))
+			frames[i] = engine.AppendFrame(nil, engine.OpText, withReactions(encodeStored(nil, &msgs[i]), rx[msgs[i].Seq]))
 		}
 		return func() {
 			if ch.users[u.info.ID] != u || u.rooms.get(roomID) != ms {

@@ -37,6 +37,12 @@ func migrate(db *sql.DB) error {
 	if err := migrateAccounts(db); err != nil {
 		return err
 	}
+	if err := migrateReactions(db); err != nil {
+		return err
+	}
+	if err := migrateSearch(db); err != nil {
+		return err
+	}
 	return nil
 }
 

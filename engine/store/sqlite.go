@@ -93,6 +93,8 @@ type SQLite struct {
 	roomID      *sql.Stmt
 	upsertUser  *sql.Stmt
 	upsertMaxID *sql.Stmt
+	// searchInsert is indexSearchSQL (search.go).
+	searchInsert *sql.Stmt
 
 	// roomIDs are the rooms' ids committed so far, so a commit looks a room up in the
 	// database only the first time it appears (ids never change once committed), and
@@ -186,6 +188,9 @@ func (s *SQLite) prepare() error {
 		ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)`); err != nil {
 		return fmt.Errorf("prepare meta: %w", err)
 	}
+	if s.searchInsert, err = s.db.Prepare(indexSearchSQL); err != nil {
+		return fmt.Errorf("prepare search index: %w", err)
+	}
 	return nil
 }
 
@@ -219,6 +224,12 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 		if err := s.indexIntoTail(ctx, tx, len(msgs)); err != nil {
 			return err
 		}
+		if err := s.indexSearch(ctx, tx, len(msgs)); err != nil {
+			return err
+		}
+	}
+	if err := writeReactions(ctx, tx, b.Reactions); err != nil {
+		return err
 	}
 	if maxUser, err = s.upsertSessions(ctx, tx, b.Sessions, maxUser); err != nil {
 		return err
@@ -396,7 +407,7 @@ func closeRows(rows *sql.Rows) error {
 
 // Close implements Store.
 func (s *SQLite) Close() error {
-	for _, st := range append(s.insert[:], s.tailInsert, s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID) {
+	for _, st := range append(s.insert[:], s.tailInsert, s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID, s.searchInsert) {
 		if st != nil {
 			st.Close()
 		}

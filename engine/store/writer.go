@@ -263,6 +263,7 @@ func (w *Writer) release(b *Batch) {
 	for i := range b.Sessions {
 		size += sessionBytes(&b.Sessions[i])
 	}
+	size += reactionsBytes(b.Reactions)
 	w.mu.Lock()
 	w.held -= size
 	w.stuckSince = time.Time{}

@@ -12,6 +12,8 @@ import { state } from './state.js';
 import { showConnecting, showRetry } from './status.js';
 import { noteStatuses, sendMyStatus, showStatusPicker, statusChanged } from './statuses.js';
 import { stoppedTyping, typing } from './typing.js';
+import { reactions } from './reactions.js';
+import { historyArrived, searchResults } from './search.js';
 
 // ---- dispatch ----
 
@@ -37,10 +39,12 @@ const ACTIONS = new Map([
   ['RoomLeft', (m) => roomLeft(String(m.roomId ?? ''))],
   ['Rooms', roomsList],
   ['Presence', presence],
-  ['History', history],
+  ['History', (m) => { history(m); historyArrived(m); }],
   ['Status', statusChanged],
   ['Buzz', buzzed],
   ['Typing', typing],
+  ['Reactions', reactions],
+  ['SearchResults', searchResults],
 ]);
 
 export function plugSocket() {

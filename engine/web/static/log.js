@@ -4,6 +4,7 @@ import { alertMe } from './alerts.js';
 import { avatar, el, genderMark, icon, nameButton } from './dom.js';
 import { fileCard } from './files.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
+import { decorateMessage } from './reactions.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
 import { mentions, renderText, userOf } from './text.js';
 import { dayBefore, stamp, topDay } from './days.js';
@@ -187,6 +188,7 @@ export function buildMessage(m, isPrivate, prev) {
   main.append(head, body);
   if (m.file && typeof m.file === 'object') main.append(fileCard(m.file));
   li.append(main);
+  decorateMessage(li, main, m, isPrivate);
   return { li, mention, mine };
 }
 

@@ -40,6 +40,11 @@ export const ERROR_WORDS = {
   history_unavailable: 'The server could not read the message history.',
   bad_status: 'The server did not accept that status.',
   bad_token: 'Your session has ended. Log in again.',
+  bad_emoji: 'That is not an emoji the server accepts as a reaction.',
+  no_such_message: 'That message does not exist (any more).',
+  too_many_reactions: 'That message has as many different reactions as allowed.',
+  bad_query: 'Type a word to search for.',
+  busy: 'The server is busy; try again in a moment.',
 };
 
 export const CLOSE_WORDS = {

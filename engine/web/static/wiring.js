@@ -12,6 +12,8 @@ import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
 import { wireStatusPicker } from './statuses.js';
 import { typed } from './typing.js';
 import { setupNewMessages } from './newmessages.js';
+import { wireReactions } from './reactions.js';
+import { wireSearch } from './search.js';
 import { findUser, openPrivate, setPrivate } from './users.js';
 
 // ---- wiring ----
@@ -53,6 +55,8 @@ export function wire() {
     area.addEventListener('dblclick', onNameDblClick);
   }
   wireStatusPicker();
+  wireReactions();
+  wireSearch();
   ui.composer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
   ui.message.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
