@@ -10,18 +10,30 @@ import (
 
 // FileMember answers the file routes (package files): the userId a bearer token
 // names, if that user is online and a member of room now. The token is a resume
-// token, which proves its identity and no other (resume.go). Safe from any goroutine
-// but the owner: it asks the owner and waits.
+// token, which proves its identity and no other (resume.go), or an account's token
+// (engine/accounts; a JWT is not taken here). Safe from any goroutine but the owner:
+// it asks the owner and waits.
 func (ch *Chat) FileMember(token, room string) (userID uint64, ok bool) {
 	if token == "" || !protocol.ValidRoomID(room) {
 		return 0, false
 	}
+	account, isAccount := uint64(0), false
+	if ch.acct.svc != nil { // the accounts' index has a lock of its own: not on the owner
+		if a, found := ch.acct.svc.Session(token); found {
+			account, isAccount = a.UserID, true
+		}
+	}
 	ch.w.Call(func() {
-		id := ch.resumeIdentity(token)
-		if id == nil || id.user == nil || id.user.rooms.get(room) == nil {
+		var u *user
+		if isAccount {
+			u = ch.users[account]
+		} else if id := ch.resumeIdentity(token); id != nil {
+			u = id.user
+		}
+		if u == nil || u.rooms.get(room) == nil {
 			return
 		}
-		userID, ok = id.userID, true
+		userID, ok = u.info.ID, true
 	})
 	return userID, ok
 }

@@ -250,3 +250,25 @@ func TestLinesCarryFiles(t *testing.T) {
 		t.Fatalf("History's first line: %v", first)
 	}
 }
+
+// TestAccountTokensUpload: an account's token (POST /api/register) works as the
+// bearer, for its online user.
+func TestAccountTokensUpload(t *testing.T) {
+	s := filesServer(t)
+	reg := do(t, "POST", "http://"+s.Addr+"/api/register", "", strings.NewReader(`{"name":"Carol","password":"carols password"}`),
+		map[string]string{"Content-Type": "application/json"})
+	token, _ := reg.json(t)["token"].(string)
+	if reg.status != 201 || token == "" {
+		t.Fatalf("register: %d %s", reg.status, reg.body)
+	}
+	if a := upload(t, s, token, "lobby", "a.txt", []byte("offline")); a.status != 403 {
+		t.Fatalf("an account that is not online: %d %s", a.status, a.body)
+	}
+	_, auth := s.LoginQuery(t, "ignored", url.Values{"token": {token}, "ack": {"1"}})
+	if auth["account"] != true {
+		t.Fatalf("not logged in as the account: %v", auth)
+	}
+	if a := upload(t, s, token, "lobby", "a.txt", []byte("online")); a.status != 201 {
+		t.Fatalf("an online account's upload: %d %s", a.status, a.body)
+	}
+}

@@ -1,7 +1,7 @@
 // Files: upload by the "Attach file" button, by paste or by drag and drop, with
 // progress; a line then carries the fileId. Images show as previews and other files
-// as download cards. Files are fetched with the resume token as a bearer (the server
-// serves them only so), and shown from blob: URLs.
+// as download cards. Files are fetched with the account's or the resume token as a
+// bearer (the server serves them only so), and shown from blob: URLs.
 import { sendFileLine } from './composer.js';
 import { el } from './dom.js';
 import { showToast } from './log.js';
@@ -38,7 +38,7 @@ export function setupFiles() {
 
 // upload sends one file to the current room with a progress bar, then the line.
 export function upload(file) {
-  if (!state.token || !state.me) {
+  if (!bearer() || !state.me) {
     showToast('You are offline; the file was not sent.');
     return;
   }
@@ -57,7 +57,7 @@ export function upload(file) {
   ui.uploads.append(row);
   const xhr = new XMLHttpRequest();
   xhr.open('POST', `/api/files?roomId=${encodeURIComponent(room)}`);
-  xhr.setRequestHeader('Authorization', `Bearer ${state.token}`);
+  xhr.setRequestHeader('Authorization', `Bearer ${bearer()}`);
   xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
   xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
   xhr.onload = () => {
@@ -107,9 +107,15 @@ export function fileCard(f) {
 }
 
 async function fetchBlob(url) {
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } });
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${bearer()}` } });
   if (!res.ok) throw new Error(String(res.status));
   return res.blob();
+}
+
+// bearer proves who this page is to the file routes: the account's token, or the
+// connection's resume token.
+function bearer() {
+  return state.account?.token || state.token;
 }
 
 function sizeWords(n) {
