@@ -32,9 +32,9 @@ func writePNG(t *testing.T, dir, name string) string {
 	return path
 }
 
-// TestBrowserFiles: Alice picks an image and an HTML file with "Attach file"; Bob's
-// page shows the image as a preview loaded from a blob: URL (fetched with his token)
-// and the page as a download card; neither runs anything.
+// TestBrowserFiles: Alice picks an image and an HTML file with "Attach file", pastes
+// one file and drops another; Bob's page shows the image as a preview loaded from a
+// blob: URL (fetched with his token) and the others as download cards; nothing runs.
 func TestBrowserFiles(t *testing.T) {
 	alice, bob := aliceAndBob(t)
 	alice.assertAccessible("button Attach file")
@@ -58,6 +58,18 @@ func TestBrowserFiles(t *testing.T) {
 		const b = document.querySelector('#log button[aria-label="Download page.html"]');
 		return b && !b.closest('.file-card').querySelector('img');
 	})()`)
+	// Pasting into the message box and dropping on the conversation upload too.
+	var dispatched bool
+	alice.mustEval(`(() => {
+		const file = (name) => { const dt = new DataTransfer(); dt.items.add(new File(['hello from ' + name], name, { type: 'text/plain' })); return dt; };
+		document.getElementById('message').dispatchEvent(new ClipboardEvent('paste', { clipboardData: file('pasted.txt'), bubbles: true, cancelable: true }));
+		const zone = document.querySelector('.conversation');
+		zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: file('dropped.txt'), bubbles: true, cancelable: true }));
+		zone.dispatchEvent(new DragEvent('drop', { dataTransfer: file('dropped.txt'), bubbles: true, cancelable: true }));
+		return true;
+	})()`, &dispatched)
+	bob.waitJS("cards for the pasted and the dropped file", `!!document.querySelector('#log button[aria-label="Download pasted.txt"]') &&
+		!!document.querySelector('#log button[aria-label="Download dropped.txt"]')`)
 	bob.assertAccessible("button Download cat.png", "button Download page.html")
 	bob.assertInert()
 	alice.checkClean()
