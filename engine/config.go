@@ -27,6 +27,7 @@ type Config struct {
 	MaxWriteBuffer      int           // --max-write-buffer: unsent bytes per connection before it is cut off
 	MaxTotalWriteBuffer int           // --max-total-write-buffer: unsent bytes of all connections together before the biggest holders are cut
 	MaxHeaderBytes      int           // --max-header-bytes: a request's line and headers, at most
+	MaxUploadBuffer     int           // --max-upload-buffer: upload bodies (HandleUpload) held in memory at once
 	MaxPingsPerSecond   int           // --max-pings-per-second: RFC 6455 pings a connection may send
 	HandshakeTimeout    time.Duration // --handshake-timeout: time to send a complete HTTP request
 	AllowedOrigins      []string      // --allowed-origins: browser origins allowed besides the same host; "*" allows all
@@ -54,6 +55,7 @@ func DefaultConfig() Config {
 		MaxWriteBuffer:      4 << 20,
 		MaxTotalWriteBuffer: defaultTotalWriteBuffer(),
 		MaxHeaderBytes:      8 << 10,
+		MaxUploadBuffer:     64 << 20,
 		MaxPingsPerSecond:   10,
 		HandshakeTimeout:    10 * time.Second,
 		ShutdownGrace:       time.Second,
@@ -78,6 +80,7 @@ func (c Config) Validate() error {
 	check(c.MaxTotalWriteBuffer >= c.MaxWriteBuffer, "max-total-write-buffer", "must be at least --max-write-buffer (%d), got %d", c.MaxWriteBuffer, c.MaxTotalWriteBuffer)
 	check(c.MaxHeaderBytes >= 1024 && c.MaxHeaderBytes <= 1<<20, "max-header-bytes", "must be 1024..1048576, got %d", c.MaxHeaderBytes)
 	check(c.MaxPingsPerSecond >= 1, "max-pings-per-second", "must be at least 1, got %d", c.MaxPingsPerSecond)
+	check(c.MaxUploadBuffer > 0, "max-upload-buffer", "must be positive, got %d", c.MaxUploadBuffer)
 	check(c.HandshakeTimeout > 0, "handshake-timeout", "must be positive, got %s", c.HandshakeTimeout)
 	check(c.ShutdownGrace >= 0, "shutdown-grace", "must not be negative, got %s", c.ShutdownGrace)
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "--tls-cert and --tls-key go together")

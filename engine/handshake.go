@@ -25,14 +25,15 @@ type requestHead struct {
 type httpError struct {
 	status int
 	text   string
+	json   string // the body, as application/json, instead of text
 }
 
 var (
-	errHeaderTooLarge = &httpError{http.StatusRequestHeaderFieldsTooLarge, "request header too large"}
-	errTooManyFields  = &httpError{http.StatusRequestHeaderFieldsTooLarge, "too many header fields"}
+	errHeaderTooLarge = &httpError{status: http.StatusRequestHeaderFieldsTooLarge, text: "request header too large"}
+	errTooManyFields  = &httpError{status: http.StatusRequestHeaderFieldsTooLarge, text: "too many header fields"}
 )
 
-func badRequest(text string) *httpError { return &httpError{http.StatusBadRequest, text} }
+func badRequest(text string) *httpError { return &httpError{status: http.StatusBadRequest, text: text} }
 
 // headEnd finds the blank line ending a request head in buf: the head's length
 // including it, or -1.
@@ -76,7 +77,7 @@ func parseRequestLine(line string) (*requestHead, *httpError) {
 		return nil, badRequest("malformed request line")
 	}
 	if proto != "HTTP/1.1" && proto != "HTTP/1.0" {
-		return nil, &httpError{http.StatusHTTPVersionNotSupported, "HTTP/1.0 and HTTP/1.1 only"}
+		return nil, &httpError{status: http.StatusHTTPVersionNotSupported, text: "HTTP/1.0 and HTTP/1.1 only"}
 	}
 	return &requestHead{method: method, target: withLeadingSlash(target), proto: proto}, nil
 }
@@ -86,7 +87,7 @@ func parseRequestLine(line string) (*requestHead, *httpError) {
 // routes never need, so it is refused outright).
 func (h *requestHead) checkFraming() *httpError {
 	if len(h.header.Values("Transfer-Encoding")) > 0 {
-		return &httpError{http.StatusNotImplemented, "Transfer-Encoding is not supported"}
+		return &httpError{status: http.StatusNotImplemented, text: "Transfer-Encoding is not supported"}
 	}
 	cl := h.header.Values("Content-Length")
 	if len(cl) == 0 {
@@ -111,7 +112,7 @@ func (h *requestHead) isUpgrade() bool { return HeaderHasToken(h.header, "Upgrad
 func (h *requestHead) checkUpgrade() (string, *httpError) {
 	switch {
 	case h.method != http.MethodGet:
-		return "", &httpError{http.StatusMethodNotAllowed, "a WebSocket upgrade must be a GET"}
+		return "", &httpError{status: http.StatusMethodNotAllowed, text: "a WebSocket upgrade must be a GET"}
 	case h.proto != "HTTP/1.1":
 		return "", badRequest("a WebSocket upgrade must be HTTP/1.1")
 	case h.header.Get("Host") == "":
@@ -119,7 +120,7 @@ func (h *requestHead) checkUpgrade() (string, *httpError) {
 	case !HeaderHasToken(h.header, "Connection", "upgrade"):
 		return "", badRequest("Connection must include Upgrade")
 	case h.header.Get("Sec-WebSocket-Version") != "13":
-		return "", &httpError{http.StatusUpgradeRequired, "Sec-WebSocket-Version must be 13"}
+		return "", &httpError{status: http.StatusUpgradeRequired, text: "Sec-WebSocket-Version must be 13"}
 	case h.bodyLen != 0:
 		return "", badRequest("a WebSocket upgrade has no body")
 	}
@@ -147,9 +148,12 @@ func (e *httpError) response() []byte {
 	if e.status == http.StatusUpgradeRequired {
 		extra = "Sec-WebSocket-Version: 13\r\n"
 	}
-	body := e.text + "\n"
+	body, typ := e.text+"\n", "text/plain; charset=utf-8"
+	if e.json != "" {
+		body, typ = e.json, "application/json"
+	}
 	return []byte("HTTP/1.1 " + strconv.Itoa(e.status) + " " + http.StatusText(e.status) + "\r\n" + extra +
-		"Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + strconv.Itoa(len(body)) +
+		"Content-Type: " + typ + "\r\nContent-Length: " + strconv.Itoa(len(body)) +
 		"\r\nConnection: close\r\n\r\n" + body)
 }
 

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +43,9 @@ type httpState struct {
 	parser   *nbhttp.Parser // nbhttp's, which serves plain HTTP requests
 	head     []byte         // modeHead: the request head so far
 	bodyLeft int            // modeBody: body bytes still to pass to nbhttp
+
+	reserved    int  // an upload's bytes of --max-upload-buffer, given back at the close
+	lastRequest bool // an upload: bytes after its body are ignored (upload.go)
 }
 
 type sessionMode uint8
@@ -52,7 +57,8 @@ const (
 	modeClosed                    // refused, failed or closed: bytes are ignored
 )
 
-// maxHTTPBody bounds a plain HTTP request's body (chatd's routes take none yet).
+// maxHTTPBody bounds a plain HTTP request's body; upload routes have caps of their
+// own (upload.go).
 const maxHTTPBody = 64 << 10
 
 // adopt puts a session in the parser slot of nbc, if nbhttp's parser is still there.
@@ -75,6 +81,17 @@ type closeOnPoller struct {
 func (c closeOnPoller) Close() error {
 	nbiofix.Shutdown(c.nbc)
 	return nil
+}
+
+// Sendfile lets nbhttp's Response.ReadFrom hand an *os.File to the kernel (sendfile)
+// on a plain socket, as it does unwrapped: a download then takes neither memory nor
+// --max-write-buffer, which a big file copied through Write would overflow. Over TLS
+// the bytes go through Write (and the cap) as before.
+func (c closeOnPoller) Sendfile(f *os.File, remain int64) (int64, error) {
+	if hc, ok := c.Conn.(*nbhttp.Conn); ok && hc.Conn == net.Conn(c.nbc) {
+		return c.nbc.Sendfile(f, remain)
+	}
+	return io.Copy(c.Conn, io.LimitReader(f, remain))
 }
 
 // UnderlayerConn implements nbhttp.ParserCloser: the net.Conn to write to (TLS's
@@ -104,6 +121,9 @@ func (s *session) parse(data []byte) error {
 			s.h.bodyLeft -= n
 			if s.h.bodyLeft == 0 {
 				s.mode = modeHead
+				if s.h.lastRequest {
+					s.mode = modeClosed
+				}
 			}
 			err = s.h.parser.Parse(data[:n])
 			data = data[n:]
@@ -143,13 +163,21 @@ func (s *session) readHead(data []byte) ([]byte, error) {
 	case req.isUpgrade():
 		s.upgrade(req, rest)
 		return nil, nil
-	case req.bodyLen > maxHTTPBody:
-		s.refuse(&httpError{413, "request body too large"})
+	}
+	if route, ok := s.w.uploadFor(req); ok {
+		if !s.admitUpload(req, route) {
+			return nil, nil
+		}
+	} else if req.bodyLen > maxHTTPBody {
+		s.refuse(&httpError{status: 413, text: "request body too large"})
 		return nil, nil
 	}
 	h.head = h.head[:0]
-	if req.bodyLen > 0 {
+	switch {
+	case req.bodyLen > 0:
 		s.mode, h.bodyLeft = modeBody, req.bodyLen
+	case h.lastRequest:
+		s.mode = modeClosed // an upload's connection takes nothing after it
 	}
 	return rest, h.parser.Parse(rewriteTarget(headBytes, req.target))
 }
@@ -158,7 +186,11 @@ func (s *session) readHead(data []byte) ([]byte, error) {
 func (s *session) refuse(e *httpError) {
 	s.mode = modeClosed
 	s.w.stats.handshakeErrors.Add(1)
-	s.w.stats.hitByStatus(e.status)
+	if e == errUploadBusy {
+		s.w.stats.hit(limitUploadBuffer)
+	} else {
+		s.w.stats.hitByStatus(e.status)
+	}
 	s.w.log.Debug("request refused", "remote", s.nbc.RemoteAddr().String(), "status", e.status, "reason", e.text)
 	_, _ = s.UnderlayerConn().Write(e.response())
 	s.hangUp = true
@@ -173,10 +205,10 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 		s.refuse(err)
 		return
 	case !s.w.checkOrigin(h.header.Get("Origin"), h.header.Get("Host")):
-		s.refuse(&httpError{403, "origin not allowed"})
+		s.refuse(&httpError{status: 403, text: "origin not allowed"})
 		return
 	case s.w.stats.connections.Load() >= int64(s.w.cfg.MaxConnections):
-		s.refuse(&httpError{503, "server at capacity (--max-connections)"})
+		s.refuse(&httpError{status: 503, text: "server at capacity (--max-connections)"})
 		return
 	}
 	nc := s.UnderlayerConn()
@@ -321,6 +353,7 @@ func (s *session) CloseAndClean(err error) {
 	h := s.h
 	s.mu.Unlock()
 	if h != nil {
+		s.w.bodies.release(h.reserved)
 		h.parser.CloseAndClean(err)
 	}
 	if conn == nil {

@@ -37,11 +37,12 @@ const (
 	limitPings                         // --max-pings-per-second: 1008
 	limitWriteBuffer                   // --max-write-buffer: a slow consumer cut (4001)
 	limitTotalWriteBuffer              // --max-total-write-buffer: one of the biggest holders cut (4001)
+	limitUploadBuffer                  // --max-upload-buffer: an upload refused with 503
 	numLimits
 )
 
 var limitNames = [numLimits]string{"connections", "header_bytes", "body_bytes", "message_bytes", "pings",
-	"write_buffer", "total_write_buffer"}
+	"write_buffer", "total_write_buffer", "upload_buffer"}
 
 func (s *stats) hit(l limit) { s.limits[l].Add(1) }
 

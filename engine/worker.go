@@ -29,6 +29,8 @@ type Worker struct {
 	loop    *loop
 	stats   stats
 	mux     *http.ServeMux
+	uploads map[string]uploadRoute // HandleUpload's routes: "METHOD /path" -> its cap
+	bodies  bodyBudget             // --max-upload-buffer
 	engine  *nbhttp.Engine
 	addr    net.Addr
 	bound   net.Listener // bound by Start before nbio starts; handed to nbio by listen
@@ -64,6 +66,7 @@ func New(cfg Config, h Handler) (*Worker, error) {
 		done:       make(chan struct{}),
 		closeNames: closeNames(h),
 	}
+	w.bodies.limit = int64(cfg.MaxUploadBuffer)
 	w.mux.HandleFunc("GET /healthz", w.serveHealth)
 	w.mux.Handle("GET /status", RequireToken(cfg.StatusToken, http.HandlerFunc(w.serveStatus)))
 	return w, nil
@@ -146,7 +149,7 @@ func (w *Worker) nbioConfig() (nbhttp.Config, error) {
 		// answer at capacity; WebSocket upgrades past it get 503 (session.upgrade).
 		MaxLoad:                w.cfg.MaxConnections + httpHeadroom,
 		MaxWriteBufferSize:     w.cfg.MaxWriteBuffer,
-		MaxHTTPBodySize:        maxHTTPBody,
+		MaxHTTPBodySize:        w.maxBodyLimit(),
 		MessageHandlerPoolSize: httpHandlers,
 		KeepaliveTime:          w.cfg.HandshakeTimeout,
 		Handler:                w.mux,

@@ -19,6 +19,7 @@ type Inbound struct {
 	// chatd's additions (docs/PROTOCOL.md). All optional: the Qt client sends none.
 	RoomID      string // "" means DefaultRoomID for a chat line
 	ClientMsgID string // the sender's id for a chat line, for Sent and idempotent resends
+	FileID      string // a chat line's upload (POST /api/files), which it carries
 	Seq         uint64 // Ack: the highest contiguous seq received
 	Before      uint64 // History: messages with seq < Before (0: the newest)
 	Limit       uint64 // History, Users and Rooms: page size (0: the server's default)
@@ -82,6 +83,7 @@ type wireInbound struct {
 
 	RoomID      string `json:"roomId"`
 	ClientMsgID string `json:"clientMsgId"`
+	FileID      string `json:"fileId"`
 	Seq         count  `json:"seq"`
 	Before      count  `json:"before"`
 	Limit       count  `json:"limit"`
@@ -128,7 +130,7 @@ func decodeStd(data []byte) (Inbound, *Error) {
 func (w *wireInbound) inbound() Inbound {
 	return Inbound{
 		Action: w.Action, Text: w.Text, ToUserID: uint64(w.ToUserID), Event: w.Event, Content: w.Content,
-		RoomID: w.RoomID, ClientMsgID: w.ClientMsgID,
+		RoomID: w.RoomID, ClientMsgID: w.ClientMsgID, FileID: w.FileID,
 		Seq: uint64(w.Seq), Before: uint64(w.Before), Limit: uint64(w.Limit), Offset: uint64(w.Offset),
 	}
 }

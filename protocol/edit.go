@@ -14,11 +14,11 @@ const (
 	ActionDeleted = "Deleted" // server: a message was deleted (opt-in clients only)
 )
 
-// Error codes of Edit, Delete and replyTo.
+// Error codes of Edit and Delete; a seq that names no message (or, for Edit and
+// Delete, a deleted one) is CodeNoSuchMessage, as for React (reaction.go).
 const (
 	CodeNotAuthor      Code = "not_author"       // Edit or Delete of someone else's message
 	CodeEditWindowOver Code = "edit_window_over" // Edit of a message older than --edit-window
-	CodeNoSuchMessage  Code = "no_such_message"  // the seq names no message of the room (or a deleted one)
 )
 
 // MaxExcerpt is how many code points of the original's text a reply quotes.

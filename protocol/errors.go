@@ -15,6 +15,7 @@ const (
 	CodeEmptyText        Code = "empty_text"        // a chat line with no text (after trimming)
 	CodeTextTooLong      Code = "text_too_long"     // text over the server's limit
 	CodeRecipientOffline Code = "recipient_offline" // toUserId names no online user
+	CodeNoSuchFile       Code = "no_such_file"      // a line's fileId names no upload to its room within 24 hours
 	CodeBinaryFrame      Code = "binary_frame"      // chat frames must be TEXT frames
 	CodeRateLimited      Code = "rate_limited"      // the client sends faster than allowed
 
@@ -32,6 +33,10 @@ const (
 
 	// Status and buzz.
 	CodeBadStatus Code = "bad_status" // SetStatus without status, or one that is not online, away or busy
+
+	// Accounts.
+	CodeBadToken        Code = "bad_token"        // the login's token is invalid, revoked or expired; close 4004 follows
+	CodeAccountRequired Code = "account_required" // --allow-anonymous=false and the login has no token; close 4006 follows
 )
 
 // Error is a decoding or validation failure that becomes an Error action for the client.

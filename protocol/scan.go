@@ -129,6 +129,8 @@ func (s *scanner) field(in *Inbound, key []byte) bool {
 		return s.stringField(&in.RoomID, internRoomID)
 	case "clientmsgid":
 		return s.stringField(&in.ClientMsgID, nil)
+	case "fileid":
+		return s.stringField(&in.FileID, nil)
 	case "seq":
 		return s.uintField(&in.Seq)
 	case "before":

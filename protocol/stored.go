@@ -5,13 +5,14 @@ import "strconv"
 // Stored is a chat message as the history keeps it: the sender's fields as they were,
 // the formatted text, and the server-assigned place in its room.
 type Stored struct {
-	RoomID      string // a public room, or the InboxID of a private message's reader
-	Seq         uint64 // per room, from 1, without gaps
-	TS          int64  // unix milliseconds, server time
-	Sender      []byte // AppendUserFields of the sender
-	Text        string // already formatted (FormatText)
-	ToUserID    uint64 // 0: public
-	ClientMsgID string // the sender's id, echoed so it can match its own message
+	RoomID      string   // a public room, or the InboxID of a private message's reader
+	Seq         uint64   // per room, from 1, without gaps
+	TS          int64    // unix milliseconds, server time
+	Sender      []byte   // AppendUserFields of the sender
+	Text        string   // already formatted (FormatText)
+	ToUserID    uint64   // 0: public
+	ClientMsgID string   // the sender's id, echoed so it can match its own message
+	File        *FileRef // the file the line carries; then Text is its caption
 
 	// Edit, delete and reply (edit.go): left out for a client that did not opt in.
 	UserID   uint64 // the sender's id, for a deleted message's shape (AppendDeletedStored)
@@ -21,13 +22,17 @@ type Stored struct {
 
 // AppendStored writes a stored message as PublicMessage (ToUserID 0) or
 // PrivateMessage: the seed's keys first, so the Qt client reads it as it always did,
-// then roomId, seq, ts and clientMsgId.
+// then roomId, seq, ts and clientMsgId (and a file's caption and file).
 func AppendStored(dst []byte, m *Stored) []byte {
 	action := ActionPublicMessage
 	if m.ToUserID != 0 {
 		action = ActionPrivateMessage
 	}
-	dst = AppendChat(dst, action, m.Sender, m.Text, m.ToUserID)
+	text := m.Text
+	if m.File != nil {
+		text = seedText(m.Text, m.File)
+	}
+	dst = AppendChat(dst, action, m.Sender, text, m.ToUserID)
 	dst = dst[:len(dst)-1] // reopen the object
 	dst = append(dst, `,"roomId":`...)
 	dst = AppendString(dst, m.RoomID)
@@ -38,6 +43,12 @@ func AppendStored(dst []byte, m *Stored) []byte {
 	if m.ClientMsgID != "" {
 		dst = append(dst, `,"clientMsgId":`...)
 		dst = AppendString(dst, m.ClientMsgID)
+	}
+	if m.File != nil { // the caption alone, and the file, for clients that show files
+		dst = append(dst, `,"caption":`...)
+		dst = AppendString(dst, m.Text)
+		dst = append(dst, `,"file":`...)
+		dst = appendFileRef(dst, m.File)
 	}
 	if m.EditedAt != 0 {
 		dst = append(dst, `,"editedAt":`...)

@@ -43,6 +43,9 @@ type Chat struct {
 	buzzes      map[uint64]*buzzLog    // senders' recent buzzes (buzz.go)
 	typing      map[typingKey]int64    // the last Typing sent per user and room (typing.go)
 	lookups     map[uint64]int         // users' message lookups in flight (lookup.go)
+	uploads     recentUploads          // files a line may carry (files.go)
+
+	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
@@ -56,6 +59,8 @@ type Chat struct {
 	payload []byte // scratch for encoding a message
 	fields  []byte // scratch for an offline sender's encoded fields (storedFrame)
 	frame   []byte // a committed message's frame, reused while no recipient keeps it
+
+	acct accountState // accounts: reserved names, token logins (account.go)
 
 	counters counters
 	meters   meters // for metrics (metrics.go)

@@ -17,9 +17,14 @@ var (
 	// CloseNoUserID: no userId could be reserved durably in time for this login (the
 	// store is not committing, or too many logins wait); the client may try again.
 	CloseNoUserID = engine.CloseReason{Code: 4005, Text: "no userId available, try again"}
+	// CloseBadToken: the login's token (token=, Authorization: Bearer, the login
+	// cookie) is invalid, revoked or expired (after Error bad_token).
+	CloseBadToken = engine.CloseReason{Code: 4004, Text: "bad or expired token"}
+	// CloseAccountRequired: --allow-anonymous=false and the login has no token.
+	CloseAccountRequired = engine.CloseReason{Code: 4006, Text: "an account is required"}
 )
 
 // CloseReasons names the chat's close codes for the engine's /status counts.
 func (ch *Chat) CloseReasons() []engine.CloseReason {
-	return []engine.CloseReason{ClosePingTimeout, CloseReplaced, CloseUnacked, CloseNoUserID}
+	return []engine.CloseReason{ClosePingTimeout, CloseReplaced, CloseUnacked, CloseNoUserID, CloseBadToken, CloseAccountRequired}
 }

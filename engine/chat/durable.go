@@ -23,6 +23,8 @@ type Journal interface {
 	Refusal() error
 	// Queued is how many records wait for a commit (for metrics).
 	Queued() int
+	// AddReaction queues a reaction toggle (react.go), refused as AddMessages is.
+	AddReaction(r store.Reaction) error
 	// Close commits what is queued and stops.
 	Close()
 }

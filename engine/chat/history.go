@@ -41,6 +41,10 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 	before := in.Before
 	ch.readHistory(u, func(ctx context.Context, st store.Store) func() {
 		msgs, more, err := st.History(ctx, roomID, before, limit)
+		var rx map[uint64][]store.ReactionCount
+		if err == nil {
+			rx, err = reactionsOf(ctx, st, roomID, msgs)
+		}
 		b := protocol.AppendHistoryHead(nil, roomID)
 		for i := range msgs {
 			if i > 0 {
@@ -51,6 +55,7 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 				continue
 			}
 			b = encodeStored(b, &msgs[i])
+			b = withReactions(b, rx[msgs[i].Seq])
 		}
 		b = protocol.AppendHistoryTail(b, more)
 		return func() {

@@ -71,7 +71,7 @@ func (ch *Chat) rememberClientMsgs(ms []store.Message) {
 
 // onCommit runs on the writer's goroutine: it only hands the batch to the owner.
 func (ch *Chat) onCommit(b *store.Batch, err error) {
-	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && len(b.Edits) == 0 && err == nil {
+	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && len(b.Reactions) == 0 && len(b.Edits) == 0 && err == nil {
 		return
 	}
 	ch.w.Post(func() {
@@ -80,6 +80,9 @@ func (ch *Chat) onCommit(b *store.Batch, err error) {
 		}
 		if len(b.Messages) > 0 || err != nil {
 			ch.committed(b.Messages, err)
+		}
+		if len(b.Reactions) > 0 {
+			ch.reactionsCommitted(b.Reactions, err)
 		}
 		if len(b.Edits) > 0 && err == nil {
 			ch.editsCommitted(b.Edits)
@@ -205,6 +208,7 @@ func encodeStoredFor(dst []byte, m *store.Message, optIn bool) []byte {
 func appendStored(dst []byte, m *store.Message, sender []byte) []byte {
 	s := protocol.Stored{
 		RoomID: m.Room, Seq: m.Seq, TS: m.TS, Sender: sender, Text: m.Text, ToUserID: m.ToUserID, ClientMsgID: m.ClientMsgID,
+		File:   protocol.ParseFileRef(m.File),
 		UserID: m.UserID, EditedAt: m.EditedAt, ReplyTo: m.ReplyTo,
 	}
 	if m.Deleted {

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/enginetest"
+	"github.com/chatd/chatd/engine/store"
 )
 
 // lineSenders is how many clients send in the line-to-Sent benchmark, each in a
@@ -25,14 +27,16 @@ const lineSenders = 200
 // (one buffer per round here).
 func BenchmarkLineToSent(b *testing.B) {
 	for _, tt := range []struct {
-		name    string
-		history bool
-	}{{"sqlite", true}, {"no-history", false}} {
-		b.Run(tt.name, func(b *testing.B) { benchLineToSent(b, tt.history) })
+		name          string
+		history, file bool
+	}{{"sqlite", true, false}, {"sqlite-file", true, true}, {"no-history", false, false}} {
+		b.Run(tt.name, func(b *testing.B) { benchLineToSent(b, tt.history, tt.file) })
 	}
 }
 
-func benchLineToSent(b *testing.B, history bool) {
+// benchLineToSent: with file, every line carries the fileId of an upload to its room
+// (the upload itself is not measured: it is an HTTP request of its own).
+func benchLineToSent(b *testing.B, history, file bool) {
 	var setup []func(*Chat)
 	if history {
 		setup = append(setup, withHistory(b, sqlite(b)))
@@ -45,6 +49,16 @@ func benchLineToSent(b *testing.B, history bool) {
 	}
 	f.h.Sync()
 	f.eventually("the senders joined", func() bool { return f.ch.Meters().Deliveries() == 0 && f.joined(lineSenders) })
+	fileField := ""
+	if file {
+		fileField = `,"fileId":"f%d"`
+		f.h.Do(func() {
+			for i := range lineSenders {
+				f.ch.uploads.add(store.File{ID: fmt.Sprint("f", i), SHA256: strings.Repeat("a", 64), Room: fmt.Sprint("r", i),
+					Name: "holiday photo.jpg", Type: "image/jpeg", Size: 2_345_678}, f.ch.now())
+			}
+		})
+	}
 	want := f.ch.Meters().Deliveries()
 	cpu0 := cpuTime()
 	b.ReportAllocs()
@@ -55,7 +69,11 @@ func benchLineToSent(b *testing.B, history bool) {
 		arena := make([]byte, 0, round*80) // what the poller's reads would have allocated
 		for i := range round {
 			start := len(arena)
-			arena = fmt.Appendf(arena, `{"text":"hello there","roomId":"r%d","clientMsgId":"c%d"}`, i, id)
+			arena = fmt.Appendf(arena, `{"text":"hello there","roomId":"r%d","clientMsgId":"c%d"`, i, id)
+			if file {
+				arena = fmt.Appendf(arena, fileField, i)
+			}
+			arena = append(arena, '}')
 			id++
 			f.h.W.Receive(senders[i].Conn, engine.Message{Data: arena[start:len(arena):len(arena)]})
 		}

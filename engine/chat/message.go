@@ -72,6 +72,10 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.handleBuzz(u, &in)
 	case in.Action == protocol.ActionTyping:
 		ch.handleTyping(u, &in)
+	case in.Action == protocol.ActionReact:
+		ch.handleReact(u, &in, m.Data)
+	case in.Action == protocol.ActionSearch:
+		ch.handleSearch(u, &in, m.Data)
 	case in.Action == protocol.ActionEdit:
 		ch.handleEdit(u, &in)
 	case in.Action == protocol.ActionDelete:
@@ -105,8 +109,8 @@ func (ch *Chat) chat(u *user, in *protocol.Inbound) { ch.chatQuoting(u, in, repl
 
 // chatQuoting is chat for a line that quotes another (reply.go); a zero q quotes none.
 func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
-	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil {
-		ch.sendError(u, err)
+	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil && (in.FileID == "" || err.Code != protocol.CodeEmptyText) {
+		ch.sendError(u, err) // a line with a file may have no text
 		return
 	}
 	if len(in.ClientMsgID) > protocol.MaxClientMsgID {
@@ -132,11 +136,18 @@ func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
 			return
 		}
 		m.Room, m.ClientMsgID = ms.room, in.ClientMsgID
+		if in.FileID != "" && !ch.attachFile(u, &m, in.FileID) {
+			return
+		}
 		if err := ch.append(m); err != nil {
 			ch.storeUnavailable(u, err)
 			return
 		}
 		ch.counters.public++
+		return
+	}
+	if in.FileID != "" { // uploads go to rooms: a private line carries none
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeNoSuchFile, Message: "files are sent in rooms, not in private messages"})
 		return
 	}
 	if ch.users[in.ToUserID] == nil && ch.ids[in.ToUserID] == nil {

@@ -41,6 +41,8 @@ const (
 	inSetStatus
 	inBuzz
 	inTyping
+	inReact
+	inSearch
 	inEdit
 	inDelete
 	inUnknown // an action or event chatd does not know
@@ -50,7 +52,7 @@ const (
 )
 
 var inboundNames = [numInbound]string{"Pong", "Heartbeat", "PublicMessage", "PrivateMessage", "Ack",
-	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "Edit", "Delete", "unknown", "invalid", "binary"}
+	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "React", "Search", "Edit", "Delete", "unknown", "invalid", "binary"}
 
 const numCostClasses = 3
 
@@ -99,6 +101,10 @@ func inboundOf(in *protocol.Inbound) inbound {
 		return inBuzz
 	case protocol.ActionTyping:
 		return inTyping
+	case protocol.ActionReact:
+		return inReact
+	case protocol.ActionSearch:
+		return inSearch
 	case protocol.ActionEdit:
 		return inEdit
 	case protocol.ActionDelete:

@@ -26,13 +26,13 @@ func nameKeys(name string) (folded, shaped string) {
 	return folded, shaped
 }
 
-// nameTaken reports whether a user online, or an identity that may still resume,
-// holds name or one that looks like it.
+// nameTaken reports whether a user online, an identity that may still resume, or a
+// registered account (account.go) holds name or one that looks like it.
 func (ch *Chat) nameTaken(name string) bool {
 	folded, shaped := nameKeys(name)
 	_, byCase := ch.names[folded]
 	_, byShape := ch.names[shaped]
-	return byCase || byShape
+	return byCase || byShape || ch.nameReserved(folded, shaped)
 }
 
 // takeName holds name for userID under both its keys.

@@ -34,8 +34,8 @@ func (ch *Chat) handleReply(u *user, in *protocol.Inbound, data []byte) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadField, Message: "replyTo quotes a message of the room the line goes to; private lines cannot quote"})
 		return
 	}
-	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil {
-		ch.sendError(u, err)
+	if err := protocol.ValidateText(in.Text, ch.cfg.MaxTextLength); err != nil && (in.FileID == "" || err.Code != protocol.CodeEmptyText) {
+		ch.sendError(u, err) // a line with a file may have no text
 		return
 	}
 	r, ms := ch.memberOf(u, in.RoomID)

@@ -53,12 +53,21 @@ func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
 // readRange reads the next page of a replay off the owner and sends it on the owner.
 func (ch *Chat) readRange(u *user, ms *membership) {
 	roomID, after, upto := ms.room, ms.delivered, ms.syncUpto
+	optIn := u.optIn // the seed's client gets the seed's frames: no reactions
 	ch.readReplay(u, func(ctx context.Context, st store.Store) func() {
 		msgs, err := st.Range(ctx, roomID, after, upto, syncPage)
+		var rx map[uint64][]store.ReactionCount
+		if err == nil && optIn {
+			rx, err = reactionsOf(ctx, st, roomID, msgs)
+		}
 		frames := make([][]byte, len(msgs))
 		for i := range msgs {
-			if p := encodeStoredFor(nil, &msgs[i], u.optIn); p != nil { // nil: deleted, for the seed's client
-				frames[i] = engine.AppendFrame(nil, engine.OpText, p)
+			if p := encodeStoredFor(nil, &msgs[i], optIn); p != nil { // nil: deleted, for the seed's client
+				rs := rx[msgs[i].Seq]
+				if msgs[i].Deleted {
+					rs = nil // a deleted line shows nothing but its place
+				}
+				frames[i] = engine.AppendFrame(nil, engine.OpText, withReactions(p, rs))
 			}
 		}
 		return func() {

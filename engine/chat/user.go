@@ -30,6 +30,7 @@ type user struct {
 	ack       bool // ack=1: acknowledges messages with Ack; unacknowledged ones are resent
 	optIn     bool // any of presence, ack, resume: gets a resume token and a private inbox stream
 	ackListed bool // in Chat.ackUsers
+	account   bool // logged in as an account (account.go)
 
 	missed int32 // Pings sent since the last Pong
 	joined int32 // public rooms besides the default one

@@ -49,6 +49,9 @@ type waitingLogin struct {
 // OnWebSocketConnect logs the user in, or queues the login while no userId is
 // reserved for it (and behind logins queued already, so none overtakes another).
 func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
+	if ch.admitAccount(c, r) { // a token (or no anonymous logins): account.go
+		return
+	}
 	if len(ch.waiting) == 0 && ch.userIDs.next <= ch.userIDs.reserved {
 		ch.login(c, r)
 		return
@@ -117,6 +120,7 @@ func (ch *Chat) userIDsReserved(upto uint64) {
 		}
 	}
 	ch.waiting = append(ch.waiting[:0], ch.waiting[n:]...)
+	ch.serveAccountIDs()
 	ch.reserveUserIDs()
 }
 

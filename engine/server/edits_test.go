@@ -13,21 +13,14 @@ import (
 
 var editOptIn = url.Values{"resume": {""}, "presence": {"compact"}}
 
-// sendLine sends a chat line with a clientMsgId and returns its seq from Sent.
-func sendLine(t *testing.T, c *chattest.Client, line map[string]any) float64 {
+// sendTagged sends a chat line with a clientMsgId and returns its seq from Sent.
+func sendTagged(t *testing.T, c *chattest.Client, line map[string]any) float64 {
 	t.Helper()
 	cid := fmt.Sprint("c", time.Now().UnixNano())
 	line["clientMsgId"] = cid
 	c.Send(line)
 	sent := c.ExpectWhere("Sent "+cid, func(m map[string]any) bool { return m["action"] == "Sent" && m["clientMsgId"] == cid })
 	return sent["seq"].(float64)
-}
-
-func expectError(t *testing.T, c *chattest.Client, code string) {
-	t.Helper()
-	if e := c.Expect("Error"); e["code"] != code {
-		t.Fatalf("want Error %s, got %v", code, e)
-	}
 }
 
 // TestEditDeleteReplyOverSockets: over real sockets, the author's Edit and Delete
@@ -42,7 +35,7 @@ func TestEditDeleteReplyOverSockets(t *testing.T) {
 	qt, _ := srv.Login(t, "Qt")
 
 	long := strings.Repeat("é", 139) + "<b>" + strings.Repeat("x", 50)
-	seq := sendLine(t, alice, map[string]any{"text": long})
+	seq := sendTagged(t, alice, map[string]any{"text": long})
 	alice.Send(map[string]any{"action": "Edit", "seq": seq, "text": `<img src=x onerror=alert(1)> hi {Bob}`})
 	for _, c := range []*chattest.Client{alice, bob} {
 		e := c.Expect("Edited")
@@ -63,8 +56,8 @@ func TestEditDeleteReplyOverSockets(t *testing.T) {
 
 	// A reply quotes the original as it is now: edited, its own text before escaping,
 	// cut at 140 code points, then escaped.
-	orig := sendLine(t, alice, map[string]any{"text": long})
-	reply := sendLine(t, bob, map[string]any{"text": "re", "replyTo": orig})
+	orig := sendTagged(t, alice, map[string]any{"text": long})
+	reply := sendTagged(t, bob, map[string]any{"text": "re", "replyTo": orig})
 	m := alice.ExpectWhere("the reply", func(m map[string]any) bool { return m["action"] == "PublicMessage" && m["seq"] == reply })
 	q, _ := m["replyTo"].(map[string]any)
 	want := strings.Repeat("é", 139) + "&lt;"
@@ -80,7 +73,7 @@ func TestEditDeleteReplyOverSockets(t *testing.T) {
 	}
 	alice.Send(map[string]any{"action": "Edit", "seq": orig, "text": "back"})
 	expectError(t, alice, "no_such_message")
-	toDeleted := sendLine(t, bob, map[string]any{"text": "re2", "replyTo": orig})
+	toDeleted := sendTagged(t, bob, map[string]any{"text": "re2", "replyTo": orig})
 	m = alice.ExpectWhere("the reply to a deleted line", func(m map[string]any) bool { return m["action"] == "PublicMessage" && m["seq"] == toDeleted })
 	if q, _ := m["replyTo"].(map[string]any); q == nil || q["seq"] != orig || q["deleted"] != true || q["text"] != nil {
 		t.Fatalf("quote of a deleted line = %v", m["replyTo"])
@@ -105,7 +98,7 @@ func TestEditDeleteReplyOverSockets(t *testing.T) {
 func TestEditWindowAndLimit(t *testing.T) {
 	srv := chattest.Start(t, func(c *server.Config) { c.Chat.EditWindow = 200 * time.Millisecond })
 	alice, _ := srv.LoginQuery(t, "Alice", editOptIn)
-	seq := sendLine(t, alice, map[string]any{"text": "soon old"})
+	seq := sendTagged(t, alice, map[string]any{"text": "soon old"})
 	time.Sleep(300 * time.Millisecond)
 	alice.Send(map[string]any{"action": "Edit", "seq": seq, "text": "too late"})
 	expectError(t, alice, "edit_window_over")
@@ -136,10 +129,10 @@ func TestEditsSurviveRestart(t *testing.T) {
 	cfg := chattest.Config(t)
 	srv := chattest.StartConfig(t, cfg)
 	alice, auth := srv.LoginQuery(t, "Alice", editOptIn)
-	s1 := sendLine(t, alice, map[string]any{"text": "first"})
-	s2 := sendLine(t, alice, map[string]any{"text": "secret"})
-	s3 := sendLine(t, alice, map[string]any{"text": "re", "replyTo": s1})
-	s4 := sendLine(t, alice, map[string]any{"text": "re secret", "replyTo": s2})
+	s1 := sendTagged(t, alice, map[string]any{"text": "first"})
+	s2 := sendTagged(t, alice, map[string]any{"text": "secret"})
+	s3 := sendTagged(t, alice, map[string]any{"text": "re", "replyTo": s1})
+	s4 := sendTagged(t, alice, map[string]any{"text": "re secret", "replyTo": s2})
 	alice.Send(map[string]any{"action": "Edit", "seq": s1, "text": "first, edited"})
 	alice.Expect("Edited")
 	alice.Send(map[string]any{"action": "Delete", "seq": s2})

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/accounts"
 	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/files"
 	"github.com/chatd/chatd/engine/metrics"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/engine/web"
@@ -23,10 +25,12 @@ import (
 type Config struct {
 	Engine  engine.Config
 	Chat    chat.Config
-	DataDir string // --data-dir: the history database and the resume key; "": keep no history
+	Files   files.Config // uploads, served only with a --data-dir
+	DataDir string       // --data-dir: the history database and the resume key; "": keep no history
 	// MetricsListen is --metrics-listen: host:port of a listener of its own for
 	// /metrics; "": /metrics is served on --listen.
 	MetricsListen string
+	Accounts      accounts.Config // --session-ttl, --jwt-key, --allow-anonymous
 }
 
 // DefaultDataDir is --data-dir's default.
@@ -34,14 +38,24 @@ const DefaultDataDir = "./data"
 
 // DefaultConfig is every layer's defaults.
 func DefaultConfig() Config {
-	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), DataDir: DefaultDataDir}
+	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), Files: files.DefaultConfig(),
+		Accounts: accounts.DefaultConfig(), DataDir: DefaultDataDir}
 }
 
 // Validate checks every layer's settings without building anything, for a command
 // that must fail before it detaches (start -d); New validates through each layer's
 // constructor.
 func (c Config) Validate() error {
-	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.validateMetricsListen())
+	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.Files.Validate(), c.Accounts.Validate(),
+		c.validateMetricsListen(), c.validateUploads())
+}
+
+// validateUploads: one file of --max-file-bytes must fit in --max-upload-buffer.
+func (c Config) validateUploads() error {
+	if need := c.Files.MaxFileBytes + files.MultipartSlack; int64(c.Engine.MaxUploadBuffer) < need {
+		return fmt.Errorf("--max-upload-buffer: must hold one file of --max-file-bytes and its multipart framing (%d), got %d", need, c.Engine.MaxUploadBuffer)
+	}
+	return nil
 }
 
 // Server is an assembled chatd.
@@ -49,6 +63,9 @@ type Server struct {
 	Worker  *engine.Worker
 	Chat    *chat.Chat
 	Metrics *metrics.Metrics
+	// Accounts serves /api/register, /api/login and /api/logout and resolves login
+	// tokens for the chat.
+	Accounts *accounts.Service
 
 	log         *slog.Logger
 	metricsAddr string       // --metrics-listen
@@ -60,7 +77,7 @@ type Server struct {
 // config), then the store, whose state the chat loads, so it may take a while on a big
 // history. Nothing listens until Start.
 func New(cfg Config) (*Server, error) {
-	if err := cfg.validateMetricsListen(); err != nil {
+	if err := errors.Join(cfg.validateMetricsListen(), cfg.Files.Validate(), cfg.validateUploads()); err != nil {
 		return nil, err
 	}
 	ch, err := chat.New(cfg.Chat, cfg.Engine.Logger)
@@ -76,8 +93,9 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.Default()
 	}
 	w.SetDataDir(absPath(cfg.DataDir))
+	var st *store.SQLite
 	if cfg.DataDir != "" {
-		st, err := store.OpenSQLiteWith(cfg.DataDir, store.Options{Durability: cfg.Chat.Durability})
+		st, err = store.OpenSQLiteWith(cfg.DataDir, store.Options{Durability: cfg.Chat.Durability})
 		if err != nil {
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}
@@ -85,10 +103,35 @@ func New(cfg Config) (*Server, error) {
 			st.Close()
 			return nil, fmt.Errorf("--data-dir %s: %w", cfg.DataDir, err)
 		}
+		s.mountFiles(cfg.Files, st.Files())
+	}
+	if err := s.mountAccounts(cfg, st); err != nil {
+		ch.Close()
+		return nil, err
 	}
 	s.mountMetrics(cfg)
 	w.Handle("GET /", web.Handler())
 	return s, nil
+}
+
+// mountAccounts builds the accounts on the store (nil: in memory only), wires them to
+// the chat both ways (tokens to identities; names and userIds to registrations) and
+// mounts their routes.
+func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
+	acfg := cfg.Accounts
+	acfg.MaxNameLength = cfg.Chat.MaxNameLength
+	acfg.SecureCookie = cfg.Engine.TLSCert != ""
+	acc, err := accounts.New(acfg, st, s.log)
+	if err != nil {
+		return err
+	}
+	acc.SetRegistrar(s.Chat)
+	s.Chat.UseAccounts(acc)
+	s.Accounts = acc
+	for pattern, h := range acc.Routes() {
+		s.Worker.Handle(pattern, h)
+	}
+	return nil
 }
 
 // Start starts listening: on --metrics-listen first, if set, so that a busy port
@@ -96,11 +139,13 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Start() error {
 	if err := s.listenMetrics(); err != nil {
 		s.Chat.Close()
+		s.Accounts.Close()
 		return err
 	}
 	if err := s.Worker.Start(); err != nil {
 		s.stopMetrics()
 		s.Chat.Close()
+		s.Accounts.Close()
 		return err
 	}
 	return nil
@@ -111,7 +156,16 @@ func (s *Server) Start() error {
 func (s *Server) Stop() {
 	s.Worker.Stop()
 	s.Chat.Close()
+	s.Accounts.Close()
 	s.stopMetrics()
+}
+
+// mountFiles serves uploads (engine/files): the upload route with a body cap of its
+// own, the download route for the room's members.
+func (s *Server) mountFiles(cfg files.Config, st *store.Files) {
+	rt := files.New(cfg, st, s.Chat, s.log)
+	s.Worker.HandleUpload("POST /api/files", rt.MaxBody(), files.TooLargeJSON, http.HandlerFunc(rt.Upload))
+	s.Worker.Handle("GET /api/files/{id}", http.HandlerFunc(rt.Download))
 }
 
 // absPath is path made absolute for /status, so it means the same wherever it is read.

@@ -47,9 +47,10 @@ func (w *Writer) AddEdit(e Edit) error {
 
 // editSQL updates one message found through either part of its room's index
 // (tail_seqs or room_seqs, see messagesSchema); a deleted message is never changed
-// again. A delete overwrites the text and the quote: they are gone from the file's
-// live pages, not only flagged.
-const editSQL = `UPDATE messages SET text = ?1, edited_at = ?2, deleted = ?3, reply_to = CASE WHEN ?3 THEN '' ELSE reply_to END
+// again. A delete overwrites the text, the quote and the file reference: they are
+// gone from the database's live pages, not only flagged.
+const editSQL = `UPDATE messages SET text = ?1, edited_at = ?2, deleted = ?3,
+	reply_to = CASE WHEN ?3 THEN '' ELSE reply_to END, file = CASE WHEN ?3 THEN '' ELSE file END
 	WHERE deleted = 0 AND id = coalesce(
 		(SELECT msg_id FROM tail_seqs WHERE room_id = ?4 AND seq = ?5),
 		(SELECT msg_id FROM room_seqs WHERE room_id = ?4 AND seq = ?5))`
@@ -86,6 +87,9 @@ func (s *SQLite) applyEdits(ctx context.Context, tx *sql.Tx, edits []Edit) error
 			return fmt.Errorf("store: edit %s/%d: %w", e.Room, e.Seq, err)
 		}
 		e.Applied = n > 0
+		if err := s.searchEdit(ctx, tx, e); err != nil {
+			return err
+		}
 		if e.Applied && e.Delete && e.DeletedQuote != "" {
 			if _, err := tx.ExecContext(ctx, scrubQuotesSQL, e.DeletedQuote, room, int64(e.Seq)); err != nil {
 				return fmt.Errorf("store: scrub quotes of %s/%d: %w", e.Room, e.Seq, err)
@@ -93,6 +97,19 @@ func (s *SQLite) applyEdits(ctx context.Context, tx *sql.Tx, edits []Edit) error
 		}
 	}
 	return nil
+}
+
+// searchEdit keeps the search index in step with an applied edit, in its transaction:
+// an edited line is found by its new words only, a deleted one by none.
+func (s *SQLite) searchEdit(ctx context.Context, tx *sql.Tx, e *Edit) error {
+	switch {
+	case !e.Applied || s.searchInsert == nil:
+		return nil
+	case e.Delete:
+		return s.unindexSearch(ctx, tx, e.Room, e.Seq)
+	default:
+		return s.reindexSearch(ctx, tx, e.Room, e.Seq, e.Text)
+	}
 }
 
 // migrateEdits adds the columns of edits, deletes and replies to messages, each only

@@ -63,6 +63,13 @@ func TestMigrateEditsAndApply(t *testing.T) {
 	if m := msgs[2]; m.ReplyTo != `{"seq":2,"deleted":true}` || m.Text != "re new" {
 		t.Fatalf("the reply to the deleted line = %+v", m)
 	}
+	// Search finds an edited line by its new words only, a deleted one not at all.
+	for term, want := range map[string]int{"edited": 1, "old": 0, "new": 1} { // "new" is in "re new"
+		found, err := s.Search(ctx, []string{"lobby"}, []string{term}, 10)
+		if err != nil || len(found) != want || term == "new" && found[0].Seq != 3 {
+			t.Fatalf("Search %q = %+v, %v; want %d", term, found, err, want)
+		}
+	}
 	// Nothing of the deleted line is left: not its text, not its excerpt in a quote.
 	var n int
 	if err := s.db.QueryRow(`SELECT count(*) FROM messages WHERE text = 'new' OR reply_to LIKE '%"new"%'`).Scan(&n); err != nil || n != 0 {

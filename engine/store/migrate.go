@@ -16,6 +16,12 @@ func migrate(db *sql.DB) error {
 	if _, err := db.Exec(schema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
+	if err := migrateFiles(db); err != nil {
+		return err
+	}
+	if err := migrateMessageFiles(db); err != nil {
+		return err
+	}
 	if err := migrateEdits(db); err != nil {
 		return err
 	}
@@ -30,6 +36,15 @@ func migrate(db *sql.DB) error {
 		if _, err := db.Exec(`ALTER TABLE sessions ADD COLUMN secret BLOB NOT NULL DEFAULT x''`); err != nil {
 			return fmt.Errorf("add sessions.secret: %w", err)
 		}
+	}
+	if err := migrateAccounts(db); err != nil {
+		return err
+	}
+	if err := migrateReactions(db); err != nil {
+		return err
+	}
+	if err := migrateSearch(db); err != nil {
+		return err
 	}
 	return nil
 }
@@ -94,4 +109,17 @@ func secretArg(s []byte) []byte {
 		return []byte{}
 	}
 	return s
+}
+
+// migrateMessageFiles adds messages.file (the file a line carries) to a history made
+// before uploads; old lines carry none.
+func migrateMessageFiles(db *sql.DB) error {
+	has, err := hasColumn(db, "messages", "file")
+	if err != nil || has {
+		return err
+	}
+	if _, err := db.Exec(`ALTER TABLE messages ADD COLUMN file TEXT NOT NULL DEFAULT ''`); err != nil {
+		return fmt.Errorf("add messages.file: %w", err)
+	}
+	return nil
 }

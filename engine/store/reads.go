@@ -6,7 +6,8 @@ import (
 	"fmt"
 )
 
-// rowColumns are a message's columns after its room.
+// rowColumns are a message's columns after its room, as the first schema with room
+// ids had them (migrate.go copies them); file came later.
 const rowColumns = `seq, ts, user_id, user_name, gender, color, to_user_id, text, client_msg_id`
 
 // A read of one room reads both parts of its index: tail_seqs (the newest lines)
@@ -14,7 +15,7 @@ const rowColumns = `seq, ts, user_id, user_name, gender, color, to_user_id, text
 // from the tail to room_seqs, so a move between the two statements neither hides a
 // line (it is in the first answer) nor shows one twice (the second stops below it).
 // %s is the index table; ?1 is the room's name.
-const roomRows = `SELECT m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id,
+const roomRows = `SELECT m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id, m.file,
 	m.reply_to, m.edited_at, m.deleted
 	FROM %s i JOIN messages m ON m.id = i.msg_id WHERE i.room_id = (SELECT id FROM rooms WHERE room = ?1)`
 
@@ -45,7 +46,7 @@ func scanMessages(rows *sql.Rows, room string, out []Message) ([]Message, error)
 	for rows.Next() {
 		var m Message
 		var seq, uid, to int64
-		if err := rows.Scan(&seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID, &m.ReplyTo, &m.EditedAt, &m.Deleted); err != nil {
+		if err := rows.Scan(&seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID, &m.File, &m.ReplyTo, &m.EditedAt, &m.Deleted); err != nil {
 			rows.Close()
 			return nil, err
 		}

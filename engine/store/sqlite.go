@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS messages (
 	color         TEXT    NOT NULL,
 	to_user_id    INTEGER NOT NULL,
 	text          TEXT    NOT NULL,
-	client_msg_id TEXT    NOT NULL DEFAULT ''
+	client_msg_id TEXT    NOT NULL DEFAULT '',
+	file          TEXT    NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS room_seqs (
 	room_id INTEGER NOT NULL,
@@ -92,6 +93,8 @@ type SQLite struct {
 	roomID      *sql.Stmt
 	upsertUser  *sql.Stmt
 	upsertMaxID *sql.Stmt
+	// searchInsert is indexSearchSQL (search.go).
+	searchInsert *sql.Stmt
 
 	// roomIDs are the rooms' ids committed so far, so a commit looks a room up in the
 	// database only the first time it appears (ids never change once committed), and
@@ -185,6 +188,9 @@ func (s *SQLite) prepare() error {
 		ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)`); err != nil {
 		return fmt.Errorf("prepare meta: %w", err)
 	}
+	if s.searchInsert, err = s.db.Prepare(indexSearchSQL); err != nil {
+		return fmt.Errorf("prepare search index: %w", err)
+	}
 	return nil
 }
 
@@ -218,6 +224,12 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 		if err := s.indexIntoTail(ctx, tx, len(msgs)); err != nil {
 			return err
 		}
+		if err := s.indexSearch(ctx, tx, len(msgs)); err != nil {
+			return err
+		}
+	}
+	if err := writeReactions(ctx, tx, b.Reactions); err != nil {
+		return err
 	}
 	if err := s.applyEdits(ctx, tx, b.Edits); err != nil {
 		return err
@@ -269,12 +281,12 @@ const insertSizes = 9
 
 func insertSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ", reply_to, reply_seq) VALUES ")
+	b.WriteString("INSERT INTO messages (room_id, " + rowColumns + ", file, reply_to, reply_seq) VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	return b.String()
 }
@@ -283,7 +295,7 @@ func insertSQL(rows int) string {
 // id is in s.roomIDs or, for a room new in this transaction, in newRooms.
 func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message, newRooms map[string]int64) error {
 	var stmts [insertSizes]*sql.Stmt // this transaction's handles, made on first use
-	args := make([]any, 0, 12*min(len(msgs), 1<<(insertSizes-1)))
+	args := make([]any, 0, 13*min(len(msgs), 1<<(insertSizes-1)))
 	for len(msgs) > 0 {
 		i := min(bits.Len(uint(len(msgs)))-1, insertSizes-1)
 		n := 1 << i
@@ -295,7 +307,7 @@ func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, msgs []Message,
 			if !ok {
 				id = newRooms[m.Room]
 			}
-			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID, m.ReplyTo, int64(m.ReplySeq))
+			args = append(args, id, int64(m.Seq), m.TS, int64(m.UserID), m.UserName, m.Gender, m.Color, int64(m.ToUserID), m.Text, m.ClientMsgID, m.File, m.ReplyTo, int64(m.ReplySeq))
 		}
 		s.roomMu.Unlock()
 		if stmts[i] == nil {
@@ -398,7 +410,7 @@ func closeRows(rows *sql.Rows) error {
 
 // Close implements Store.
 func (s *SQLite) Close() error {
-	for _, st := range append(s.insert[:], s.tailInsert, s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID) {
+	for _, st := range append(s.insert[:], s.tailInsert, s.addRoom, s.roomID, s.upsertUser, s.upsertMaxID, s.searchInsert) {
 		if st != nil {
 			st.Close()
 		}

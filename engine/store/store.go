@@ -18,6 +18,7 @@ type Message struct {
 	ToUserID    uint64 // a private message's recipient; 0 for a public one
 	Text        string // formatted, as delivered
 	ClientMsgID string // the sender's id for it, "" if none
+	File        string // the file it carries, as JSON (protocol.FileRef); "" if none
 
 	// Edit, delete and reply (edits.go).
 	ReplyTo  string // a reply's quote as delivered (protocol.AppendReplyQuote), "" if none
@@ -47,13 +48,18 @@ type Batch struct {
 	// UserIDsUpTo reserves userIds up to it (0: none): it is kept as the highest
 	// userId, so after a restart new ids start above every id handed out before.
 	UserIDsUpTo uint64
+
+	// Reactions are toggles applied in order after Messages (reactions.go); the
+	// commit sets each one's outcome.
+	Reactions []Reaction
 	// Edits are edits and deletes of committed messages, applied after Messages.
 	Edits []Edit
 }
 
 // Len is the number of records in b (a reservation counts as one).
 func (b *Batch) Len() int {
-	n := len(b.Messages) + len(b.Sessions) + len(b.Edits)
+	n := len(b.Messages) + len(b.Sessions)
+	n += len(b.Reactions) + len(b.Edits)
 	if b.UserIDsUpTo > 0 {
 		n++
 	}
@@ -83,6 +89,13 @@ type Store interface {
 	History(ctx context.Context, room string, before uint64, limit int) ([]Message, bool, error)
 	// Range returns up to limit messages of room with after < seq <= upto, oldest first.
 	Range(ctx context.Context, room string, after, upto uint64, limit int) ([]Message, error)
+	// Reactions returns the reactions of room's messages with from <= seq <= to, by
+	// seq (messages without any are absent).
+	Reactions(ctx context.Context, room string, from, to uint64) (map[uint64][]ReactionCount, error)
+	// Search returns up to limit messages of rooms whose text has every one of terms
+	// (each a lowercased word, matched as a prefix from 3 characters on), newest
+	// first (search.go).
+	Search(ctx context.Context, rooms, terms []string, limit int) ([]Message, error)
 	// ResumeKey returns the secret that signs resume tokens, made once and kept with
 	// the history, so tokens stay valid across restarts exactly as long as the
 	// identities they name do.

@@ -85,7 +85,7 @@ func NewLimitedWriter(s Store, interval time.Duration, limits Limits, onCommit f
 
 // messageBytes is what m holds in memory: the struct and its strings.
 func messageBytes(m *Message) int {
-	return int(unsafe.Sizeof(*m)) + len(m.Room) + len(m.UserName) + len(m.Color) + len(m.Text) + len(m.ClientMsgID) + len(m.ReplyTo)
+	return int(unsafe.Sizeof(*m)) + len(m.Room) + len(m.UserName) + len(m.Color) + len(m.Text) + len(m.ClientMsgID) + len(m.File) + len(m.ReplyTo)
 }
 
 func sessionBytes(s *Session) int { return int(unsafe.Sizeof(*s)) + len(s.Name) + len(s.Color) }
@@ -263,6 +263,7 @@ func (w *Writer) release(b *Batch) {
 	for i := range b.Sessions {
 		size += sessionBytes(&b.Sessions[i])
 	}
+	size += reactionsBytes(b.Reactions)
 	for i := range b.Edits {
 		size += editBytes(&b.Edits[i])
 	}

@@ -252,7 +252,7 @@ func (b *browser) login(baseURL, name, color string, gender int) {
 	b.waitJS("online after login", `document.getElementById('status').dataset.state === 'online'`)
 }
 
-// fillLogin fills the login form and presses Connect.
+// fillLogin fills the login form and continues without an account.
 func (b *browser) fillLogin(baseURL, name, color string, gender int) {
 	b.t.Helper()
 	b.do(
@@ -319,6 +319,8 @@ func (b *browser) waitNotice(kind, words string) {
 
 // inert reports what injected markup could have left behind: elements that no part of
 // the page ever creates, event-handler attributes, and the flag injected scripts set.
+// The page's own: http(s) links in texts (links.js) and file previews from blob: URLs
+// (files.js).
 func (b *browser) assertInert() {
 	b.t.Helper()
 	var r struct {
@@ -328,7 +330,9 @@ func (b *browser) assertInert() {
 		Scripts  int      `json:"scripts"`
 	}
 	b.mustEval(`({
-		foreign: [...document.querySelectorAll('img, iframe, object, embed, video, audio, link:not([rel=stylesheet]):not([rel=icon]), style, svg:not(.icon):not(.sprite), a')].map(e => e.outerHTML),
+		foreign: [...document.querySelectorAll('img, iframe, object, embed, video, audio, link:not([rel=stylesheet]):not([rel=icon]), style, svg:not(.icon):not(.sprite), a')].filter(e =>
+			!(e.matches('a.msg-link[rel="noopener noreferrer"]') && /^https?:/.test(e.getAttribute('href'))) &&
+			!(e.matches('img.file-preview') && (e.getAttribute('src') ?? 'blob:').startsWith('blob:'))).map(e => e.outerHTML),
 		handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes].filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name)),
 		pwned: window.__pwned ?? null,
 		scripts: document.scripts.length,

@@ -63,7 +63,7 @@ func TestBrowserHostileServer(t *testing.T) {
 	h := startHostile(t)
 	eve := newBrowser(t, "eve", 1000, 700)
 	eve.do(chromedp.Navigate(h.URL+"/"), chromedp.WaitVisible(chromedp.ID("login-name")))
-	eve.assertAccessible("textbox Name", "group Color", "radio Pomegranate", "combobox Gender", "button Connect")
+	eve.assertAccessible("textbox Name", "group Color", "radio Pomegranate", "combobox Gender", "textbox Password", "button Log in", "button Register", "button Continue without an account")
 	eve.screenshot("login.png")
 	eve.fillLogin(h.URL, "Eve", "#c0392b", 2)
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -86,8 +87,15 @@ type Client struct {
 // Dial connects to rawURL and closes the connection when the test ends.
 func Dial(t testing.TB, rawURL string) *Client {
 	t.Helper()
+	return DialHeader(t, rawURL, nil)
+}
+
+// DialHeader connects to rawURL with extra handshake headers (Authorization,
+// Cookie) and closes the connection when the test ends.
+func DialHeader(t testing.TB, rawURL string, h http.Header) *Client {
+	t.Helper()
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	conn, _, err := d.Dial(rawURL, nil)
+	conn, _, err := d.Dial(rawURL, h)
 	if err != nil {
 		t.Fatalf("dial %s: %v", rawURL, err)
 	}

@@ -2,7 +2,7 @@
 import { saveEdit } from './edit.js';
 import { sendJSON } from './link.js';
 import { append, buildMessage, showToast } from './log.js';
-import { currentRoom, roomLabel } from './rooms.js';
+import { currentRoom, room, roomLabel } from './rooms.js';
 import { LOBBY, RETRY_MS, state, ui } from './state.js';
 import { takeReply } from './reply.js';
 import { newClientMsgId } from './sync.js';
@@ -37,17 +37,31 @@ export function sendMessage() {
     autosize();
     return;
   }
-  const cid = newClientMsgId();
   const toUserId = state.privateTo ? state.privateTo.userId : 0;
-  const frame = { text, toUserId, clientMsgId: cid };
+  const frame = { text, toUserId };
   if (!toUserId && state.current !== LOBBY) frame.roomId = state.current;
   const quote = takeReply(state.current, !!toUserId); // reply.js
   if (quote) frame.replyTo = quote.seq;
-  // Shown at once with a pending mark; it goes (again) until the server says Sent,
-  // across reconnections, so a line typed while offline is not lost either.
+  queueLine(frame, { text: escapeHTML(text), toUserId, replyTo: quote });
+  ui.message.value = '';
+  autosize();
+}
+
+// sendFileLine sends a line carrying an uploaded file (files.js) to room.
+export function sendFileLine(file, room) {
+  const frame = { text: '', fileId: file.fileId };
+  if (room !== LOBBY) frame.roomId = room;
+  queueLine(frame, { text: '', caption: '', file, toUserId: 0 }, room);
+}
+
+// queueLine shows a line at once with a pending mark; it goes (again) until the
+// server says Sent, across reconnections, so a line typed while offline is not lost.
+function queueLine(frame, shown, roomId) {
+  const cid = newClientMsgId();
+  frame.clientMsgId = cid;
   const me = state.me ?? { userId: -1, userName: state.login.name, userColor: state.login.color, gender: state.login.gender };
-  const r = currentRoom();
-  const { li } = buildMessage({ ...me, text: escapeHTML(text), toUserId, replyTo: quote }, !!toUserId, r.items[r.items.length - 1]);
+  const r = roomId ? room(roomId) : currentRoom();
+  const { li } = buildMessage({ ...me, ...shown }, !!shown.toUserId, r.items[r.items.length - 1]);
   li.classList.add('pending', 'mine');
   li.dataset.cid = cid;
   li.querySelector('.sent-mark').title = 'Sending…';
@@ -56,8 +70,6 @@ export function sendMessage() {
   state.stick = true;
   append(li, r);
   transmit(p);
-  ui.message.value = '';
-  autosize();
 }
 
 export function transmit(p) {

@@ -23,6 +23,7 @@ export function connect() {
     gender: String(state.login.gender),
     ack: '1',
   });
+  if (state.account?.token) q.set('token', state.account.token); // the account's identity, not the name above
   // Resume: the same identity back, and every message missed since what this page has.
   state.resumeSent = !!state.token;
   if (state.token) q.set('resume', state.token);

@@ -1,5 +1,6 @@
 // The one module that knows both the socket and the views: it routes each server
 // action to its view, and plugs the socket into link.js for the views' own sends.
+import { dropCookie, tokenRefused } from './account.js';
 import { close, connect, listen, sendJSON } from './connection.js';
 import { history } from './history.js';
 import { plug } from './link.js';
@@ -8,9 +9,12 @@ import { presence, renderRooms, roomJoined, roomLeft, roomsList } from './roomli
 import { buzzed } from './buzz.js';
 import { deleted, edited } from './edit.js';
 import { authorized, connected, gone, offline } from './session.js';
+import { state } from './state.js';
 import { showConnecting, showRetry } from './status.js';
 import { noteStatuses, sendMyStatus, showStatusPicker, statusChanged } from './statuses.js';
 import { stoppedTyping, typing } from './typing.js';
+import { reactions } from './reactions.js';
+import { historyArrived, searchResults } from './search.js';
 
 // ---- dispatch ----
 
@@ -36,10 +40,12 @@ const ACTIONS = new Map([
   ['RoomLeft', (m) => roomLeft(String(m.roomId ?? ''))],
   ['Rooms', roomsList],
   ['Presence', presence],
-  ['History', history],
+  ['History', (m) => { history(m); historyArrived(m); }],
   ['Status', statusChanged],
   ['Buzz', buzzed],
   ['Typing', typing],
+  ['Reactions', reactions],
+  ['SearchResults', searchResults],
   ['Edited', edited],
   ['Deleted', deleted],
 ]);
@@ -50,7 +56,11 @@ export function plugSocket() {
     connecting: showConnecting,
     // Newer servers may add actions; this page ignores them, like the Qt client.
     message: (m) => ACTIONS.get(m.action)?.(m),
-    close: offline,
+    close: (code) => {
+      offline(code);
+      if (code === 4004 && state.account) tokenRefused();
+      else if (code === 4004) dropCookie();
+    },
     retry: showRetry,
   });
 }

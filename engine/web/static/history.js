@@ -3,6 +3,7 @@ import { sendJSON } from './link.js';
 import { buildMessage, logSize, renderOlder } from './log.js';
 import { currentRoom, hasOlder, oldestSeq, room } from './rooms.js';
 import { HISTORY_PAGE, state, ui } from './state.js';
+import { daysAbove } from './days.js';
 
 // ---- history ----
 
@@ -36,6 +37,7 @@ export function history(m) {
     add.push(li);
   }
   if (!add.length) return;
+  add.splice(0, add.length, ...daysAbove(add, r.items));
   r.items.unshift(...add);
   if (r.id !== state.current) return;
   const fromBottom = ui.log.scrollHeight - ui.log.scrollTop;

@@ -2,10 +2,14 @@
 import { scheduleAck, stream } from './ack.js';
 import { alertMe } from './alerts.js';
 import { avatar, el, genderMark, icon, nameButton } from './dom.js';
+import { fileCard } from './files.js';
 import { decorate } from './msgactions.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
+import { decorateMessage } from './reactions.js';
 import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from './state.js';
-import { hhmm, mentions, renderText, userOf } from './text.js';
+import { mentions, renderText, userOf } from './text.js';
+import { dayBefore, stamp, topDay } from './days.js';
+import { notifyMe } from './notify.js';
 
 // ---- the log ----
 
@@ -17,6 +21,8 @@ export function nearBottom() {
 // they scroll back to read; a resize (a phone keyboard, a rotation) keeps that choice.
 // Each room keeps its own lines; only the current room's are in the page's log.
 export function append(li, r = currentRoom()) {
+  const day = dayBefore(r.items, li);
+  if (day) append(day, r);
   r.items.push(li);
   if (r.id !== state.current) {
     trim(r);
@@ -33,6 +39,7 @@ export function append(li, r = currentRoom()) {
 }
 
 // trim drops a room's oldest lines beyond MAX_LOG; History brings them back on demand.
+// The oldest line left keeps a day separator above it.
 export function trim(r) {
   while (r.items.length > MAX_LOG) {
     const old = r.items.shift();
@@ -40,6 +47,7 @@ export function trim(r) {
     if (old.dataset.key) state.shown.delete(old.dataset.key);
     r.more = true;
   }
+  topDay(r.items);
 }
 
 // renderOlder shows "Show earlier messages" while the current room has more to fetch.
@@ -60,7 +68,7 @@ export function notice(kind, words, u, r) {
   const li = el('li', 'notice ' + kind);
   li.dataset.kind = 'notice';
   li.dataset.notice = kind;
-  li.append(el('time', 'time', hhmm()));
+  li.append(stamp());
   const body = el('span', 'notice-body');
   if (u) {
     body.append(nameButton(u), ' ' + words);
@@ -93,8 +101,8 @@ export function message(m, isPrivate) {
     confirm(cid, key, mineLi);
     const body = mineLi.querySelector('.msg-text');
     body.replaceChildren();
-    renderText(body, String(m.text ?? ''));
-    mineLi.dataset.text = String(m.text ?? ''); // edit.js and reply.js read the server's text
+    renderText(body, String((m.file ? m.caption : m.text) ?? ''));
+    mineLi.dataset.text = String((m.file ? m.caption : m.text) ?? ''); // edit.js and reply.js read the server's text
     state.confirmed.delete(cid);
     return;
   }
@@ -120,7 +128,11 @@ export function message(m, isPrivate) {
   append(li, r);
   const unread = !isPrivate && !mine && r.id !== state.current;
   if (unread) r.unread++;
-  if ((isPrivate && !outgoing) || (mention && !mine)) alertMe(isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`);
+  if ((isPrivate && !outgoing) || (mention && !mine)) {
+    const why = isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`;
+    alertMe(why);
+    notifyMe(why, text, isPrivate ? '@' + from.userId : r.id);
+  }
   return unread;
 }
 
@@ -169,14 +181,16 @@ export function buildMessage(m, isPrivate, prev) {
     head.append(badge);
   }
   if (mention) head.append(el('span', 'badge mention-badge', 'mentions you'));
-  head.append(el('time', 'time', hhmm(at)));
+  head.append(stamp(at));
   const status = el('span', 'sent-mark');
   status.setAttribute('aria-hidden', 'true');
   head.append(status);
   const body = el('div', 'msg-text');
-  renderText(body, text);
+  renderText(body, m.file ? String(m.caption ?? '') : text); // the text names the file for the Qt client
   main.append(head, body);
+  if (m.file && typeof m.file === 'object') main.append(fileCard(m.file));
   li.append(main);
+  decorateMessage(li, main, m, isPrivate);
   decorate(li, m, isPrivate, mine); // buttons, quote, edited and deleted (msgactions.js)
   return { li, mention, mine };
 }

@@ -9,7 +9,7 @@ import { renderText } from './text.js';
 // deleted placeholder, and its buttons (for a line the server numbered, or will).
 export function decorate(li, m, isPrivate, mine) {
   if (isPrivate || !state.modern) return;
-  li.dataset.text = String(m.text ?? '');
+  li.dataset.text = String((m.file ? m.caption : m.text) ?? ''); // a file's line: its caption
   const main = li.querySelector('.msg-main');
   const body = li.querySelector('.msg-text');
   if (m.replyTo && typeof m.replyTo === 'object') main.insertBefore(quoteBlock(m.replyTo), body);
@@ -64,7 +64,7 @@ export function showDeleted(li) {
   li.classList.add('deleted');
   li.dataset.text = '';
   li.querySelector('.msg-text').replaceChildren(el('span', 'deleted-text', 'Message deleted'));
-  for (const x of li.querySelectorAll('.msg-actions, .edited-mark, .delete-confirm')) x.remove();
+  for (const x of li.querySelectorAll('.msg-actions, .edited-mark, .delete-confirm, .react-btn, .reactions, .file-card')) x.remove();
 }
 
 // roomOf and seqOf read a line's place (li.dataset.key is "room seq").

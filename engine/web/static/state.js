@@ -10,6 +10,7 @@ export const PALETTE = [
 export const GENDERS = { 1: { mark: '♂', word: 'male' }, 2: { mark: '♀', word: 'female' } };
 export const STORE_LOGIN = 'chatd.login';
 export const STORE_MUTE = 'chatd.mute';
+export const STORE_ACCOUNT = 'chatd.account';
 export const MAX_LOG = 500; // entries kept in the page; older ones are dropped to bound memory
 export const GROUP_MS = 5 * 60 * 1000; // consecutive lines of one sender within this share a header
 export const CLICK_DELAY = 250; // lets a double-click cancel the single click's {name} insert
@@ -38,6 +39,12 @@ export const ERROR_WORDS = {
   bad_client_msg_id: 'The server rejected a message id from this page.',
   history_unavailable: 'The server could not read the message history.',
   bad_status: 'The server did not accept that status.',
+  bad_token: 'Your session has ended. Log in again.',
+  bad_emoji: 'That is not an emoji the server accepts as a reaction.',
+  no_such_message: 'That message does not exist (any more).',
+  too_many_reactions: 'That message has as many different reactions as allowed.',
+  bad_query: 'Type a word to search for.',
+  busy: 'The server is busy; try again in a moment.',
 };
 
 export const CLOSE_WORDS = {
@@ -47,17 +54,21 @@ export const CLOSE_WORDS = {
   4000: 'Disconnected: the server stopped hearing from this page.',
   4001: 'Disconnected: the connection was too slow to keep up.',
   4002: 'This chat was opened again in another tab or window.',
+  4004: 'Your session has ended. Log in again.',
 };
 
 const $ = (id) => document.getElementById(id);
 
 export const ui = {
   loginView: $('login-view'), loginForm: $('login-form'), name: $('login-name'),
+  password: $('login-password'), loginError: $('login-error'), loginAccount: $('login-account'),
+  registerAccount: $('register-account'), accountLogout: $('account-logout'),
   swatches: $('swatch-row'), gender: $('login-gender'),
   previewAvatar: $('preview-avatar'), previewName: $('preview-name'),
   chatView: $('chat-view'), status: $('status'), statusText: $('status-text'), me: $('me'),
   banner: $('banner'), bannerText: $('banner-text'), reconnectNow: $('reconnect-now'),
   log: $('log'), toast: $('toast'), composer: $('composer'), message: $('message'), send: $('send'),
+  attach: $('attach'), fileInput: $('file-input'), uploads: $('uploads'),
   privateBar: $('private-bar'), privateName: $('private-name'), privateOffline: $('private-offline'), privateLeave: $('private-leave'),
   rooms: $('rooms'), roomsOther: $('rooms-other'), roomsOtherHead: $('rooms-other-head'),
   older: $('older'), roomForm: $('room-form'), roomInput: $('room-input'), roomTitle: $('room-title'),
@@ -99,6 +110,7 @@ export const state = {
   pending: new Map(), // clientMsgId -> {frame, li, sentAt}: sent, no Sent yet
   confirmed: new Map(), // clientMsgId -> <li>: Sent came, the echo may still come
   token: '', // resume token from Authorized
+  account: null, // {token, name, userId} when logged in with an account (account.js)
   resumeSent: false,
   resumeFailedAt: 0,
   ackTimer: 0,

@@ -1,8 +1,11 @@
 // Turning what the server sends into DOM nodes. Nothing here ever parses markup: the
 // server has already HTML-escaped chat text and added <b>..</b> for {mentions}, so we
 // undo exactly that and hand plain strings to textContent. A message, a name or a
-// color can therefore never create an element or run a script in this page. The page's
-// other small text helpers (a user record made safe, a time of day) live here too.
+// color can therefore never create an element of its choosing or run a script in this
+// page: the only elements made from a text are that <b> and http(s) links (links.js).
+// The page's other small text helpers (a user record made safe, a time of day) live
+// here too.
+import { appendLinked } from './links.js';
 
 const ENTITIES = {
   '&amp;': '&',
@@ -36,7 +39,8 @@ export function parseText(s) {
   return runs;
 }
 
-// renderText appends the runs of s to parent as text nodes and <b> elements.
+// renderText appends the runs of s to parent as text nodes, <b> elements and, for
+// http(s) URLs in plain runs, links (links.js).
 export function renderText(parent, s) {
   for (const run of parseText(String(s ?? ''))) {
     if (run.bold) {
@@ -45,7 +49,7 @@ export function renderText(parent, s) {
       b.textContent = run.text;
       parent.append(b);
     } else {
-      parent.append(document.createTextNode(run.text));
+      appendLinked(parent, run.text);
     }
   }
 }

@@ -13,6 +13,9 @@ import { closeSidebar, openSidebar } from './sidebar.js';
 import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
 import { wireStatusPicker } from './statuses.js';
 import { typed } from './typing.js';
+import { setupNewMessages } from './newmessages.js';
+import { wireReactions } from './reactions.js';
+import { wireSearch } from './search.js';
 import { findUser, openPrivate, setPrivate } from './users.js';
 
 // ---- wiring ----
@@ -54,6 +57,8 @@ export function wire() {
     area.addEventListener('dblclick', onNameDblClick);
   }
   wireStatusPicker();
+  wireReactions();
+  wireSearch();
   wireEdits(); // before the composer's keydown: Esc and Up while editing go there first
   wireReplies();
   ui.composer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
@@ -85,6 +90,7 @@ export function wire() {
   });
   new ResizeObserver(() => { if (state.stick) pinLog(); }).observe(ui.log);
   ui.older.addEventListener('click', loadOlder);
+  setupNewMessages();
   ui.roomForm.addEventListener('submit', (e) => {
     e.preventDefault();
     if (joinRoom(ui.roomInput.value)) ui.roomInput.value = '';

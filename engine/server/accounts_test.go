@@ -1,0 +1,407 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/engine/server"
+	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/gorilla/websocket"
+)
+
+// Accounts over real HTTP and real WebSockets: register, login, logout, the error
+// codes, the per-IP limit, tokens by query, header and cookie, JWTs, reserved names,
+// --allow-anonymous=false, and identities that survive a restart.
+
+// testClock is the accounts' clock: it stands still unless a test moves it, so no
+// assertion depends on how long anything took.
+type testClock struct {
+	base time.Time
+	off  atomic.Int64
+}
+
+func newTestClock() *testClock { return &testClock{base: time.Now()} }
+
+func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.off.Load())) }
+func (c *testClock) advance(d time.Duration) { c.off.Add(int64(d)) }
+
+func withClock(c *testClock) chattest.Option {
+	return func(cfg *server.Config) { cfg.Accounts.Now = c.now }
+}
+
+// apiClient posts to a chatd's account API, from a local address of its choice.
+type apiClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newAPI(t *testing.T, s *chattest.Server, localIP string) *apiClient {
+	d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(localIP)}}
+	tr := &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &apiClient{t: t, base: "http://" + s.Addr, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// post sends body (JSON-encoded unless a string) and returns the status, the JSON
+// answer (nil if none) and the response.
+func (a *apiClient) post(path string, body any, h http.Header) (int, map[string]any, *http.Response) {
+	a.t.Helper()
+	var b []byte
+	if s, ok := body.(string); ok {
+		b = []byte(s)
+	} else if body != nil {
+		b, _ = json.Marshal(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, a.base+path, bytes.NewReader(b))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range h {
+		req.Header[k] = vs
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		a.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if resp.StatusCode != http.StatusNoContent {
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			a.t.Fatalf("POST %s: %d with a body that is not JSON: %v", path, resp.StatusCode, err)
+		}
+	}
+	return resp.StatusCode, m, resp
+}
+
+func creds(name, password string) map[string]string {
+	return map[string]string{"name": name, "password": password}
+}
+
+// expectStatus posts and checks the status and, for an error, its code.
+func (a *apiClient) expect(path string, body any, status int, code string) map[string]any {
+	a.t.Helper()
+	got, m, _ := a.post(path, body, nil)
+	if got != status || (code != "" && m["error"] != code) {
+		a.t.Fatalf("POST %s %v: got %d %v, want %d %s", path, body, got, m, status, code)
+	}
+	if code != "" && m["message"] == "" {
+		a.t.Fatalf("POST %s: error without a message: %v", path, m)
+	}
+	return m
+}
+
+func (a *apiClient) register(name, password string) (token string, userID float64) {
+	a.t.Helper()
+	m := a.expect("/api/register", creds(name, password), http.StatusCreated, "")
+	if m["name"] != name || m["token"] == "" || m["userId"] == nil {
+		a.t.Fatalf("register answered %v", m)
+	}
+	return m["token"].(string), m["userId"].(float64)
+}
+
+func (a *apiClient) login(name, password string) string {
+	a.t.Helper()
+	m := a.expect("/api/login", creds(name, password), http.StatusOK, "")
+	return m["token"].(string)
+}
+
+func bearerHeader(tok string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + tok}}
+}
+
+// dialToken connects with token= (and presence=compact) and returns the client and
+// its first message.
+func dialToken(t *testing.T, s *chattest.Server, tok string) (*chattest.Client, map[string]any) {
+	t.Helper()
+	c := chattest.Dial(t, "ws://"+s.Addr+"/?presence=compact&token="+url.QueryEscape(tok))
+	return c, c.Next()
+}
+
+// expectClose reads until the server closes the connection with code.
+func expectClose(t *testing.T, c *chattest.Client, code int) {
+	t.Helper()
+	for range 1000 {
+		m, err := c.NextWithin(5 * time.Second)
+		if err == nil {
+			if m["action"] == "Authorized" {
+				t.Fatalf("logged in (%v), want close %d", m, code)
+			}
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != code {
+			t.Fatalf("read: %v, want close %d", err, code)
+		}
+		return
+	}
+	t.Fatalf("no close %d", code)
+}
+
+// expectBadToken: Error bad_token, then close 4004.
+func expectBadToken(t *testing.T, s *chattest.Server, tok string) {
+	t.Helper()
+	c, m := dialToken(t, s, tok)
+	if m["action"] != "Error" || m["code"] != "bad_token" {
+		t.Fatalf("token %q: got %v, want Error bad_token", tok, m)
+	}
+	expectClose(t, c, 4004)
+}
+
+func expectAccount(t *testing.T, m map[string]any, name string, userID float64) {
+	t.Helper()
+	if m["action"] != "Authorized" || m["account"] != true || m["userName"] != name || m["userId"] != userID {
+		t.Fatalf("got %v, want Authorized of account %s (%v)", m, name, userID)
+	}
+}
+
+// TestAccountLifecycle: register (201 and a cookie), every error code, login (a new
+// token each time), connecting as the account, logout of one token and of all.
+func TestAccountLifecycle(t *testing.T) {
+	s := chattest.Start(t)
+	a := newAPI(t, s, "127.0.0.1")
+
+	status, m, resp := a.post("/api/register", creds("Alice", "correct horse"), nil)
+	if status != http.StatusCreated {
+		t.Fatalf("register: %d %v", status, m)
+	}
+	tok1, id := m["token"].(string), m["userId"].(float64)
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "chatd_token" {
+			cookie = c
+		}
+	}
+	if cookie == nil || cookie.Value != tok1 || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("register's cookie: %+v", cookie)
+	}
+
+	a.expect("/api/register", creds("Alice", "another password"), http.StatusConflict, "name_taken")
+	a.expect("/api/register", creds("alice", "another password"), http.StatusConflict, "name_taken") // compared as nicknames are
+	a.expect("/api/register", creds("", "long enough"), http.StatusBadRequest, "bad_name")
+	a.expect("/api/register", creds("Bob (2)", "long enough"), http.StatusBadRequest, "bad_name")
+	a.expect("/api/register", creds("Bob", "short"), http.StatusBadRequest, "weak_password")
+	a.expect("/api/register", `{"name":`, http.StatusBadRequest, "bad_request")
+	form, err := a.http.Post(a.base+"/api/login", "text/plain", strings.NewReader(`{"name":"Alice","password":"correct horse"}`))
+	if err != nil || form.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a login posted as text/plain (a cross-site form): %v %v, want 400", form, err)
+	}
+	form.Body.Close()
+	a.expect("/api/login", creds("Alice", "wrong horse"), http.StatusUnauthorized, "bad_credentials")
+	a.expect("/api/login", creds("Nobody", "correct horse"), http.StatusUnauthorized, "bad_credentials")
+
+	tok2 := a.login("Alice", "correct horse")
+	tok3 := a.login("Alice", "correct horse")
+	if tok2 == tok1 || tok3 == tok2 {
+		t.Fatal("a login reused a token")
+	}
+	_, auth := dialToken(t, s, tok1)
+	expectAccount(t, auth, "Alice", id)
+	if auth["resumeToken"] != "" {
+		t.Fatalf("an account got a resume token: %v", auth)
+	}
+
+	if st, _, _ := a.post("/api/logout", nil, bearerHeader(tok1)); st != http.StatusNoContent {
+		t.Fatalf("logout: %d", st)
+	}
+	expectBadToken(t, s, tok1)
+	a.expect("/api/logout", nil, http.StatusUnauthorized, "bad_credentials") // no token
+	st, _, resp := a.post("/api/logout", nil, http.Header{"Cookie": {"chatd_token=" + tok1}})
+	if st != http.StatusUnauthorized || len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
+		t.Fatalf("logout with a revoked cookie: %d %v, want 401 clearing the cookie", st, resp.Cookies())
+	}
+	_, auth = dialToken(t, s, tok2) // the others stay
+	expectAccount(t, auth, "Alice", id)
+
+	if st, _, _ := a.post("/api/logout?all=1", nil, bearerHeader(tok2)); st != http.StatusNoContent {
+		t.Fatalf("logout all: %d", st)
+	}
+	expectBadToken(t, s, tok2)
+	expectBadToken(t, s, tok3)
+	expectBadToken(t, s, "no-such-token")
+}
+
+// TestAccountTokenSources: the token is taken from token=, Authorization: Bearer, or
+// the login cookie, for the seed's Authorized too.
+func TestAccountTokenSources(t *testing.T) {
+	s := chattest.Start(t)
+	a := newAPI(t, s, "127.0.0.1")
+	tok, id := a.register("Dora", "password1")
+
+	c := chattest.DialHeader(t, "ws://"+s.Addr+"/?presence=compact", bearerHeader(tok))
+	expectAccount(t, c.Next(), "Dora", id)
+	c = chattest.DialHeader(t, "ws://"+s.Addr+"/", http.Header{"Cookie": {"chatd_token=" + tok}})
+	auth := c.Next()
+	expectAccount(t, auth, "Dora", id)
+	if _, ok := auth["users"].([]any); !ok {
+		t.Fatalf("the seed's Authorized has no users list: %v", auth)
+	}
+	c = chattest.DialHeader(t, "ws://"+s.Addr+"/?presence=compact", bearerHeader("wrong"))
+	if m := c.Next(); m["code"] != "bad_token" {
+		t.Fatalf("bad bearer: %v", m)
+	}
+	expectClose(t, c, 4004)
+}
+
+// TestAccountTokenExpires: a token is refused once --session-ttl has passed.
+func TestAccountTokenExpires(t *testing.T) {
+	clk := newTestClock()
+	s := chattest.Start(t, withClock(clk), func(c *server.Config) { c.Accounts.SessionTTL = time.Hour })
+	a := newAPI(t, s, "127.0.0.1")
+	tok, id := a.register("Erin", "password1")
+	_, auth := dialToken(t, s, tok)
+	expectAccount(t, auth, "Erin", id)
+	clk.advance(time.Hour + time.Second)
+	expectBadToken(t, s, tok)
+}
+
+// TestAccountPasswordGuessing: ten failures from one IP within a minute make it get
+// 429 for every attempt until the minute is over; another IP is not affected.
+func TestAccountPasswordGuessing(t *testing.T) {
+	clk := newTestClock()
+	s := chattest.Start(t, withClock(clk))
+	a := newAPI(t, s, "127.0.0.1")
+	other := newAPI(t, s, "127.0.0.2")
+	a.register("Fay", "password1")
+	for range 9 {
+		a.expect("/api/login", creds("Fay", "wrong"), http.StatusUnauthorized, "bad_credentials")
+	}
+	a.expect("/api/register", creds("Gus", "short"), http.StatusBadRequest, "weak_password") // the tenth
+	a.expect("/api/login", creds("Fay", "password1"), http.StatusTooManyRequests, "rate_limited")
+	a.expect("/api/register", creds("Gus", "password1"), http.StatusTooManyRequests, "rate_limited")
+	other.login("Fay", "password1")
+
+	clk.advance(59 * time.Second)
+	a.expect("/api/login", creds("Fay", "password1"), http.StatusTooManyRequests, "rate_limited")
+	clk.advance(time.Second + time.Millisecond)
+	a.login("Fay", "password1")
+}
+
+// TestAccountReservedName: a registered name is reserved whether its account is
+// online or not, compared as nicknames are: an anonymous login asking for it (or a
+// look-alike) gets "name (2)", and the account itself keeps it.
+func TestAccountReservedName(t *testing.T) {
+	s := chattest.Start(t)
+	a := newAPI(t, s, "127.0.0.1")
+	tok, id := a.register("Hana", "password1")
+
+	_, anon := s.Login(t, "Hana")
+	if anon["userName"] != "Hana (2)" || anon["account"] != nil {
+		t.Fatalf("anonymous Hana: %v", anon)
+	}
+	_, anon = s.Login(t, "HANA")
+	if n, _ := anon["userName"].(string); !strings.HasPrefix(n, "HANA (") { // "Hana (2)" is taken already
+		t.Fatalf("anonymous HANA: %v", anon)
+	}
+	_, auth := dialToken(t, s, tok)
+	expectAccount(t, auth, "Hana", id)
+
+	// A name someone is using anonymously cannot be registered.
+	s.Login(t, "Ivan")
+	a.expect("/api/register", creds("Ivan", "password1"), http.StatusConflict, "name_taken")
+}
+
+// TestAccountAnonymousRefused: with --allow-anonymous=false a login without a token
+// gets Error account_required and close 4006; an account logs in.
+func TestAccountAnonymousRefused(t *testing.T) {
+	s := chattest.Start(t, func(c *server.Config) { c.Accounts.AllowAnonymous = false })
+	c := chattest.Dial(t, s.URL("Anon", "#123456", 0))
+	if m := c.Next(); m["action"] != "Error" || m["code"] != "account_required" {
+		t.Fatalf("anonymous login: %v", m)
+	}
+	expectClose(t, c, 4006)
+	tok, id := newAPI(t, s, "127.0.0.1").register("Jo", "password1")
+	_, auth := dialToken(t, s, tok)
+	expectAccount(t, auth, "Jo", id)
+}
+
+// TestAccountSurvivesRestart: the account, its token, its userId and its reserved
+// name come back on the same data dir, and new anonymous userIds stay clear of it.
+func TestAccountSurvivesRestart(t *testing.T) {
+	cfg := chattest.Config(t)
+	s := chattest.StartConfig(t, cfg)
+	tok, id := newAPI(t, s, "127.0.0.1").register("Kim", "password1")
+	s.Stop()
+
+	s = chattest.StartConfig(t, cfg)
+	a := newAPI(t, s, "127.0.0.1")
+	_, auth := dialToken(t, s, tok)
+	expectAccount(t, auth, "Kim", id)
+	tok2 := a.login("Kim", "password1")
+	_, auth = dialToken(t, s, tok2)
+	expectAccount(t, auth, "Kim", id)
+	_, anon := s.Login(t, "Kim")
+	if anon["userName"] != "Kim (2)" || anon["userId"] == id {
+		t.Fatalf("anonymous Kim after a restart: %v (account %v)", anon, id)
+	}
+	a.expect("/api/register", creds("Kim", "password2"), http.StatusConflict, "name_taken")
+}
+
+// TestAccountRegistrationFlood: many registrations at once are each either done
+// (201) or refused at once as busy (503), never left hanging; the ones that were done
+// log in.
+func TestAccountRegistrationFlood(t *testing.T) {
+	s := chattest.Start(t)
+	a := newAPI(t, s, "127.0.0.1")
+	const n = 24
+	type result struct {
+		name   string
+		status int
+		code   any
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			name := "Flood" + strconv.Itoa(i)
+			b, _ := json.Marshal(creds(name, "password1"))
+			resp, err := a.http.Post(a.base+"/api/register", "application/json", bytes.NewReader(b))
+			if err != nil {
+				results <- result{name: name, code: err.Error()}
+				return
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			results <- result{name, resp.StatusCode, m["error"]}
+		}()
+	}
+	var done []string
+	for range n {
+		r := <-results
+		switch {
+		case r.status == http.StatusCreated:
+			done = append(done, r.name)
+		case r.status == http.StatusServiceUnavailable && r.code == "busy":
+		default:
+			t.Fatalf("%s: %d %v, want 201 or 503 busy", r.name, r.status, r.code)
+		}
+	}
+	if len(done) == 0 {
+		t.Fatal("no registration was done")
+	}
+	a.login(done[0], "password1")
+}
+
+// TestAccountLookAlikeReserved: a look-alike of a registered name (Cyrillic А) is
+// reserved too, and cannot be registered.
+func TestAccountLookAlikeReserved(t *testing.T) {
+	s := chattest.Start(t)
+	a := newAPI(t, s, "127.0.0.1")
+	a.register("Alma", "password1")
+	_, anon := s.Login(t, "\u0410lma")
+	if anon["userName"] != "\u0410lma (2)" {
+		t.Fatalf("anonymous Cyrillic Alma: %v", anon)
+	}
+	a.expect("/api/register", creds("\u0410lma", "password1"), http.StatusConflict, "name_taken")
+}

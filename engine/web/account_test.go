@@ -1,0 +1,110 @@
+package web_test
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+
+	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/chromedp/chromedp"
+)
+
+// accountLogin types a name and password into the login form and presses button
+// ("login-account" or "register-account").
+func (b *browser) accountLogin(base, name, password, button string) {
+	b.t.Helper()
+	b.do(
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+		chromedp.SendKeys(chromedp.ID("login-name"), name),
+		chromedp.SendKeys(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID(button)),
+	)
+}
+
+// waitAccountOnline waits until the page is online as the account name.
+func (b *browser) waitAccountOnline(name string) {
+	b.t.Helper()
+	b.waitJS("online as the account "+name, `document.getElementById('status').dataset.state === 'online' &&
+		!document.getElementById('account-logout').hidden &&
+		document.querySelector('#users li.is-me button.name')?.textContent === `+jsString(name))
+}
+
+// TestBrowserAccountRegisterReloadLogOut: Alice registers in the login form and is
+// online as her account; a reload brings her back without the form, as the same
+// userId; "Log out" returns to the form, forgets the token, and the server refuses it.
+func TestBrowserAccountRegisterReloadLogOut(t *testing.T) {
+	srv := chattest.Start(t, testConfig(""))
+	base := "http://" + srv.Addr
+	alice := newBrowser(t, "alice", 1200, 760)
+	alice.accountLogin(base, "Alice", "correct horse battery", "register-account")
+	alice.waitAccountOnline("Alice")
+	var before string
+	alice.mustEval(`JSON.parse(localStorage.getItem('chatd.account')).token`, &before)
+	if before == "" {
+		t.Fatal("no token kept in localStorage")
+	}
+
+	alice.do(chromedp.Reload())
+	alice.waitAccountOnline("Alice")
+	var sameLogin bool
+	alice.mustEval(`document.getElementById('login-view').hidden`, &sameLogin)
+	if !sameLogin {
+		t.Fatal("the login form is shown after a reload")
+	}
+
+	alice.do(chromedp.Click(chromedp.ID("account-logout")))
+	alice.waitJS("the login form after Log out", `!document.getElementById('login-view').hidden &&
+		localStorage.getItem('chatd.account') === 'null'`)
+	// The token is revoked: the logout endpoint no longer accepts it.
+	chattest.Eventually(t, 5e9, "the old token refused", func() bool {
+		req, _ := http.NewRequest("POST", base+"/api/logout", nil)
+		req.Header.Set("Authorization", "Bearer "+before)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusUnauthorized
+	})
+	alice.checkClean()
+}
+
+// TestBrowserAccountWrongPassword: a wrong password is told in the form and logs
+// nobody in; the right one, entered with Enter in the Password field, logs in.
+func TestBrowserAccountWrongPassword(t *testing.T) {
+	srv := chattest.Start(t, testConfig(""))
+	base := "http://" + srv.Addr
+	res, err := http.Post(base+"/api/register", "application/json",
+		bytes.NewReader([]byte(`{"name":"Bob","password":"bobs password"}`)))
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("register Bob: %v %v", res, err)
+	}
+	res.Body.Close()
+	bob := newBrowser(t, "bob", 1200, 760)
+	bob.accountLogin(base, "Bob", "not his password", "login-account")
+	bob.waitJS("the wrong-password message", `(() => {
+		const e = document.getElementById('login-error');
+		return !e.hidden && e.getAttribute('role') === 'alert' && e.textContent === 'Wrong name or password.' &&
+			!document.getElementById('login-view').hidden;
+	})()`)
+	var cleared string
+	bob.mustEval(`document.getElementById('login-password').value = ''`, &cleared)
+	bob.do(chromedp.SendKeys(chromedp.ID("login-password"), "bobs password\r"))
+	bob.waitAccountOnline("Bob")
+
+	// Leaving without "Log out", then going on anonymously, is anonymous: the
+	// account's cookie does not log the new connection in as Bob.
+	bob.do(chromedp.Click(chromedp.ID("logout")))
+	bob.waitJS("the login form", `!document.getElementById('login-view').hidden`)
+	var name string
+	bob.mustEval(`document.getElementById('login-name').value = ''`, &name)
+	bob.do(
+		chromedp.SendKeys(chromedp.ID("login-name"), "Guest"),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	bob.waitJS("online as the anonymous Guest", `document.getElementById('status').dataset.state === 'online' &&
+		document.getElementById('account-logout').hidden &&
+		document.querySelector('#users li.is-me button.name')?.textContent === 'Guest'`)
+	bob.checkClean()
+}
