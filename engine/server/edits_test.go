@@ -31,7 +31,7 @@ func sendTagged(t *testing.T, c *chattest.Client, line map[string]any) float64 {
 func TestEditDeleteReplyOverSockets(t *testing.T) {
 	srv := chattest.Start(t)
 	alice, authA := srv.LoginQuery(t, "Alice", editOptIn)
-	bob, authB := srv.LoginQuery(t, "Bob", editOptIn)
+	bob, _ := srv.LoginQuery(t, "Bob", editOptIn)
 	qt, _ := srv.Login(t, "Qt")
 
 	long := strings.Repeat("é", 139) + "<b>" + strings.Repeat("x", 50)
@@ -53,6 +53,10 @@ func TestEditDeleteReplyOverSockets(t *testing.T) {
 	expectError(t, alice, "no_such_message")
 	bob.Send(map[string]any{"text": "nope", "replyTo": 999})
 	expectError(t, bob, "no_such_message")
+	bob.Send(map[string]any{"text": "private", "toUserId": authA["userId"], "replyTo": seq})
+	expectError(t, bob, "bad_field")
+	alice.Send(map[string]any{"action": "Delete", "roomId": "elsewhere", "seq": 1})
+	expectError(t, alice, "not_in_room")
 
 	// A reply quotes the original as it is now: edited, its own text before escaping,
 	// cut at 140 code points, then escaped.
@@ -78,7 +82,6 @@ func TestEditDeleteReplyOverSockets(t *testing.T) {
 	if q, _ := m["replyTo"].(map[string]any); q == nil || q["seq"] != orig || q["deleted"] != true || q["text"] != nil {
 		t.Fatalf("quote of a deleted line = %v", m["replyTo"])
 	}
-	_ = authB
 
 	// The seed's client: the lines, no quotes, no Edited or Deleted.
 	bob.Send(map[string]any{"text": "the end"})
