@@ -29,7 +29,8 @@ func processFlags() []cli.Flag {
 // so a value typed as 0 stays 0 and is kept or refused, never replaced.
 type settings struct {
 	server.Config
-	origins cli.StringSlice // --allowed-origins, copied into Engine.AllowedOrigins
+	origins    cli.StringSlice // --allowed-origins, copied into Engine.AllowedOrigins
+	moderators cli.StringSlice // --moderators, copied into Chat.Moderators
 }
 
 func newSettings() *settings { return &settings{Config: server.DefaultConfig()} }
@@ -72,6 +73,7 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.DurationFlag{Name: "store-timeout", Value: ch.StoreTimeout, Destination: &ch.StoreTimeout, EnvVars: env("STORE_TIMEOUT"), Usage: "how long a history commit may fail or hang before chat lines are refused with store_unavailable"},
 		&cli.DurationFlag{Name: "buzz-interval", Value: ch.BuzzInterval, Destination: &ch.BuzzInterval, EnvVars: env("BUZZ_INTERVAL"), Usage: "at most one Buzz per sender and recipient this often (100ms..1h)"},
 		&cli.DurationFlag{Name: "edit-window", Value: ch.EditWindow, Destination: &ch.EditWindow, EnvVars: env("EDIT_WINDOW"), Usage: "how long after sending its author may edit a message (at least 100ms)"},
+		&cli.StringSliceFlag{Name: "moderators", Destination: &s.moderators, EnvVars: env("MODERATORS"), Usage: "account names (comma-separated) that may delete any message; anonymous users never may"},
 		&cli.StringFlag{Name: "durability", Value: string(ch.Durability), Destination: (*string)(&ch.Durability), EnvVars: env("DURABILITY"), Usage: "what a line that got Sent survives: power (fsync per commit: a power cut of the machine) or crash (no fsync per commit: kill -9 of chatd, not a power cut)"},
 		&cli.Int64Flag{Name: "max-file-bytes", Value: s.Files.MaxFileBytes, Destination: &s.Files.MaxFileBytes, EnvVars: env("MAX_FILE_BYTES"), Usage: "the largest file a user may upload (POST /api/files); bigger: 413 file_too_large"},
 		&cli.Int64Flag{Name: "file-quota", Value: s.Files.QuotaPerDay, Destination: &s.Files.QuotaPerDay, EnvVars: env("FILE_QUOTA"), Usage: "bytes one user may upload in any 24 hours; past it: 429 quota_exceeded"},
@@ -104,6 +106,7 @@ func (s *settings) finish(c *cli.Context, logOut io.Writer) error {
 	s.Engine.Logger = logger
 	s.Engine.Version = version
 	s.Engine.AllowedOrigins = s.origins.Value()
+	s.Chat.Moderators = s.moderators.Value()
 	return nil
 }
 

@@ -252,6 +252,9 @@ func (ch *Chat) accountName(a accounts.Account) string {
 // resume token (its account token is how it comes back).
 func (ch *Chat) authorizeAccount(u *user) {
 	self := append(slices.Clip(u.encodedOnce()), `,"account":true`...)
+	if ch.isModerator(u) {
+		self = append(self, `,"moderator":true`...) // its client may offer Delete on every line
+	}
 	if u.optIn {
 		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
 		u.conn.SendText(protocol.AppendAuthorizedPage(nil, self, page, "", false))

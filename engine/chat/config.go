@@ -34,6 +34,7 @@ type Config struct {
 	StoreTimeout         time.Duration // --store-timeout: how long a commit may fail or hang before chat lines get store_unavailable
 	BuzzInterval         time.Duration // --buzz-interval: at most one Buzz per sender and recipient this often
 	EditWindow           time.Duration // --edit-window: how long after sending its author may edit a message
+	Moderators           []string      // --moderators: account names that may delete any message
 
 	// Durability is --durability, what a line that got Sent survives: power (a power
 	// cut of the machine) or crash (kill -9 of chatd). The server opens the store with it.

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/engine"
@@ -23,7 +24,7 @@ func (ch *Chat) handleEdit(u *user, in *protocol.Inbound) {
 	}
 	text, seq := protocol.FormatText(in.Text), in.Seq
 	ch.lookup(u, roomID, seq, func(res lookupResult) {
-		if !ch.mayChange(u, roomID, seq, res) {
+		if !ch.mayChange(u, roomID, seq, res, false) {
 			return
 		}
 		now := ch.now()
@@ -45,7 +46,7 @@ func (ch *Chat) handleDelete(u *user, in *protocol.Inbound) {
 	}
 	seq := in.Seq
 	ch.lookup(u, roomID, seq, func(res lookupResult) {
-		if ch.mayChange(u, roomID, seq, res) {
+		if ch.mayChange(u, roomID, seq, res, true) {
 			deleted := string(protocol.AppendReplyQuote(nil, seq, 0, "", "", true))
 			ch.queueEdit(u, store.Edit{Room: roomID, Seq: seq, EditedAt: ch.now().UnixMilli(), Delete: true, DeletedQuote: deleted})
 		}
@@ -62,15 +63,15 @@ func (ch *Chat) editRoom(u *user, roomID string) (string, bool) {
 	return r.id, true
 }
 
-// mayChange reports whether u may edit or delete the message res found, else answers
-// the Error. Only the author may, for now: when accounts bring moderators, a
-// moderator's Delete is allowed here (the seam: this is the one place that decides).
-func (ch *Chat) mayChange(u *user, roomID string, seq uint64, res lookupResult) bool {
+// mayChange reports whether u may edit (or, with del, delete) the message res found,
+// else answers the Error: its author may do either, a moderator (--moderators) may
+// delete any message. This is the one place that decides.
+func (ch *Chat) mayChange(u *user, roomID string, seq uint64, res lookupResult, del bool) bool {
 	switch {
 	case !res.found || res.msg.Deleted:
 		ch.sendError(u, noSuchMessage(roomID, seq))
 		return false
-	case res.msg.UserID != u.info.ID:
+	case res.msg.UserID != u.info.ID && !(del && ch.isModerator(u)):
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotAuthor, Message: "only its author may change a message"})
 		return false
 	}
@@ -111,4 +112,11 @@ func (ch *Chat) editsCommitted(edits []store.Edit) {
 			}
 		}
 	}
+}
+
+// isModerator reports whether u is logged in as an account that --moderators names.
+// Anonymous users never are, whatever their name: a registered name is reserved, so an
+// anonymous "Mod" is "Mod (2)", and an account is needed to be one.
+func (ch *Chat) isModerator(u *user) bool {
+	return u.account && slices.Contains(ch.cfg.Moderators, u.info.Name)
 }

@@ -193,3 +193,30 @@ func TestEditsSurviveRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestModeratorsDelete: an account named in --moderators deletes another user's
+// message (but may not edit it); an anonymous user who asks for the moderator's name
+// is not one.
+func TestModeratorsDelete(t *testing.T) {
+	srv := chattest.Start(t, func(c *server.Config) { c.Chat.Moderators = []string{"Mod"} })
+	token, _ := newAPI(t, srv, "").register("Mod", "moderator password")
+	alice, _ := srv.LoginQuery(t, "Alice", editOptIn)
+	seq := sendTagged(t, alice, map[string]any{"text": "spam"})
+	fake, auth := srv.LoginQuery(t, "Mod", editOptIn)
+	if auth["userName"] == "Mod" {
+		t.Fatalf("an anonymous user got the moderator's registered name: %v", auth)
+	}
+	fake.Send(map[string]any{"action": "Delete", "seq": seq})
+	if e := fake.Expect("Error"); e["code"] != "not_author" {
+		t.Fatalf("an anonymous look-alike's Delete: %v", e)
+	}
+	mod, _ := srv.LoginQuery(t, "x", url.Values{"token": {token}, "resume": {""}, "presence": {"compact"}})
+	mod.Send(map[string]any{"action": "Edit", "seq": seq, "text": "edited by a moderator"})
+	if e := mod.Expect("Error"); e["code"] != "not_author" {
+		t.Fatalf("a moderator's Edit: %v", e)
+	}
+	mod.Send(map[string]any{"action": "Delete", "seq": seq})
+	if m := alice.Expect("Deleted"); m["seq"] != seq {
+		t.Fatalf("the author got %v", m)
+	}
+}

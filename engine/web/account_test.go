@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/chromedp/chromedp"
 )
@@ -107,4 +108,24 @@ func TestBrowserAccountWrongPassword(t *testing.T) {
 		document.getElementById('account-logout').hidden &&
 		document.querySelector('#users li.is-me button.name')?.textContent === 'Guest'`)
 	bob.checkClean()
+}
+
+// TestBrowserModeratorDeletes: an account named in --moderators gets a Delete button
+// on other people's lines, and its delete reaches them as "Message deleted".
+func TestBrowserModeratorDeletes(t *testing.T) {
+	srv := chattest.Start(t, testConfig(""), func(c *server.Config) { c.Chat.Moderators = []string{"Mod"} })
+	base := "http://" + srv.Addr
+	alice := newBrowser(t, "alice", 1200, 760)
+	alice.login(base, "Alice", "#8e44ad", 2)
+	mod := newBrowser(t, "mod", 1200, 760)
+	mod.accountLogin(base, "Mod", "moderator password", "register-account")
+	mod.waitAccountOnline("Mod")
+	alice.say("buy cheap pills")
+	line := lineWith("buy cheap pills")
+	mod.waitJS("Alice's line with its seq", line+`?.dataset.seq > 0`)
+	mod.mustEval(line+`.querySelector('[data-msg-action="delete"]').click()`, nil)
+	mod.do(chromedp.Click(chromedp.CSS(`#log .delete-confirm [data-confirm-delete]`)))
+	alice.waitJS("the placeholder", `[...document.querySelectorAll('#log li.msg.deleted')].some(li => li.querySelector('.msg-text').textContent === 'Message deleted')`)
+	alice.checkClean()
+	mod.checkClean()
 }

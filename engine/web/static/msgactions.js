@@ -24,6 +24,7 @@ export function decorate(li, m, isPrivate, mine) {
   const bar = el('div', 'msg-actions');
   bar.append(actionButton('Reply', 'reply'));
   if (mine) bar.append(actionButton('Edit', 'edit'), actionButton('Delete', 'delete'));
+  else if (state.moderator && !isPrivate) bar.append(actionButton('Delete', 'delete')); // --moderators
   main.append(bar);
 }
 

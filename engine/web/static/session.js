@@ -14,6 +14,7 @@ import { renderMe, renderUsers, setPrivate } from './users.js';
 
 export function authorized(m) {
   state.me = userOf(m);
+  state.moderator = m.moderator === true; // --moderators: Delete on every room line
   state.modern = typeof m.resumeToken === 'string';
   state.token = state.modern ? m.resumeToken : '';
   if (state.resumeSent && m.resumed !== true) {

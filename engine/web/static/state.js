@@ -110,6 +110,7 @@ export const state = {
   pending: new Map(), // clientMsgId -> {frame, li, sentAt}: sent, no Sent yet
   confirmed: new Map(), // clientMsgId -> <li>: Sent came, the echo may still come
   token: '', // resume token from Authorized
+  moderator: false, // Authorized said so (--moderators)
   account: null, // {token, name, userId} when logged in with an account (account.js)
   resumeSent: false,
   resumeFailedAt: 0,
