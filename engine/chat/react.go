@@ -71,8 +71,10 @@ func (ch *Chat) reactionsCommitted(rs []store.Reaction, err error) {
 	}
 	for i := range rs {
 		r := &rs[i]
-		if r.Refused {
-			if u := ch.users[r.UserID]; u != nil {
+		if r.Refused || r.Gone {
+			if u := ch.users[r.UserID]; u != nil && r.Gone {
+				ch.sendError(u, noSuchMessage(r.Room, r.Seq)) // deleted before the toggle committed
+			} else if u != nil {
 				ch.sendError(u, &protocol.Error{Code: protocol.CodeTooManyReactions, Message: "a message carries at most 20 different emoji"})
 			}
 			continue

@@ -220,3 +220,17 @@ func TestModeratorsDelete(t *testing.T) {
 		t.Fatalf("the author got %v", m)
 	}
 }
+
+// TestNoReactionOnADeletedLine: a React to a deleted line gets no_such_message and
+// changes nothing.
+func TestNoReactionOnADeletedLine(t *testing.T) {
+	srv := chattest.Start(t)
+	alice, _ := srv.LoginQuery(t, "Alice", editOptIn)
+	seq := sendTagged(t, alice, map[string]any{"text": "soon gone"})
+	alice.Send(map[string]any{"action": "Delete", "seq": seq})
+	alice.Expect("Deleted")
+	alice.Send(map[string]any{"action": "React", "roomId": "lobby", "seq": seq, "emoji": "👍"})
+	if e := alice.Expect("Error"); e["code"] != "no_such_message" {
+		t.Fatalf("a reaction to a deleted line: %v", e)
+	}
+}

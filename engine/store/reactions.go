@@ -44,6 +44,7 @@ type Reaction struct {
 
 	// Set by the commit (Write), for the commit callback.
 	Refused bool            // not added: the message has MaxReactionEmoji distinct emoji already
+	Gone    bool            // not applied: the message was deleted (or is not stored)
 	State   []ReactionCount // the message's reactions after the toggle, emoji by first reaction
 }
 
@@ -113,9 +114,16 @@ func reactionsBytes(rs []Reaction) int {
 // toggle is not idempotent: the Writer retries only batches whose transaction failed
 // (rolled back), so none is applied twice short of a commit that succeeded and still
 // reported an error.
-func writeReactions(ctx context.Context, tx *sql.Tx, rs []Reaction) error {
+func (s *SQLite) writeReactions(ctx context.Context, tx *sql.Tx, rs []Reaction) error {
 	for i := range rs {
 		r := &rs[i]
+		gone, err := s.messageGone(ctx, tx, r.Room, r.Seq)
+		if err != nil {
+			return err
+		}
+		if r.Gone = gone; gone {
+			continue
+		}
 		state, err := reactionsOf(ctx, tx, r.Room, r.Seq, r.Seq)
 		if err != nil {
 			return err
@@ -137,6 +145,20 @@ func writeReactions(ctx context.Context, tx *sql.Tx, rs []Reaction) error {
 		}
 	}
 	return nil
+}
+
+// messageGone reports whether room/seq is deleted or not stored, in tx: a reaction to
+// it is not kept.
+func (s *SQLite) messageGone(ctx context.Context, tx *sql.Tx, room string, seq uint64) (bool, error) {
+	id, err := s.messageRowID(ctx, tx, room, seq)
+	if err != nil || id == 0 {
+		return id == 0, err
+	}
+	var deleted bool
+	if err := tx.QueryRowContext(ctx, `SELECT deleted FROM messages WHERE id = ?`, id).Scan(&deleted); err != nil {
+		return false, fmt.Errorf("store: message %s/%d: %w", room, seq, err)
+	}
+	return deleted, nil
 }
 
 // querier is a *sql.DB or a *sql.Tx.

@@ -228,7 +228,7 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 			return err
 		}
 	}
-	if err := writeReactions(ctx, tx, b.Reactions); err != nil {
+	if err := s.writeReactions(ctx, tx, b.Reactions); err != nil {
 		return err
 	}
 	if err := s.applyEdits(ctx, tx, b.Edits); err != nil {
