@@ -78,6 +78,10 @@ func AppendError(dst []byte, e *Error) []byte {
 	dst = AppendString(dst, string(e.Code))
 	dst = append(dst, `,"message":`...)
 	dst = AppendString(dst, e.Message)
+	if e.ClientMsgID != "" {
+		dst = append(dst, `,"clientMsgId":`...)
+		dst = AppendString(dst, e.ClientMsgID)
+	}
 	return append(dst, '}')
 }
 

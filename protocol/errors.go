@@ -43,6 +43,9 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// ClientMsgID is the clientMsgId of the chat line the Error answers, so a client
+	// can tell which of its pending lines failed; "" for anything else.
+	ClientMsgID string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

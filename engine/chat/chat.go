@@ -44,6 +44,7 @@ type Chat struct {
 	typing      map[typingKey]int64    // the last Typing sent per user and room (typing.go)
 	lookups     map[uint64]int         // users' message lookups in flight (lookup.go)
 	uploads     recentUploads          // files a line may carry (files.go)
+	lineID      string                 // the clientMsgId of the chat line being handled: sendError puts it on the Error
 
 	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 

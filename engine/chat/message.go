@@ -39,6 +39,10 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		return
 	}
 	ch.meters.received(inboundOf(&in))
+	if in.IsChat() && len(in.ClientMsgID) <= protocol.MaxClientMsgID {
+		ch.lineID = in.ClientMsgID
+		defer func() { ch.lineID = "" }()
+	}
 	if class := costOf(&in); class != costCheap && !ch.admit(u, class) {
 		return
 	}
@@ -175,6 +179,11 @@ func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
 }
 
 func (ch *Chat) sendError(u *user, e *protocol.Error) {
+	if ch.lineID != "" && e.ClientMsgID == "" {
+		tagged := *e // errors may be shared values: the id goes on a copy
+		tagged.ClientMsgID = ch.lineID
+		e = &tagged
+	}
 	ch.counters.errors++
 	ch.meters.errorSent(e.Code)
 	ch.payload = protocol.AppendError(ch.payload[:0], e)

@@ -44,6 +44,8 @@ func (ch *Chat) handleReply(u *user, in *protocol.Inbound, data []byte) {
 	}
 	line := *in // in lives on OnMessage's stack
 	ch.lookup(u, r.id, seq, func(res lookupResult) {
+		ch.lineID = line.ClientMsgID // the answer comes later: its Errors name the line too
+		defer func() { ch.lineID = "" }()
 		if !res.found {
 			ch.sendError(u, noSuchMessage(r.id, seq))
 			return

@@ -218,10 +218,18 @@ export function sent(m) {
 }
 
 // failOldestPending gives up on the oldest unconfirmed line: the server refused it.
+// RETRYABLE are the refusals a pending line survives: it goes again until Sent.
+const RETRYABLE = new Set(['rate_limited', 'store_unavailable', 'busy', 'cluster_unavailable']);
+
 export function failOldestPending() {
-  const first = state.pending.entries().next().value;
-  if (!first) return;
-  const [cid, p] = first;
+  const first = state.pending.keys().next().value;
+  if (first !== undefined) failPending(first);
+}
+
+// failPending marks the pending line cid as refused for good.
+function failPending(cid) {
+  const p = state.pending.get(cid);
+  if (!p) return;
   state.pending.delete(cid);
   p.li.classList.remove('pending');
   p.li.classList.add('failed');
@@ -254,8 +262,14 @@ export function serverError(m) {
     notice('info', 'Your previous session had expired, so you are back as a new user.');
     return;
   }
-  // A line the server refused for good is not retried forever.
-  if (code === 'text_too_long' || code === 'empty_text' || code === 'bad_client_msg_id') failOldestPending();
+  // A line the server refused for good is not retried forever: the Error names it by
+  // its clientMsgId (older servers did not: then the oldest pending one).
+  const cid = typeof m.clientMsgId === 'string' ? m.clientMsgId : '';
+  if (cid && state.pending.has(cid)) {
+    if (!RETRYABLE.has(code)) failPending(cid);
+  } else if (code === 'text_too_long' || code === 'empty_text' || code === 'bad_client_msg_id') {
+    failOldestPending();
+  }
   const words = ERROR_WORDS[code] ?? 'The server reported a problem.';
   const detail = typeof m.message === 'string' && m.message ? ` (${m.message})` : '';
   notice('error', words + detail);
