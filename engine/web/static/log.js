@@ -2,7 +2,7 @@
 import { scheduleAck, stream } from './ack.js';
 import { alertMe } from './alerts.js';
 import { avatar, el, genderMark, icon, nameButton } from './dom.js';
-import { fileCard } from './files.js';
+import { fileCard } from './filecard.js';
 import { decorate } from './msgactions.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
 import { decorateMessage } from './reactions.js';
