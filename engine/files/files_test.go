@@ -249,6 +249,11 @@ func TestLinesCarryFiles(t *testing.T) {
 	if f, _ := first["file"].(map[string]any); f["fileId"] != id || first["text"] != wantText {
 		t.Fatalf("History's first line: %v", first)
 	}
+	bob.Send(map[string]any{"action": "Search", "query": "look"}) // the caption is what is indexed
+	found, _ := bob.Expect("SearchResults")["messages"].([]any)
+	if len(found) != 1 || found[0].(map[string]any)["caption"] != "look" || found[0].(map[string]any)["file"] == nil {
+		t.Fatalf("Search found %v", found)
+	}
 }
 
 // TestAccountTokensUpload: an account's token (POST /api/register) works as the

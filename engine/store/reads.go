@@ -15,8 +15,7 @@ const rowColumns = `seq, ts, user_id, user_name, gender, color, to_user_id, text
 // from the tail to room_seqs, so a move between the two statements neither hides a
 // line (it is in the first answer) nor shows one twice (the second stops below it).
 // %s is the index table; ?1 is the room's name.
-const roomRows = `SELECT m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id, m.file,
-	m.reply_to, m.edited_at, m.deleted
+const roomRows = `SELECT ` + messageFields + `
 	FROM %s i JOIN messages m ON m.id = i.msg_id WHERE i.room_id = (SELECT id FROM rooms WHERE room = ?1)`
 
 // historyOf: ?2 before, ?3 limit; newest first. rangeOf: ?2 after, ?3 upto, ?4 limit; oldest first.
@@ -44,16 +43,28 @@ func (s *SQLite) query(ctx context.Context, out []Message, room, query string, a
 // scanMessages reads room's rows.
 func scanMessages(rows *sql.Rows, room string, out []Message) ([]Message, error) {
 	for rows.Next() {
-		var m Message
-		var seq, uid, to int64
-		if err := rows.Scan(&seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID, &m.File, &m.ReplyTo, &m.EditedAt, &m.Deleted); err != nil {
+		m := Message{Room: room}
+		if err := scanMessage(rows, &m); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		m.Room, m.Seq, m.UserID, m.ToUserID = room, uint64(seq), uint64(uid), uint64(to)
 		out = append(out, m)
 	}
 	return out, closeRows(rows)
+}
+
+// messageFields are what every read of messages selects (from messages m), in
+// scanMessage's order: History, Range and Search return the same messages.
+const messageFields = `m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id, m.file,
+	m.reply_to, m.edited_at, m.deleted`
+
+// scanMessage reads the row's columns before (if any) and then messageFields into m.
+func scanMessage(rows *sql.Rows, m *Message, before ...any) error {
+	var seq, uid, to int64
+	err := rows.Scan(append(before, &seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID,
+		&m.File, &m.ReplyTo, &m.EditedAt, &m.Deleted)...)
+	m.Seq, m.UserID, m.ToUserID = uint64(seq), uint64(uid), uint64(to)
+	return err
 }
 
 // History implements Store.

@@ -127,7 +127,7 @@ func searchMatch(roomIDs []int64, terms []string) string {
 }
 
 // searchSQL: ?1 the match, ?2 the limit; newest first.
-const searchSQL = `SELECT r.room, m.seq, m.ts, m.user_id, m.user_name, m.gender, m.color, m.to_user_id, m.text, m.client_msg_id
+const searchSQL = `SELECT r.room, ` + messageFields + `
 	FROM (SELECT rowid AS id FROM message_search WHERE message_search MATCH ?1 ORDER BY rowid DESC LIMIT ?2) f
 	JOIN messages m ON m.id = f.id JOIN rooms r ON r.id = m.room_id ORDER BY f.id DESC`
 
@@ -151,12 +151,10 @@ func (s *SQLite) Search(ctx context.Context, rooms, terms []string, limit int) (
 	var out []Message
 	for rows.Next() {
 		var m Message
-		var seq, uid, to int64
-		if err := rows.Scan(&m.Room, &seq, &m.TS, &uid, &m.UserName, &m.Gender, &m.Color, &to, &m.Text, &m.ClientMsgID); err != nil {
+		if err := scanMessage(rows, &m, &m.Room); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: search: %w", err)
 		}
-		m.Seq, m.UserID, m.ToUserID = uint64(seq), uint64(uid), uint64(to)
 		out = append(out, m)
 	}
 	if err := closeRows(rows); err != nil {
