@@ -66,6 +66,9 @@ type Registrar interface {
 	ReleaseName(name string, userID uint64)
 	// NewUserID hands out a userId for an account made by a JWT.
 	NewUserID() (uint64, error)
+	// Revoked tells the chat that tokens of userID were revoked (the one whose
+	// SHA-256 is token, or with all every one): connections they logged in end.
+	Revoked(userID uint64, token [32]byte, all bool)
 }
 
 // Account is what the chat needs of an account at login.

@@ -262,11 +262,20 @@ func (s *Service) revoke(ctx context.Context, tok string, userID uint64, all boo
 	if err != nil {
 		return err
 	}
+	s.forget(h, userID, all)
+	if s.reg != nil {
+		s.reg.Revoked(userID, h, all) // a stolen token's live connection ends too
+	}
+	return nil
+}
+
+// forget drops revoked tokens from memory.
+func (s *Service) forget(h [32]byte, userID uint64, all bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	acc := s.byID[userID]
 	if acc == nil {
-		return nil
+		return
 	}
 	kept := acc.tokens[:0]
 	for _, t := range acc.tokens {
@@ -277,5 +286,4 @@ func (s *Service) revoke(ctx context.Context, tok string, userID uint64, all boo
 		kept = append(kept, t)
 	}
 	acc.tokens = kept
-	return nil
 }

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"crypto/sha256"
 	"errors"
 	"slices"
 	"time"
@@ -19,6 +20,9 @@ type accountState struct {
 	anonymous bool              // --allow-anonymous
 	reserved  map[string]uint64 // registered names under both name keys (names.go) -> userId
 	idWaiters []chan<- uint64   // registrations and JWT first uses waiting for a userId
+	// loginToken is the SHA-256 of the token each online account logged in with (zero
+	// for a JWT), so a logout that revokes it ends that connection (Revoked).
+	loginToken map[uint64][32]byte
 }
 
 // UseAccounts gives the chat its accounts and reserves their names; call it before
@@ -159,6 +163,10 @@ func (ch *Chat) admitAccount(c *engine.Conn, r *engine.Request) bool {
 	}
 	if a, ok := ch.acct.svc.Session(tok); ok {
 		ch.loginAccount(c, r, a)
+		if ch.acct.loginToken == nil {
+			ch.acct.loginToken = make(map[uint64][32]byte)
+		}
+		ch.acct.loginToken[a.UserID] = sha256.Sum256([]byte(tok))
 		return true
 	}
 	if !ch.acct.svc.IsJWT(tok) {
@@ -203,6 +211,7 @@ func (ch *Chat) jwtVerified(wl *waitingLogin, a accounts.Account, err error) {
 		return
 	}
 	ch.loginAccount(wl.conn, wl.req, a)
+	delete(ch.acct.loginToken, a.UserID) // a JWT is not revoked by a logout
 	for _, m := range wl.held {
 		if wl.conn.Closing() {
 			break
@@ -262,4 +271,18 @@ func (ch *Chat) authorizeAccount(u *user) {
 	}
 	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], self, ch.defaultRoster())
 	u.conn.SendText(ch.payload)
+}
+
+// Revoked implements accounts.Registrar: the online user of userID is closed with
+// CloseBadToken if it logged in with a revoked token.
+func (ch *Chat) Revoked(userID uint64, token [32]byte, all bool) {
+	ch.w.Post(func() {
+		u := ch.users[userID]
+		if u == nil || !u.account || !all && ch.acct.loginToken[userID] != token {
+			return
+		}
+		delete(ch.acct.loginToken, userID)
+		u.conn.SendText(protocol.AppendError(nil, &protocol.Error{Code: protocol.CodeBadToken, Message: "this session was logged out"}))
+		u.conn.Close(CloseBadToken)
+	})
 }

@@ -405,3 +405,41 @@ func TestAccountLookAlikeReserved(t *testing.T) {
 	}
 	a.expect("/api/register", creds("\u0410lma", "password1"), http.StatusConflict, "name_taken")
 }
+
+// TestLogoutEndsItsSessions: a logout ends the live connection that logged in with
+// the revoked token (Error bad_token, close 4004), not one that logged in with
+// another token of the account; ?all=1 ends that one too.
+func TestLogoutEndsItsSessions(t *testing.T) {
+	s := chattest.Start(t)
+	api := newAPI(t, s, "")
+	first, _ := api.register("Dora", "doras password")
+	second := api.login("Dora", "doras password")
+	c, m := dialToken(t, s, second)
+	if m["action"] != "Authorized" {
+		t.Fatalf("login: %v", m)
+	}
+	if status, _, _ := api.post("/api/logout", nil, bearerHeader(first)); status != http.StatusNoContent {
+		t.Fatalf("logout of the first token: %d", status)
+	}
+	c.Send(map[string]any{"text": "still here"})
+	if m := c.Expect("PublicMessage"); m["text"] != "still here" {
+		t.Fatalf("after another token's logout: %v", m)
+	}
+	if status, _, _ := api.post("/api/logout", nil, bearerHeader(second)); status != http.StatusNoContent {
+		t.Fatalf("logout of its token: %d", status)
+	}
+	if e := c.Expect("Error"); e["code"] != "bad_token" {
+		t.Fatalf("after its token's logout: %v", e)
+	}
+	expectClose(t, c, 4004)
+
+	third, fourth := api.login("Dora", "doras password"), api.login("Dora", "doras password")
+	c, _ = dialToken(t, s, third)
+	if status, _, _ := api.post("/api/logout?all=1", nil, bearerHeader(fourth)); status != http.StatusNoContent {
+		t.Fatalf("logout ?all=1: %d", status)
+	}
+	if e := c.Expect("Error"); e["code"] != "bad_token" {
+		t.Fatalf("after ?all=1: %v", e)
+	}
+	expectClose(t, c, 4004)
+}
