@@ -23,6 +23,8 @@ type accountState struct {
 	// loginToken is the SHA-256 of the token each online account logged in with (zero
 	// for a JWT), so a logout that revokes it ends that connection (Revoked).
 	loginToken map[uint64][32]byte
+	// rooms are each account's rooms besides the default one (roaming.go).
+	rooms map[uint64][]string
 }
 
 // UseAccounts gives the chat its accounts and reserves their names; call it before
@@ -235,6 +237,7 @@ func (ch *Chat) loginAccount(c *engine.Conn, r *engine.Request, a accounts.Accou
 	ch.authorizeAccount(u)
 	ch.joined(ch.defaultRoom, u)
 	ch.restoreRooms(u, parseSince(r.Query.Get("since")))
+	ch.rejoinAccountRooms(u)
 	ch.log.Debug("account connected", "userId", u.info.ID, "userName", u.info.Name, "remote", r.RemoteAddr)
 }
 

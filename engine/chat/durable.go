@@ -17,6 +17,8 @@ type Journal interface {
 	AddEdit(e store.Edit) error
 	// AddSession queues a resumable identity's state.
 	AddSession(s store.Session)
+	// AddAccountRoom queues an account's join or leave of a room.
+	AddAccountRoom(r store.AccountRoom)
 	// ReserveUserIDs queues the reservation of every userId up to upto.
 	ReserveUserIDs(upto uint64)
 	// Refusal is the error AddMessages would answer now, nil if it would take lines.

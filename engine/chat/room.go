@@ -127,6 +127,7 @@ func (ch *Chat) handleJoin(u *user, in *protocol.Inbound) {
 		return
 	}
 	if ms := ch.join(u, in.RoomID); ms != nil {
+		ch.keepAccountRoom(u, in.RoomID, true)
 		ch.startSync(u, ms, since{}, in.RoomID)
 	}
 }
@@ -142,6 +143,7 @@ func (ch *Chat) handleLeave(u *user, in *protocol.Inbound) {
 	}
 	u.rooms.remove(r.id)
 	ch.leave(u, r, false)
+	ch.keepAccountRoom(u, r.id, false)
 	u.conn.SendText(protocol.AppendRoomLeft(nil, r.id))
 }
 

@@ -443,3 +443,46 @@ func TestLogoutEndsItsSessions(t *testing.T) {
 	}
 	expectClose(t, c, 4004)
 }
+
+// TestAccountRoomsRoam: the rooms an account joins follow it: a later login (another
+// device, or after a restart) rejoins them, with a RoomJoined each; a room it left
+// stays left.
+func TestAccountRoomsRoam(t *testing.T) {
+	s := chattest.Start(t)
+	tok, _ := newAPI(t, s, "").register("Erin", "erins password")
+	c, _ := dialToken(t, s, tok)
+	for _, action := range []map[string]any{
+		{"action": "JoinRoom", "roomId": "dev"}, {"action": "JoinRoom", "roomId": "ops"}, {"action": "LeaveRoom", "roomId": "ops"},
+	} {
+		c.Send(action)
+	}
+	c.Expect("RoomLeft")
+	c.Conn.Close()
+
+	rooms := func(s *chattest.Server) []string {
+		c, m := dialToken(t, s, tok)
+		defer c.Conn.Close()
+		if m["action"] != "Authorized" {
+			t.Fatalf("login: %v", m)
+		}
+		var joined []string
+		c.Send(map[string]any{"action": "Rooms"}) // answered after every rejoin
+		for {
+			m := c.Next()
+			switch m["action"] {
+			case "RoomJoined":
+				joined = append(joined, m["roomId"].(string))
+			case "Rooms":
+				return joined
+			}
+		}
+	}
+	if got := rooms(s); len(got) != 1 || got[0] != "dev" {
+		t.Fatalf("a second login rejoined %v, want [dev]", got)
+	}
+	s.Stop()
+	s2 := chattest.StartConfig(t, s.Config)
+	if got := rooms(s2); len(got) != 1 || got[0] != "dev" {
+		t.Fatalf("after a restart: %v, want [dev]", got)
+	}
+}

@@ -40,6 +40,9 @@ func migrate(db *sql.DB) error {
 	if err := migrateAccounts(db); err != nil {
 		return err
 	}
+	if err := migrateAccountRooms(db); err != nil {
+		return err
+	}
 	if err := migrateReactions(db); err != nil {
 		return err
 	}

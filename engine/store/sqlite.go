@@ -231,6 +231,9 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	if err := s.writeReactions(ctx, tx, b.Reactions); err != nil {
 		return err
 	}
+	if err := writeAccountRooms(ctx, tx, b.AccountRooms); err != nil {
+		return err
+	}
 	if err := s.applyEdits(ctx, tx, b.Edits); err != nil {
 		return err
 	}
@@ -339,6 +342,9 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 		return nil, err
 	}
 	if st.ClientMsgs, err = s.loadClientMsgs(ctx, cutoff, roomNames); err != nil {
+		return nil, err
+	}
+	if st.AccountRooms, err = s.loadAccountRooms(ctx); err != nil {
 		return nil, err
 	}
 	return st, nil

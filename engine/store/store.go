@@ -54,12 +54,14 @@ type Batch struct {
 	Reactions []Reaction
 	// Edits are edits and deletes of committed messages, applied after Messages.
 	Edits []Edit
+	// AccountRooms are accounts joining and leaving rooms, in order (accountrooms.go).
+	AccountRooms []AccountRoom
 }
 
 // Len is the number of records in b (a reservation counts as one).
 func (b *Batch) Len() int {
 	n := len(b.Messages) + len(b.Sessions)
-	n += len(b.Reactions) + len(b.Edits)
+	n += len(b.Reactions) + len(b.Edits) + len(b.AccountRooms)
 	if b.UserIDsUpTo > 0 {
 		n++
 	}
@@ -74,6 +76,8 @@ type State struct {
 	// ClientMsgs are messages with a ClientMsgID stored since the cutoff (Text left
 	// empty), so a resend after a restart is still recognized.
 	ClientMsgs []Message
+	// AccountRooms are the rooms each account is in, by userId: a login rejoins them.
+	AccountRooms map[uint64][]string
 }
 
 // Store is the history's storage. Every method may block on disk: never call one on

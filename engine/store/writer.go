@@ -267,6 +267,9 @@ func (w *Writer) release(b *Batch) {
 	for i := range b.Edits {
 		size += editBytes(&b.Edits[i])
 	}
+	for i := range b.AccountRooms {
+		size += accountRoomBytes(&b.AccountRooms[i])
+	}
 	w.mu.Lock()
 	w.held -= size
 	w.stuckSince = time.Time{}

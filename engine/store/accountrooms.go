@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"unsafe"
+)
+
+// An account's rooms are kept, so that a login on any device rejoins them (issue 14's
+// roaming): a row per account and room it joined and has not left. Anonymous users'
+// rooms go with their identity, through resume.
+
+const accountRoomsSchema = `CREATE TABLE IF NOT EXISTS account_rooms (
+	user_id INTEGER NOT NULL,
+	room    TEXT    NOT NULL,
+	PRIMARY KEY (user_id, room)
+) WITHOUT ROWID`
+
+// migrateAccountRooms adds account_rooms to a database made before it.
+func migrateAccountRooms(db *sql.DB) error {
+	if _, err := db.Exec(accountRoomsSchema); err != nil {
+		return fmt.Errorf("create account_rooms: %w", err)
+	}
+	return nil
+}
+
+// AccountRoom is an account joining (In) or leaving a room.
+type AccountRoom struct {
+	UserID uint64
+	Room   string
+	In     bool
+}
+
+func accountRoomBytes(r *AccountRoom) int { return int(unsafe.Sizeof(*r)) + len(r.Room) }
+
+// AddAccountRoom queues r. Like sessions, it is never refused (the account's rooms must
+// reach the disk), but it counts toward MaxQueueBytes. Safe from any goroutine.
+func (w *Writer) AddAccountRoom(r AccountRoom) {
+	w.mu.Lock()
+	w.queue.AccountRooms = append(w.queue.AccountRooms, r)
+	w.held += accountRoomBytes(&r)
+	w.mu.Unlock()
+	w.signal()
+}
+
+// writeAccountRooms applies rs in order, in tx.
+func writeAccountRooms(ctx context.Context, tx *sql.Tx, rs []AccountRoom) error {
+	for _, r := range rs {
+		q := `DELETE FROM account_rooms WHERE user_id = ? AND room = ?`
+		if r.In {
+			q = `INSERT OR IGNORE INTO account_rooms (user_id, room) VALUES (?, ?)`
+		}
+		if _, err := tx.ExecContext(ctx, q, int64(r.UserID), r.Room); err != nil {
+			return fmt.Errorf("store: account %d room %s: %w", r.UserID, r.Room, err)
+		}
+	}
+	return nil
+}
+
+// loadAccountRooms is every account's rooms, by userId, by name.
+
+func (s *SQLite) loadAccountRooms(ctx context.Context) (map[uint64][]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, room FROM account_rooms ORDER BY user_id, room`)
+	if err != nil {
+		return nil, fmt.Errorf("store: load account rooms: %w", err)
+	}
+	out := make(map[uint64][]string)
+	for rows.Next() {
+		var id int64
+		var room string
+		if err := rows.Scan(&id, &room); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load account rooms: %w", err)
+		}
+		out[uint64(id)] = append(out[uint64(id)], room)
+	}
+	return out, closeRows(rows)
+}
