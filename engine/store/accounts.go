@@ -101,57 +101,52 @@ func (s *SQLite) LoadAccounts(ctx context.Context, now int64) ([]Account, []Acco
 
 // CreateAccount stores a and, if tok is not nil, its first token, in one
 // transaction. A name or sub stored already is ErrAccountExists.
-func (s *SQLite) CreateAccount(ctx context.Context, a Account, tok *AccountToken) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	defer func() {
+func (s *SQLite) CreateAccount(ctx context.Context, a Account, tok *AccountToken) error {
+	return s.inTx(ctx, "account", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (user_id, name, sub, pass, created) VALUES (?, ?, ?, ?, ?)`,
+			int64(a.UserID), a.Name, a.Sub, secretArg(a.Pass), a.Created)
 		if err != nil {
-			_ = tx.Rollback()
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return ErrAccountExists
+			}
+			return fmt.Errorf("store: insert account: %w", err)
 		}
-	}()
-	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (user_id, name, sub, pass, created) VALUES (?, ?, ?, ?, ?)`,
-		int64(a.UserID), a.Name, a.Sub, secretArg(a.Pass), a.Created)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return ErrAccountExists
+		if tok == nil {
+			return nil
 		}
-		return fmt.Errorf("store: insert account: %w", err)
-	}
-	if tok != nil {
-		if err := insertToken(ctx, tx, *tok); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit account: %w", err)
-	}
-	return nil
+		return insertToken(ctx, tx, *tok)
+	})
 }
 
 // AddToken stores a login token, and deletes the tokens in drop (the account's
 // oldest, past its cap) in the same transaction.
-func (s *SQLite) AddToken(ctx context.Context, tok AccountToken, drop [][]byte) (err error) {
+func (s *SQLite) AddToken(ctx context.Context, tok AccountToken, drop [][]byte) error {
+	return s.inTx(ctx, "token", func(tx *sql.Tx) error {
+		if err := insertToken(ctx, tx, tok); err != nil {
+			return err
+		}
+		for _, h := range drop {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE hash = ?`, h); err != nil {
+				return fmt.Errorf("store: delete token: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in a transaction and commits it, or rolls it back if fn fails; what
+// names the commit in its error.
+func (s *SQLite) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := insertToken(ctx, tx, tok); err != nil {
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
-	for _, h := range drop {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE hash = ?`, h); err != nil {
-			return fmt.Errorf("store: delete token: %w", err)
-		}
-	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit token: %w", err)
+		return fmt.Errorf("store: commit %s: %w", what, err)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func TestSearch(t *testing.T) {
 	if msgs, _ := s.Search(ctx, []string{"dev", "ops"}, []string{"hello"}, 1); len(msgs) != 1 || msgs[0].Seq != 3 {
 		t.Fatalf("limit 1: %v", msgs)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "test", func(tx *sql.Tx) error {
 		if err := s.reindexSearch(ctx, tx, "dev", 1, "goodbye"); err != nil {
 			return err
 		}
@@ -74,18 +74,6 @@ func TestSearch(t *testing.T) {
 	if got := seqs([]string{"dev"}, "goodbye"); !slices.Equal(got, []string{"dev/1"}) {
 		t.Fatalf("the edited text: %v", got)
 	}
-}
-
-func (s *SQLite) inTx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // TestMigrateSearchIndexesOldMessages: a database made before the search index gets
