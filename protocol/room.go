@@ -42,6 +42,7 @@ func InboxUser(id string) (uint64, bool) {
 type RoomCount struct {
 	RoomID string
 	Count  int
+	Unread int // an account's unread lines in a room it is in; NoUnread: not sent
 }
 
 // RoomsPage is one page of a Rooms answer: Rooms from Offset of Total rooms with
@@ -65,6 +66,10 @@ func AppendRooms(dst []byte, p RoomsPage) []byte {
 		dst = AppendString(dst, r.RoomID)
 		dst = append(dst, `,"count":`...)
 		dst = strconv.AppendInt(dst, int64(r.Count), 10)
+		if r.Unread != NoUnread {
+			dst = append(dst, `,"unread":`...)
+			dst = strconv.AppendInt(dst, int64(r.Unread), 10)
+		}
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"offset":`...)
@@ -87,6 +92,7 @@ type MemberPage struct {
 	// fields: opt-in clients get them, the seed's never.
 	Statuses [][]byte
 	More     bool // members after this page exist; ask with Users
+	Unread   int  // RoomJoined of an account: its unread lines there, sent when above 0
 }
 
 // AppendMemberPage writes RoomJoined or Users.
@@ -118,7 +124,12 @@ func appendPageTail(dst []byte, p MemberPage) []byte {
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"more":`...)
-	return strconv.AppendBool(dst, p.More)
+	dst = strconv.AppendBool(dst, p.More)
+	if p.Unread > 0 {
+		dst = append(dst, `,"unread":`...)
+		dst = strconv.AppendInt(dst, int64(p.Unread), 10)
+	}
+	return dst
 }
 
 // AppendAuthorizedPage writes Authorized for a client that opted in to rooms (any of

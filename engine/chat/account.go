@@ -23,8 +23,10 @@ type accountState struct {
 	// loginToken is the SHA-256 of the token each online account logged in with (zero
 	// for a JWT), so a logout that revokes it ends that connection (Revoked).
 	loginToken map[uint64][32]byte
-	// rooms are each account's rooms besides the default one (roaming.go).
+	// rooms are each account's rooms besides the default one (roaming.go), reads its
+	// read positions (readmarks.go).
 	rooms map[uint64][]string
+	reads map[uint64]map[string]uint64
 }
 
 // UseAccounts gives the chat its accounts and reserves their names; call it before
@@ -237,6 +239,7 @@ func (ch *Chat) loginAccount(c *engine.Conn, r *engine.Request, a accounts.Accou
 	ch.authorizeAccount(u)
 	ch.joined(ch.defaultRoom, u)
 	ch.restoreRooms(u, parseSince(r.Query.Get("since")))
+	ch.seeRoom(u, ch.defaultRoom.id)
 	ch.rejoinAccountRooms(u)
 	ch.log.Debug("account connected", "userId", u.info.ID, "userName", u.info.Name, "remote", r.RemoteAddr)
 }

@@ -180,8 +180,9 @@ func BenchmarkRoomsPage(b *testing.B) {
 		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
 			var buf []byte
 			f.h.Do(func() {
+				maker := userOf(a.Conn)
 				for b.Loop() {
-					buf = protocol.AppendRooms(buf[:0], f.ch.roomsPage(0, limit))
+					buf = protocol.AppendRooms(buf[:0], f.ch.roomsPage(maker, 0, limit))
 				}
 			})
 		})

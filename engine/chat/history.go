@@ -105,7 +105,7 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 	}
 	ch.userIDs = userIDs{next: state.MaxUserID + 1, reserved: state.MaxUserID + block, requested: state.MaxUserID + block, block: block}
 	ch.restoreIdentities(state.Sessions, now)
-	ch.acct.rooms = state.AccountRooms
+	ch.acct.rooms, ch.acct.reads = state.AccountRooms, state.AccountReads
 	for i := len(state.ClientMsgs) - 1; i >= 0; i-- { // oldest first
 		m := &state.ClientMsgs[i]
 		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS).UnixNano()})

@@ -113,6 +113,9 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 		if m.ClientMsgID != "" {
 			ch.sentCommitted(m, sender)
 		}
+		if sender != nil && sender.account {
+			ch.markRead(sender, m.Room, m.Seq) // an account's own line is never unread
+		}
 	}
 	ch.meters.deliveries.Store(ch.meters.delivered)
 }

@@ -84,6 +84,8 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.handleEdit(u, &in)
 	case in.Action == protocol.ActionDelete:
 		ch.handleDelete(u, &in)
+	case in.Action == protocol.ActionRead:
+		ch.handleRead(u, &in)
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}

@@ -91,7 +91,10 @@ func (ch *Chat) join(u *user, roomID string) *membership {
 	ms := &membership{room: roomID, public: true}
 	u.rooms.add(ms)
 	u.joined++
-	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, ch.memberPage(r, 0, ch.pageSize(u))))
+	page := ch.memberPage(r, 0, ch.pageSize(u))
+	page.Unread = ch.unread(u, roomID) // an account's lines waiting since it was last here
+	ch.seeRoom(u, roomID)
+	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, page))
 	ch.joined(r, u)
 	return ms
 }
@@ -176,11 +179,11 @@ const (
 // room (everyone is in it) and then the directory, which is kept sorted, so the answer
 // costs its page whatever the number of rooms.
 func (ch *Chat) handleRooms(u *user, in *protocol.Inbound) {
-	u.conn.SendText(protocol.AppendRooms(nil, ch.roomsPage(in.Offset, in.Limit)))
+	u.conn.SendText(protocol.AppendRooms(nil, ch.roomsPage(u, in.Offset, in.Limit)))
 }
 
 // roomsPage is the page of Rooms from offset, at most limit rooms (0: roomsPage).
-func (ch *Chat) roomsPage(offset, limit uint64) protocol.RoomsPage {
+func (ch *Chat) roomsPage(u *user, offset, limit uint64) protocol.RoomsPage {
 	if limit == 0 {
 		limit = roomsPage
 	}
@@ -193,7 +196,11 @@ func (ch *Chat) roomsPage(offset, limit uint64) protocol.RoomsPage {
 		if i > 0 {
 			r = ch.dir.order[i-1]
 		}
-		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: len(r.members)})
+		unread := protocol.NoUnread
+		if u.rooms.get(r.id) != nil {
+			unread = ch.unread(u, r.id) // anonymous users: NoUnread still
+		}
+		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: len(r.members), Unread: unread})
 	}
 	p.More = end < p.Total
 	return p

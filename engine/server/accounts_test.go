@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -485,4 +486,53 @@ func TestAccountRoomsRoam(t *testing.T) {
 	if got := rooms(s2); len(got) != 1 || got[0] != "dev" {
 		t.Fatalf("after a restart: %v, want [dev]", got)
 	}
+}
+
+// TestAccountUnread: an account's read position follows it: lines others send while
+// it is away are unread at its next login (RoomJoined and Rooms say how many), its own
+// lines never are, and Read moves the position (an anonymous user gets
+// account_required).
+func TestAccountUnread(t *testing.T) {
+	s := chattest.Start(t)
+	tok, _ := newAPI(t, s, "").register("Fay", "fays password")
+	fay, _ := dialToken(t, s, tok)
+	fay.Send(map[string]any{"action": "JoinRoom", "roomId": "dev"})
+	fay.Expect("RoomJoined")
+	sendTagged(t, fay, map[string]any{"text": "mine", "roomId": "dev"})
+	fay.Conn.Close()
+
+	bob, _ := s.LoginQuery(t, "Bob", editOptIn)
+	bob.Send(map[string]any{"action": "JoinRoom", "roomId": "dev"})
+	bob.Expect("RoomJoined")
+	var last float64
+	for i := range 3 {
+		last = sendTagged(t, bob, map[string]any{"text": fmt.Sprint("news ", i), "roomId": "dev"})
+	}
+	bob.Send(map[string]any{"action": "Read", "roomId": "dev", "seq": last})
+	if e := bob.Expect("Error"); e["code"] != "account_required" {
+		t.Fatalf("an anonymous Read: %v", e)
+	}
+
+	unread := func(want float64) {
+		t.Helper()
+		c, _ := dialToken(t, s, tok)
+		defer c.Conn.Close()
+		joined := c.ExpectWhere("RoomJoined dev", func(m map[string]any) bool { return m["action"] == "RoomJoined" && m["roomId"] == "dev" })
+		if got, _ := joined["unread"].(float64); got != want {
+			t.Fatalf("RoomJoined unread %v, want %v", joined["unread"], want)
+		}
+		c.Send(map[string]any{"action": "Rooms"})
+		for _, r := range c.Expect("Rooms")["rooms"].([]any) {
+			if r := r.(map[string]any); r["roomId"] == "dev" && r["unread"] != want {
+				t.Fatalf("Rooms: %v, want unread %v", r, want)
+			}
+		}
+		if want > 0 {
+			c.Send(map[string]any{"action": "Read", "roomId": "dev", "seq": last - 1})
+			c.Send(map[string]any{"action": "Rooms"}) // answered after the Read
+			c.Expect("Rooms")
+		}
+	}
+	unread(3) // Bob's three, not Fay's own
+	unread(1) // read up to the second
 }

@@ -347,6 +347,9 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 	if st.AccountRooms, err = s.loadAccountRooms(ctx); err != nil {
 		return nil, err
 	}
+	if st.AccountReads, err = s.loadAccountReads(ctx); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 

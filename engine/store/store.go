@@ -78,6 +78,8 @@ type State struct {
 	ClientMsgs []Message
 	// AccountRooms are the rooms each account is in, by userId: a login rejoins them.
 	AccountRooms map[uint64][]string
+	// AccountReads are each account's read positions, by userId and room.
+	AccountReads map[uint64]map[string]uint64
 }
 
 // Store is the history's storage. Every method may block on disk: never call one on
