@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/chatd/chatd/engine/server"
@@ -128,4 +130,44 @@ func TestBrowserModeratorDeletes(t *testing.T) {
 	alice.waitJS("the placeholder", `[...document.querySelectorAll('#log li.msg.deleted')].some(li => li.querySelector('.msg-text').textContent === 'Message deleted')`)
 	alice.checkClean()
 	mod.checkClean()
+}
+
+// TestBrowserAccountReadPositions: an account's page tells the server how far it read
+// the room in view; lines others send to another room while it looks elsewhere show as
+// unread there, counted by the server, and viewing that room reads them, which another
+// login of the account then sees.
+func TestBrowserAccountReadPositions(t *testing.T) {
+	srv := chattest.Start(t, testConfig(""))
+	base := "http://" + srv.Addr
+	gus := newBrowser(t, "gus", 1200, 760)
+	gus.accountLogin(base, "Gus", "guss password", "register-account")
+	gus.waitAccountOnline("Gus")
+	gus.do(chromedp.SendKeys(chromedp.ID("room-input"), "dev\r"))
+	gus.waitJS("gus in #dev", `document.getElementById('room-title').textContent === '#dev'`)
+	switchRoom(gus, "lobby")
+
+	bob, _ := srv.LoginQuery(t, "Bob", url.Values{"ack": {"1"}})
+	bob.Send(map[string]any{"action": "JoinRoom", "roomId": "dev"})
+	bob.Expect("RoomJoined")
+	for i := range 2 {
+		bob.Send(map[string]any{"text": fmt.Sprint("news ", i), "roomId": "dev", "clientMsgId": fmt.Sprint("n", i)})
+		bob.Expect("Sent")
+	}
+	gus.waitJS("2 unread in #dev", `document.querySelector('#rooms li[data-room="dev"] .unread')?.textContent === '2'`)
+	// What the page sends is watched from here on (the socket's own send, wrapped).
+	gus.mustEval(`(() => { const send = WebSocket.prototype.send; window.__sent = [];
+		WebSocket.prototype.send = function (d) { window.__sent.push(String(d)); return send.call(this, d); }; return true; })()`, nil)
+	switchRoom(gus, "dev")
+	gus.waitJS("a Read of #dev", `window.__sent.some(d => { const m = JSON.parse(d); return m.action === 'Read' && m.roomId === 'dev' && m.seq > 0; })`)
+	var token string
+	gus.mustEval(`JSON.parse(localStorage.getItem('chatd.account')).token`, &token)
+	c := chattest.Dial(t, "ws://"+srv.Addr+"/?presence=compact&token="+url.QueryEscape(token)) // replaces the page's connection
+	c.Expect("Authorized")
+	c.Send(map[string]any{"action": "Rooms"})
+	for _, r := range c.Expect("Rooms")["rooms"].([]any) {
+		if r := r.(map[string]any); r["roomId"] == "dev" && r["unread"] != float64(0) {
+			t.Fatalf("#dev after the page read it: %v", r)
+		}
+	}
+	gus.checkClean()
 }

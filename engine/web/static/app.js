@@ -3,6 +3,7 @@
 import { setupAccount } from './account.js';
 import { plugSocket } from './dispatch.js';
 import { setupFiles } from './files.js';
+import { setupReadMarks } from './readmarks.js';
 import { setupLogin } from './login.js';
 import { wire } from './wiring.js';
 
@@ -11,3 +12,4 @@ setupLogin();
 wire();
 setupAccount();
 setupFiles();
+setupReadMarks();

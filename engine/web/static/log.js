@@ -3,6 +3,7 @@ import { scheduleAck, stream } from './ack.js';
 import { alertMe } from './alerts.js';
 import { avatar, el, genderMark, icon, nameButton } from './dom.js';
 import { fileCard } from './filecard.js';
+import { noteRead } from './readmarks.js';
 import { decorate } from './msgactions.js';
 import { currentRoom, hasOlder, room } from './rooms.js';
 import { decorateMessage } from './reactions.js';
@@ -128,6 +129,7 @@ export function message(m, isPrivate) {
   append(li, r);
   const unread = !isPrivate && !mine && r.id !== state.current;
   if (unread) r.unread++;
+  else if (!isPrivate) noteRead();
   if ((isPrivate && !outgoing) || (mention && !mine)) {
     const why = isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`;
     alertMe(why);

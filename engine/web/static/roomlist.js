@@ -3,6 +3,7 @@ import { updatePlaceholder } from './composer.js';
 import { el, icon } from './dom.js';
 import { sendJSON } from './link.js';
 import { notice, pinLog, renderOlder, showToast } from './log.js';
+import { noteRead } from './readmarks.js';
 import { room, roomLabel } from './rooms.js';
 import { closeSidebar } from './sidebar.js';
 import { ERROR_WORDS, LOBBY, ROOM_ID, state, ui } from './state.js';
@@ -82,10 +83,12 @@ export function roomLeft(id) {
 export function roomsList(m) {
   state.directory = (Array.isArray(m.rooms) ? m.rooms : [])
     .filter((x) => x && ROOM_ID.test(String(x.roomId)))
-    .map((x) => ({ roomId: String(x.roomId), count: Number(x.count) || 0 }));
+    .map((x) => ({ roomId: String(x.roomId), count: Number(x.count) || 0, unread: x.unread }));
   for (const d of state.directory) {
     const r = state.rooms.get(d.roomId);
     if (r && d.roomId !== LOBBY) r.count = d.count;
+    // An account's unread lines, as the server counts them from its read position.
+    if (r && typeof d.unread === 'number' && d.roomId !== state.current) r.unread = d.unread;
   }
   renderRooms();
 }
@@ -121,6 +124,7 @@ export function switchRoom(id) {
   if (!r) return;
   state.current = id;
   r.unread = 0;
+  noteRead();
   ui.log.replaceChildren(...r.items);
   ui.log.setAttribute('aria-label', `Messages in ${roomLabel(id)}`);
   ui.roomTitle.textContent = roomLabel(id);

@@ -14,6 +14,7 @@ import { CLICK_DELAY, STORE_MUTE, save, state, ui } from './state.js';
 import { wireStatusPicker } from './statuses.js';
 import { typed } from './typing.js';
 import { setupNewMessages } from './newmessages.js';
+import { noteRead } from './readmarks.js';
 import { wireReactions } from './reactions.js';
 import { wireSearch } from './search.js';
 import { findUser, openPrivate, setPrivate } from './users.js';
@@ -86,6 +87,7 @@ export function wire() {
     }
     state.logSize = logSize();
     state.stick = nearBottom();
+    if (state.stick) noteRead(); // scrolled down to the newest: read
     if (!state.stick && ui.log.scrollTop < 60) loadOlder();
   });
   new ResizeObserver(() => { if (state.stick) pinLog(); }).observe(ui.log);
