@@ -45,6 +45,7 @@ type Chat struct {
 	lookups     map[uint64]int         // users' message lookups in flight (lookup.go)
 	uploads     recentUploads          // files a line may carry (files.go)
 	lineID      string                 // the clientMsgId of the chat line being handled: sendError puts it on the Error
+	held        map[uint64][]heldLine  // lines waiting behind their sender's reply (reply.go)
 
 	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 
@@ -168,6 +169,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 	delete(ch.users, u.info.ID)
 	delete(ch.statuses, u.info.ID)
 	delete(ch.lookups, u.info.ID)
+	delete(ch.held, u.info.ID) // lines behind a reply of a user who left go with it
 	if u.reads != nil {
 		u.reads.cancel() // its queued reads are dropped, a running one interrupted
 	}

@@ -33,7 +33,7 @@ func (ch *Chat) handleEdit(u *user, in *protocol.Inbound) {
 			return
 		}
 		ch.queueEdit(u, store.Edit{Room: roomID, Seq: seq, Text: text, EditedAt: now.UnixMilli()})
-	})
+	}, nil)
 }
 
 // handleDelete deletes u's own message seq in a room: its text is overwritten in the
@@ -50,7 +50,7 @@ func (ch *Chat) handleDelete(u *user, in *protocol.Inbound) {
 			deleted := string(protocol.AppendReplyQuote(nil, seq, 0, "", "", true))
 			ch.queueEdit(u, store.Edit{Room: roomID, Seq: seq, EditedAt: ch.now().UnixMilli(), Delete: true, DeletedQuote: deleted})
 		}
-	})
+	}, nil)
 }
 
 // editRoom is the public room u names for an Edit or Delete ("" is the default room),

@@ -27,9 +27,13 @@ type lookupResult struct {
 
 // lookup reads seq of roomID off the owner, then calls then on the owner if u is still
 // online and in the room. Without a store there is nothing to find: no_such_message.
-func (ch *Chat) lookup(u *user, roomID string, seq uint64, then func(lookupResult)) {
+//
+// finally, if not nil, runs on the owner once the lookup is over, whatever its outcome,
+// unless u left meanwhile (its pending reads are then dropped).
+func (ch *Chat) lookup(u *user, roomID string, seq uint64, then func(lookupResult), finally func()) {
 	if ch.store == nil || seq == 0 || seq > ch.committedSeq(roomID) {
 		ch.sendError(u, noSuchMessage(roomID, seq))
+		runFinally(finally)
 		return
 	}
 	if ch.lookups == nil {
@@ -39,6 +43,7 @@ func (ch *Chat) lookup(u *user, roomID string, seq uint64, then func(lookupResul
 	if ch.lookups[id] >= maxLookups {
 		ch.counters.readsBusy++
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBusy, Message: "too many of your edits, deletes or replies are being looked up; retry after them"})
+		runFinally(finally)
 		return
 	}
 	job := readJob{ctx: u.readCtx(), run: func(ctx context.Context, st store.Store) func() {
@@ -49,7 +54,11 @@ func (ch *Chat) lookup(u *user, roomID string, seq uint64, then func(lookupResul
 		}
 		return func() {
 			ch.lookupDone(id)
-			if ch.users[id] != u || u.rooms.get(roomID) == nil {
+			if ch.users[id] != u {
+				return // gone: its pending reads were dropped, and so is finally
+			}
+			defer runFinally(finally)
+			if u.rooms.get(roomID) == nil {
 				return // gone, or left the room meanwhile
 			}
 			if res.err != nil {
@@ -63,9 +72,16 @@ func (ch *Chat) lookup(u *user, roomID string, seq uint64, then func(lookupResul
 	if !ch.readq.push(job, false) {
 		ch.counters.readsBusy++
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBusy, Message: "the server is answering too many reads; retry later"})
+		runFinally(finally)
 		return
 	}
 	ch.lookups[id]++
+}
+
+func runFinally(finally func()) {
+	if finally != nil {
+		finally()
+	}
 }
 
 // lookupDone counts one of id's lookups answered (a cancelled one never is: its user

@@ -54,6 +54,8 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		c.SendText(protocol.HeartbeatPongJSON)
 	case in.Event != "" && in.Text == "":
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown event " + quote(in.Event)})
+	case in.IsChat() && ch.heldBehind(u, &in, m.Data):
+		// waits behind the sender's reply (reply.go)
 	case in.IsChat() && hasReplyTo(m.Data):
 		ch.handleReply(u, &in, m.Data)
 	case in.IsChat():

@@ -234,3 +234,31 @@ func TestNoReactionOnADeletedLine(t *testing.T) {
 		t.Fatalf("a reaction to a deleted line: %v", e)
 	}
 }
+
+// TestLinesAfterAReplyKeepTheirOrder: lines sent right after a reply (whose quote is
+// read from the store first) wait behind it: every member gets them in the order they
+// were sent, with seqs in that order.
+func TestLinesAfterAReplyKeepTheirOrder(t *testing.T) {
+	srv := chattest.Start(t)
+	alice, _ := srv.LoginQuery(t, "Alice", editOptIn)
+	bob, _ := srv.LoginQuery(t, "Bob", editOptIn)
+	seq := sendTagged(t, alice, map[string]any{"text": "the original"})
+	texts := []string{"a reply", "right after", "a reply again", "and last"}
+	for i, text := range texts {
+		line := map[string]any{"text": text}
+		if i%2 == 0 {
+			line["replyTo"] = seq
+		}
+		alice.Send(line)
+	}
+	var last float64
+	for i, want := range texts {
+		m := bob.ExpectWhere("line "+want, func(m map[string]any) bool {
+			return m["action"] == "PublicMessage" && m["text"] != "the original"
+		})
+		if m["text"] != want || m["seq"].(float64) <= last {
+			t.Fatalf("line %d: %v, want %q after seq %v", i, m, want, last)
+		}
+		last = m["seq"].(float64)
+	}
+}
