@@ -77,6 +77,7 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.StringFlag{Name: "durability", Value: string(ch.Durability), Destination: (*string)(&ch.Durability), EnvVars: env("DURABILITY"), Usage: "what a line that got Sent survives: power (fsync per commit: a power cut of the machine) or crash (no fsync per commit: kill -9 of chatd, not a power cut)"},
 		&cli.Int64Flag{Name: "max-file-bytes", Value: s.Files.MaxFileBytes, Destination: &s.Files.MaxFileBytes, EnvVars: env("MAX_FILE_BYTES"), Usage: "the largest file a user may upload (POST /api/files); bigger: 413 file_too_large"},
 		&cli.Int64Flag{Name: "file-quota", Value: s.Files.QuotaPerDay, Destination: &s.Files.QuotaPerDay, EnvVars: env("FILE_QUOTA"), Usage: "bytes one user may upload in any 24 hours; past it: 429 quota_exceeded"},
+		&cli.Int64Flag{Name: "file-quota-per-ip", Value: s.Files.QuotaPerIP, Destination: &s.Files.QuotaPerIP, EnvVars: env("FILE_QUOTA_PER_IP"), Usage: "bytes one client address may upload in any 24 hours, whatever names it uses; past it: 429 quota_exceeded"},
 		&cli.StringFlag{Name: "metrics-listen", Destination: &s.MetricsListen, EnvVars: env("METRICS_LISTEN"), Usage: "`host:port` of a listener of its own for /metrics (127.0.0.1:9090); empty: /metrics on --listen"},
 		// Accounts (engine/accounts).
 		&cli.DurationFlag{Name: "session-ttl", Value: s.Accounts.SessionTTL, Destination: &s.Accounts.SessionTTL, EnvVars: env("SESSION_TTL"), Usage: "how long a login token from /api/register or /api/login is valid"},

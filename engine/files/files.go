@@ -23,10 +23,15 @@ import (
 type Config struct {
 	MaxFileBytes int64 // --max-file-bytes: the largest file accepted
 	QuotaPerDay  int64 // --file-quota: bytes one user may upload in any 24 hours
+	// QuotaPerIP is --file-quota-per-ip: bytes one address may upload in any 24 hours,
+	// whatever names it uses (anonymous identities cost nothing to make).
+	QuotaPerIP int64
 }
 
 // DefaultConfig is the routes' configuration with every default in place.
-func DefaultConfig() Config { return Config{MaxFileBytes: 10 << 20, QuotaPerDay: 100 << 20} }
+func DefaultConfig() Config {
+	return Config{MaxFileBytes: 10 << 20, QuotaPerDay: 100 << 20, QuotaPerIP: 1 << 30}
+}
 
 // Validate reports every value that cannot work, naming its flag.
 func (c Config) Validate() error {
@@ -36,6 +41,9 @@ func (c Config) Validate() error {
 	}
 	if c.QuotaPerDay < c.MaxFileBytes {
 		errs = append(errs, fmt.Errorf("--file-quota: must be at least --max-file-bytes (%d), got %d", c.MaxFileBytes, c.QuotaPerDay))
+	}
+	if c.QuotaPerIP < c.MaxFileBytes {
+		errs = append(errs, fmt.Errorf("--file-quota-per-ip: must be at least --max-file-bytes (%d), got %d", c.MaxFileBytes, c.QuotaPerIP))
 	}
 	return errors.Join(errs...)
 }

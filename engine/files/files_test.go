@@ -277,3 +277,19 @@ func TestAccountTokensUpload(t *testing.T) {
 		t.Fatalf("an online account's upload: %d %s", a.status, a.body)
 	}
 }
+
+// TestUploadQuotaPerAddress: names are free, so one address has a daily quota of its
+// own across all the users it logs in as.
+func TestUploadQuotaPerAddress(t *testing.T) {
+	s := chattest.Start(t, func(c *server.Config) {
+		c.Files.MaxFileBytes, c.Files.QuotaPerDay, c.Files.QuotaPerIP = 1000, 2500, 1500
+	})
+	alice, bob := member(t, s, "Alice", "lobby"), member(t, s, "Bob", "lobby")
+	if a := upload(t, s, alice, "lobby", "a.bin", bytes.Repeat([]byte{1}, 1000)); a.status != 201 {
+		t.Fatalf("Alice's upload: %d %s", a.status, a.body)
+	}
+	a := upload(t, s, bob, "lobby", "b.bin", bytes.Repeat([]byte{2}, 1000))
+	if a.status != 429 || a.json(t)["error"] != "quota_exceeded" || !strings.Contains(a.json(t)["message"].(string), "per-ip") {
+		t.Fatalf("Bob's upload from the same address: %d %s", a.status, a.body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -46,7 +47,7 @@ func (rt *Routes) Upload(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := store.File{ID: newID(), Room: room, UserID: userID, Name: name, Size: int64(len(content)),
-		Type: sniff(content), Created: rt.now().UnixMilli()}
+		Type: sniff(content), Created: rt.now().UnixMilli(), IP: clientIP(r.RemoteAddr)}
 	status, code, err := rt.keep(r.Context(), &f, content)
 	if err != nil {
 		if status == http.StatusInternalServerError {
@@ -66,12 +67,15 @@ func (rt *Routes) Upload(rw http.ResponseWriter, r *http.Request) {
 func (rt *Routes) keep(ctx context.Context, f *store.File, content []byte) (status int, code string, err error) {
 	rt.quotaMu.Lock()
 	defer rt.quotaMu.Unlock()
-	used, err := rt.store.UploadedSince(ctx, f.UserID, f.Created-int64(24*time.Hour/time.Millisecond))
+	byUser, byIP, err := rt.store.UploadedSince(ctx, f.UserID, f.IP, f.Created-int64(24*time.Hour/time.Millisecond))
 	if err != nil {
 		return http.StatusInternalServerError, "store_unavailable", errors.New("the upload could not be stored")
 	}
-	if used+f.Size > rt.cfg.QuotaPerDay {
+	switch {
+	case byUser+f.Size > rt.cfg.QuotaPerDay:
 		return http.StatusTooManyRequests, "quota_exceeded", errors.New("over --file-quota for the last 24 hours")
+	case byIP+f.Size > rt.cfg.QuotaPerIP:
+		return http.StatusTooManyRequests, "quota_exceeded", errors.New("over --file-quota-per-ip for the last 24 hours")
 	}
 	if f.SHA256, err = rt.store.Put(content); err != nil {
 		return http.StatusInternalServerError, "store_unavailable", errors.New("the upload could not be stored")
@@ -123,6 +127,14 @@ func fieldFile(mr *multipart.Reader) (*multipart.Part, error) {
 			return p, nil
 		}
 	}
+}
+
+// clientIP is the address of a request's peer, without its port.
+func clientIP(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
 }
 
 // maxNameBytes bounds a file's name.

@@ -24,9 +24,11 @@ CREATE TABLE IF NOT EXISTS files (
 	name    TEXT    NOT NULL,
 	type    TEXT    NOT NULL,
 	size    INTEGER NOT NULL,
-	created INTEGER NOT NULL
+	created INTEGER NOT NULL,
+	ip      TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS files_by_user ON files(user_id, created);
+CREATE INDEX IF NOT EXISTS files_by_ip ON files(ip, created);
 `
 
 // migrateFiles adds the files table to a database made before uploads.
@@ -46,7 +48,8 @@ type File struct {
 	Name    string
 	Type    string // sniffed from the content
 	Size    int64
-	Created int64 // unix milliseconds
+	Created int64  // unix milliseconds
+	IP      string // the uploader's address, for the per-address quota
 }
 
 // Files is the upload store; its methods block on disk (never on the chat's owner).
@@ -99,8 +102,8 @@ func (f *Files) Open(addr string) (*os.File, error) {
 
 // Add records an upload.
 func (f *Files) Add(ctx context.Context, u File) error {
-	_, err := f.db.ExecContext(ctx, `INSERT INTO files (id, sha256, room, user_id, name, type, size, created)
-		VALUES (?,?,?,?,?,?,?,?)`, u.ID, u.SHA256, u.Room, int64(u.UserID), u.Name, u.Type, u.Size, u.Created)
+	_, err := f.db.ExecContext(ctx, `INSERT INTO files (id, sha256, room, user_id, name, type, size, created, ip)
+		VALUES (?,?,?,?,?,?,?,?,?)`, u.ID, u.SHA256, u.Room, int64(u.UserID), u.Name, u.Type, u.Size, u.Created, u.IP)
 	if err != nil {
 		return fmt.Errorf("files: add %s: %w", u.ID, err)
 	}
@@ -122,14 +125,15 @@ func (f *Files) Get(ctx context.Context, id string) (u File, ok bool, err error)
 	return u, true, nil
 }
 
-// UploadedSince is how many bytes userID uploaded since the unix millisecond since,
-// for the daily quota.
-func (f *Files) UploadedSince(ctx context.Context, userID uint64, since int64) (int64, error) {
-	var n int64
-	err := f.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM files WHERE user_id = ? AND created >= ?`,
-		int64(userID), since).Scan(&n)
+// UploadedSince is how many bytes userID, and how many the address ip, uploaded since
+// the unix millisecond since, for the daily quotas.
+func (f *Files) UploadedSince(ctx context.Context, userID uint64, ip string, since int64) (byUser, byIP int64, err error) {
+	err = f.db.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(SUM(size), 0) FROM files WHERE user_id = ?1 AND created >= ?3),
+		(SELECT COALESCE(SUM(size), 0) FROM files WHERE ip = ?2 AND created >= ?3)`,
+		int64(userID), ip, since).Scan(&byUser, &byIP)
 	if err != nil {
-		return 0, fmt.Errorf("files: quota of %d: %w", userID, err)
+		return 0, 0, fmt.Errorf("files: quota of %d: %w", userID, err)
 	}
-	return n, nil
+	return byUser, byIP, nil
 }
