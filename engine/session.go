@@ -44,8 +44,9 @@ type httpState struct {
 	head     []byte         // modeHead: the request head so far
 	bodyLeft int            // modeBody: body bytes still to pass to nbhttp
 
-	reserved    int  // an upload's bytes of --max-upload-buffer, given back at the close
-	lastRequest bool // an upload: bytes after its body are ignored (upload.go)
+	reserved    int    // an upload's bytes of --max-upload-buffer, given back at the close
+	reservedBy  string // the address they count for
+	lastRequest bool   // an upload: bytes after its body are ignored (upload.go)
 }
 
 type sessionMode uint8
@@ -353,7 +354,7 @@ func (s *session) CloseAndClean(err error) {
 	h := s.h
 	s.mu.Unlock()
 	if h != nil {
-		s.w.bodies.release(h.reserved)
+		s.w.bodies.release(h.reservedBy, h.reserved)
 		h.parser.CloseAndClean(err)
 	}
 	if conn == nil {

@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
+
+	"github.com/lesismal/nbio"
 )
 
 // Plain HTTP requests carry at most maxHTTPBody; an upload route (HandleUpload) takes
@@ -61,23 +64,45 @@ func (w *Worker) uploadFor(h *requestHead) (uploadRoute, bool) {
 	return r, ok
 }
 
-// bodyBudget is --max-upload-buffer: the upload bytes reserved at once.
+// bodyBudget is --max-upload-buffer: the upload bytes reserved at once, all clients
+// together, and by address: one address may hold at most a quarter of it (or one
+// body of the largest cap, if that is more), so a client that opens uploads and stalls
+// them cannot take all of it from the others.
 type bodyBudget struct {
-	used  atomic.Int64
-	limit int64
+	mu     sync.Mutex
+	used   int64
+	limit  int64
+	byAddr map[string]int64
 }
 
-func (b *bodyBudget) reserve(n int) bool {
-	if b.used.Add(int64(n)) > b.limit {
-		b.used.Add(-int64(n))
+func (b *bodyBudget) reserve(addr string, n, largest int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	share := max(b.limit/4, int64(largest))
+	if b.used+int64(n) > b.limit || b.byAddr[addr]+int64(n) > share {
 		return false
 	}
+	if b.byAddr == nil {
+		b.byAddr = make(map[string]int64)
+	}
+	b.used += int64(n)
+	b.byAddr[addr] += int64(n)
 	return true
 }
 
-func (b *bodyBudget) release(n int) { b.used.Add(-int64(n)) }
+func (b *bodyBudget) release(addr string, n int) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.used -= int64(n)
+	if b.byAddr[addr] -= int64(n); b.byAddr[addr] <= 0 {
+		delete(b.byAddr, addr)
+	}
+}
 
-var errUploadBusy = &httpError{status: http.StatusServiceUnavailable, text: "uploads use all of --max-upload-buffer", json: `{"error":"busy","message":"too many uploads at once; try again"}`}
+var errUploadBusy = &httpError{status: http.StatusServiceUnavailable, text: "uploads use all of --max-upload-buffer (or this address's share of it)", json: `{"error":"busy","message":"too many uploads at once; try again"}`}
 
 // admitUpload checks an upload's head against its route's cap and the budget, and
 // reserves its body; false: the answer is sent and the connection ends.
@@ -86,11 +111,21 @@ func (s *session) admitUpload(req *requestHead, route uploadRoute) bool {
 		s.refuse(route.tooLarge)
 		return false
 	}
-	if !s.w.bodies.reserve(req.bodyLen) {
+	addr := remoteHost(s.nbc)
+	if !s.w.bodies.reserve(addr, req.bodyLen, route.maxBody) {
 		s.refuse(errUploadBusy)
 		return false
 	}
-	s.h.reserved, s.h.lastRequest = req.bodyLen, true
+	s.h.reserved, s.h.reservedBy, s.h.lastRequest = req.bodyLen, addr, true
 	_ = s.nbc.SetReadDeadline(time.Now().Add(uploadTimeout))
 	return true
+}
+
+// remoteHost is c's peer address without its port.
+func remoteHost(c *nbio.Conn) string {
+	addr := c.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
