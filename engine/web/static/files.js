@@ -52,15 +52,28 @@ export function upload(file) {
   bar.setAttribute('aria-label', `Uploading ${file.name}`);
   row.append(label, bar);
   ui.uploads.append(row);
+  send(file, room, row, bar, 0);
+}
+
+// BUSY_RETRIES: a 503 busy (uploads of this address, or of everyone, fill the server's
+// upload memory for now) is tried again, after 1, 2, 4, 8 and 16 s.
+const BUSY_RETRIES = 5;
+
+function send(file, room, row, bar, attempt) {
   const xhr = new XMLHttpRequest();
   xhr.open('POST', `/api/files?roomId=${encodeURIComponent(room)}`);
   xhr.setRequestHeader('Authorization', `Bearer ${bearer()}`);
   xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
   xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
   xhr.onload = () => {
-    row.remove();
     let body = {};
     try { body = JSON.parse(xhr.responseText); } catch { /* shown below */ }
+    if (xhr.status === 503 && body.error === 'busy' && attempt < BUSY_RETRIES) {
+      bar.removeAttribute('value'); // waiting: an indeterminate bar
+      setTimeout(() => send(file, room, row, bar, attempt + 1), 1000 * 2 ** attempt);
+      return;
+    }
+    row.remove();
     if (xhr.status !== 201) {
       showToast(body.error === 'file_too_large' ? `${file.name} is too big to send.` : `${file.name} was not sent: ${body.message || xhr.status}.`);
       return;
