@@ -36,6 +36,7 @@ func (ch *Chat) keepAccountRoom(u *user, roomID string, in bool) {
 		rooms = append(rooms, roomID)
 	case !in && i >= 0:
 		rooms = slices.Delete(rooms, i, i+1)
+		delete(ch.acct.reads[u.info.ID], roomID) // a room left keeps no read position (the store drops it too)
 	default:
 		return
 	}

@@ -1,11 +1,15 @@
 package server_test
 
 import (
+	"database/sql"
+	"path/filepath"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chatd/chatd/engine/store"
 	"net"
 	"net/http"
 	"net/url"
@@ -535,4 +539,35 @@ func TestAccountUnread(t *testing.T) {
 	}
 	unread(3) // Bob's three, not Fay's own
 	unread(1) // read up to the second
+}
+
+// TestAccountKeepsAPositionPerRoomItIsIn: an account that joins and leaves many rooms
+// keeps rows only for the rooms it is in (and the default room), however many it ever
+// visited.
+func TestAccountKeepsAPositionPerRoomItIsIn(t *testing.T) {
+	s := chattest.Start(t, func(c *server.Config) { c.Chat.RateLimit, c.Chat.RateBurst = 1000, 1000 })
+	tok, _ := newAPI(t, s, "").register("Hal", "hals password")
+	c, _ := dialToken(t, s, tok)
+	for i := range 30 {
+		room := fmt.Sprint("r", i)
+		c.Send(map[string]any{"action": "JoinRoom", "roomId": room})
+		c.Expect("RoomJoined")
+		if i > 0 {
+			c.Send(map[string]any{"action": "LeaveRoom", "roomId": room})
+			c.Expect("RoomLeft")
+		}
+	}
+	c.Conn.Close()
+	s.Stop()
+	db, err := sql.Open("sqlite", filepath.Join(s.Config.DataDir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for table, want := range map[string]int{"account_rooms": 1, "account_reads": 2} { // r0; lobby and r0
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil || n != want {
+			t.Errorf("%s holds %d rows (%v), want %d", table, n, err, want)
+		}
+	}
 }

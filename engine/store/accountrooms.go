@@ -64,6 +64,10 @@ func writeAccountRooms(ctx context.Context, tx *sql.Tx, rs []AccountRoom) error 
 				ON CONFLICT (user_id, room) DO UPDATE SET seq = max(seq, excluded.seq)`, append(args, int64(r.Read))
 		case r.In:
 			q = `INSERT OR IGNORE INTO account_rooms (user_id, room) VALUES (?, ?)`
+		default: // a room left: its read position goes too, so an account keeps one per room it is in
+			if _, err := tx.ExecContext(ctx, `DELETE FROM account_reads WHERE user_id = ? AND room = ?`, args...); err != nil {
+				return fmt.Errorf("store: account %d room %s: %w", r.UserID, r.Room, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("store: account %d room %s: %w", r.UserID, r.Room, err)
