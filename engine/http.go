@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -25,6 +26,15 @@ func RequireToken(token string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(rw, r)
 	})
+}
+
+// RemoteHost is a request's or connection's peer address (host:port) without its
+// port: what per-address limits count by (logins, uploads, upload memory).
+func RemoteHost(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
 }
 
 // validToken reports whether token can travel in an Authorization header as it is.

@@ -1,13 +1,10 @@
 package engine
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/lesismal/nbio"
 )
 
 // Plain HTTP requests carry at most maxHTTPBody; an upload route (HandleUpload) takes
@@ -111,7 +108,7 @@ func (s *session) admitUpload(req *requestHead, route uploadRoute) bool {
 		s.refuse(route.tooLarge)
 		return false
 	}
-	addr := remoteHost(s.nbc)
+	addr := RemoteHost(s.nbc.RemoteAddr().String())
 	if !s.w.bodies.reserve(addr, req.bodyLen, route.maxBody) {
 		s.refuse(errUploadBusy)
 		return false
@@ -119,13 +116,4 @@ func (s *session) admitUpload(req *requestHead, route uploadRoute) bool {
 	s.h.reserved, s.h.reservedBy, s.h.lastRequest = req.bodyLen, addr, true
 	_ = s.nbc.SetReadDeadline(time.Now().Add(uploadTimeout))
 	return true
-}
-
-// remoteHost is c's peer address without its port.
-func remoteHost(c *nbio.Conn) string {
-	addr := c.RemoteAddr().String()
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
 }

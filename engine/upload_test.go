@@ -59,18 +59,8 @@ func answer(t *testing.T, conn net.Conn) (status, body string, closed bool) {
 	return res.Status, string(b), err != nil
 }
 
-func dialRaw(t *testing.T, w *engine.Worker, data string) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", w.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if _, err := conn.Write([]byte(data)); err != nil {
-		t.Fatal(err)
-	}
-	return conn
-}
+// dialRaw writes data to w on a fresh socket.
+func dialRaw(t *testing.T, w *engine.Worker, data string) net.Conn { return dialFrom(t, w, "", data) }
 
 // TestUploadRoutes: an upload route takes bodies up to its own cap (plain routes take
 // 64 KiB), answers a bigger Content-Length 413 with its JSON before the body
@@ -122,7 +112,8 @@ func TestUploadBufferIsShared(t *testing.T) {
 	}
 }
 
-// dialFrom is dialRaw from the local address ip (any 127.x.y.z works on Linux).
+// dialFrom writes data to w on a fresh socket from the local address ip (any
+// 127.x.y.z works on Linux; "" is any).
 func dialFrom(t *testing.T, w *engine.Worker, ip, data string) net.Conn {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
@@ -78,7 +79,7 @@ func writeError(w http.ResponseWriter, e *apiError) {
 
 // serveCredentials is register and login: the per-IP limit, the body, then do.
 func (s *Service) serveCredentials(w http.ResponseWriter, r *http.Request, status int, do func(context.Context, credentials) (loggedIn, *apiError)) {
-	ip := clientIP(r.RemoteAddr)
+	ip := engine.RemoteHost(r.RemoteAddr)
 	if s.fails.blocked(ip) {
 		writeError(w, &apiError{http.StatusTooManyRequests, CodeRateLimited, "too many failed attempts from this address; wait a minute"})
 		return

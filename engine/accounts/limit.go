@@ -1,7 +1,6 @@
 package accounts
 
 import (
-	"net"
 	"sync"
 	"time"
 )
@@ -74,12 +73,4 @@ func (f *failures) sweep() bool {
 		}
 	}
 	return freed
-}
-
-// clientIP is the address of the request's peer, without its port.
-func clientIP(remoteAddr string) string {
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		return host
-	}
-	return remoteAddr
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -16,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
@@ -47,7 +47,7 @@ func (rt *Routes) Upload(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := store.File{ID: newID(), Room: room, UserID: userID, Name: name, Size: int64(len(content)),
-		Type: sniff(content), Created: rt.now().UnixMilli(), IP: clientIP(r.RemoteAddr)}
+		Type: sniff(content), Created: rt.now().UnixMilli(), IP: engine.RemoteHost(r.RemoteAddr)}
 	status, code, err := rt.keep(r.Context(), &f, content)
 	if err != nil {
 		if status == http.StatusInternalServerError {
@@ -127,14 +127,6 @@ func fieldFile(mr *multipart.Reader) (*multipart.Part, error) {
 			return p, nil
 		}
 	}
-}
-
-// clientIP is the address of a request's peer, without its port.
-func clientIP(remoteAddr string) string {
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		return host
-	}
-	return remoteAddr
 }
 
 // maxNameBytes bounds a file's name.
