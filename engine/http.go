@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,16 @@ func RemoteHost(remoteAddr string) string {
 		return host
 	}
 	return remoteAddr
+}
+
+// BearerToken is the token of "Authorization: Bearer TOKEN" in h (the scheme in any
+// case, RFC 7235), or "".
+func BearerToken(h http.Header) string {
+	v := h.Get("Authorization")
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
 }
 
 // validToken reports whether token can travel in an Authorization header as it is.

@@ -231,7 +231,7 @@ func (s *Service) issue(ctx context.Context, acc *account) (string, error) {
 // can only drop its HttpOnly cookie this way.
 func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	tok := bearer(r.Header)
+	tok := engine.BearerToken(r.Header)
 	if tok == "" {
 		if c, err := r.Cookie(CookieName); err == nil {
 			tok = c.Value

@@ -6,7 +6,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"strings"
+
+	"github.com/chatd/chatd/engine"
 )
 
 // CookieName is the cookie a login sets for the browser (HttpOnly, SameSite=Lax).
@@ -30,20 +31,12 @@ func TokenFrom(query url.Values, header http.Header) string {
 	if t := query.Get("token"); t != "" {
 		return t
 	}
-	if t := bearer(header); t != "" {
+	if t := engine.BearerToken(header); t != "" {
 		return t
 	}
 	r := http.Request{Header: header}
 	if c, err := r.Cookie(CookieName); err == nil {
 		return c.Value
-	}
-	return ""
-}
-
-func bearer(h http.Header) string {
-	v := h.Get("Authorization")
-	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-		return strings.TrimSpace(v[7:])
 	}
 	return ""
 }

@@ -4,6 +4,8 @@ import (
 	"mime"
 	"net/http"
 	"time"
+
+	"github.com/chatd/chatd/engine"
 )
 
 // Download is GET /api/files/{id}: the file, to a current member of its room proven
@@ -11,7 +13,7 @@ import (
 // URLs). Whatever it holds, the browser treats it as inert: no sniffing, a sandbox
 // with no scripts, and an attachment unless its bytes are a PNG, JPEG, GIF or WebP.
 func (rt *Routes) Download(rw http.ResponseWriter, r *http.Request) {
-	token := bearer(r)
+	token := engine.BearerToken(r.Header)
 	if token == "" {
 		fail(rw, http.StatusUnauthorized, "unauthorized", `send "Authorization: Bearer TOKEN" (your resume or account token)`)
 		return

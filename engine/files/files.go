@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -94,15 +93,6 @@ type Info struct {
 // InfoOf is f as clients see it.
 func InfoOf(f store.File) Info {
 	return Info{FileID: f.ID, URL: "/api/files/" + f.ID, Name: f.Name, Size: f.Size, Type: f.Type}
-}
-
-// bearer is the token of "Authorization: Bearer TOKEN", or "".
-func bearer(r *http.Request) string {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return ""
-	}
-	return strings.TrimSpace(tok)
 }
 
 // newID is a fileId: 16 random bytes, unguessable, URL-safe.

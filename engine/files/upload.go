@@ -23,7 +23,7 @@ import (
 // Upload is POST /api/files?roomId=x: the file as the body (its name in X-File-Name)
 // or as the multipart field "file"; 201 with its Info.
 func (rt *Routes) Upload(rw http.ResponseWriter, r *http.Request) {
-	token, room := bearer(r), r.URL.Query().Get("roomId")
+	token, room := engine.BearerToken(r.Header), r.URL.Query().Get("roomId")
 	if token == "" {
 		fail(rw, http.StatusUnauthorized, "unauthorized", `send "Authorization: Bearer TOKEN" (your resume or account token)`)
 		return
