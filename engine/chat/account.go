@@ -27,6 +27,11 @@ type accountState struct {
 	// read positions (readmarks.go).
 	rooms map[uint64][]string
 	reads map[uint64]map[string]uint64
+	// devices are the further connections of accounts online on more than one
+	// (devices.go): the first connection is the user in ch.users and in its rooms'
+	// members; the others are here, oldest first. Kept off the user struct, which
+	// every idle connection pays for.
+	devices map[uint64][]*user
 }
 
 // UseAccounts gives the chat its accounts and reserves their names; call it before

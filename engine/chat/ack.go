@@ -69,7 +69,7 @@ func (ch *Chat) resendUnacked() {
 	now := ch.now().UnixNano()
 	live := ch.ackUsers[:0]
 	for _, u := range ch.ackUsers {
-		if ch.users[u.info.ID] != u {
+		if !u.online() {
 			u.ackListed = false
 			continue
 		}

@@ -59,7 +59,7 @@ func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 		}
 		b = protocol.AppendHistoryTail(b, more)
 		return func() {
-			if ch.users[u.info.ID] != u {
+			if !u.online() {
 				return
 			}
 			u.historyInFlight = false

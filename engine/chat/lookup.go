@@ -54,7 +54,7 @@ func (ch *Chat) lookup(u *user, roomID string, seq uint64, then func(lookupResul
 		}
 		return func() {
 			ch.lookupDone(id)
-			if ch.users[id] != u {
+			if !u.online() {
 				return // gone: its pending reads were dropped, and so is finally
 			}
 			defer runFinally(finally)

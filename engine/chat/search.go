@@ -59,7 +59,7 @@ func (ch *Chat) handleSearch(u *user, in *protocol.Inbound, data []byte) {
 		}
 		b = protocol.AppendSearchTail(b)
 		return func() {
-			if ch.users[u.info.ID] != u {
+			if !u.online() {
 				return
 			}
 			u.historyInFlight = false

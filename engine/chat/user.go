@@ -85,6 +85,10 @@ type userReads struct {
 	cancel context.CancelFunc
 }
 
+// online reports whether u is still logged in on its connection: a read that comes
+// back after the user (or this device of an account) left finds it false.
+func (u *user) online() bool { return userOf(u.conn) == u }
+
 // userOf is the logged-in user on c, or nil.
 func userOf(c *engine.Conn) *user {
 	u, _ := c.Value().(*user)
