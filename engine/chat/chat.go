@@ -165,6 +165,10 @@ func (ch *Chat) remove(u *user, lost bool) {
 	if userOf(u.conn) != u {
 		return
 	}
+	if u.account && ch.removeDevice(u) {
+		return // the account is still online on another device
+	}
+	delete(ch.acct.loginToken, u.conn.ID())
 	u.conn.SetValue(nil)
 	delete(ch.users, u.info.ID)
 	delete(ch.statuses, u.info.ID)
@@ -192,13 +196,19 @@ func (ch *Chat) remove(u *user, lost bool) {
 func (ch *Chat) heartbeat() {
 	ping := engine.AppendFrame(nil, engine.OpText, protocol.PingJSON) // shared, never modified
 	var lost []*user
-	for _, u := range ch.defaultRoom.members {
+	ping1 := func(u *user) {
 		if int(u.missed) >= ch.cfg.PingMaxMissed {
 			lost = append(lost, u)
-			continue
+			return
 		}
 		u.conn.SendFrame(ping)
 		u.missed++
+	}
+	for _, u := range ch.defaultRoom.members {
+		ping1(u)
+		for _, d := range ch.otherDevices(u) {
+			ping1(d)
+		}
 	}
 	for _, u := range lost {
 		ch.remove(u, true)

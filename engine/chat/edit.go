@@ -107,9 +107,7 @@ func (ch *Chat) editsCommitted(edits []store.Edit) {
 		}
 		frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
 		for _, m := range r.members {
-			if m.optIn {
-				m.conn.SendFrame(frame)
-			}
+			ch.sendOptIn(m, frame)
 		}
 	}
 }

@@ -111,7 +111,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 			ch.frame = frame[:0]
 		}
 		if m.ClientMsgID != "" {
-			ch.sentCommitted(m, sender)
+			ch.sentCommitted(m, ch.sendingDevice(sender, m.Conn))
 		}
 		if sender != nil && sender.account {
 			ch.markRead(sender, m.Room, m.Seq) // an account's own line is never unread
@@ -144,28 +144,58 @@ func (ch *Chat) deliverCommitted(m *store.Message, frame []byte) (kept bool) {
 		if u == nil {
 			return false
 		}
-		if ms := u.rooms.get(m.Room); ms != nil {
-			return ch.deliver(u, ms, m.Seq, frame)
+		for _, d := range ch.devicesOf(u) {
+			if ms := d.rooms.get(m.Room); ms != nil {
+				kept = ch.deliver(d, ms, m.Seq, frame) || kept
+				continue
+			}
+			ch.meters.delivered++
+			kept = d.conn.SendFrame(frame) || kept // the seed's client has no inbox stream
 		}
-		ch.meters.delivered++
-		return u.conn.SendFrame(frame) // the seed's client has no inbox stream
+		return kept
 	}
 	if r := ch.rooms[m.Room]; r != nil {
 		var seed []byte // a reply as the seed's client gets it: without its quote
 		for _, u := range r.members {
-			if m.ReplyTo != "" && !u.optIn {
-				if seed == nil {
-					seed = engine.AppendFrame(nil, engine.OpText, encodeStoredFor(nil, m, false))
-				}
-				ch.deliver(u, u.rooms.get(m.Room), m.Seq, seed) // a frame of its own, never reused
-				continue
-			}
-			if ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame) {
-				kept = true
+			kept = ch.deliverToMember(u, m, frame, &seed) || kept
+			for _, d := range ch.otherDevices(u) {
+				kept = ch.deliverToMember(d, m, frame, &seed) || kept
 			}
 		}
 	}
 	return kept
+}
+
+// deliverToMember is deliverCommitted for one member's connection; seed is the
+// seed-client frame of a reply, made on first use.
+func (ch *Chat) deliverToMember(u *user, m *store.Message, frame []byte, seed *[]byte) (kept bool) {
+	if m.ReplyTo != "" && !u.optIn {
+		if *seed == nil {
+			*seed = engine.AppendFrame(nil, engine.OpText, encodeStoredFor(nil, m, false))
+		}
+		ch.deliver(u, u.rooms.get(m.Room), m.Seq, *seed) // a frame of its own, never reused
+		return false
+	}
+	return ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame)
+}
+
+// sendingDevice is the connection of sender's account that sent a line: conn, if it
+// is still online; sender itself for a user on one connection (which may be a resumed
+// identity's new one).
+func (ch *Chat) sendingDevice(sender *user, conn uint64) *user {
+	if sender == nil {
+		return nil
+	}
+	others := ch.otherDevices(sender)
+	if len(others) == 0 {
+		return sender
+	}
+	for _, d := range append([]*user{sender}, others...) {
+		if d.conn.ID() == conn {
+			return d
+		}
+	}
+	return nil // that device has left: its retry gets Sent (answerRetry)
 }
 
 // sentCommitted marks m's clientMsgId committed and answers Sent to its sender.

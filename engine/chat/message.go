@@ -137,6 +137,7 @@ func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
 		Text:     protocol.FormatText(in.Text),
 		ReplyTo:  q.json,
 		ReplySeq: q.seq,
+		Conn:     u.conn.ID(),
 	}
 	if in.ToUserID == 0 {
 		_, ms := ch.memberOf(u, in.RoomID)

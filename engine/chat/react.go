@@ -86,9 +86,7 @@ func (ch *Chat) reactionsCommitted(rs []store.Reaction, err error) {
 		payload := protocol.AppendReactions(nil, r.Room, r.Seq, reactionCounts(r.State))
 		frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
 		for _, m := range room.members {
-			if m.optIn {
-				m.conn.SendFrame(frame)
-			}
+			ch.sendOptIn(m, frame)
 		}
 	}
 }
