@@ -45,7 +45,7 @@ type Chat struct {
 	lookups     map[uint64]int         // users' message lookups in flight (lookup.go)
 	uploads     recentUploads          // files a line may carry (files.go)
 	lineID      string                 // the clientMsgId of the chat line being handled: sendError puts it on the Error
-	held        map[uint64][]heldLine  // lines waiting behind their sender's reply (reply.go)
+	held        map[uint64][]heldLine  // lines waiting behind their sender's reply, by connection (reply.go)
 
 	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 
@@ -173,7 +173,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 	delete(ch.users, u.info.ID)
 	delete(ch.statuses, u.info.ID)
 	delete(ch.lookups, u.info.ID)
-	delete(ch.held, u.info.ID) // lines behind a reply of a user who left go with it
+	delete(ch.held, u.conn.ID()) // lines behind a reply of a user who left go with it
 	if u.reads != nil {
 		u.reads.cancel() // its queued reads are dropped, a running one interrupted
 	}
