@@ -24,7 +24,8 @@ export function sendMessage() {
   const text = ui.message.value;
   if (saveEdit(text)) return; // the composer was editing a line (edit.js)
   if (!text.trim()) return;
-  if (state.privateTo && !state.privateTo.online) {
+  // A chatd server keeps a line for a person it can still reach; an older one cannot.
+  if (!state.modern && state.privateTo && !state.privateTo.online) {
     showToast(`${state.privateTo.userName} is offline; the message was not sent.`);
     return;
   }
