@@ -29,6 +29,7 @@ type Chat struct {
 	rooms       map[string]*room     // public rooms with members, the default one included
 	dir         directory            // the rooms but the default one, busiest first
 	streams     map[string]*stream   // seq counters of every room and inbox ever written
+	dialogs     dialogIndex          // who has which dialog, newest first (dialogs.go)
 	dirty       []*room              // rooms with compact presence changes this tick
 	ids         map[uint64]*identity // resumable identities, online or within the grace
 	departed    []departure          // identities gone offline, oldest first, for the sweep
@@ -178,12 +179,13 @@ func (ch *Chat) remove(u *user, lost bool) {
 			ch.leave(u, r, lost)
 		}
 	}
-	u.rooms = nil
+	u.rooms, u.dialogs = nil, nil
 	if id := ch.ids[u.info.ID]; id != nil && id.user == u {
 		id.user, id.leftAt = nil, ch.now()
 		ch.saveSession(id, false)
 	} else {
 		ch.freeName(u.info.Name, u.info.ID)
+		ch.dropDialogsOf(u.info.ID) // an anonymous user's dialogs end with it
 	}
 }
 

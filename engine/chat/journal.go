@@ -136,19 +136,11 @@ func (ch *Chat) storedFrame(m *store.Message, sender *user) []byte {
 	return engine.AppendFrame(ch.frame, engine.OpText, ch.payload)
 }
 
-// deliverCommitted sends frame to m's room or inbox and reports whether any
+// deliverCommitted sends frame to m's room or dialog and reports whether any
 // recipient kept it (parked, or tracked for resends), so that it must not be reused.
 func (ch *Chat) deliverCommitted(m *store.Message, frame []byte) (kept bool) {
-	if to, ok := protocol.InboxUser(m.Room); ok {
-		u := ch.users[to]
-		if u == nil {
-			return false
-		}
-		if ms := u.rooms.get(m.Room); ms != nil {
-			return ch.deliver(u, ms, m.Seq, frame)
-		}
-		ch.meters.delivered++
-		return u.conn.SendFrame(frame) // the seed's client has no inbox stream
+	if lo, hi, ok := protocol.DialogUsers(m.Room); ok {
+		return ch.deliverDialog(m, lo, hi, frame)
 	}
 	if r := ch.rooms[m.Room]; r != nil {
 		var seed []byte // a reply as the seed's client gets it: without its quote
