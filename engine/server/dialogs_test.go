@@ -1,0 +1,105 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/chatd/chatd/protocol"
+)
+
+// Dialogs between accounts over real sockets: a line to an offline account is kept
+// for it (Dialogs shows it unread, History gives it), Read moves the position, own
+// lines never count, Edited and Reactions reach both sides, and the dialogs and their
+// order survive a restart.
+
+func accountDialogs(t *testing.T, c *chattest.Client) []map[string]any {
+	t.Helper()
+	c.Send(map[string]any{"action": "Dialogs"})
+	list, _ := c.ExpectWhere("Dialogs", func(m map[string]any) bool { return m["action"] == "Dialogs" })["dialogs"].([]any)
+	out := make([]map[string]any, len(list))
+	for i, d := range list {
+		out[i] = d.(map[string]any)
+	}
+	return out
+}
+
+// laterTS waits until the clock has passed ts (unix ms), so two lines get distinct
+// times and newest-first has one answer.
+func laterTS(t *testing.T, ts float64) {
+	chattest.Eventually(t, 5*time.Second, "the next millisecond", func() bool { return float64(time.Now().UnixMilli()) > ts })
+}
+
+func TestDialogWithOfflineAccount(t *testing.T) {
+	cfg := chattest.Config(t)
+	s := chattest.StartConfig(t, cfg)
+	api := newAPI(t, s, "127.0.0.1")
+	tokA, idA := api.register("Alice", "alice password")
+	tokB, idB := api.register("Bob", "bobs password")
+	tokC, idC := api.register("Carol", "carols password")
+	room := protocol.DialogID(uint64(idA), uint64(idB))
+
+	alice, _ := dialToken(t, s, tokA)
+	for _, text := range []string{"are you there?", "call me"} {
+		sendTagged(t, alice, map[string]any{"text": text, "toUserId": idB})
+	}
+	carol, _ := dialToken(t, s, tokC)
+	laterTS(t, float64(time.Now().UnixMilli()))
+	sendTagged(t, carol, map[string]any{"text": "lunch?", "roomId": protocol.DialogID(uint64(idB), uint64(idC))})
+	carol.Conn.Close()
+
+	bob, _ := dialToken(t, s, tokB)
+	got := accountDialogs(t, bob)
+	if len(got) != 2 || got[0]["userName"] != "Carol" || got[1]["roomId"] != room || got[1]["userName"] != "Alice" || got[1]["userId"] != idA {
+		t.Fatalf("Bob's Dialogs = %v, want Carol's then Alice's", got)
+	}
+	if d := got[1]; d["unread"] != 2.0 || d["lastSeq"] != 2.0 || d["last"].(map[string]any)["text"] != "call me" {
+		t.Fatalf("Alice's dialog = %v, want 2 unread", d)
+	}
+	bob.Send(map[string]any{"action": "History", "roomId": room})
+	h := bob.Expect("History")
+	if msgs := h["messages"].([]any); len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "are you there?" {
+		t.Fatalf("History = %v", h)
+	}
+	bob.Send(map[string]any{"action": "Read", "roomId": room, "seq": 1})
+	if got := accountDialogs(t, bob); got[1]["unread"] != 1.0 {
+		t.Fatalf("after Read 1: %v", got[1])
+	}
+	if got := accountDialogs(t, alice); len(got) != 1 || got[0]["unread"] != 0.0 || got[0]["userName"] != "Bob" {
+		t.Fatalf("Alice's Dialogs = %v: her own lines are never unread", got)
+	}
+
+	// Both sides get Edited and Reactions.
+	laterTS(t, float64(time.Now().UnixMilli()))
+	seq := sendTagged(t, bob, map[string]any{"text": "hi Alice", "roomId": room})
+	bob.Send(map[string]any{"action": "Edit", "roomId": room, "seq": seq, "text": "hello Alice"})
+	bob.Send(map[string]any{"action": "React", "roomId": room, "seq": seq, "emoji": "👍"})
+	for _, c := range []*chattest.Client{alice, bob} {
+		seen := map[any]map[string]any{} // in either order: the edit waits for a lookup, the reaction does not
+		for len(seen) < 2 {
+			m := c.ExpectWhere("Edited and Reactions", func(m map[string]any) bool { return m["action"] == "Edited" || m["action"] == "Reactions" })
+			seen[m["action"]] = m
+		}
+		if e := seen["Edited"]; e["roomId"] != room || e["seq"] != seq || e["text"] != "hello Alice" {
+			t.Fatalf("Edited = %v", e)
+		}
+		if r := seen["Reactions"]; r["roomId"] != room || r["seq"] != seq {
+			t.Fatalf("Reactions = %v", r)
+		}
+	}
+	if got := accountDialogs(t, bob); got[0]["roomId"] != room || got[0]["unread"] != 0.0 {
+		t.Fatalf("Bob's Dialogs after his line = %v: newest first, read", got)
+	}
+
+	// Kept across a restart, in the same order, with the read positions.
+	s.Stop()
+	s = chattest.StartConfig(t, cfg)
+	bob, _ = dialToken(t, s, tokB)
+	got = accountDialogs(t, bob)
+	if len(got) != 2 || got[0]["roomId"] != room || got[1]["userName"] != "Carol" || got[1]["unread"] != 1.0 || got[0]["lastSeq"] != 3.0 {
+		t.Fatalf("Bob's Dialogs after a restart = %v", got)
+	}
+	if last := got[0]["last"].(map[string]any); last["text"] != "hello Alice" || last["editedAt"] == nil {
+		t.Fatalf("last line after a restart = %v", last)
+	}
+}
