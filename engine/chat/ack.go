@@ -36,6 +36,9 @@ func (ch *Chat) handleAck(u *user, in *protocol.Inbound) {
 		roomID = ch.defaultRoom.id
 	}
 	ms := u.membershipOf(roomID)
+	if ms == nil && inDialog(roomID, u.info.ID) {
+		return // a dialog of its this connection tracks no more (or not yet): nothing to take
+	}
 	if ms == nil {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotInRoom, Message: "not in room " + quote(roomID)})
 		return

@@ -112,6 +112,7 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 // OnWorkerStart starts the heartbeat, as ChatWorker.php does, and chatd's timers.
 func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	ch.w = w
+	ch.pruneDialogs()
 	w.AddTimer(ch.cfg.PingInterval, ch.heartbeat)
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)
 	w.AddTimer(max(ch.cfg.AckTimeout/2, 5*time.Millisecond), ch.resendUnacked)

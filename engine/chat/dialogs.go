@@ -282,9 +282,10 @@ func (ch *Chat) deliverDialog(m *store.Message, lo, hi uint64, frame []byte) (ke
 }
 
 // deliverDialogTo sends a dialog's line to one connection: the seed's client as a
-// plain PrivateMessage, an opt-in one through its membership (acks, replays).
+// plain PrivateMessage, an opt-in one (or one replaying the dialog from since=)
+// through its membership (acks, replays).
 func (ch *Chat) deliverDialogTo(u *user, m *store.Message, frame []byte) bool {
-	if !u.optIn {
+	if !u.optIn && u.dialogs.get(m.Room) == nil {
 		ch.meters.delivered++
 		return u.conn.SendFrame(frame)
 	}
@@ -348,6 +349,16 @@ func (ch *Chat) dialogUnread(u *user, room string) int {
 // anonymous user, as long as that identity is online or can resume.
 func (ch *Chat) live(d *dialog) bool {
 	return ch.reachable(d.lo) && ch.reachable(d.hi)
+}
+
+// pruneDialogs drops the dialogs loaded at start whose anonymous participant can no
+// longer resume; OnWorkerStart calls it, once identities and accounts are known.
+func (ch *Chat) pruneDialogs() {
+	for _, d := range ch.dialogs.byID {
+		if !ch.live(d) {
+			ch.dialogs.drop(d)
+		}
+	}
 }
 
 // dropDialogsOf forgets the dialogs of an anonymous user gone for good.
