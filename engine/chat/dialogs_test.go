@@ -3,7 +3,6 @@ package chat_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/chatd/chatd/protocol"
@@ -159,12 +158,19 @@ func TestDialogsNewestFirst(t *testing.T) {
 
 	// A dialog with an anonymous user lasts while that identity may resume: Quinn,
 	// the seed's way (no resume), ends it by leaving.
+	watcher, _ := s.Login(t, "Watcher") // the seed's way: Disconnected tells when Quinn is gone
 	q, authQ := s.Login(t, "Quinn")
 	a.Send(map[string]any{"text": "to Quinn", "toUserId": num(t, authQ, "userId")})
 	q.ExpectWhere("to Quinn", isPrivate("to Quinn"))
 	check(num(t, authQ, "userId"), idB, idC)
 	q.Conn.Close()
-	chattest.Eventually(t, 5*time.Second, "Quinn's dialog to go", func() bool { return len(dialogs(t, a)) == 2 })
+	idQ := float64(num(t, authQ, "userId"))
+	watcher.ExpectWhere("Quinn's leave", func(m map[string]any) bool { return m["action"] == "Disconnected" && m["userId"] == idQ })
+	check(idB, idC)
+	a.Send(map[string]any{"text": "still there?", "toUserId": idQ})
+	if e := a.Expect("Error"); e["code"] != "recipient_offline" {
+		t.Fatalf("a line to Quinn gone: %v", e)
+	}
 }
 
 // TestDialogResumeSince: lines to an identity that may resume are kept for it; a
