@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"context"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -101,5 +104,38 @@ func TestDialogWithOfflineAccount(t *testing.T) {
 	}
 	if last := got[0]["last"].(map[string]any); last["text"] != "hello Alice" || last["editedAt"] == nil {
 		t.Fatalf("last line after a restart = %v", last)
+	}
+}
+
+// TestOldInboxStaysReadable: private lines stored in a per-user inbox before dialogs
+// ("@<userId>") are still its owner's to page with History after the upgrade; since=
+// naming the old inbox is ignored, without an Error.
+func TestOldInboxStaysReadable(t *testing.T) {
+	cfg := chattest.Config(t)
+	s := chattest.StartConfig(t, cfg)
+	tok, id := newAPI(t, s, "127.0.0.1").register("Olga", "olgas password")
+	s.Stop()
+	inbox := protocol.InboxID(uint64(id))
+	st, err := store.OpenSQLite(cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := store.Message{Room: inbox, Seq: 1, TS: 1, UserID: 99, UserName: "Pavel", Color: "#000000", ToUserID: uint64(id), Text: "from before"}
+	if err := st.Write(context.Background(), &store.Batch{Messages: []store.Message{old}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	s = chattest.StartConfig(t, cfg)
+	c := chattest.Dial(t, "ws://"+s.Addr+"/?presence=compact&since="+url.QueryEscape(inbox+":0,lobby:0")+"&token="+url.QueryEscape(tok))
+	c.Expect("Authorized")
+	c.Send(map[string]any{"action": "History", "roomId": inbox})
+	h := c.ExpectWhere("History or Error", func(m map[string]any) bool { return m["action"] == "History" || m["action"] == "Error" })
+	msgs, _ := h["messages"].([]any)
+	if h["action"] != "History" || len(msgs) != 1 || msgs[0].(map[string]any)["text"] != "from before" {
+		t.Fatalf("History of the old inbox = %v", h)
+	}
+	if got := accountDialogs(t, c); len(got) != 0 {
+		t.Fatalf("Dialogs = %v: an old inbox is no dialog", got)
 	}
 }
