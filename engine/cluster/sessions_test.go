@@ -19,12 +19,17 @@ func TestRacingResumesTakeASessionOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i, kv := range kvs {
-		read, ok, err := LoadSession(ctx, kv, 42)
-		if err != nil || !ok {
+	reads := make([]*Session, 2)
+	for i, kv := range kvs { // both read before either writes
+		var ok bool
+		var err error
+		if reads[i], ok, err = LoadSession(ctx, kv, 42); err != nil || !ok {
 			t.Fatalf("load: %v %v", ok, err)
 		}
+	}
+	var wg sync.WaitGroup
+	for i, kv := range kvs {
+		read := reads[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
