@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"errors"
+
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
@@ -102,7 +104,9 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 	ch.counters.commits++
 	for i := range msgs {
 		m := &msgs[i]
-		ch.stream(m.Room).committed = m.Seq
+		s := ch.stream(m.Room)
+		s.committed = m.Seq
+		s.assigned = max(s.assigned, m.Seq) // a cluster node commits lines other nodes numbered
 		sender := ch.users[m.UserID]
 		frame := ch.storedFrame(m, sender)
 		if ch.deliverCommitted(m, frame) {
@@ -272,6 +276,10 @@ func (ch *Chat) answerRetry(u *user, clientMsgID string) bool {
 // durable) because the store is in trouble; the client retries with its clientMsgId.
 func (ch *Chat) storeUnavailable(u *user, err error) {
 	ch.counters.storeRefused++
-	ch.sendError(u, &protocol.Error{Code: protocol.CodeStoreUnavailable, Message: "the history cannot take messages now; retry later"})
+	if errors.Is(err, store.ErrClusterUnavailable) {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeClusterUnavailable, Message: "this node cannot reach the cluster now; retry later"})
+	} else {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeStoreUnavailable, Message: "the history cannot take messages now; retry later"})
+	}
 	ch.log.Debug("chat line refused", "userId", u.info.ID, "err", err)
 }
