@@ -20,8 +20,9 @@ type accountState struct {
 	anonymous bool              // --allow-anonymous
 	reserved  map[string]uint64 // registered names under both name keys (names.go) -> userId
 	idWaiters []chan<- uint64   // registrations and JWT first uses waiting for a userId
-	// loginToken is the SHA-256 of the token each online account logged in with (zero
-	// for a JWT), so a logout that revokes it ends that connection (Revoked).
+	// loginToken is the SHA-256 of the token each account's connection logged in
+	// with, by connection id (none for a JWT), so a logout that revokes it ends the
+	// connections it logged in (Revoked).
 	loginToken map[uint64][32]byte
 	// rooms are each account's rooms besides the default one (roaming.go), reads its
 	// read positions (readmarks.go).
@@ -175,7 +176,7 @@ func (ch *Chat) admitAccount(c *engine.Conn, r *engine.Request) bool {
 		if ch.acct.loginToken == nil {
 			ch.acct.loginToken = make(map[uint64][32]byte)
 		}
-		ch.acct.loginToken[a.UserID] = sha256.Sum256([]byte(tok))
+		ch.acct.loginToken[c.ID()] = sha256.Sum256([]byte(tok))
 		return true
 	}
 	if !ch.acct.svc.IsJWT(tok) {
@@ -220,7 +221,6 @@ func (ch *Chat) jwtVerified(wl *waitingLogin, a accounts.Account, err error) {
 		return
 	}
 	ch.loginAccount(wl.conn, wl.req, a)
-	delete(ch.acct.loginToken, a.UserID) // a JWT is not revoked by a logout
 	for _, m := range wl.held {
 		if wl.conn.Closing() {
 			break
@@ -230,14 +230,16 @@ func (ch *Chat) jwtVerified(wl *waitingLogin, a accounts.Account, err error) {
 }
 
 // loginAccount logs in as an account: its userId, its registered name (a JWT's name
-// de-duplicated like a nickname), "account":true in Authorized. A connection of the
-// same account already online is replaced (4002).
+// de-duplicated like a nickname), "account":true in Authorized. An account already
+// online gets one more device (devices.go).
 func (ch *Chat) loginAccount(c *engine.Conn, r *engine.Request, a accounts.Account) {
 	u := newUser(c, a.UserID, r, &ch.cfg)
 	u.account = true
-	if old := ch.users[a.UserID]; old != nil {
-		ch.remove(old, false)
-		old.conn.Close(CloseReplaced)
+	if first := ch.users[a.UserID]; first != nil {
+		if first = ch.makeRoomForDevice(first); first != nil {
+			ch.addDevice(first, u, r) // the same user on one more device
+			return
+		}
 	}
 	u.info.Name = ch.accountName(a)
 	ch.register(u)
@@ -284,16 +286,20 @@ func (ch *Chat) authorizeAccount(u *user) {
 	u.conn.SendText(ch.payload)
 }
 
-// Revoked implements accounts.Registrar: the online user of userID is closed with
-// CloseBadToken if it logged in with a revoked token.
+// Revoked implements accounts.Registrar: each connection of userID that logged in with
+// the revoked token (all: every connection) is closed with CloseBadToken.
 func (ch *Chat) Revoked(userID uint64, token [32]byte, all bool) {
 	ch.w.Post(func() {
-		u := ch.users[userID]
-		if u == nil || !u.account || !all && ch.acct.loginToken[userID] != token {
+		first := ch.users[userID]
+		if first == nil || !first.account {
 			return
 		}
-		delete(ch.acct.loginToken, userID)
-		u.conn.SendText(protocol.AppendError(nil, &protocol.Error{Code: protocol.CodeBadToken, Message: "this session was logged out"}))
-		u.conn.Close(CloseBadToken)
+		for _, u := range ch.devicesOf(first) {
+			if tok, ok := ch.acct.loginToken[u.conn.ID()]; all || ok && tok == token {
+				delete(ch.acct.loginToken, u.conn.ID())
+				u.conn.SendText(protocol.AppendError(nil, &protocol.Error{Code: protocol.CodeBadToken, Message: "this session was logged out"}))
+				u.conn.Close(CloseBadToken)
+			}
+		}
 	})
 }

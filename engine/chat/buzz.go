@@ -28,12 +28,14 @@ func (ch *Chat) handleBuzz(u *user, in *protocol.Inbound) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRateLimited, Message: "one buzz per --buzz-interval to each user, at most 8 users at a time"})
 		return
 	}
-	if to.optIn {
-		ch.payload = protocol.AppendBuzz(ch.payload[:0], u.encoded())
-	} else {
-		ch.payload = protocol.AppendChat(ch.payload[:0], protocol.ActionPrivateMessage, u.encoded(), protocol.BuzzText, to.info.ID)
+	for _, d := range ch.devicesOf(to) {
+		if d.optIn {
+			ch.payload = protocol.AppendBuzz(ch.payload[:0], u.encoded())
+		} else {
+			ch.payload = protocol.AppendChat(ch.payload[:0], protocol.ActionPrivateMessage, u.encoded(), protocol.BuzzText, to.info.ID)
+		}
+		d.conn.SendText(ch.payload)
 	}
-	to.conn.SendText(ch.payload)
 }
 
 // takeBuzz records a buzz from one user to another, or refuses it: the pair had one

@@ -46,7 +46,7 @@ type Chat struct {
 	lookups     map[uint64]int         // users' message lookups in flight (lookup.go)
 	uploads     recentUploads          // files a line may carry (files.go)
 	lineID      string                 // the clientMsgId of the chat line being handled: sendError puts it on the Error
-	held        map[uint64][]heldLine  // lines waiting behind their sender's reply (reply.go)
+	held        map[uint64][]heldLine  // lines waiting behind their sender's reply, by connection (reply.go)
 
 	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 
@@ -167,11 +167,15 @@ func (ch *Chat) remove(u *user, lost bool) {
 	if userOf(u.conn) != u {
 		return
 	}
+	if u.account && ch.removeDevice(u) {
+		return // the account is still online on another device
+	}
+	delete(ch.acct.loginToken, u.conn.ID())
 	u.conn.SetValue(nil)
 	delete(ch.users, u.info.ID)
 	delete(ch.statuses, u.info.ID)
 	delete(ch.lookups, u.info.ID)
-	delete(ch.held, u.info.ID) // lines behind a reply of a user who left go with it
+	delete(ch.held, u.conn.ID()) // lines behind a reply of a user who left go with it
 	if u.reads != nil {
 		u.reads.cancel() // its queued reads are dropped, a running one interrupted
 	}
@@ -195,13 +199,19 @@ func (ch *Chat) remove(u *user, lost bool) {
 func (ch *Chat) heartbeat() {
 	ping := engine.AppendFrame(nil, engine.OpText, protocol.PingJSON) // shared, never modified
 	var lost []*user
-	for _, u := range ch.defaultRoom.members {
+	ping1 := func(u *user) {
 		if int(u.missed) >= ch.cfg.PingMaxMissed {
 			lost = append(lost, u)
-			continue
+			return
 		}
 		u.conn.SendFrame(ping)
 		u.missed++
+	}
+	for _, u := range ch.defaultRoom.members {
+		ping1(u)
+		for _, d := range ch.otherDevices(u) {
+			ping1(d)
+		}
 	}
 	for _, u := range lost {
 		ch.remove(u, true)

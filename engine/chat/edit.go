@@ -114,9 +114,7 @@ func (ch *Chat) editsCommitted(edits []store.Edit) {
 			continue
 		}
 		for _, m := range r.members {
-			if m.optIn {
-				m.conn.SendFrame(frame)
-			}
+			ch.sendOptIn(m, frame)
 		}
 	}
 }

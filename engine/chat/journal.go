@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"errors"
+
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
@@ -102,7 +104,9 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 	ch.counters.commits++
 	for i := range msgs {
 		m := &msgs[i]
-		ch.stream(m.Room).committed = m.Seq
+		s := ch.stream(m.Room)
+		s.committed = m.Seq
+		s.assigned = max(s.assigned, m.Seq) // a cluster node commits lines other nodes numbered
 		sender := ch.users[m.UserID]
 		frame := ch.storedFrame(m, sender)
 		if ch.deliverCommitted(m, frame) {
@@ -111,7 +115,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 			ch.frame = frame[:0]
 		}
 		if m.ClientMsgID != "" {
-			ch.sentCommitted(m, sender)
+			ch.sentCommitted(m, ch.sendingDevice(sender, m.Conn))
 		}
 		if sender != nil && sender.account {
 			ch.markRead(sender, m.Room, m.Seq) // an account's own line is never unread
@@ -145,19 +149,45 @@ func (ch *Chat) deliverCommitted(m *store.Message, frame []byte) (kept bool) {
 	if r := ch.rooms[m.Room]; r != nil {
 		var seed []byte // a reply as the seed's client gets it: without its quote
 		for _, u := range r.members {
-			if m.ReplyTo != "" && !u.optIn {
-				if seed == nil {
-					seed = engine.AppendFrame(nil, engine.OpText, encodeStoredFor(nil, m, false))
-				}
-				ch.deliver(u, u.rooms.get(m.Room), m.Seq, seed) // a frame of its own, never reused
-				continue
-			}
-			if ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame) {
-				kept = true
+			kept = ch.deliverToMember(u, m, frame, &seed) || kept
+			for _, d := range ch.otherDevices(u) {
+				kept = ch.deliverToMember(d, m, frame, &seed) || kept
 			}
 		}
 	}
 	return kept
+}
+
+// deliverToMember is deliverCommitted for one member's connection; seed is the
+// seed-client frame of a reply, made on first use.
+func (ch *Chat) deliverToMember(u *user, m *store.Message, frame []byte, seed *[]byte) (kept bool) {
+	if m.ReplyTo != "" && !u.optIn {
+		if *seed == nil {
+			*seed = engine.AppendFrame(nil, engine.OpText, encodeStoredFor(nil, m, false))
+		}
+		ch.deliver(u, u.rooms.get(m.Room), m.Seq, *seed) // a frame of its own, never reused
+		return false
+	}
+	return ch.deliver(u, u.rooms.get(m.Room), m.Seq, frame)
+}
+
+// sendingDevice is the connection of sender's account that sent a line: conn, if it
+// is still online; sender itself for a user on one connection (which may be a resumed
+// identity's new one).
+func (ch *Chat) sendingDevice(sender *user, conn uint64) *user {
+	if sender == nil {
+		return nil
+	}
+	others := ch.otherDevices(sender)
+	if len(others) == 0 {
+		return sender
+	}
+	for _, d := range append([]*user{sender}, others...) {
+		if d.conn.ID() == conn {
+			return d
+		}
+	}
+	return nil // that device has left: its retry gets Sent (answerRetry)
 }
 
 // sentCommitted marks m's clientMsgId committed and answers Sent to its sender.
@@ -234,6 +264,10 @@ func (ch *Chat) answerRetry(u *user, clientMsgID string) bool {
 // durable) because the store is in trouble; the client retries with its clientMsgId.
 func (ch *Chat) storeUnavailable(u *user, err error) {
 	ch.counters.storeRefused++
-	ch.sendError(u, &protocol.Error{Code: protocol.CodeStoreUnavailable, Message: "the history cannot take messages now; retry later"})
+	if errors.Is(err, store.ErrClusterUnavailable) {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeClusterUnavailable, Message: "this node cannot reach the cluster now; retry later"})
+	} else {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeStoreUnavailable, Message: "the history cannot take messages now; retry later"})
+	}
 	ch.log.Debug("chat line refused", "userId", u.info.ID, "err", err)
 }

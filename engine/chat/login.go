@@ -112,6 +112,7 @@ func (ch *Chat) restoreRooms(u *user, from since) {
 		}
 		if ms := ch.join(u, roomID); ms != nil {
 			ch.startSync(u, ms, from, roomID)
+			ch.joinOtherDevices(u, roomID) // an account's rooms are on all its devices
 		}
 	}
 }

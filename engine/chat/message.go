@@ -139,6 +139,7 @@ func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
 		Text:     protocol.FormatText(in.Text),
 		ReplyTo:  q.json,
 		ReplySeq: q.seq,
+		Conn:     u.conn.ID(),
 	}
 	if in.ToUserID == 0 && isDialog(in.RoomID) { // a private line by its dialog's id
 		to, ok := ch.dialogRecipient(u, in.RoomID)

@@ -59,6 +59,11 @@ func (ch *Chat) sendSeedPresence(r *room, payload []byte) {
 		if !m.compact {
 			m.conn.SendFrame(frame)
 		}
+		for _, d := range ch.otherDevices(m) {
+			if !d.compact {
+				d.conn.SendFrame(frame)
+			}
+		}
 	}
 }
 
@@ -112,13 +117,21 @@ func (ch *Chat) gatherPresence(r *room, out *presenceOut) {
 	}
 	out.entry = protocol.AppendPresenceRoom(out.entry[:0], all)
 	for _, m := range r.members {
-		switch {
-		case !m.compact:
-		case countOnly && len(m.watch) > 0:
-			out.add(m, out.watched(r, m, changes))
-		default:
-			out.add(m, out.entry)
+		out.addMember(r, m, countOnly, changes)
+		for _, d := range ch.otherDevices(m) {
+			out.addMember(r, d, countOnly, changes)
 		}
+	}
+}
+
+// addMember adds r's entry of the tick for one member's connection.
+func (o *presenceOut) addMember(r *room, m *user, countOnly bool, changes map[uint64]*change) {
+	switch {
+	case !m.compact:
+	case countOnly && len(m.watch) > 0:
+		o.add(m, o.watched(r, m, changes))
+	default:
+		o.add(m, o.entry)
 	}
 }
 

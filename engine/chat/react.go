@@ -96,9 +96,7 @@ func (ch *Chat) reactionsCommitted(rs []store.Reaction, err error) {
 			continue
 		}
 		for _, m := range room.members {
-			if m.optIn {
-				m.conn.SendFrame(frame)
-			}
+			ch.sendOptIn(m, frame)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 // lines wait unread, on whatever device. A room seen for the first time starts read up
 // to its last line (a newcomer owes nothing); the account's own line marks the room
 // read up to it, so its own lines never count. Anonymous users have no read positions.
+// A Read moves the account's position: its other devices get ReadMarker. Its own
+// lines move it silently, since every device sees them come from itself.
 
 // handleRead moves u's read position in a room up to seq.
 func (ch *Chat) handleRead(u *user, in *protocol.Inbound) {
@@ -18,8 +20,8 @@ func (ch *Chat) handleRead(u *user, in *protocol.Inbound) {
 		return
 	}
 	if dialog, ok := ch.dialogAccess(u, in.RoomID); dialog {
-		if ok {
-			ch.markRead(u, in.RoomID, min(in.Seq, ch.committedSeq(in.RoomID)))
+		if seq := min(in.Seq, ch.committedSeq(in.RoomID)); ok && ch.markRead(u, in.RoomID, seq) {
+			ch.sendReadMarker(u, in.RoomID, seq)
 		}
 		return
 	}
@@ -27,17 +29,21 @@ func (ch *Chat) handleRead(u *user, in *protocol.Inbound) {
 	if ms == nil {
 		return
 	}
-	ch.markRead(u, r.id, min(in.Seq, ch.committedSeq(r.id)))
+	seq := min(in.Seq, ch.committedSeq(r.id))
+	if ch.markRead(u, r.id, seq) {
+		ch.sendReadMarker(u, r.id, seq) // its other devices clear what it read
+	}
 }
 
-// markRead moves account user u's read position in room up to seq (never down).
-func (ch *Chat) markRead(u *user, room string, seq uint64) {
+// markRead moves account user u's read position in room up to seq (never down) and
+// reports whether it moved.
+func (ch *Chat) markRead(u *user, room string, seq uint64) bool {
 	if !u.account || isOldInbox(room) {
-		return // old inboxes keep no positions; dialogs do (callers check u is in it)
+		return false // old inboxes keep no positions; dialogs do (callers check u is in it)
 	}
 	reads := ch.acct.reads[u.info.ID]
 	if old, ok := reads[room]; ok && old >= seq {
-		return // a first position may be 0: a room seen before its first line
+		return false // a first position may be 0: a room seen before its first line
 	}
 	if reads == nil {
 		if ch.acct.reads == nil {
@@ -50,8 +56,7 @@ func (ch *Chat) markRead(u *user, room string, seq uint64) {
 	if ch.writer != nil {
 		ch.writer.AddAccountRoom(store.AccountRoom{UserID: u.info.ID, Room: room, Read: seq, IsRead: true})
 	}
-	// ReadMarker goes to the account's other connections: an account has one
-	// connection at a time yet (a second replaces the first), so there are none.
+	return true
 }
 
 // seeRoom starts u's read position in a room it has none for at the room's last line.

@@ -75,19 +75,18 @@ func (ch *Chat) join(u *user, roomID string) *membership {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeTooManyRooms, Message: "already in the maximum number of rooms; leave one first"})
 		return nil
 	}
+	// A further device of an account follows the account into a room it is in
+	// (devices.go): the room's members and presence do not change.
+	member := u
+	if first := ch.users[u.info.ID]; first != nil {
+		member = first
+	}
 	r := ch.rooms[roomID]
-	if r == nil {
-		r = &room{id: roomID}
-		ch.rooms[roomID] = r
-		ch.dir.add(r)
-	} else if len(r.members) >= ch.cfg.MaxRoomMembers {
-		ch.sendError(u, &protocol.Error{Code: protocol.CodeRoomFull, Message: "room " + quote(roomID) + " is full"})
+	already := member != u && member.rooms.get(roomID) != nil
+	if !already && !ch.addMember(u, member, r, roomID) {
 		return nil
 	}
-	r.members = append(r.members, u)
-	if !r.isDefault { // everyone is in it: it is listed first, not in the directory
-		ch.dir.grew(r)
-	}
+	r = ch.rooms[roomID]
 	ms := &membership{room: roomID, public: true}
 	u.rooms.add(ms)
 	u.joined++
@@ -95,8 +94,28 @@ func (ch *Chat) join(u *user, roomID string) *membership {
 	page.Unread = ch.unread(u, roomID) // an account's lines waiting since it was last here
 	ch.seeRoom(u, roomID)
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionRoomJoined, page))
-	ch.joined(r, u)
+	if !already {
+		ch.joined(r, member)
+	}
 	return ms
+}
+
+// addMember puts member (the user u is a device of, or u) into the room roomID,
+// made if new; r is the room or nil. A full room answers u room_full.
+func (ch *Chat) addMember(u, member *user, r *room, roomID string) bool {
+	if r == nil {
+		r = &room{id: roomID}
+		ch.rooms[roomID] = r
+		ch.dir.add(r)
+	} else if len(r.members) >= ch.cfg.MaxRoomMembers {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeRoomFull, Message: "room " + quote(roomID) + " is full"})
+		return false
+	}
+	r.members = append(r.members, member)
+	if !r.isDefault { // everyone is in it: it is listed first, not in the directory
+		ch.dir.grew(r)
+	}
+	return true
 }
 
 // leave takes u out of r and tells the room; the caller drops r from u.rooms.
@@ -132,6 +151,7 @@ func (ch *Chat) handleJoin(u *user, in *protocol.Inbound) {
 	if ms := ch.join(u, in.RoomID); ms != nil {
 		ch.keepAccountRoom(u, in.RoomID, true)
 		ch.startSync(u, ms, since{}, in.RoomID)
+		ch.joinOtherDevices(u, in.RoomID)
 	}
 }
 
@@ -144,10 +164,19 @@ func (ch *Chat) handleLeave(u *user, in *protocol.Inbound) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeDefaultRoom, Message: "the default room cannot be left"})
 		return
 	}
-	u.rooms.remove(r.id)
-	ch.leave(u, r, false)
+	devices := ch.devicesOf(u) // the account's rooms are left on all its devices
+	for _, d := range devices[1:] {
+		if d.rooms.get(r.id) != nil {
+			d.rooms.remove(r.id)
+			d.joined--
+		}
+	}
+	devices[0].rooms.remove(r.id)
+	ch.leave(devices[0], r, false)
 	ch.keepAccountRoom(u, r.id, false)
-	u.conn.SendText(protocol.AppendRoomLeft(nil, r.id))
+	for _, d := range devices {
+		d.conn.SendText(protocol.AppendRoomLeft(nil, r.id))
+	}
 }
 
 // memberOf finds the public room roomID ("" is the default room) that u is in, or

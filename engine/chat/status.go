@@ -86,11 +86,11 @@ func (ch *Chat) fanOutStatus(u *user, st *userStatus) {
 	seen := ch.statusSeen
 	clear(seen)
 	send := func(m *user) {
-		if _, dup := seen[m.info.ID]; !m.optIn || dup {
+		if _, dup := seen[m.info.ID]; dup {
 			return
 		}
 		seen[m.info.ID] = struct{}{}
-		m.conn.SendFrame(frame)
+		ch.sendOptIn(m, frame)
 	}
 	send(u)
 	for _, ms := range u.rooms {

@@ -35,8 +35,8 @@ func (ch *Chat) handleTyping(u *user, in *protocol.Inbound) {
 	payload := protocol.AppendTyping(nil, r.id, u.encoded())
 	frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
 	for _, m := range r.members {
-		if m != u && m.optIn {
-			m.conn.SendFrame(frame)
+		if m.info.ID != u.info.ID { // not to its own devices either
+			ch.sendOptIn(m, frame)
 		}
 	}
 }

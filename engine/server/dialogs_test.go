@@ -139,3 +139,41 @@ func TestOldInboxStaysReadable(t *testing.T) {
 		t.Fatalf("Dialogs = %v: an old inbox is no dialog", got)
 	}
 }
+
+// TestDialogOnSeveralDevices: every device of an account gets the dialog's lines,
+// only the sending device its Sent, and a Read of the dialog on one sends ReadMarker
+// to the other.
+func TestDialogOnSeveralDevices(t *testing.T) {
+	s := chattest.Start(t)
+	api := newAPI(t, s, "127.0.0.1")
+	tokA, idA := api.register("Ida", "idas password")
+	tokB, idB := api.register("Jon", "jons password")
+	room := protocol.DialogID(uint64(idA), uint64(idB))
+	phone, _ := dialToken(t, s, tokA)
+	laptop, _ := dialToken(t, s, tokA)
+	jon, _ := dialToken(t, s, tokB)
+
+	seq := sendTagged(t, jon, map[string]any{"text": "hi Ida", "toUserId": idA})
+	for _, d := range []*chattest.Client{phone, laptop} {
+		if m := d.ExpectWhere("hi Ida", func(m map[string]any) bool { return m["action"] == "PrivateMessage" }); m["text"] != "hi Ida" || m["roomId"] != room || m["seq"] != seq {
+			t.Fatalf("a device got %v", m)
+		}
+	}
+	phone.Send(map[string]any{"text": "hi Jon", "roomId": room, "clientMsgId": "p1"})
+	var laptopSent bool
+	laptop.ExpectWhere("the phone's line", func(m map[string]any) bool {
+		laptopSent = laptopSent || m["action"] == "Sent"
+		return m["action"] == "PrivateMessage" && m["text"] == "hi Jon"
+	})
+	if sent := phone.ExpectWhere("Sent p1", func(m map[string]any) bool { return m["action"] == "Sent" }); sent["roomId"] != room || sent["seq"] != seq+1 {
+		t.Fatalf("Sent = %v", sent)
+	}
+	jon.ExpectWhere("hi Jon", func(m map[string]any) bool { return m["action"] == "PrivateMessage" && m["text"] == "hi Jon" })
+	seq = sendTagged(t, jon, map[string]any{"text": "how are you", "roomId": room}) // after Ida's own line, which read the dialog
+	phone.ExpectWhere("how are you", func(m map[string]any) bool { return m["action"] == "PrivateMessage" && m["seq"] == seq })
+	phone.Send(map[string]any{"action": "Read", "roomId": room, "seq": seq})
+	m := laptop.ExpectWhere("ReadMarker", func(m map[string]any) bool { return m["action"] == "ReadMarker" || m["action"] == "Sent" })
+	if laptopSent || m["action"] != "ReadMarker" || m["roomId"] != room || m["seq"] != seq {
+		t.Fatalf("the laptop got %v (a Sent before: %v), want ReadMarker %s %v", m, laptopSent, room, seq)
+	}
+}

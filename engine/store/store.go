@@ -25,6 +25,10 @@ type Message struct {
 	ReplySeq uint64 // the seq it quotes (same room), 0 if none: its delete scrubs the quote
 	EditedAt int64  // unix milliseconds of the last edit, 0 if never edited
 	Deleted  bool   // deleted: Text and ReplyTo are empty
+
+	// Conn is the connection that sent it, so that Sent goes to that device of an
+	// account online on several; never stored (0 after a load).
+	Conn uint64
 }
 
 // Session is a resumable identity: a user that may come back with its resume token
