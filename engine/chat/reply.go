@@ -35,7 +35,7 @@ func (ch *Chat) reply(u *user, in *protocol.Inbound, seq uint64) {
 		ch.chat(u, in)
 		return
 	}
-	if in.ToUserID != 0 {
+	if in.ToUserID != 0 || isDialog(in.RoomID) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadField, Message: "replyTo quotes a message of the room the line goes to; private lines cannot quote"})
 		return
 	}
