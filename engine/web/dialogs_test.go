@@ -1,6 +1,12 @@
 package web_test
 
-import "fmt"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/chromedp/chromedp"
+)
 
 // conversation is the JavaScript for the entry of the conversation with name in the
 // list named "Conversations".
@@ -26,4 +32,95 @@ func (b *browser) openConversation(name string) {
 	b.waitJS("the conversation with "+name, conversation(name))
 	b.mustEval(conversation(name)+`.click()`, nil)
 	b.waitJS("the conversation with "+name+" in view", `document.getElementById('room-title').textContent === `+jsString(name))
+}
+
+// TestBrowserDialog: Alice opens a conversation with Bob from the user list and writes;
+// Bob finds it in "Conversations" with an unread badge, not in the room's log; after a
+// reload the list and its unread count come from the server (Dialogs); opening it
+// shows the lines (History) and reads them (Read), so the next reload has no badge.
+// Bob's answer reaches Alice in the conversation she has open.
+func TestBrowserDialog(t *testing.T) {
+	srv := chattest.Start(t, testConfig(""))
+	base := "http://" + srv.Addr
+	alice := newBrowser(t, "alice", 1200, 760)
+	bob := newBrowser(t, "bob", 1200, 760)
+	alice.accountLogin(base, "Alice", "alices password", "register-account")
+	alice.waitAccountOnline("Alice")
+	bob.accountLogin(base, "Bob", "bobs password", "register-account")
+	bob.waitAccountOnline("Bob")
+	alice.waitUsers("Alice", "Bob")
+	var label string
+	alice.mustEval(`document.querySelector('#users li[data-name="Bob"] [data-pm]').getAttribute('aria-label')`, &label)
+	if label != "Open conversation with Bob" {
+		t.Errorf("the user list's button is named %q, want \"Open conversation with Bob\"", label)
+	}
+
+	alice.do(chromedp.Click(chromedp.CSS(`#users li[data-name="Bob"] [data-pm]`)))
+	alice.waitJS("the conversation with Bob in view", `document.getElementById('room-title').textContent === 'Bob'`)
+	alice.say("hello Bob")
+	alice.say("are you there?")
+	out := alice.waitMessage("are you there?")
+	if out.Kind != "private" || out.Dir != "out" {
+		t.Errorf("alice sees her line as %+v, want an outgoing private line", out)
+	}
+	alice.waitJS("both lines stored (Sent)", `document.querySelectorAll('#log li.msg.pending').length === 0 &&
+		[...document.querySelectorAll('#log li.msg')].filter(li => li.dataset.seq > 0).length === 2`)
+	alice.waitConversation("Bob", 0)
+
+	bob.waitConversation("Alice", 2)
+	if n := countText(bob, "hello Bob") + countText(bob, "are you there?"); n != 0 {
+		t.Errorf("the private lines are in bob's lobby log (%d)", n)
+	}
+
+	// A reload: the conversation and its unread count come back from the server.
+	bob.do(chromedp.Reload())
+	bob.waitAccountOnline("Bob")
+	bob.waitConversation("Alice", 2)
+	bob.watchSent()
+	bob.openConversation("Alice")
+	in := bob.waitMessage("hello Bob")
+	if in.Kind != "private" || in.Dir != "in" || in.Name != "Alice" || in.Badge != "private from Alice" {
+		t.Errorf("bob sees %+v, want alice's incoming private line", in)
+	}
+	bob.waitMessage("are you there?")
+	bob.waitConversation("Alice", 0)
+	if n := countText(bob, "hello Bob"); n != 1 {
+		t.Errorf("bob's conversation shows alice's line %d times, want once", n)
+	}
+	bob.waitJS("a Read of the conversation", sentRead("@", 2)) // read without answering
+
+	bob.say("yes, here")
+	if got := alice.waitMessage("yes, here"); got.Kind != "private" || got.Dir != "in" || got.Name != "Bob" {
+		t.Errorf("alice sees bob's answer as %+v", got)
+	}
+	alice.waitConversation("Bob", 0) // she is looking at it
+
+	// The server has Bob's read position: after a reload the conversation has no
+	// badge, and the lobby is still without the private lines.
+	bob.do(chromedp.Reload())
+	bob.waitAccountOnline("Bob")
+	bob.waitJS("the conversation listed", conversation("Alice"))
+	var badge bool
+	bob.mustEval(`!!(`+conversation("Alice")+`).querySelector('.unread')`, &badge)
+	if badge {
+		t.Error("after reading the conversation and a reload, it still has an unread badge")
+	}
+	if n := countText(bob, "hello Bob"); n != 0 {
+		t.Errorf("the private line is in bob's lobby log after a reload (%d)", n)
+	}
+	alice.checkClean()
+	bob.checkClean()
+}
+
+// watchSent records what the page sends from now on (the socket's own send, wrapped).
+func (b *browser) watchSent() {
+	b.t.Helper()
+	b.mustEval(`(() => { const send = WebSocket.prototype.send; window.__sent = [];
+		WebSocket.prototype.send = function (d) { window.__sent.push(String(d)); return send.call(this, d); }; return true; })()`, nil)
+}
+
+// sentRead is the JavaScript for "the page sent a Read of a roomId starting with
+// prefix, with a seq of at least seq" (after watchSent).
+func sentRead(prefix string, seq int) string {
+	return fmt.Sprintf(`window.__sent.some(d => { const m = JSON.parse(d); return m.action === 'Read' && String(m.roomId).startsWith(%s) && m.seq >= %d; })`, jsString(prefix), seq)
 }
