@@ -108,6 +108,17 @@ func TestBrowserDialog(t *testing.T) {
 	if n := countText(bob, "hello Bob"); n != 0 {
 		t.Errorf("the private line is in bob's lobby log after a reload (%d)", n)
 	}
+
+	// To an account that is offline the line still goes: the server keeps it for him.
+	bob.do(chromedp.Click(chromedp.ID("logout"))) // leaves the chat, the session kept
+	alice.waitJS("bob offline in her conversation", `!document.getElementById('private-offline').hidden`)
+	alice.say("while you were away")
+	alice.waitJS("the line stored (Sent)", lineWith("while you were away")+`?.dataset.seq > 0 &&
+		!`+lineWith("while you were away")+`.classList.contains('failed')`)
+	bob.do(chromedp.Navigate(base + "/"))
+	bob.waitAccountOnline("Bob")
+	bob.waitConversation("Alice", 1)
+	alice.screenshot("dialog-desktop.png")
 	alice.checkClean()
 	bob.checkClean()
 }
