@@ -119,6 +119,37 @@ func TestBrowserDialog(t *testing.T) {
 	bob.waitAccountOnline("Bob")
 	bob.waitConversation("Alice", 1)
 	alice.screenshot("dialog-desktop.png")
+
+	// A dropped connection comes back with the account's token and since= naming the
+	// conversation, and shows each of its lines once.
+	// While it is away (new sockets refused), Bob writes; the resume brings the line.
+	alice.mustEval(`(() => { const send = WebSocket.prototype.send; const Orig = window.WebSocket; window.__urls = [];
+		WebSocket.prototype.send = function (d) { window.__ws = this; return send.call(this, d); };
+		window.WebSocket = function (u, p) {
+			if (window.__block) throw new Error('offline for the test');
+			window.__urls.push(String(u)); return new Orig(u, p);
+		};
+		window.WebSocket.prototype = Orig.prototype; window.WebSocket.OPEN = Orig.OPEN; return true; })()`, nil)
+	alice.waitJS("a frame sent on the socket (a Pong)", `window.__ws`)
+	alice.mustEval(`window.__block = true, window.__ws.close(), 1`, nil)
+	alice.waitJS("offline", `document.getElementById('status').dataset.state !== 'online'`)
+	bob.openConversation("Alice")
+	bob.say("during the gap")
+	bob.waitJS("bob's line stored", lineWith("during the gap")+`?.dataset.seq > 0`)
+	alice.mustEval(`window.__block = false, 1`, nil)
+	alice.waitJS("a resume naming the conversation", `window.__urls.some(u => {
+		const q = new URL(u).searchParams;
+		return q.get('token') && /(^|,)@\d+-\d+:[1-9]/.test(q.get('since') ?? '');
+	})`)
+	alice.waitJS("online again", `document.getElementById('status').dataset.state === 'online'`)
+	alice.waitMessage("during the gap")
+	bob.say("welcome back")
+	alice.waitMessage("welcome back")
+	for _, text := range []string{"hello Bob", "yes, here", "while you were away", "during the gap", "welcome back"} {
+		if n := countText(alice, text); n != 1 {
+			t.Errorf("alice's conversation shows %q %d times, want once", text, n)
+		}
+	}
 	alice.checkClean()
 	bob.checkClean()
 }
