@@ -68,6 +68,7 @@ func TestBrowserDialog(t *testing.T) {
 	alice.waitConversation("Bob", 0)
 
 	bob.waitConversation("Alice", 2)
+	bob.waitJS("the side panel's button marked unread", `document.getElementById('users-toggle').classList.contains('has-unread')`)
 	if n := countText(bob, "hello Bob") + countText(bob, "are you there?"); n != 0 {
 		t.Errorf("the private lines are in bob's lobby log (%d)", n)
 	}
@@ -88,6 +89,7 @@ func TestBrowserDialog(t *testing.T) {
 		t.Errorf("bob's conversation shows alice's line %d times, want once", n)
 	}
 	bob.waitJS("a Read of the conversation", sentRead("@", 2)) // read without answering
+	bob.waitJS("the side panel's button unmarked", `!document.getElementById('users-toggle').classList.contains('has-unread')`)
 
 	bob.say("yes, here")
 	if got := alice.waitMessage("yes, here"); got.Kind != "private" || got.Dir != "in" || got.Name != "Bob" {

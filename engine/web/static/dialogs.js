@@ -86,6 +86,7 @@ export function dialogsList(m) {
   served = true;
   for (const x of Array.isArray(m.dialogs) ? m.dialogs : []) {
     if (!x || typeof x !== 'object' || !isDialog(String(x.roomId))) continue;
+    if (state.me && Number(x.userId) === state.me.userId) continue; // notes to oneself are not opened here
     const theirs = x.last && typeof x.last === 'object' && x.last.userId === x.userId ? x.last : {};
     const d = dialog(String(x.roomId), true, userOf({ ...theirs, userId: x.userId, userName: x.userName }));
     d.lastAt = Math.max(d.lastAt, Number(x.last?.ts) || 0);
@@ -195,8 +196,16 @@ export function renderDialogs() {
     listEl.replaceChildren(...items);
   }
   emptyEl.hidden = items.length > 0;
-  const unread = list.reduce((n, d) => n + Math.max(0, d.unread), 0);
-  if (unread) ui.usersToggle.classList.add('has-unread');
+  markUnread();
+}
+
+// markUnread: the side panel's button (a drawer on phones) says something is unread
+// in a room or a conversation.
+export function markUnread() {
+  let unread = 0;
+  for (const r of state.rooms.values()) unread += r.unread;
+  for (const d of threads.values()) unread += Math.max(0, d.unread);
+  ui.usersToggle.classList.toggle('has-unread', unread > 0);
 }
 
 export function setupDialogs() {

@@ -10,7 +10,7 @@ import { ERROR_WORDS, LOBBY, ROOM_ID, state, ui } from './state.js';
 import { userOf } from './text.js';
 import { renderTyping } from './typing.js';
 import { renderUsers, setPrivate } from './users.js';
-import { resetDialogs } from './dialogs.js';
+import { markUnread, resetDialogs } from './dialogs.js';
 
 // ---- room list ----
 
@@ -189,7 +189,6 @@ export function renderRooms() {
   });
   ui.roomsOther.replaceChildren(...others);
   ui.roomsOtherHead.hidden = others.length === 0;
-  const unread = [...state.rooms.values()].reduce((n, r) => n + r.unread, 0);
-  ui.usersToggle.classList.toggle('has-unread', unread > 0);
+  markUnread(); // the side panel's button, for rooms and conversations (dialogs.js)
   renderOlder();
 }
