@@ -38,7 +38,9 @@ func (b *browser) openConversation(name string) {
 // Bob finds it in "Conversations" with an unread badge, not in the room's log; after a
 // reload the list and its unread count come from the server (Dialogs); opening it
 // shows the lines (History) and reads them (Read), so the next reload has no badge.
-// Bob's answer reaches Alice in the conversation she has open.
+// Bob's answer reaches Alice in the conversation she has open; he edits it and she
+// reacts to it. A line to Bob while he is away waits for him; a dropped connection
+// resumes the conversation (since=) and shows each line once.
 func TestBrowserDialog(t *testing.T) {
 	srv := chattest.Start(t, testConfig(""))
 	base := "http://" + srv.Addr
@@ -97,6 +99,21 @@ func TestBrowserDialog(t *testing.T) {
 	}
 	alice.waitConversation("Bob", 0) // she is looking at it
 
+	// A conversation's lines are edited and reacted to like a room's, not quoted.
+	bob.waitJS("bob's answer stored", lineWith("yes, here")+`?.dataset.seq > 0`)
+	var replies int
+	bob.mustEval(`document.querySelectorAll('#log [data-msg-action="reply"]').length`, &replies)
+	if replies != 0 {
+		t.Errorf("a conversation offers Reply on %d lines; the server quotes none", replies)
+	}
+	bob.mustEval(lineWith("yes, here")+`.querySelector('[data-msg-action="edit"]').click(), 1`, nil)
+	bob.waitJS("editing", `document.getElementById('message').value === 'yes, here'`)
+	bob.do(chromedp.SetValue(chromedp.ID("message"), "yes, I am here"), chromedp.SendKeys(chromedp.ID("message"), "\r"))
+	alice.waitJS("the edit at Alice's", lineWith("yes, I am here")+`?.querySelector('.edited-mark')?.textContent === '(edited)'`)
+	alice.mustEval(lineWith("yes, I am here")+`.querySelector('button[aria-label="React"]').click(), 1`, nil)
+	alice.do(chromedp.Click(chromedp.CSS(`.emoji-picker button[aria-label="👍"]`)))
+	bob.waitJS("alice's 👍 at Bob's", reactionBar("yes, I am here")+` === '👍 1'`)
+
 	// The server has Bob's read position: after a reload the conversation has no
 	// badge, and the lobby is still without the private lines.
 	bob.do(chromedp.Reload())
@@ -147,7 +164,7 @@ func TestBrowserDialog(t *testing.T) {
 	alice.waitMessage("during the gap")
 	bob.say("welcome back")
 	alice.waitMessage("welcome back")
-	for _, text := range []string{"hello Bob", "yes, here", "while you were away", "during the gap", "welcome back"} {
+	for _, text := range []string{"hello Bob", "yes, I am here", "while you were away", "during the gap", "welcome back"} {
 		if n := countText(alice, text); n != 1 {
 			t.Errorf("alice's conversation shows %q %d times, want once", text, n)
 		}

@@ -43,7 +43,8 @@ export function sendMessage() {
   if (!toUserId && state.current !== LOBBY) frame.roomId = state.current;
   const quote = takeReply(state.current, !!toUserId); // reply.js
   if (quote) frame.replyTo = quote.seq;
-  queueLine(frame, { text: escapeHTML(text), toUserId, replyTo: quote });
+  // A conversation's own line is shown with its roomId: it gets a room line's buttons.
+  queueLine(frame, { text: escapeHTML(text), toUserId, replyTo: quote, roomId: toUserId ? state.current : undefined });
   ui.message.value = '';
   autosize();
 }
