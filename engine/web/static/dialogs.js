@@ -32,7 +32,7 @@ export function isDialog(id) {
 export function dialog(id, create = true, peer) {
   let d = threads.get(id);
   if (!d && create && isDialog(id)) {
-    d = { id, count: 0, unread: 0, items: [], members: state.users, more: true, loading: false, asked: false, lastAt: 0, lastSeq: 0, peer: null };
+    d = { id, count: 0, unread: 0, items: [], members: state.users, more: true, loading: false, asked: false, got: false, lastAt: 0, lastSeq: 0, peer: null };
     threads.set(id, d);
   }
   if (d && peer && peer.userName) d.peer = peer;
@@ -128,6 +128,7 @@ export function dialogHistory(m) {
   const s = stream(id);
   for (const n of seqs) s.add(n);
   const d = threads.get(id);
+  d.got = true;
   if (seqs.length) d.lastSeq = Math.max(d.lastSeq, seqs[seqs.length - 1]);
   if (id === state.current) noteRead();
 }
@@ -218,5 +219,11 @@ export function setupDialogs() {
 
 // askDialogs: on every login the list comes from the server (accounts keep theirs).
 export function askDialogs() {
+  // A History lost with the old connection is asked again (a first page once Dialogs is in).
+  for (const d of threads.values()) {
+    if (!d.loading) continue;
+    d.loading = false;
+    if (!d.got) d.asked = false;
+  }
   if (state.modern) sendJSON({ action: 'Dialogs' });
 }
