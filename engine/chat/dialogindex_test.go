@@ -1,9 +1,8 @@
 package chat
 
 import (
-	"time"
-
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/protocol"
 )
