@@ -4,6 +4,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -45,6 +46,8 @@ const (
 	inSearch
 	inEdit
 	inDelete
+	inRead
+	inDialogs
 	inUnknown // an action or event chatd does not know
 	inInvalid // not a request: bad JSON, not an object, a field of the wrong type
 	inBinary
@@ -52,7 +55,7 @@ const (
 )
 
 var inboundNames = [numInbound]string{"Pong", "Heartbeat", "PublicMessage", "PrivateMessage", "Ack",
-	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "React", "Search", "Edit", "Delete", "unknown", "invalid", "binary"}
+	"JoinRoom", "LeaveRoom", "Rooms", "Users", "History", "SetStatus", "Buzz", "Typing", "React", "Search", "Edit", "Delete", "Read", "Dialogs", "unknown", "invalid", "binary"}
 
 const numCostClasses = 3
 
@@ -77,8 +80,8 @@ func inboundOf(in *protocol.Inbound) inbound {
 		return inHeartbeat
 	case in.Event != "" && in.Text == "":
 		return inUnknown
-	case in.IsChat() && in.ToUserID != 0:
-		return inPrivate
+	case in.IsChat() && (in.ToUserID != 0 || strings.HasPrefix(in.RoomID, protocol.InboxPrefix)):
+		return inPrivate // a dialog's line names its recipient or its dialog
 	case in.IsChat():
 		return inPublic
 	}
@@ -109,6 +112,10 @@ func inboundOf(in *protocol.Inbound) inbound {
 		return inEdit
 	case protocol.ActionDelete:
 		return inDelete
+	case protocol.ActionRead:
+		return inRead
+	case protocol.ActionDialogs:
+		return inDialogs
 	}
 	return inUnknown
 }

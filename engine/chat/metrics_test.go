@@ -23,6 +23,9 @@ func TestInboundOf(t *testing.T) {
 		{`{"action":"Rooms"}`, "Rooms"},
 		{`{"action":"Users","roomId":"r"}`, "Users"},
 		{`{"action":"History","roomId":"r"}`, "History"},
+		{`{"text":"hi","roomId":"@3-7"}`, "PrivateMessage"},
+		{`{"action":"Read","roomId":"r","seq":1}`, "Read"},
+		{`{"action":"Dialogs"}`, "Dialogs"},
 		{`{"action":"Teleport"}`, "unknown"},
 		{`{"event":"dance"}`, "unknown"},
 	}
