@@ -35,7 +35,7 @@ func (ch *Chat) handleAck(u *user, in *protocol.Inbound) {
 	if roomID == "" {
 		roomID = ch.defaultRoom.id
 	}
-	ms := u.membershipOf(roomID)
+	ms := ch.membershipOf(u, roomID)
 	if ms == nil && inDialog(roomID, u.info.ID) {
 		return // a dialog of its this connection tracks no more (or not yet): nothing to take
 	}
@@ -77,7 +77,7 @@ func (ch *Chat) resendUnacked() {
 			continue
 		}
 		live = append(live, u)
-		for _, list := range [2]memberships{u.rooms, u.dialogs} {
+		for _, list := range [2]memberships{u.rooms, ch.dialogsOf(u)} {
 			for _, ms := range list {
 				a := ms.acks
 				if a == nil || len(a.unacked) == 0 || now < a.resendAt {

@@ -65,6 +65,10 @@ type Chat struct {
 
 	acct accountState // accounts: reserved names, token logins (account.go)
 
+	// connDialogs are the dialog memberships of each connection that has any, by
+	// connection id (dialogs.go): kept off the user, which every idle connection pays for.
+	connDialogs map[uint64]*memberships
+
 	counters counters
 	meters   meters // for metrics (metrics.go)
 }
@@ -184,7 +188,8 @@ func (ch *Chat) remove(u *user, lost bool) {
 			ch.leave(u, r, lost)
 		}
 	}
-	u.rooms, u.dialogs = nil, nil
+	u.rooms = nil
+	delete(ch.connDialogs, u.conn.ID())
 	if id := ch.ids[u.info.ID]; id != nil && id.user == u {
 		id.user, id.leftAt = nil, ch.now()
 		ch.saveSession(id, false)

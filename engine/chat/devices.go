@@ -114,6 +114,7 @@ func (ch *Chat) removeDevice(u *user) bool {
 		u.reads.cancel()
 	}
 	u.rooms = nil
+	delete(ch.connDialogs, u.conn.ID())
 	return true
 }
 

@@ -19,7 +19,8 @@ import (
 // start from the streams the store loaded and moved on every commit: Dialogs reads
 // its first page and then the last line of each listed dialog through the reads pool.
 // A connection's place in its dialogs (what it was sent, acks, replays) is in
-// u.dialogs, apart from u.rooms, so room fan-outs never scan dialogs; it is made on the
+// ch.connDialogs by connection, apart from u.rooms, so room fan-outs never scan dialogs
+// and a connection without dialogs pays nothing for them; it is made on the
 // first delivery (or by since=) and bounded, the least recently used dropped first.
 
 // maxDialogMemberships bounds the dialogs one connection tracks at once.
@@ -201,11 +202,33 @@ func (ch *Chat) inStream(u *user, roomID string) bool {
 }
 
 // membershipOf is u's membership of a room or a dialog, nil if none.
-func (u *user) membershipOf(roomID string) *membership {
+func (ch *Chat) membershipOf(u *user, roomID string) *membership {
 	if ms := u.rooms.get(roomID); ms != nil {
 		return ms
 	}
-	return u.dialogs.get(roomID)
+	return ch.dialogsOf(u).get(roomID)
+}
+
+// dialogsOf is the dialogs connection u tracks; nil if none.
+func (ch *Chat) dialogsOf(u *user) memberships {
+	if p := ch.connDialogs[u.conn.ID()]; p != nil {
+		return *p
+	}
+	return nil
+}
+
+// touchDialog is u's membership of dialog room, made (and the least recently used
+// dropped past maxDialogMemberships) if u tracks none, and now the newest.
+func (ch *Chat) touchDialog(u *user, room string) *membership {
+	p := ch.connDialogs[u.conn.ID()]
+	if p == nil {
+		if ch.connDialogs == nil {
+			ch.connDialogs = make(map[uint64]*memberships)
+		}
+		p = new(memberships)
+		ch.connDialogs[u.conn.ID()] = p
+	}
+	return p.touch(room)
 }
 
 // touch is the membership of dialog room, made if u has none, moved to the end (the
@@ -285,11 +308,11 @@ func (ch *Chat) deliverDialog(m *store.Message, lo, hi uint64, frame []byte) (ke
 // plain PrivateMessage, an opt-in one (or one replaying the dialog from since=)
 // through its membership (acks, replays).
 func (ch *Chat) deliverDialogTo(u *user, m *store.Message, frame []byte) bool {
-	if !u.optIn && u.dialogs.get(m.Room) == nil {
+	if !u.optIn && ch.dialogsOf(u).get(m.Room) == nil {
 		ch.meters.delivered++
 		return u.conn.SendFrame(frame)
 	}
-	return ch.deliver(u, u.dialogs.touch(m.Room), m.Seq, frame)
+	return ch.deliver(u, ch.touchDialog(u, m.Room), m.Seq, frame)
 }
 
 // sendToDialog sends frame to the opted-in devices of both participants of dialog
@@ -324,8 +347,8 @@ func (ch *Chat) restoreDialog(u *user, roomID string, from since) bool {
 	if !isDialog(roomID) {
 		return false
 	}
-	if inDialog(roomID, u.info.ID) && u.dialogs.get(roomID) == nil {
-		ch.startSync(u, u.dialogs.touch(roomID), from, roomID)
+	if inDialog(roomID, u.info.ID) && ch.dialogsOf(u).get(roomID) == nil {
+		ch.startSync(u, ch.touchDialog(u, roomID), from, roomID)
 	}
 	// Another identity's dialog (the one a failed resume left behind) is skipped,
 	// as its old inbox is.

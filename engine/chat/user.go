@@ -18,7 +18,6 @@ type user struct {
 	cheap, lines, costly bucket
 
 	rooms    memberships         // the default room and joined rooms
-	dialogs  memberships         // opt-in: the dialogs it was sent lines of, at most maxDialogMemberships (dialogs.go)
 	presence []byte              // compact presence entries gathered in this tick
 	watch    map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
 

@@ -1,0 +1,15 @@
+package chat
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestUserFitsItsSizeClass pins the user, which every connection pays for, at 208
+// bytes (a size class of its own): per-connection state that only some connections
+// need (dialogs, further devices, ack state) lives in maps or pointers beside it.
+func TestUserFitsItsSizeClass(t *testing.T) {
+	if got := unsafe.Sizeof(user{}); got > 208 {
+		t.Fatalf("user is %d bytes, want at most 208: the allocator rounds it up to the next class", got)
+	}
+}
