@@ -17,7 +17,8 @@ import (
 const (
 	// LinesStream is the one stream of every room's and inbox's lines.
 	LinesStream = "CHATD_LINES"
-	// linesPrefix starts every line subject: chatd.line.r.<room> or chatd.line.u.<userId>.
+	// linesPrefix starts every line subject: chatd.line.r.<room>, chatd.line.d.<lo>-<hi>
+	// (a dialog) or chatd.line.u.<userId> (an old inbox).
 	linesPrefix = "chatd.line."
 	// HeaderSeq carries a line's seq in its room (or inbox); JetStream's own sequence
 	// counts the whole stream, so it has gaps per room.
@@ -51,9 +52,13 @@ func LinesConfig(replicas int) jetstream.StreamConfig {
 	}
 }
 
-// Subject is the stream subject of a room id or inbox id (protocol.InboxID). Room ids
-// may hold '.', NATS's token separator, so it becomes '=', which no room id holds.
+// Subject is the stream subject of a room id, a dialog id (protocol.DialogID) or an
+// old inbox id (protocol.InboxID). Room ids may hold '.', NATS's token separator, so
+// it becomes '=', which no room id holds.
 func Subject(room string) string {
+	if lo, hi, ok := protocol.DialogUsers(room); ok {
+		return linesPrefix + "d." + strconv.FormatUint(lo, 10) + "-" + strconv.FormatUint(hi, 10)
+	}
 	if uid, ok := protocol.InboxUser(room); ok {
 		return linesPrefix + "u." + strconv.FormatUint(uid, 10)
 	}

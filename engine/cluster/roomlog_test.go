@@ -21,6 +21,7 @@ func TestSubject(t *testing.T) {
 		{"a.b", "chatd.line.r.a=b"},
 		{"dev-1_x", "chatd.line.r.dev-1_x"},
 		{"@7", "chatd.line.u.7"},
+		{"@3-7", "chatd.line.d.3-7"},
 	} {
 		if got := Subject(c.room); got != c.want {
 			t.Errorf("Subject(%q) = %q, want %q", c.room, got, c.want)
