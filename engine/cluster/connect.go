@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -58,8 +59,8 @@ const reconnectWait = time.Second
 // options are the nats.go options of a node's connection: its name, reconnecting
 // forever (nats.go's default gives up after 60 attempts), also when the first
 // connect fails, the credentials and TLS of c, and onState told of every change of
-// the connection's state (true: connected).
-func (c NATSConfig) options(node string, onState func(bool)) ([]nats.Option, error) {
+// the connection's state (true: connected); nats.go's asynchronous errors go to log.
+func (c NATSConfig) options(node string, onState func(bool), log *slog.Logger) ([]nats.Option, error) {
 	opts := []nats.Option{
 		nats.Name(node),
 		nats.MaxReconnects(-1),
@@ -70,6 +71,9 @@ func (c NATSConfig) options(node string, onState func(bool)) ([]nats.Option, err
 		nats.ReconnectHandler(func(*nats.Conn) { onState(true) }),
 		nats.DisconnectErrHandler(func(*nats.Conn, error) { onState(false) }),
 		nats.ClosedHandler(func(*nats.Conn) { onState(false) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			log.Warn("nats", "err", err)
+		}),
 	}
 	if c.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(c.CredsFile))
@@ -101,11 +105,11 @@ func (c NATSConfig) options(node string, onState func(bool)) ([]nats.Option, err
 
 // connect opens a node's connection. With RetryOnFailedConnect it returns at once
 // even if no server answers yet; setup then waits for one.
-func (c NATSConfig) connect(node string, onState func(bool)) (*nats.Conn, error) {
+func (c NATSConfig) connect(node string, onState func(bool), log *slog.Logger) (*nats.Conn, error) {
 	if len(c.URLs) == 0 {
 		return nil, errors.New("nats: no server URL")
 	}
-	opts, err := c.options(node, onState)
+	opts, err := c.options(node, onState, log)
 	if err != nil {
 		return nil, err
 	}

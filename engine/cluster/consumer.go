@@ -15,6 +15,10 @@ import (
 // its stream seq, to the node's Writer. It starts after the node's applied stream
 // seq; a message at or below the last one handed over is a redelivery and skipped,
 // so a line reaches the store once.
+// createTimeout bounds the creation of the ordered consumer: one that NATS did not
+// answer (it went away meanwhile) is tried again soon.
+const createTimeout = 2 * time.Second
+
 type consumer struct {
 	j        *Journal
 	handed   uint64 // the stream seq handed to the Writer last; the consumer's goroutine's
@@ -57,7 +61,7 @@ func (c *consumer) consume() error {
 	if c.handed > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, c.handed+1
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
 	oc, err := c.j.stream.OrderedConsumer(ctx, cfg)
 	cancel()
 	if err != nil {

@@ -66,6 +66,12 @@ type Journal struct {
 	onCommit  func(*store.Batch, error)
 	connected atomic.Bool
 
+	// epoch ends when the connection to NATS is lost: a request made on it will get
+	// no answer, so waiting for one is cut short (the line's append is unclear).
+	epochMu     sync.Mutex
+	epoch       context.Context
+	epochCancel context.CancelFunc
+
 	mu       sync.Mutex
 	applied  uint64        // the stream seq committed to the local store last
 	advanced chan struct{} // closed and replaced when applied grows
@@ -84,7 +90,8 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	cfg = cfg.withDefaults()
 	j := &Journal{node: cfg.NodeName, log: cfg.Log, onCommit: cfg.OnCommit,
 		applied: cfg.AppliedStreamSeq, advanced: make(chan struct{})}
-	nc, err := cfg.NATS.connect(cfg.NodeName, j.connected.Store)
+	j.epoch, j.epochCancel = context.WithCancel(context.Background())
+	nc, err := cfg.NATS.connect(cfg.NodeName, j.setConnected, cfg.Log)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -112,6 +119,25 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	}
 	j.log.Info("cluster journal open", "node", j.node, "applied_stream_seq", cfg.AppliedStreamSeq)
 	return j, nil
+}
+
+// setConnected is told by nats.go of every change of the connection's state.
+func (j *Journal) setConnected(up bool) {
+	j.connected.Store(up)
+	j.epochMu.Lock()
+	defer j.epochMu.Unlock()
+	if !up {
+		j.epochCancel()
+	} else if j.epoch.Err() != nil {
+		j.epoch, j.epochCancel = context.WithCancel(context.Background())
+	}
+}
+
+// connEpoch is a context that ends when the current connection to NATS is lost.
+func (j *Journal) connEpoch() context.Context {
+	j.epochMu.Lock()
+	defer j.epochMu.Unlock()
+	return j.epoch
 }
 
 func (cfg Config) withDefaults() Config {
@@ -229,7 +255,8 @@ func (j *Journal) AddReaction(r store.Reaction) error { return j.writer.AddReact
 func (j *Journal) Queued() int { return j.pub.queued() + j.writer.Queued() }
 
 // Close stops taking lines, lets the queued ones reach the stream and the local store
-// for at most closeTimeout (a line still queued then never got its Sent), stops the
+// for at most closeTimeout (a line still queued then never got its Sent; with NATS
+// disconnected it does not wait for the store to catch up), stops the
 // consumer, commits what the Writer holds and closes the connection. The Store stays
 // open: it is the caller's.
 func (j *Journal) Close() {
@@ -237,11 +264,13 @@ func (j *Journal) Close() {
 		if lost := j.pub.close(closeTimeout); lost > 0 {
 			j.log.Warn("cluster journal closed with lines not in the stream", "lines", lost)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-		if err := j.WaitCaughtUp(ctx); err != nil {
-			j.log.Warn("cluster journal closed before its store caught up", "err", err)
+		if j.connected.Load() { // else there is nothing to wait for
+			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+			if err := j.WaitCaughtUp(ctx); err != nil {
+				j.log.Warn("cluster journal closed before its store caught up", "err", err)
+			}
+			cancel()
 		}
-		cancel()
 		j.cons.stop()
 		j.writer.Close()
 		j.nc.Close()

@@ -37,10 +37,12 @@ type node struct {
 	stopped bool
 }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})) }
+
+var logOut io.Writer = io.Discard
 
 // startNode opens (or reopens) the node's store in dir and its journal on ns.
-func startNode(t *testing.T, ns *natstest.Server, name, dir string, conn uint64) *node {
+func startNode(t *testing.T, ns *natstest.Server, name, dir string, conn uint64, tune ...func(*Config)) *node {
 	t.Helper()
 	st, err := store.OpenSQLite(dir)
 	if err != nil {
@@ -53,7 +55,7 @@ func startNode(t *testing.T, ns *natstest.Server, name, dir string, conn uint64)
 	n := &node{t: t, name: name, dir: dir, st: st, conn: conn, got: make(map[string][]store.Message), changed: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n.j, err = Open(ctx, Config{
+	cfg := Config{
 		NATS:             NATSConfig{URLs: []string{ns.URL()}},
 		NodeName:         name,
 		Store:            st,
@@ -61,7 +63,11 @@ func startNode(t *testing.T, ns *natstest.Server, name, dir string, conn uint64)
 		CommitInterval:   time.Millisecond,
 		OnCommit:         n.committed,
 		Log:              quietLog(),
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	n.j, err = Open(ctx, cfg)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
@@ -280,17 +286,37 @@ func TestFreshNodeWaitCaughtUp(t *testing.T) {
 }
 
 // TestNATSRestart: while nats-server is down the journal refuses lines (Refusal and
-// AddMessages, wrapping ErrUnavailable and store.ErrUnavailable); lines queued just
-// before the outage and lines after it are all stored, once, gap-free.
+// AddMessages, wrapping ErrUnavailable and store.ErrUnavailable); every line it
+// accepted, also those in flight when NATS went, and the lines after NATS is back
+// are stored on both nodes, once, gap-free.
 func TestNATSRestart(t *testing.T) {
 	rooms := []string{"lobby", "dev"}
 	ns := natstest.Start(t)
 	a, b := startNode(t, ns, "a", t.TempDir(), 1), startNode(t, ns, "b", t.TempDir(), 2)
-	if err := a.add(rooms, 0, 20); err != nil { // some are in flight when NATS goes
-		t.Fatal(err)
-	}
+	defer a.stop() // before the restarted server's cleanup stops it
+	defer b.stop()
+	accepted := make(map[string]int)
+	stopSending, sent := make(chan struct{}), make(chan struct{})
+	go func() { // a steady sender: lines are in flight when NATS goes
+		defer close(sent)
+		for range 300 {
+			for _, r := range rooms {
+				if a.j.AddMessages(a.line(r, accepted[r])) == nil {
+					accepted[r]++
+				}
+			}
+			select {
+			case <-stopSending:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	a.waitLines(rooms, 10)
 	ns.Stop()
 	waitRefusal(t, a.j, true)
+	close(stopSending)
+	<-sent
 	err := a.j.Refusal()
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Refusal while NATS is down: %v; want ErrUnavailable and store.ErrUnavailable", err)
@@ -299,19 +325,22 @@ func TestNATSRestart(t *testing.T) {
 		t.Fatalf("AddMessages while NATS is down: %v", err)
 	}
 	ns.Resume(t)
+	t0 := time.Now()
 	waitRefusal(t, a.j, false)
 	waitRefusal(t, b.j, false)
-	if err := a.add(rooms, 20, 40); err != nil {
+	t.Logf("accepting %v after NATS is back; %v accepted before", time.Since(t0), accepted)
+	if err := a.add(rooms, 1000, 1020); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.add(rooms, 0, 20); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*node{a, b} {
-		n.waitLines(rooms, 60)
 		for _, r := range rooms {
-			n.stored(r, 60)
+			n.waitLines([]string{r}, accepted[r]+40)
+			n.stored(r, accepted[r]+40)
 		}
+		t.Logf("%s has every line %v after NATS is back", n.name, time.Since(t0))
 	}
 }
 
@@ -324,5 +353,27 @@ func waitRefusal(t *testing.T, j *Journal, refused bool) {
 			t.Fatalf("Refusal still %v after %v", j.Refusal(), waitFor)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestQueueBound: lines past the publisher's MaxQueueBytes are refused, all or none,
+// with an error the chat's existing handling knows; a node with room takes them.
+func TestQueueBound(t *testing.T) {
+	ns := natstest.Start(t)
+	a := startNode(t, ns, "a", t.TempDir(), 1, func(c *Config) { c.MaxQueueBytes = 100 })
+	err := a.j.AddMessages(a.line("lobby", 0), a.line("lobby", 1))
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("two lines past the bound: %v, want a refusal", err)
+	}
+	if err := a.j.Refusal(); err != nil {
+		t.Fatalf("Refusal with an empty queue: %v", err)
+	}
+	b := startNode(t, ns, "b", t.TempDir(), 2)
+	if err := b.j.AddMessages(b.line("lobby", 0), b.line("lobby", 1)); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*node{a, b} {
+		n.waitLines([]string{"lobby"}, 2)
+		n.stored("lobby", 2) // a refused both: nothing of a's half-queued
 	}
 }

@@ -204,7 +204,7 @@ func (p *publisher) publish(l *outLine) bool {
 // appendOnce appends l at the room's tip, loading the tip if it is not known; a
 // failure forgets the tip, so the next try loads it again.
 func (p *publisher) appendOnce(l *outLine, data []byte) error {
-	ctx, cancel := context.WithTimeout(p.ctx, publishTimeout)
+	ctx, cancel := p.attempt()
 	defer cancel()
 	room := l.m.Room
 	tip, ok := p.tips.get(room)
@@ -224,6 +224,17 @@ func (p *publisher) appendOnce(l *outLine, data []byte) error {
 	return nil
 }
 
+// attempt is the context of one request to NATS: it ends after publishTimeout, when
+// the connection is lost (no answer can come then) or when the publisher stops.
+func (p *publisher) attempt() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(p.ctx, publishTimeout)
+	stop := context.AfterFunc(p.j.connEpoch(), cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
 // errNotCaughtUp: an unclear line waits for the node to catch up before a retry.
 var errNotCaughtUp = errors.New("not caught up with the stream")
 
@@ -235,7 +246,10 @@ func (p *publisher) settled(id string, unclear bool) (seen, caughtUp bool) {
 	if !unclear {
 		return false, true
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, publishTimeout)
+	if !p.j.connected.Load() {
+		return false, false
+	}
+	ctx, cancel := p.attempt()
 	defer cancel()
 	if err := p.j.WaitCaughtUp(ctx); err != nil {
 		return false, false

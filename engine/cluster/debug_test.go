@@ -1,0 +1,9 @@
+package cluster
+
+import "os"
+
+func init() {
+	if os.Getenv("CLUSTER_LOG") != "" {
+		logOut = os.Stderr
+	}
+}
