@@ -37,7 +37,9 @@ type node struct {
 	stopped bool
 }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})) }
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 var logOut io.Writer = io.Discard
 
