@@ -379,3 +379,32 @@ func TestQueueBound(t *testing.T) {
 		n.stored("lobby", 2) // a refused both: nothing of a's half-queued
 	}
 }
+
+// TestCloseWithNATSDown: a node whose lines cannot reach the stream still closes,
+// after closeTimeout, and its store keeps what it had.
+func TestCloseWithNATSDown(t *testing.T) {
+	ns := natstest.Start(t)
+	a := startNode(t, ns, "a", t.TempDir(), 1)
+	if err := a.add([]string{"lobby"}, 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	a.waitLines([]string{"lobby"}, 5)
+	if err := a.add([]string{"lobby"}, 5, 3000); err != nil { // more than get out before the stop
+		t.Fatal(err)
+	}
+	ns.Stop()
+	closed := make(chan struct{})
+	go func() {
+		a.j.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(waitFor):
+		t.Fatalf("Close with NATS down did not return within %v", waitFor)
+	}
+	ms, err := a.st.Range(context.Background(), "lobby", 0, 100, 100)
+	if err != nil || len(ms) < 5 {
+		t.Fatalf("after Close: %d lines stored, %v; want at least the 5 committed before", len(ms), err)
+	}
+}

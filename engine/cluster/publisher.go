@@ -282,7 +282,12 @@ func (p *publisher) close(timeout time.Duration) int {
 	p.mu.Lock()
 	p.closing = true
 	p.mu.Unlock()
-	deadline := time.AfterFunc(timeout, p.cancel) // stops the workers' retries
+	deadline := time.AfterFunc(timeout, func() { // stops the workers' retries, and the wait
+		p.cancel()
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	})
 	p.mu.Lock()
 	for p.lines > 0 && p.ctx.Err() == nil {
 		p.cond.Wait()
