@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -37,11 +38,15 @@ type node struct {
 	stopped bool
 }
 
-func quietLog() *slog.Logger {
-	return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// testLog is the journals' log: silent, or everything with CLUSTER_LOG=1 in the
+// environment, to see the retries of a test.
+func testLog() *slog.Logger {
+	var out io.Writer = io.Discard
+	if os.Getenv("CLUSTER_LOG") != "" {
+		out = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
-
-var logOut io.Writer = io.Discard
 
 // startNode opens (or reopens) the node's store in dir and its journal on ns.
 func startNode(t *testing.T, ns *natstest.Server, name, dir string, conn uint64, tune ...func(*Config)) *node {
@@ -64,7 +69,7 @@ func startNode(t *testing.T, ns *natstest.Server, name, dir string, conn uint64,
 		AppliedStreamSeq: state.AppliedStreamSeq,
 		CommitInterval:   time.Millisecond,
 		OnCommit:         n.committed,
-		Log:              quietLog(),
+		Log:              testLog(),
 	}
 	for _, f := range tune {
 		f(&cfg)

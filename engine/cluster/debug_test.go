@@ -1,9 +1,0 @@
-package cluster
-
-import "os"
-
-func init() {
-	if os.Getenv("CLUSTER_LOG") != "" {
-		logOut = os.Stderr
-	}
-}
