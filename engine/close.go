@@ -52,13 +52,16 @@ var (
 	CloseTooBig = CloseReason{1009, "message too big"}
 	// CloseInternal: the server failed while handling this connection.
 	CloseInternal = CloseReason{1011, "internal error"}
+	// CloseTryAgainLater: the server cannot serve the connection now (a cluster node
+	// cut off from NATS); the client retries, perhaps on another node.
+	CloseTryAgainLater = CloseReason{1013, "try again later"}
 	// CloseSlowConsumer: the client did not read and more than --max-write-buffer bytes
 	// waited for it. The close frame cannot reach such a client; OnClose still gets it.
 	CloseSlowConsumer = CloseReason{4001, "slow consumer: write buffer full"}
 )
 
 var engineReasons = []CloseReason{CloseNormal, CloseGoingAway, CloseProtocolError, CloseInvalidUTF8, CloseAbnormal,
-	ClosePolicy, CloseTooBig, CloseInternal, CloseSlowConsumer}
+	ClosePolicy, CloseTooBig, CloseInternal, CloseTryAgainLater, CloseSlowConsumer}
 
 // CloseReasons is an optional Handler method: the application's own close reasons
 // (codes 4000 and 4002–4899), so /status counts them by name.

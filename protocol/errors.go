@@ -30,6 +30,7 @@ const (
 	CodeHistoryUnavailable Code = "history_unavailable" // the history store failed to answer
 	CodeBusy               Code = "busy"                // a store read is in flight for this client, or the server's read queue is full; retry later
 	CodeStoreUnavailable   Code = "store_unavailable"   // the history store cannot take the line now (full queue, failing disk); retry later
+	CodeClusterUnavailable Code = "cluster_unavailable" // the node cannot reach the cluster (NATS) now: the line was not taken, or a login cannot be served (close 1013); retry later
 
 	// Status and buzz.
 	CodeBadStatus Code = "bad_status" // SetStatus without status, or one that is not online, away or busy

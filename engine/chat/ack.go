@@ -35,7 +35,10 @@ func (ch *Chat) handleAck(u *user, in *protocol.Inbound) {
 	if roomID == "" {
 		roomID = ch.defaultRoom.id
 	}
-	ms := u.rooms.get(roomID)
+	ms := u.membershipOf(roomID)
+	if ms == nil && inDialog(roomID, u.info.ID) {
+		return // a dialog of its this connection tracks no more (or not yet): nothing to take
+	}
 	if ms == nil {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeNotInRoom, Message: "not in room " + quote(roomID)})
 		return
@@ -74,16 +77,18 @@ func (ch *Chat) resendUnacked() {
 			continue
 		}
 		live = append(live, u)
-		for _, ms := range u.rooms {
-			a := ms.acks
-			if a == nil || len(a.unacked) == 0 || now < a.resendAt {
-				continue
+		for _, list := range [2]memberships{u.rooms, u.dialogs} {
+			for _, ms := range list {
+				a := ms.acks
+				if a == nil || len(a.unacked) == 0 || now < a.resendAt {
+					continue
+				}
+				for _, s := range a.unacked {
+					u.conn.SendFrame(s.frame)
+				}
+				ch.counters.resent += uint64(len(a.unacked))
+				a.resendAt = now + int64(ch.cfg.AckTimeout/time.Nanosecond)
 			}
-			for _, s := range a.unacked {
-				u.conn.SendFrame(s.frame)
-			}
-			ch.counters.resent += uint64(len(a.unacked))
-			a.resendAt = now + int64(ch.cfg.AckTimeout/time.Nanosecond)
 		}
 	}
 	clear(ch.ackUsers[len(live):])

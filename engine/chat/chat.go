@@ -29,6 +29,7 @@ type Chat struct {
 	rooms       map[string]*room     // public rooms with members, the default one included
 	dir         directory            // the rooms but the default one, busiest first
 	streams     map[string]*stream   // seq counters of every room and inbox ever written
+	dialogs     dialogIndex          // who has which dialog, newest first (dialogs.go)
 	dirty       []*room              // rooms with compact presence changes this tick
 	ids         map[uint64]*identity // resumable identities, online or within the grace
 	departed    []departure          // identities gone offline, oldest first, for the sweep
@@ -45,7 +46,7 @@ type Chat struct {
 	lookups     map[uint64]int         // users' message lookups in flight (lookup.go)
 	uploads     recentUploads          // files a line may carry (files.go)
 	lineID      string                 // the clientMsgId of the chat line being handled: sendError puts it on the Error
-	held        map[uint64][]heldLine  // lines waiting behind their sender's reply (reply.go)
+	held        map[uint64][]heldLine  // lines waiting behind their sender's reply, by connection (reply.go)
 
 	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 
@@ -111,6 +112,7 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 // OnWorkerStart starts the heartbeat, as ChatWorker.php does, and chatd's timers.
 func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	ch.w = w
+	ch.pruneDialogs()
 	w.AddTimer(ch.cfg.PingInterval, ch.heartbeat)
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)
 	w.AddTimer(max(ch.cfg.AckTimeout/2, 5*time.Millisecond), ch.resendUnacked)
@@ -173,7 +175,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 	delete(ch.users, u.info.ID)
 	delete(ch.statuses, u.info.ID)
 	delete(ch.lookups, u.info.ID)
-	delete(ch.held, u.info.ID) // lines behind a reply of a user who left go with it
+	delete(ch.held, u.conn.ID()) // lines behind a reply of a user who left go with it
 	if u.reads != nil {
 		u.reads.cancel() // its queued reads are dropped, a running one interrupted
 	}
@@ -182,12 +184,13 @@ func (ch *Chat) remove(u *user, lost bool) {
 			ch.leave(u, r, lost)
 		}
 	}
-	u.rooms = nil
+	u.rooms, u.dialogs = nil, nil
 	if id := ch.ids[u.info.ID]; id != nil && id.user == u {
 		id.user, id.leftAt = nil, ch.now()
 		ch.saveSession(id, false)
 	} else {
 		ch.freeName(u.info.Name, u.info.ID)
+		ch.dropDialogsOf(u.info.ID) // an anonymous user's dialogs end with it
 	}
 }
 

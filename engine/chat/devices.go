@@ -109,6 +109,7 @@ func (ch *Chat) removeDevice(u *user) bool {
 	}
 	u.conn.SetValue(nil)
 	delete(ch.acct.loginToken, u.conn.ID())
+	delete(ch.held, u.conn.ID())
 	if u.reads != nil {
 		u.reads.cancel()
 	}

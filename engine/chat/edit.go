@@ -56,6 +56,9 @@ func (ch *Chat) handleDelete(u *user, in *protocol.Inbound) {
 // editRoom is the public room u names for an Edit or Delete ("" is the default room),
 // or false after an Error.
 func (ch *Chat) editRoom(u *user, roomID string) (string, bool) {
+	if dialog, ok := ch.dialogAccess(u, roomID); dialog {
+		return roomID, ok
+	}
 	r, ms := ch.memberOf(u, roomID)
 	if ms == nil {
 		return "", false
@@ -96,7 +99,7 @@ func (ch *Chat) editsCommitted(edits []store.Edit) {
 	for i := range edits {
 		e := &edits[i]
 		r := ch.rooms[e.Room]
-		if !e.Applied || r == nil {
+		if !e.Applied || r == nil && !isDialog(e.Room) {
 			continue
 		}
 		var payload []byte
@@ -106,6 +109,10 @@ func (ch *Chat) editsCommitted(edits []store.Edit) {
 			payload = protocol.AppendEdited(nil, e.Room, e.Seq, e.Text, e.EditedAt)
 		}
 		frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
+		if r == nil {
+			ch.sendToDialog(e.Room, frame)
+			continue
+		}
 		for _, m := range r.members {
 			ch.sendOptIn(m, frame)
 		}

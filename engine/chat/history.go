@@ -22,7 +22,9 @@ const (
 // owner; the answer comes back through the owner's queue.
 func (ch *Chat) handleHistory(u *user, in *protocol.Inbound) {
 	roomID := in.RoomID
-	if roomID != protocol.InboxID(u.info.ID) {
+	if dialog, ok := ch.dialogAccess(u, roomID); dialog && !ok {
+		return
+	} else if !dialog && roomID != protocol.InboxID(u.info.ID) {
 		if _, ms := ch.memberOf(u, roomID); ms == nil {
 			return
 		}
@@ -96,6 +98,9 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 	ch.startReaders(st)
 	for room, seq := range state.LastSeq {
 		ch.streams[room] = &stream{assigned: seq, committed: seq}
+	}
+	if err := ch.loadDialogs(ctx, st, state.LastSeq); err != nil {
+		return fmt.Errorf("load dialogs: %w", err)
 	}
 	// New ids start above every id reserved before, so none handed out before a crash
 	// comes back; the first block is reserved now, while blocking is allowed.

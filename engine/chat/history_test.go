@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
+	"github.com/chatd/chatd/protocol"
 )
 
 // TestHistoryOnJoinAndPaging: a newcomer to a room gets its last --history-on-join
@@ -131,7 +132,7 @@ func (g *gatedStore) release() {
 // nor its sender a Sent, before the store committed it; a retry with the same
 // clientMsgId, before the commit or after, is neither stored nor delivered again,
 // and after the commit gets Sent with the original seq. A private message's Sent
-// names the sender's inbox copy.
+// names its dialog.
 func TestMessageIsDeliveredAndSentAfterCommitAndRetriesOnlyOnce(t *testing.T) {
 	st := newGatedStore(sqlite(t))
 	f := newFixture(t, testConfig(), withHistory(t, st))
@@ -173,7 +174,7 @@ func TestMessageIsDeliveredAndSentAfterCommitAndRetriesOnlyOnce(t *testing.T) {
 	}
 
 	a.send(map[string]any{"text": "psst", "toUserId": num(t, authB, "userId"), "clientMsgId": "p1"})
-	if ps := a.expect("Sent"); ps["roomId"] != fmt.Sprint("@", idA) || num(t, ps, "seq") != 1 || ps["clientMsgId"] != "p1" {
+	if ps := a.expect("Sent"); ps["roomId"] != protocol.DialogID(idA, num(t, authB, "userId")) || num(t, ps, "seq") != 1 || ps["clientMsgId"] != "p1" {
 		t.Fatalf("Sent for a private message = %v", ps)
 	}
 	if m := b.expect("PrivateMessage"); m["text"] != "psst" || num(t, m, "userId") != idA {

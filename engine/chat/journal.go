@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"errors"
+
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
@@ -102,7 +104,9 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 	ch.counters.commits++
 	for i := range msgs {
 		m := &msgs[i]
-		ch.stream(m.Room).committed = m.Seq
+		s := ch.stream(m.Room)
+		s.committed = m.Seq
+		s.assigned = max(s.assigned, m.Seq) // a cluster node commits lines other nodes numbered
 		sender := ch.users[m.UserID]
 		frame := ch.storedFrame(m, sender)
 		if ch.deliverCommitted(m, frame) {
@@ -136,23 +140,11 @@ func (ch *Chat) storedFrame(m *store.Message, sender *user) []byte {
 	return engine.AppendFrame(ch.frame, engine.OpText, ch.payload)
 }
 
-// deliverCommitted sends frame to m's room or inbox and reports whether any
+// deliverCommitted sends frame to m's room or dialog and reports whether any
 // recipient kept it (parked, or tracked for resends), so that it must not be reused.
 func (ch *Chat) deliverCommitted(m *store.Message, frame []byte) (kept bool) {
-	if to, ok := protocol.InboxUser(m.Room); ok {
-		u := ch.users[to]
-		if u == nil {
-			return false
-		}
-		for _, d := range ch.devicesOf(u) {
-			if ms := d.rooms.get(m.Room); ms != nil {
-				kept = ch.deliver(d, ms, m.Seq, frame) || kept
-				continue
-			}
-			ch.meters.delivered++
-			kept = d.conn.SendFrame(frame) || kept // the seed's client has no inbox stream
-		}
-		return kept
+	if lo, hi, ok := protocol.DialogUsers(m.Room); ok {
+		return ch.deliverDialog(m, lo, hi, frame)
 	}
 	if r := ch.rooms[m.Room]; r != nil {
 		var seed []byte // a reply as the seed's client gets it: without its quote
@@ -272,6 +264,10 @@ func (ch *Chat) answerRetry(u *user, clientMsgID string) bool {
 // durable) because the store is in trouble; the client retries with its clientMsgId.
 func (ch *Chat) storeUnavailable(u *user, err error) {
 	ch.counters.storeRefused++
-	ch.sendError(u, &protocol.Error{Code: protocol.CodeStoreUnavailable, Message: "the history cannot take messages now; retry later"})
+	if errors.Is(err, store.ErrClusterUnavailable) {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeClusterUnavailable, Message: "this node cannot reach the cluster now; retry later"})
+	} else {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeStoreUnavailable, Message: "the history cannot take messages now; retry later"})
+	}
 	ch.log.Debug("chat line refused", "userId", u.info.ID, "err", err)
 }

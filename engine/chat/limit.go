@@ -59,7 +59,8 @@ func costOf(in *protocol.Inbound) costClass {
 	case in.Action == protocol.ActionHistory, in.Action == protocol.ActionRooms, in.Action == protocol.ActionUsers,
 		in.Action == protocol.ActionSetStatus,                                // fans out to the user's rooms (status.go)
 		in.Action == protocol.ActionSearch,                                   // a full-text query of up to 33 rooms (search.go)
-		in.Action == protocol.ActionEdit, in.Action == protocol.ActionDelete: // a store read and a write (edit.go)
+		in.Action == protocol.ActionEdit, in.Action == protocol.ActionDelete, // a store read and a write (edit.go)
+		in.Action == protocol.ActionDialogs: // up to 100 store reads (dialogs.go)
 		return costCostly
 	default:
 		return costLine

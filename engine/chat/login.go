@@ -91,19 +91,14 @@ func (ch *Chat) authorize(u *user, resumed bool) {
 	u.conn.SendText(ch.payload)
 }
 
-// restoreRooms syncs u's default room and (opt-in) inbox, and joins and syncs every
-// other room from (the since parameter) names: recent history, or everything after
-// its seqs.
+// restoreRooms syncs u's default room, joins and syncs every other room from (the
+// since parameter) names, recent history or everything after its seqs, and replays
+// the dialogs it names after their seqs (dialogs it does not name are not replayed:
+// the client asks Dialogs and History).
 func (ch *Chat) restoreRooms(u *user, from since) {
 	ch.startSync(u, u.rooms.get(ch.defaultRoom.id), from, ch.defaultRoom.id)
-	if u.optIn {
-		inbox := protocol.InboxID(u.info.ID)
-		ms := &membership{room: inbox}
-		u.rooms.add(ms)
-		ch.startSync(u, ms, from, inbox)
-	}
 	for _, roomID := range from.order {
-		if roomID == ch.defaultRoom.id || u.rooms.get(roomID) != nil {
+		if roomID == ch.defaultRoom.id || u.rooms.get(roomID) != nil || ch.restoreDialog(u, roomID, from) {
 			continue
 		}
 		if strings.HasPrefix(roomID, protocol.InboxPrefix) {

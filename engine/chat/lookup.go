@@ -58,7 +58,7 @@ func (ch *Chat) lookup(u *user, roomID string, seq uint64, then func(lookupResul
 				return // gone: its pending reads were dropped, and so is finally
 			}
 			defer runFinally(finally)
-			if u.rooms.get(roomID) == nil {
+			if !ch.inStream(u, roomID) {
 				return // gone, or left the room meanwhile
 			}
 			if res.err != nil {

@@ -88,6 +88,8 @@ func (ch *Chat) OnMessage(c *engine.Conn, m engine.Message) {
 		ch.handleDelete(u, &in)
 	case in.Action == protocol.ActionRead:
 		ch.handleRead(u, &in)
+	case in.Action == protocol.ActionDialogs:
+		ch.handleDialogs(u, &in)
 	default:
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeUnknownAction, Message: "unknown action " + quote(in.Action)})
 	}
@@ -111,7 +113,7 @@ func (ch *Chat) admit(u *user, class costClass) bool {
 }
 
 // chat accepts a chat line: to a room (the default one without roomId) when toUserId
-// is 0, else to the recipient's inbox and the sender's. It gets its seq now, in the
+// is 0, else to the dialog of the sender and the recipient. It gets its seq now, in the
 // owner's order, and is delivered once the history has committed it.
 func (ch *Chat) chat(u *user, in *protocol.Inbound) { ch.chatQuoting(u, in, replyQuote{}) }
 
@@ -139,6 +141,13 @@ func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
 		ReplySeq: q.seq,
 		Conn:     u.conn.ID(),
 	}
+	if in.ToUserID == 0 && isDialog(in.RoomID) { // a private line by its dialog's id
+		to, ok := ch.dialogRecipient(u, in.RoomID)
+		if !ok {
+			return
+		}
+		in.ToUserID = to
+	}
 	if in.ToUserID == 0 {
 		_, ms := ch.memberOf(u, in.RoomID)
 		if ms == nil {
@@ -159,28 +168,7 @@ func (ch *Chat) chatQuoting(u *user, in *protocol.Inbound, q replyQuote) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeNoSuchFile, Message: "files are sent in rooms, not in private messages"})
 		return
 	}
-	if ch.users[in.ToUserID] == nil && ch.ids[in.ToUserID] == nil {
-		ch.counters.undelivered++
-		// The seed's answer, which the Qt client shows, then chatd's machine-readable one.
-		ch.payload = protocol.AppendChat(ch.payload[:0], protocol.ActionPrivateMessage, u.encoded(), protocol.NotDeliveredText, in.ToUserID)
-		u.conn.SendText(ch.payload)
-		ch.sendError(u, &protocol.Error{Code: protocol.CodeRecipientOffline, Message: "no user with that userId is online"})
-		return
-	}
-	// An offline recipient whose identity may still resume gets it in its inbox; the
-	// sender's copy carries the clientMsgId. Both are stored or neither.
-	m.ToUserID = in.ToUserID
-	copies := make([]store.Message, 0, 2)
-	if in.ToUserID != u.info.ID {
-		m.Room = protocol.InboxID(in.ToUserID)
-		copies = append(copies, m)
-	}
-	m.Room, m.ClientMsgID = protocol.InboxID(u.info.ID), in.ClientMsgID
-	if err := ch.append(append(copies, m)...); err != nil {
-		ch.storeUnavailable(u, err)
-		return
-	}
-	ch.counters.private++
+	ch.chatPrivate(u, in, m) // dialogs.go
 }
 
 func (ch *Chat) sendError(u *user, e *protocol.Error) {

@@ -28,15 +28,21 @@ func (ch *Chat) handleReact(u *user, in *protocol.Inbound, data []byte) {
 		ch.sendError(u, perr)
 		return
 	}
-	_, ms := ch.memberOf(u, in.RoomID)
-	if ms == nil {
+	roomID := in.RoomID
+	if dialog, ok := ch.dialogAccess(u, roomID); dialog && !ok {
+		return
+	} else if !dialog {
+		_, ms := ch.memberOf(u, in.RoomID)
+		if ms == nil {
+			return
+		}
+		roomID = ms.room
+	}
+	if in.Seq == 0 || in.Seq > ch.committedSeq(roomID) {
+		ch.sendError(u, &protocol.Error{Code: protocol.CodeNoSuchMessage, Message: "no message " + quote(roomID) + " seq " + strconv.FormatUint(in.Seq, 10)})
 		return
 	}
-	if in.Seq == 0 || in.Seq > ch.committedSeq(ms.room) {
-		ch.sendError(u, &protocol.Error{Code: protocol.CodeNoSuchMessage, Message: "no message " + quote(ms.room) + " seq " + strconv.FormatUint(in.Seq, 10)})
-		return
-	}
-	r := store.Reaction{Room: ms.room, Seq: in.Seq, UserID: u.info.ID, Emoji: emoji, At: ch.now().UnixNano()}
+	r := store.Reaction{Room: roomID, Seq: in.Seq, UserID: u.info.ID, Emoji: emoji, At: ch.now().UnixNano()}
 	if ch.writer == nil {
 		ch.reactInMemory(&r)
 		ch.reactionsCommitted([]store.Reaction{r}, nil)
@@ -80,11 +86,15 @@ func (ch *Chat) reactionsCommitted(rs []store.Reaction, err error) {
 			continue
 		}
 		room := ch.rooms[r.Room]
-		if last[reactKey{r.Room, r.Seq}] != i || room == nil {
+		if last[reactKey{r.Room, r.Seq}] != i || room == nil && !isDialog(r.Room) {
 			continue
 		}
 		payload := protocol.AppendReactions(nil, r.Room, r.Seq, reactionCounts(r.State))
 		frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
+		if room == nil {
+			ch.sendToDialog(r.Room, frame)
+			continue
+		}
 		for _, m := range room.members {
 			ch.sendOptIn(m, frame)
 		}

@@ -1,8 +1,6 @@
 package chat
 
 import (
-	"strings"
-
 	"github.com/chatd/chatd/engine/store"
 	"github.com/chatd/chatd/protocol"
 )
@@ -21,6 +19,12 @@ func (ch *Chat) handleRead(u *user, in *protocol.Inbound) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeAccountRequired, Message: "read positions are kept for accounts; log in with one"})
 		return
 	}
+	if dialog, ok := ch.dialogAccess(u, in.RoomID); dialog {
+		if seq := min(in.Seq, ch.committedSeq(in.RoomID)); ok && ch.markRead(u, in.RoomID, seq) {
+			ch.sendReadMarker(u, in.RoomID, seq)
+		}
+		return
+	}
 	r, ms := ch.memberOf(u, in.RoomID)
 	if ms == nil {
 		return
@@ -34,8 +38,8 @@ func (ch *Chat) handleRead(u *user, in *protocol.Inbound) {
 // markRead moves account user u's read position in room up to seq (never down) and
 // reports whether it moved.
 func (ch *Chat) markRead(u *user, room string, seq uint64) bool {
-	if !u.account || strings.HasPrefix(room, protocol.InboxPrefix) {
-		return false // inboxes are not rooms: dialogs will have positions of their own
+	if !u.account || isOldInbox(room) {
+		return false // old inboxes keep no positions; dialogs do (callers check u is in it)
 	}
 	reads := ch.acct.reads[u.info.ID]
 	if old, ok := reads[room]; ok && old >= seq {

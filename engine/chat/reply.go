@@ -35,7 +35,7 @@ func (ch *Chat) reply(u *user, in *protocol.Inbound, seq uint64) {
 		ch.chat(u, in)
 		return
 	}
-	if in.ToUserID != 0 {
+	if in.ToUserID != 0 || isDialog(in.RoomID) {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeBadField, Message: "replyTo quotes a message of the room the line goes to; private lines cannot quote"})
 		return
 	}
@@ -77,14 +77,14 @@ func (ch *Chat) holdLines(u *user) {
 	if ch.held == nil {
 		ch.held = make(map[uint64][]heldLine)
 	}
-	if _, ok := ch.held[u.info.ID]; !ok {
-		ch.held[u.info.ID] = nil
+	if _, ok := ch.held[u.conn.ID()]; !ok {
+		ch.held[u.conn.ID()] = nil
 	}
 }
 
 // heldBehind queues u's chat line in if a reply of u's is in flight (true: taken).
 func (ch *Chat) heldBehind(u *user, in *protocol.Inbound, data []byte) bool {
-	queue, holding := ch.held[u.info.ID]
+	queue, holding := ch.held[u.conn.ID()]
 	if !holding {
 		return false
 	}
@@ -101,18 +101,18 @@ func (ch *Chat) heldBehind(u *user, in *protocol.Inbound, data []byte) bool {
 		}
 		l.replyTo = seq
 	}
-	ch.held[u.info.ID] = append(queue, l)
+	ch.held[u.conn.ID()] = append(queue, l)
 	return true
 }
 
 // releaseLines runs, in order, the lines held behind u's reply, until one of them is a
 // reply again (which holds the rest behind it).
 func (ch *Chat) releaseLines(u *user) {
-	queue := ch.held[u.info.ID]
-	delete(ch.held, u.info.ID)
+	queue := ch.held[u.conn.ID()]
+	delete(ch.held, u.conn.ID())
 	for i := range queue {
-		if _, holding := ch.held[u.info.ID]; holding {
-			ch.held[u.info.ID] = append(ch.held[u.info.ID], queue[i:]...)
+		if _, holding := ch.held[u.conn.ID()]; holding {
+			ch.held[u.conn.ID()] = append(ch.held[u.conn.ID()], queue[i:]...)
 			return
 		}
 		l := &queue[i]

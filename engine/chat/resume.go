@@ -106,6 +106,7 @@ func (ch *Chat) sweep() {
 		}
 		delete(ch.ids, d.userID)
 		ch.freeName(id.name, d.userID)
+		ch.dropDialogsOf(d.userID)
 	}
 	if n > 0 {
 		ch.departed = append(ch.departed[:0], ch.departed[n:]...)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/protocol"
 )
 
 // TestAckResendUntilAcknowledged: an ack=1 client gets every message it has not
@@ -73,13 +74,13 @@ func streams(t testing.TB, msgs []map[string]any, after map[string]uint64) map[s
 
 // TestResumeGetsEveryMissedMessageOnce: a client that comes back with its token and
 // since= gets its identity back, rejoins its rooms, and gets every message after the
-// seqs it names (its inbox's too), once, in order, then live ones.
+// seqs it names (a dialog's too), once, in order, then live ones.
 func TestResumeGetsEveryMissedMessageOnce(t *testing.T) {
 	f := newFixture(t, testConfig(fast, func(c *Config) { c.AckTimeout = time.Minute }), withHistory(t, sqlite(t)))
 	a, authA := f.login("Alice", optIn("ack", "1"))
 	idA := num(t, authA, "userId")
-	inbox := fmt.Sprint("@", idA)
-	b, _ := f.login("Bob", nil)
+	b, authB := f.login("Bob", nil)
+	inbox := protocol.DialogID(idA, num(t, authB, "userId"))
 	join(a, "dev")
 	join(b, "dev")
 	for i := 1; i <= 5; i++ {

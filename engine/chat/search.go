@@ -29,7 +29,12 @@ func (ch *Chat) handleSearch(u *user, in *protocol.Inbound, data []byte) {
 		for _, ms := range u.rooms {
 			rooms = append(rooms, ms.room)
 		}
-	case roomID == protocol.InboxID(u.info.ID) && u.rooms.get(roomID) != nil:
+	case roomID == protocol.InboxID(u.info.ID):
+		rooms = []string{roomID} // the old inbox, from before dialogs
+	case isDialog(roomID):
+		if _, ok := ch.dialogAccess(u, roomID); !ok {
+			return
+		}
 		rooms = []string{roomID}
 	default:
 		_, ms := ch.memberOf(u, roomID)

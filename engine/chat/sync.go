@@ -71,7 +71,7 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 			}
 		}
 		return func() {
-			if !u.online() || u.rooms.get(roomID) != ms {
+			if !u.online() || u.membershipOf(roomID) != ms {
 				return // gone, or left the room meanwhile
 			}
 			if err != nil {

@@ -17,7 +17,8 @@ type user struct {
 	// cheap, then chat lines and room changes to lines, reads of many rows to costly.
 	cheap, lines, costly bucket
 
-	rooms    memberships         // the default room, joined rooms, and (opt-in) its inbox
+	rooms    memberships         // the default room and joined rooms
+	dialogs  memberships         // opt-in: the dialogs it was sent lines of, at most maxDialogMemberships (dialogs.go)
 	presence []byte              // compact presence entries gathered in this tick
 	watch    map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
 

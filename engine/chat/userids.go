@@ -49,6 +49,9 @@ type waitingLogin struct {
 // OnWebSocketConnect logs the user in, or queues the login while no userId is
 // reserved for it (and behind logins queued already, so none overtakes another).
 func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
+	if ch.clusterUnavailable(c) {
+		return
+	}
 	if ch.admitAccount(c, r) { // a token (or no anonymous logins): account.go
 		return
 	}

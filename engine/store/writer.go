@@ -16,6 +16,11 @@ import (
 // wait for a commit that may never come.
 var ErrUnavailable = errors.New("store unavailable")
 
+// ErrClusterUnavailable is what a cluster journal (engine/cluster) answers while it
+// cannot reach NATS: an ErrUnavailable, so every caller's handling holds, that the chat
+// tells apart (cluster_unavailable, and new logins wait with 1013).
+var ErrClusterUnavailable = fmt.Errorf("%w: the cluster cannot be reached", ErrUnavailable)
+
 // Limits bound what a Writer holds and how long it may be stuck before it refuses
 // new messages.
 type Limits struct {

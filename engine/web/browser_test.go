@@ -114,6 +114,20 @@ func sharedChromium(t *testing.T) context.Context {
 func newBrowser(t *testing.T, name string, width, height int) *browser {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(sharedChromium(t), chromedp.WithNewBrowserContext())
+	return openTab(t, ctx, cancel, name, width, height)
+}
+
+// newTab is another tab of b's browser (the same cookies and localStorage): the same
+// person in a second tab.
+func (b *browser) newTab(name string, width, height int) *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	return openTab(b.t, ctx, cancel, name, width, height)
+}
+
+// openTab opens the tab of a new chromedp context and watches it for problems.
+func openTab(t *testing.T, ctx context.Context, cancel context.CancelFunc, name string, width, height int) *browser {
+	t.Helper()
 	t.Cleanup(cancel)
 	b := &browser{t: t, name: name, ctx: ctx}
 	// The first Run opens the tab; it must not carry a timeout (it would close the tab

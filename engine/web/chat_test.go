@@ -85,35 +85,52 @@ func TestBrowserChat(t *testing.T) {
 	})
 
 	t.Run("private messages", func(t *testing.T) {
-		// The visible button, for touch screens.
+		// The visible button, for touch screens, opens the conversation: its own thread.
 		alice.do(chromedp.Click(chromedp.CSS(`#users li[data-name="Bob"] [data-pm]`)))
-		alice.waitJS("private mode indicator", `!document.getElementById('private-bar').hidden &&
-			document.getElementById('private-name').textContent === 'Bob'`)
+		alice.waitJS("the conversation with Bob in view", `!document.getElementById('private-bar').hidden &&
+			document.getElementById('private-name').textContent === 'Bob' &&
+			document.getElementById('room-title').textContent === 'Bob'`)
 		alice.say("just between us")
 		out := alice.waitMessage("just between us")
 		if out.Kind != "private" || out.Dir != "out" || out.Badge != "private to Bob" {
 			t.Errorf("alice sees her private line as %+v, want outgoing, \"private to Bob\"", out)
 		}
+		// Bob is in the lobby: the line waits in his conversation with Alice, not in the room.
+		bob.waitConversation("Alice", 1)
+		if n := countText(bob, "just between us"); n != 0 {
+			t.Errorf("the private line is in bob's lobby log (%d times)", n)
+		}
+		bob.waitJS("an alert for the private message", `Number(document.documentElement.dataset.alerts) >= 1`)
+		bob.openConversation("Alice")
 		in := bob.waitMessage("just between us")
 		if in.Kind != "private" || in.Dir != "in" || in.Badge != "private from Alice" || in.Name != "Alice" {
 			t.Errorf("bob sees alice's private line as %+v, want incoming, \"private from Alice\"", in)
 		}
-		bob.waitJS("an alert for the private message", `Number(document.documentElement.dataset.alerts) >= 1`)
+		bob.waitConversation("Alice", 0)
 
-		alice.do(chromedp.Click(chromedp.ID("private-leave")))
-		alice.waitJS("private mode left", `document.getElementById('private-bar').hidden`)
+		for _, b := range []*browser{alice, bob} {
+			b.do(chromedp.Click(chromedp.ID("private-leave")))
+			b.waitJS("back in the lobby", `document.getElementById('private-bar').hidden &&
+				document.getElementById('room-title').textContent === 'lobby'`)
+		}
 		alice.say("back in public")
 		if got := bob.waitMessage("back in public"); got.Kind != "public" {
-			t.Errorf("after leaving private mode alice's line is %+v, want public", got)
+			t.Errorf("after closing the conversation alice's line is %+v, want public", got)
 		}
 
-		// Double-click on a name opens private mode too, without inserting a mention.
+		// Double-click on a name opens the conversation too, without inserting a mention.
 		bob.do(chromedp.DoubleClick(chromedp.CSS(`#users li[data-name="Alice"] button.name`)))
-		bob.waitJS("bob's private mode", `document.getElementById('private-name').textContent === 'Alice' &&
-			!document.getElementById('private-bar').hidden`)
+		bob.waitJS("bob's conversation with Alice", `document.getElementById('private-name').textContent === 'Alice' &&
+			!document.getElementById('private-bar').hidden && document.getElementById('message').value === ''`)
+		bob.waitMessage("just between us") // the thread keeps what it had
 		bob.say("got it")
+		alice.waitConversation("Bob", 1)
+		alice.openConversation("Bob")
 		if got := alice.waitMessage("got it"); got.Kind != "private" || got.Dir != "in" || got.Badge != "private from Bob" {
 			t.Errorf("alice sees bob's private reply as %+v", got)
+		}
+		for _, b := range []*browser{alice, bob} {
+			b.do(chromedp.Click(chromedp.ID("private-leave")))
 		}
 	})
 
@@ -139,6 +156,7 @@ func TestBrowserChat(t *testing.T) {
 	parent := t
 	t.Run("reconnect after a restart", func(t *testing.T) {
 		addr := srv.Addr
+		bob.openConversation("Alice")
 		srv.Worker.Stop()
 		for _, b := range []*browser{alice, bob} {
 			b.waitNotice("lost-self", "restarting")
@@ -154,15 +172,19 @@ func TestBrowserChat(t *testing.T) {
 			b.waitJS("banner gone", `document.getElementById('banner').hidden`)
 		}
 		alice.waitNotice("self", "Reconnected as Alice")
-		// Bob was in private mode with Alice; it follows her to her new userId.
-		bob.waitJS("private mode kept", `document.getElementById('private-name').textContent === 'Alice' &&
+		// Bob was in his conversation with Alice; it follows her to her new userId.
+		bob.waitJS("the conversation kept", `document.getElementById('private-name').textContent === 'Alice' &&
 			document.getElementById('private-bar').dataset.online === 'true'`)
 		bob.say("still there?")
+		alice.waitConversation("Bob", 1)
+		alice.openConversation("Bob")
 		if got := alice.waitMessage("still there?"); got.Kind != "private" || got.Dir != "in" {
 			t.Errorf("after reconnecting, alice sees %+v, want bob's private line", got)
 		}
 		alice.say("yes, {Bob}")
-		bob.waitMessage("yes, Bob")
+		if got := bob.waitMessage("yes, Bob"); got.Kind != "private" || got.Dir != "in" {
+			t.Errorf("bob sees alice's answer as %+v, want a private line", got)
+		}
 	})
 
 	alice.screenshot("chat-desktop-reconnected.png")

@@ -107,6 +107,9 @@ func TestBrowserHostileServer(t *testing.T) {
 		private[k] = v
 	}
 	sendJSON(t, c, private)
+	// It is a conversation of its own, named as text.
+	eve.waitConversation(evilName2, 1)
+	eve.openConversation(evilName2)
 	got = eve.waitMessage(`<svg onload="window.__pwned=8"></svg>`)
 	if got.Kind != "private" || got.Dir != "in" || got.Badge != "private from "+evilName2 || got.Color != "rgb(127, 140, 141)" {
 		t.Errorf("eve sees the private line as %+v", got)
@@ -117,6 +120,7 @@ func TestBrowserHostileServer(t *testing.T) {
 	eve.waitNotice("error", "You are sending messages too fast")
 	sendJSON(t, c, map[string]any{"action": "Error", "code": "<i>new</i>", "message": "<img src=x onerror=window.__pwned=9>"})
 	eve.waitNotice("error", "The server reported a problem. (<img src=x onerror=window.__pwned=9>)")
+	eve.do(chromedp.Click(chromedp.ID("private-leave"))) // back to the room
 
 	// Ping is answered with exactly the Qt client's Pong.
 	sendJSON(t, c, map[string]any{"action": "Ping"})

@@ -350,9 +350,9 @@ func TestBrowserNotifications(t *testing.T) {
 	alice.waitMessage("look, Alice")
 	alice.waitJS("a notification for the mention", `window.__notes.length >= 1`)
 	bob.do(chromedp.DoubleClick(chromedp.CSS(`#users li[data-name="Alice"] button.name`)))
-	bob.waitJS("private mode", `!document.getElementById('private-bar').hidden`)
+	bob.waitJS("the conversation with Alice", `!document.getElementById('private-bar').hidden`)
 	bob.say("psst")
-	alice.waitMessage("psst")
+	alice.waitConversation("Bob", 1)
 	alice.waitJS("a notification for the private message", `window.__notes.length >= 2`)
 	notes, _ := alice.notes()
 	want := []note{{"Bob mentioned you", "look, Alice"}, {"Private message from Bob", "psst"}}
@@ -360,6 +360,7 @@ func TestBrowserNotifications(t *testing.T) {
 		t.Errorf("Alice's notifications are %v, want %v", notes, want)
 	}
 
+	bob.do(chromedp.Click(chromedp.ID("private-leave"))) // back to the lobby
 	bob.hide()
 	alice.say("{Bob}: one")
 	bob.waitMessage("Bob: one")

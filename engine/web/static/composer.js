@@ -24,7 +24,8 @@ export function sendMessage() {
   const text = ui.message.value;
   if (saveEdit(text)) return; // the composer was editing a line (edit.js)
   if (!text.trim()) return;
-  if (state.privateTo && !state.privateTo.online) {
+  // A chatd server keeps a line for a person it can still reach; an older one cannot.
+  if (!state.modern && state.privateTo && !state.privateTo.online) {
     showToast(`${state.privateTo.userName} is offline; the message was not sent.`);
     return;
   }
@@ -42,7 +43,8 @@ export function sendMessage() {
   if (!toUserId && state.current !== LOBBY) frame.roomId = state.current;
   const quote = takeReply(state.current, !!toUserId); // reply.js
   if (quote) frame.replyTo = quote.seq;
-  queueLine(frame, { text: escapeHTML(text), toUserId, replyTo: quote });
+  // A conversation's own line is shown with its roomId: it gets a room line's buttons.
+  queueLine(frame, { text: escapeHTML(text), toUserId, replyTo: quote, roomId: toUserId ? state.current : undefined });
   ui.message.value = '';
   autosize();
 }

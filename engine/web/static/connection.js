@@ -27,7 +27,10 @@ export function connect() {
   // Resume: the same identity back, and every message missed since what this page has.
   state.resumeSent = !!state.token;
   if (state.token) q.set('resume', state.token);
-  const since = state.token ? sinceParam(state.streams, [...state.rooms.keys()]) : '';
+  // An account comes back with its token (no resume token): since= as well, once this
+  // page has streams to resume (a first login asks for nothing it does not have).
+  const resuming = state.token || (state.account?.token && state.streams.size > 0);
+  const since = resuming ? sinceParam(state.streams, [...state.rooms.keys()]) : '';
   if (since) q.set('since', since);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   on.connecting();

@@ -15,6 +15,8 @@ import { noteStatuses, sendMyStatus, showStatusPicker, statusChanged } from './s
 import { stoppedTyping, typing } from './typing.js';
 import { reactions } from './reactions.js';
 import { historyArrived, searchResults } from './search.js';
+import { dialogHistory, dialogLine, dialogsList } from './dialogs.js';
+import { readMarker } from './readmarks.js';
 
 // ---- dispatch ----
 
@@ -33,14 +35,14 @@ const ACTIONS = new Map([
     stoppedTyping(m);
     if (message(m, false)) renderRooms();
   }],
-  ['PrivateMessage', (m) => message(m, true)],
+  ['PrivateMessage', (m) => { message(m, true); dialogLine(m); }],
   ['Error', serverError],
   ['Sent', sent],
   ['RoomJoined', (m) => { noteStatuses(m.users); roomJoined(m); }],
   ['RoomLeft', (m) => roomLeft(String(m.roomId ?? ''))],
   ['Rooms', roomsList],
   ['Presence', presence],
-  ['History', (m) => { history(m); historyArrived(m); }],
+  ['History', (m) => { history(m); historyArrived(m); dialogHistory(m); }],
   ['Status', statusChanged],
   ['Buzz', buzzed],
   ['Typing', typing],
@@ -48,6 +50,8 @@ const ACTIONS = new Map([
   ['SearchResults', searchResults],
   ['Edited', edited],
   ['Deleted', deleted],
+  ['Dialogs', dialogsList],
+  ['ReadMarker', readMarker],
 ]);
 
 export function plugSocket() {

@@ -11,6 +11,7 @@ import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from 
 import { mentions, renderText, userOf } from './text.js';
 import { dayBefore, stamp, topDay } from './days.js';
 import { notifyMe } from './notify.js';
+import { peerOf, threadOf } from './dialogs.js';
 
 // ---- the log ----
 
@@ -118,7 +119,7 @@ export function message(m, isPrivate) {
     failPrivate(Number(m.toUserId) || 0);
     return;
   }
-  const r = isPrivate ? currentRoom() : room(sid, false);
+  const r = isPrivate ? threadOf(m) : room(sid, false);
   if (!r) return; // a room this page has left
   const { li, mention, mine } = buildMessage(m, isPrivate, r.items[r.items.length - 1]);
   if (key) {
@@ -127,9 +128,9 @@ export function message(m, isPrivate) {
     state.shown.set(key, li);
   }
   append(li, r);
-  const unread = !isPrivate && !mine && r.id !== state.current;
+  const unread = !mine && r.id !== state.current;
   if (unread) r.unread++;
-  else if (!isPrivate) noteRead();
+  else noteRead();
   if ((isPrivate && !outgoing) || (mention && !mine)) {
     const why = isPrivate ? `Private message from ${from.userName}` : `${from.userName} mentioned you`;
     alertMe(why);
@@ -149,7 +150,7 @@ export function buildMessage(m, isPrivate, prev) {
   const mention = !isPrivate && !!me && mentions(text, me.userName);
   let peer = null;
   if (isPrivate) {
-    peer = outgoing ? state.users.get(toId) ?? { userId: toId, userName: `user #${toId}` } : from;
+    peer = outgoing ? state.users.get(toId) ?? peerOf(toId) ?? { userId: toId, userName: `user #${toId}` } : from;
   }
   const dir = isPrivate ? (outgoing ? 'out' : 'in') : (mine ? 'out' : 'in');
   const at = Number(m.ts) > 0 ? new Date(Number(m.ts)) : new Date();
@@ -260,6 +261,8 @@ export function serverError(m) {
   // so, but it is this page's bookkeeping, not the user's doing.
   if (code === 'bad_room_id' && String(m.message ?? '').startsWith('since ')) return;
   // Not the user's fault and nothing to do about it: said once, quietly.
+  // An older server keeps no conversations (dialogs.js asks once per login).
+  if (code === 'unknown_action' && String(m.message ?? '').includes('"Dialogs"')) return;
   if (code === 'resume_failed') {
     notice('info', 'Your previous session had expired, so you are back as a new user.');
     return;

@@ -4,11 +4,13 @@
 import { el } from './dom.js';
 import { state } from './state.js';
 import { renderText } from './text.js';
+import { isDialog } from './dialogs.js';
 
 // decorate adds to a freshly built public line its quote, its "(edited)" mark or its
 // deleted placeholder, and its buttons (for a line the server numbered, or will).
 export function decorate(li, m, isPrivate, mine) {
-  if (isPrivate || !state.modern) return;
+  // A conversation's lines (roomId "@lo-hi") can be edited and deleted too, not quoted.
+  if (!state.modern || (isPrivate && !isDialog(String(m.roomId ?? '')))) return;
   li.dataset.text = String((m.file ? m.caption : m.text) ?? ''); // a file's line: its caption
   const main = li.querySelector('.msg-main');
   const body = li.querySelector('.msg-text');
@@ -22,7 +24,7 @@ export function decorate(li, m, isPrivate, mine) {
   }
   if (Number(m.editedAt) > 0) markEdited(li);
   const bar = el('div', 'msg-actions');
-  bar.append(actionButton('Reply', 'reply'));
+  if (!isPrivate) bar.append(actionButton('Reply', 'reply'));
   if (mine) bar.append(actionButton('Edit', 'edit'), actionButton('Delete', 'delete'));
   else if (state.moderator && !isPrivate) bar.append(actionButton('Delete', 'delete')); // --moderators
   main.append(bar);

@@ -3,6 +3,7 @@
 // are highlighted, and a click on one toggles it. The server sends a message's whole
 // state (Reactions), so the bar is redrawn from it, never patched.
 import { el } from './dom.js';
+import { isDialog } from './dialogs.js';
 import { sendJSON } from './link.js';
 import { LOBBY, state, ui } from './state.js';
 
@@ -14,7 +15,7 @@ let picker = null; // the open picker's element, if any
 // decorateMessage gives a room message its React button and its reaction bar (from
 // the reactions a History page or a replay carries). Private lines get neither.
 export function decorateMessage(li, main, m, isPrivate) {
-  if (isPrivate || !state.modern) return;
+  if (!state.modern || (isPrivate && !isDialog(String(m.roomId ?? '')))) return; // rooms and conversations
   const btn = el('button', 'react-btn', '☺');
   btn.type = 'button';
   btn.dataset.react = '';

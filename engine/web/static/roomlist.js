@@ -9,7 +9,8 @@ import { closeSidebar } from './sidebar.js';
 import { ERROR_WORDS, LOBBY, ROOM_ID, state, ui } from './state.js';
 import { userOf } from './text.js';
 import { renderTyping } from './typing.js';
-import { renderUsers } from './users.js';
+import { renderUsers, setPrivate } from './users.js';
+import { markUnread, resetDialogs } from './dialogs.js';
 
 // ---- room list ----
 
@@ -23,6 +24,7 @@ export function resetRooms() {
   state.token = '';
   state.current = LOBBY;
   room(LOBBY);
+  resetDialogs();
   ui.roomTitle.textContent = roomLabel(LOBBY);
   renderRooms();
 }
@@ -123,6 +125,7 @@ export function switchRoom(id) {
   const r = room(id, false);
   if (!r) return;
   state.current = id;
+  if (!id.startsWith('@') && state.privateTo) setPrivate(null); // a room is public
   r.unread = 0;
   noteRead();
   ui.log.replaceChildren(...r.items);
@@ -186,7 +189,6 @@ export function renderRooms() {
   });
   ui.roomsOther.replaceChildren(...others);
   ui.roomsOtherHead.hidden = others.length === 0;
-  const unread = [...state.rooms.values()].reduce((n, r) => n + r.unread, 0);
-  ui.usersToggle.classList.toggle('has-unread', unread > 0);
+  markUnread(); // the side panel's button, for rooms and conversations (dialogs.js)
   renderOlder();
 }

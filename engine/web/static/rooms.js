@@ -1,12 +1,14 @@
 // Each room's record: its lines, members and how far back its history goes. No DOM
 // built here; every view reads rooms through these.
 import { LOBBY, state } from './state.js';
+import { dialog, peerName } from './dialogs.js';
 
 // ---- rooms ----
 
 // room returns the room id, creating its record if asked; the lobby's members are the
 // online users (everyone is in it).
 export function room(id, create = true) {
+  if (id.startsWith('@')) return dialog(id, create); // a private conversation
   let r = state.rooms.get(id);
   if (!r && create) {
     r = { id, count: 0, unread: 0, items: [], members: id === LOBBY ? state.users : new Map(), more: true, loading: false };
@@ -20,6 +22,7 @@ export function currentRoom() {
 }
 
 export function roomLabel(id) {
+  if (id.startsWith('@')) return peerName(id);
   return id === LOBBY ? 'lobby' : '#' + id;
 }
 

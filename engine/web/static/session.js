@@ -9,6 +9,7 @@ import { CLOSE_WORDS, LOBBY, state } from './state.js';
 import { hideBanner, setStatus } from './status.js';
 import { userOf } from './text.js';
 import { renderMe, renderUsers, setPrivate } from './users.js';
+import { askDialogs, followPeer } from './dialogs.js';
 
 // ---- session ----
 
@@ -26,8 +27,10 @@ export function authorized(m) {
     state.confirmed.clear();
     for (const r of state.rooms.values()) for (const li of r.items) delete li.dataset.key;
   }
+  // Streams of another identity's inbox or conversations are not this one's to resume.
+  const mine = new RegExp(`^@(${state.me.userId}|${state.me.userId}-\\d+|\\d+-${state.me.userId})$`);
   for (const id of state.streams.keys()) {
-    if (id.startsWith('@') && id !== '@' + state.me.userId) state.streams.delete(id);
+    if (id.startsWith('@') && !mine.test(id)) state.streams.delete(id);
   }
   state.attempt = 0;
   hideBanner();
@@ -46,17 +49,15 @@ export function authorized(m) {
   renderRooms();
   if (!state.modern) return;
   sendJSON({ action: 'Rooms' });
+  askDialogs();
   clearInterval(state.roomsPoll);
   state.roomsPoll = setInterval(() => sendJSON({ action: 'Rooms' }), 15000);
   // Lines that never got Sent go again, in order; the server drops repeats by id.
   for (const p of state.pending.values()) transmit(p);
   clearInterval(state.retryPending);
   state.retryPending = setInterval(retryPending, 1000);
-  // Ids change across reconnections; a private chat follows the peer's name.
-  if (state.privateTo) {
-    const peer = [...state.users.values()].find((u) => u.userName === state.privateTo.userName && u.userId !== state.me.userId);
-    setPrivate(peer ?? state.privateTo, !!peer);
-  }
+  // Ids change across reconnections; a conversation in view follows the peer's name.
+  followPeer();
 }
 
 // offline is the page's side of a dropped socket (code: its close code, if any); the
@@ -86,7 +87,7 @@ export function connected(m) {
     return;
   }
   notice('join', 'joined the chat', u, lobby);
-  if (state.privateTo && !state.privateTo.online && u.userName === state.privateTo.userName) setPrivate(u);
+  if (state.privateTo && !state.privateTo.online && u.userName === state.privateTo.userName) followPeer();
 }
 
 export function gone(m, words, kind) {
@@ -96,8 +97,8 @@ export function gone(m, words, kind) {
   renderRooms();
   notice(kind, words, u, room(LOBBY));
   if (state.privateTo && state.privateTo.userId === u.userId) {
-    // Stay in private mode: falling back to public could send a private line to all.
+    // Stay in the conversation: falling back to public could send a private line to all.
     setPrivate(state.privateTo, false);
-    notice('info', `${u.userName} is offline. Private mode waits for them to come back, or leave it.`);
+    notice('info', `${u.userName} is offline.`);
   }
 }

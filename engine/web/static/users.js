@@ -4,6 +4,7 @@ import { avatar, el, genderMark, icon, nameButton } from './dom.js';
 import { currentRoom } from './rooms.js';
 import { closeSidebar } from './sidebar.js';
 import { state, ui } from './state.js';
+import { openDialog, renderDialogs } from './dialogs.js';
 
 // ---- users ----
 
@@ -36,8 +37,8 @@ export function renderUsers() {
       const pm = el('button', 'icon-btn pm-btn');
       pm.type = 'button';
       pm.dataset.pm = String(u.userId);
-      pm.title = `Private message to ${u.userName}`;
-      pm.setAttribute('aria-label', `Private message to ${u.userName}`);
+      pm.title = `Open conversation with ${u.userName}`;
+      pm.setAttribute('aria-label', `Open conversation with ${u.userName}`);
       pm.append(icon('mail'));
       li.append(pm);
     }
@@ -49,6 +50,7 @@ export function renderUsers() {
   ui.usersCount.textContent = n;
   ui.usersToggleCount.textContent = n;
   ui.usersToggle.querySelector('.sr-only').textContent = `Show users (${list.length} online)`;
+  renderDialogs(); // who of them is online
 }
 
 // statusBadge is a user's status beside their name: a word (for screen readers too,
@@ -95,7 +97,6 @@ export function setPrivate(u, online = true) {
 export function openPrivate(id) {
   const u = findUser(id);
   if (!u || (state.me && u.userId === state.me.userId)) return;
-  setPrivate(u);
+  openDialog(u); // its own thread (dialogs.js)
   closeSidebar();
-  ui.message.focus();
 }

@@ -17,7 +17,8 @@ import { setupNewMessages } from './newmessages.js';
 import { noteRead } from './readmarks.js';
 import { wireReactions } from './reactions.js';
 import { wireSearch } from './search.js';
-import { findUser, openPrivate, setPrivate } from './users.js';
+import { findUser, openPrivate } from './users.js';
+import { closeDialog, setupDialogs } from './dialogs.js';
 
 // ---- wiring ----
 
@@ -68,7 +69,7 @@ export function wire() {
       e.preventDefault();
       sendMessage();
     } else if (e.key === 'Escape' && state.privateTo) {
-      setPrivate(null);
+      closeDialog();
     }
   });
   // Some input paths deliver Enter's character separately from its keydown (synthetic
@@ -105,7 +106,8 @@ export function wire() {
     const b = e.target.closest('[data-room]');
     if (b && b.tagName === 'BUTTON') switchRoom(b.dataset.room);
   });
-  ui.privateLeave.addEventListener('click', () => { setPrivate(null); ui.message.focus(); });
+  ui.privateLeave.addEventListener('click', () => { closeDialog(); ui.message.focus(); });
+  setupDialogs();
   ui.reconnectNow.addEventListener('click', () => { if (state.wanted && !state.ws) connect(); });
   ui.logout.addEventListener('click', leave);
   ui.mute.addEventListener('click', () => {

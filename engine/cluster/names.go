@@ -1,0 +1,161 @@
+package cluster
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names and userIds are unique cluster-wide through JetStream KV (docs/CLUSTER.md,
+// "Names, userIds, sessions, resume"): a name is a key that only one node can create,
+// and userIds come in blocks reserved with compare-and-swap. Each call is a round trip
+// to NATS: never on the chat's owner.
+
+const (
+	// namesBucket holds a key per reserved name: the name's folded key (the chat's
+	// names.go), base64url, whose value is the userId holding it.
+	namesBucket = "chatd_names"
+	// metaBucket holds the cluster's counters and secrets: userIdsKey, the highest
+	// userId reserved by any node.
+	metaBucket = "chatd_meta"
+	userIDsKey = "userids"
+)
+
+// ErrNameTaken is returned by ReserveName when another user holds the name.
+var ErrNameTaken = errors.New("name is taken in the cluster")
+
+// NamesConfig and MetaConfig are the KV buckets of names and of the cluster's
+// counters: file storage, so a nats-server restart keeps them, with replicas as
+// --nats-replicas sets them; one revision per key is all the chat reads.
+func NamesConfig(replicas int) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{Bucket: namesBucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}
+}
+
+// MetaConfig: see NamesConfig.
+func MetaConfig(replicas int) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{Bucket: metaBucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}
+}
+
+// NameKey is the KV key of a name's folded key: base64url, since a folded name may
+// hold characters (spaces, dots, any script) that KV keys may not.
+func NameKey(folded string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(folded))
+}
+
+// ReserveName makes userID the holder of the name whose folded key is folded, if no
+// user holds it (Create fails on an existing key, so two nodes racing for a name never
+// both win). It returns the key's revision, which FreeName needs. Reserving a name
+// userID holds already succeeds with the existing revision, so a retry is harmless.
+func ReserveName(ctx context.Context, kv jetstream.KeyValue, folded string, userID uint64) (uint64, error) {
+	key := NameKey(folded)
+	value := []byte(strconv.FormatUint(userID, 10))
+	rev, err := kv.Create(ctx, key, value)
+	if err == nil {
+		return rev, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("reserve name %q: %w", folded, err)
+	}
+	e, gerr := kv.Get(ctx, key)
+	if gerr != nil {
+		if errors.Is(gerr, jetstream.ErrKeyNotFound) {
+			return 0, fmt.Errorf("reserve name %q: freed meanwhile, retry: %w", folded, ErrNameTaken)
+		}
+		return 0, fmt.Errorf("reserve name %q: read holder: %w", folded, gerr)
+	}
+	if string(e.Value()) == string(value) {
+		return e.Revision(), nil
+	}
+	return 0, ErrNameTaken
+}
+
+// FreeName frees a name reserved at revision rev. A key changed since (a newer
+// holder's) is left alone, so a late free never takes a name from its next owner.
+func FreeName(ctx context.Context, kv jetstream.KeyValue, folded string, rev uint64) error {
+	err := kv.Delete(ctx, NameKey(folded), jetstream.LastRevision(rev))
+	if isWrongLastSequence(err) {
+		return nil // held by someone else now
+	}
+	if err != nil {
+		return fmt.Errorf("free name %q: %w", folded, err)
+	}
+	return nil
+}
+
+// NameHolder is the userId holding a name, and whether any does.
+func NameHolder(ctx context.Context, kv jetstream.KeyValue, folded string) (uint64, bool, error) {
+	e, err := kv.Get(ctx, NameKey(folded))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read name %q: %w", folded, err)
+	}
+	id, err := strconv.ParseUint(string(e.Value()), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("name %q: bad holder %q: %w", folded, e.Value(), err)
+	}
+	return id, true, nil
+}
+
+// maxCASRetries bounds ReserveUserIDs' compare-and-swap loop: each retry means another
+// node reserved a block meanwhile, so more than this is a cluster in trouble.
+const maxCASRetries = 64
+
+// ReserveUserIDs reserves the next block of n userIds for this node, above every id
+// any node reserved (and above floor, the highest id this node's store has seen, so a
+// cluster made from a single node's data never reissues its ids). It returns the
+// block's first and last id. Blocks of racing nodes never overlap: the counter moves
+// only by Update at the revision it was read at.
+func ReserveUserIDs(ctx context.Context, kv jetstream.KeyValue, n, floor uint64) (first, last uint64, err error) {
+	if n == 0 {
+		return 0, 0, errors.New("reserve userIds: empty block")
+	}
+	for range maxCASRetries {
+		top, rev, err := readCounter(ctx, kv)
+		if err != nil {
+			return 0, 0, err
+		}
+		first = max(top, floor) + 1
+		last = first + n - 1
+		value := []byte(strconv.FormatUint(last, 10))
+		if rev == 0 {
+			_, err = kv.Create(ctx, userIDsKey, value)
+		} else {
+			_, err = kv.Update(ctx, userIDsKey, value, rev)
+		}
+		if err == nil {
+			return first, last, nil
+		}
+		if !isCASConflict(err) {
+			return 0, 0, fmt.Errorf("reserve userIds: %w", err)
+		}
+	}
+	return 0, 0, fmt.Errorf("reserve userIds: %d conflicts in a row", maxCASRetries)
+}
+
+// readCounter is the highest userId reserved and the key's revision (0, 0: none yet).
+func readCounter(ctx context.Context, kv jetstream.KeyValue) (top, rev uint64, err error) {
+	e, err := kv.Get(ctx, userIDsKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("read userIds counter: %w", err)
+	}
+	top, err = strconv.ParseUint(string(e.Value()), 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("userIds counter %q: %w", e.Value(), err)
+	}
+	return top, e.Revision(), nil
+}
+
+// isCASConflict tells a lost compare-and-swap: the key exists (Create) or is at
+// another revision (Update).
+func isCASConflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || isWrongLastSequence(err)
+}

@@ -1,0 +1,171 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chatd/chatd/engine/cluster/natstest"
+)
+
+// kvBucket starts a real nats-server and makes the bucket cfg on it; each of nodes
+// gets its own client connection, as separate chatd nodes would.
+func kvBuckets(t *testing.T, cfg jetstream.KeyValueConfig, nodes int) []jetstream.KeyValue {
+	t.Helper()
+	ns := natstest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	kvs := make([]jetstream.KeyValue, nodes)
+	for i := range kvs {
+		js, err := jetstream.New(ns.Connect(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kvs[i], err = js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+			t.Fatalf("bucket %s: %v", cfg.Bucket, err)
+		}
+	}
+	return kvs
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestRacingNodesReserveANameOnce: 8 nodes on their own connections ask for the same
+// name at once; exactly one gets it, the others ErrNameTaken, and the holder is the
+// winner. A retry by the holder is not a conflict.
+func TestRacingNodesReserveANameOnce(t *testing.T) {
+	kvs := kvBuckets(t, NamesConfig(1), 8)
+	ctx := testContext(t)
+	var wg sync.WaitGroup
+	errs := make([]error, len(kvs))
+	for i, kv := range kvs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = ReserveName(ctx, kv, "alice", uint64(100+i))
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("nodes %d and %d both got the name", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, ErrNameTaken):
+			t.Fatalf("node %d: %v", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no node got the name")
+	}
+	id, held, err := NameHolder(ctx, kvs[0], "alice")
+	if err != nil || !held || id != uint64(100+winner) {
+		t.Fatalf("holder %d %v %v, want %d", id, held, err, 100+winner)
+	}
+	if _, err := ReserveName(ctx, kvs[winner], "alice", uint64(100+winner)); err != nil {
+		t.Fatalf("the holder's retry: %v", err)
+	}
+}
+
+// TestFreedNameIsFreeButALateFreeTakesNothing: a freed name can be reserved again; a
+// free at an old revision (a node that freed late) leaves the new holder alone.
+func TestFreedNameIsFreeButALateFreeTakesNothing(t *testing.T) {
+	kvs := kvBuckets(t, NamesConfig(1), 2)
+	ctx := testContext(t)
+	rev, err := ReserveName(ctx, kvs[0], "bob (2)", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := FreeName(ctx, kvs[0], "bob (2)", rev); err != nil {
+		t.Fatalf("free: %v", err)
+	}
+	if _, err := ReserveName(ctx, kvs[1], "bob (2)", 8); err != nil {
+		t.Fatalf("reserve after the free: %v", err)
+	}
+	if err := FreeName(ctx, kvs[0], "bob (2)", rev); err != nil {
+		t.Fatalf("a late free: %v", err)
+	}
+	if id, held, err := NameHolder(ctx, kvs[0], "bob (2)"); err != nil || !held || id != 8 {
+		t.Fatalf("after a late free: holder %d %v %v, want 8", id, held, err)
+	}
+}
+
+// TestRacingNodesGetDisjointUserIDBlocks: 4 nodes reserve 25 blocks each at once; no
+// id is in two blocks, and every block lies above the floor.
+func TestRacingNodesGetDisjointUserIDBlocks(t *testing.T) {
+	kvs := kvBuckets(t, MetaConfig(1), 4)
+	ctx := testContext(t)
+	const blocks, size, floor = 25, 1024, 5000
+	var mu sync.Mutex
+	var got [][2]uint64
+	var wg sync.WaitGroup
+	for _, kv := range kvs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range blocks {
+				first, last, err := ReserveUserIDs(ctx, kv, size, floor)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				got = append(got, [2]uint64{first, last})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) != len(kvs)*blocks {
+		t.Fatalf("%d blocks, want %d", len(got), len(kvs)*blocks)
+	}
+	seen := make(map[uint64]bool, len(got))
+	for _, b := range got {
+		if b[1]-b[0]+1 != size || b[0] <= floor {
+			t.Fatalf("block %v: want %d ids above %d", b, size, floor)
+		}
+		if seen[b[0]] {
+			t.Fatalf("block %v handed out twice", b)
+		}
+		seen[b[0]] = true
+	}
+	top, _, err := readCounter(ctx, kvs[0])
+	if err != nil || top != floor+uint64(len(got))*size {
+		t.Fatalf("counter %d %v, want %d: blocks are contiguous", top, err, floor+uint64(len(got))*size)
+	}
+}
+
+// TestNamesSurviveANATSRestart: the buckets are file-stored, so a nats-server restart
+// on the same store keeps a reservation.
+func TestNamesSurviveANATSRestart(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := testContext(t)
+	open := func() jetstream.KeyValue {
+		js, err := jetstream.New(ns.Connect(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv, err := js.CreateOrUpdateKeyValue(ctx, NamesConfig(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kv
+	}
+	if _, err := ReserveName(ctx, open(), "carol", 9); err != nil {
+		t.Fatal(err)
+	}
+	ns.Restart(t)
+	if _, err := ReserveName(ctx, open(), "carol", 10); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("after a restart: %v, want ErrNameTaken", err)
+	}
+}

@@ -1,0 +1,215 @@
+package cluster
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// Presence across nodes (docs/CLUSTER.md, "Presence across nodes"): each node sends
+// one Tick per --presence-interval with its net changes per room, numbered per node,
+// and answers a Snapshot of its whole local membership on request. Every other node
+// keeps the result in a Remote table and feeds its changes to the chat as it does its
+// own: presence costs one NATS message per node per tick, whatever the churn.
+
+// Member is one user in a room of another node: its userId and the fields every
+// message about it carries, encoded by its node (protocol.AppendUserFields).
+type Member struct {
+	UserID uint64          `json:"u"`
+	Fields json.RawMessage `json:"f"`
+}
+
+// RoomChange is one room's net change of a tick on one node, and that node's count
+// of local members after it.
+type RoomChange struct {
+	Room   string   `json:"r"`
+	Count  int      `json:"n"`
+	Joined []Member `json:"j,omitempty"`
+	Left   []uint64 `json:"l,omitempty"`
+	Lost   []uint64 `json:"x,omitempty"`
+}
+
+// Tick is one node's presence message of one tick. Seq counts the node's ticks since
+// Boot, so a receiver sees a gap (a lost tick) or a restart (a new Boot).
+type Tick struct {
+	Node  string       `json:"node"`
+	Boot  int64        `json:"boot"`
+	Seq   uint64       `json:"seq"`
+	Rooms []RoomChange `json:"rooms"`
+}
+
+// Snapshot is a node's whole local membership as of its tick Seq.
+type Snapshot struct {
+	Node  string              `json:"node"`
+	Boot  int64               `json:"boot"`
+	Seq   uint64              `json:"seq"`
+	Rooms map[string][]Member `json:"rooms"`
+}
+
+// Change is what applying a tick, a snapshot or a node's loss changed in one room:
+// the chat announces it as it does a local join, leave or loss.
+type Change struct {
+	Room   string
+	Joined []Member
+	Left   []uint64
+	Lost   []uint64
+}
+
+// Remote is what a node knows of the other nodes' members: per node, per room, the
+// members and their fields. It is the chat owner's (no lock).
+type Remote struct {
+	nodes map[string]*remoteNode
+}
+
+type remoteNode struct {
+	boot  int64
+	seq   uint64
+	rooms map[string]map[uint64]json.RawMessage
+}
+
+// NewRemote is an empty table.
+func NewRemote() *Remote { return &Remote{nodes: make(map[string]*remoteNode)} }
+
+// ErrNeedSnapshot is returned by ApplyTick when the tick does not follow the last one
+// applied from its node (a lost tick, a restarted or new node): ask that node for a
+// Snapshot and apply it instead.
+var ErrNeedSnapshot = fmt.Errorf("presence tick out of sequence: a snapshot is needed")
+
+// ApplyTick applies t if it follows the last tick of its node, and returns the
+// changes to announce.
+func (r *Remote) ApplyTick(t *Tick) ([]Change, error) {
+	n := r.nodes[t.Node]
+	if n == nil || n.boot != t.Boot || t.Seq != n.seq+1 {
+		return nil, fmt.Errorf("tick %d of node %s (boot %d): %w", t.Seq, t.Node, t.Boot, ErrNeedSnapshot)
+	}
+	n.seq = t.Seq
+	changes := make([]Change, 0, len(t.Rooms))
+	for _, rc := range t.Rooms {
+		members := n.rooms[rc.Room]
+		if members == nil {
+			members = make(map[uint64]json.RawMessage)
+			n.rooms[rc.Room] = members
+		}
+		c := Change{Room: rc.Room}
+		for _, m := range rc.Joined {
+			if _, in := members[m.UserID]; !in {
+				c.Joined = append(c.Joined, m)
+			}
+			members[m.UserID] = m.Fields
+		}
+		c.Left = removeMembers(members, rc.Left)
+		c.Lost = removeMembers(members, rc.Lost)
+		if len(members) == 0 {
+			delete(n.rooms, rc.Room)
+		}
+		if len(c.Joined)+len(c.Left)+len(c.Lost) > 0 {
+			changes = append(changes, c)
+		}
+	}
+	return changes, nil
+}
+
+// removeMembers deletes ids from members and returns those that were there.
+func removeMembers(members map[uint64]json.RawMessage, ids []uint64) []uint64 {
+	var gone []uint64
+	for _, id := range ids {
+		if _, in := members[id]; in {
+			delete(members, id)
+			gone = append(gone, id)
+		}
+	}
+	return gone
+}
+
+// ApplySnapshot replaces what the table holds of s's node with s, and returns the
+// difference as changes: who joined and who left while ticks were missed.
+func (r *Remote) ApplySnapshot(s *Snapshot) []Change {
+	old := r.nodes[s.Node]
+	n := &remoteNode{boot: s.Boot, seq: s.Seq, rooms: make(map[string]map[uint64]json.RawMessage, len(s.Rooms))}
+	for room, members := range s.Rooms {
+		m := make(map[uint64]json.RawMessage, len(members))
+		for _, mem := range members {
+			m[mem.UserID] = mem.Fields
+		}
+		if len(m) > 0 {
+			n.rooms[room] = m
+		}
+	}
+	r.nodes[s.Node] = n
+	var before map[string]map[uint64]json.RawMessage
+	if old != nil {
+		before = old.rooms
+	}
+	return diffRooms(before, n.rooms, false)
+}
+
+// NodeGone forgets node (its liveness key expired) and returns its members as lost.
+func (r *Remote) NodeGone(node string) []Change {
+	n := r.nodes[node]
+	if n == nil {
+		return nil
+	}
+	delete(r.nodes, node)
+	return diffRooms(n.rooms, nil, true)
+}
+
+// diffRooms is the changes from before to after, room by room, in room order; the
+// departed are lost (a dead node) or left.
+func diffRooms(before, after map[string]map[uint64]json.RawMessage, lost bool) []Change {
+	rooms := make([]string, 0, len(before)+len(after))
+	for room := range before {
+		rooms = append(rooms, room)
+	}
+	for room := range after {
+		if _, seen := before[room]; !seen {
+			rooms = append(rooms, room)
+		}
+	}
+	slices.Sort(rooms)
+	var changes []Change
+	for _, room := range rooms {
+		c := Change{Room: room}
+		for id, f := range after[room] {
+			if _, was := before[room][id]; !was {
+				c.Joined = append(c.Joined, Member{UserID: id, Fields: f})
+			}
+		}
+		for id := range before[room] {
+			if _, is := after[room][id]; !is {
+				if lost {
+					c.Lost = append(c.Lost, id)
+				} else {
+					c.Left = append(c.Left, id)
+				}
+			}
+		}
+		slices.SortFunc(c.Joined, func(a, b Member) int { return cmp.Compare(a.UserID, b.UserID) })
+		slices.Sort(c.Left)
+		slices.Sort(c.Lost)
+		if len(c.Joined)+len(c.Left)+len(c.Lost) > 0 {
+			changes = append(changes, c)
+		}
+	}
+	return changes
+}
+
+// Count is how many members room has on the other nodes. An account online on two
+// nodes counts on each (devices.go keeps one user per account on one node only).
+func (r *Remote) Count(room string) int {
+	n := 0
+	for _, node := range r.nodes {
+		n += len(node.rooms[room])
+	}
+	return n
+}
+
+// Fields is the encoded fields of userID in room on another node, if it is there.
+func (r *Remote) Fields(room string, userID uint64) (json.RawMessage, bool) {
+	for _, node := range r.nodes {
+		if f, ok := node.rooms[room][userID]; ok {
+			return f, true
+		}
+	}
+	return nil, false
+}
