@@ -15,15 +15,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// The KV buckets of docs/CLUSTER.md. They are created at Open; later build steps fill
-// them (userIds, the resume key, names, sessions, node liveness).
-const (
-	MetaBucket     = "chatd_meta"     // userids, resume-key
-	NamesBucket    = "chatd_names"    // folded name -> userId
-	SessionsBucket = "chatd_sessions" // userId -> resumable session
-	NodesBucket    = "chatd_nodes"    // node name -> liveness, expiring after NodeTTL
-)
-
 // NATSConfig is how a node reaches NATS: the server URLs and what nats.go supports
 // to authenticate and encrypt. Empty fields are not used.
 type NATSConfig struct {
@@ -120,22 +111,11 @@ func (c NATSConfig) connect(node string, onState func(bool), log *slog.Logger) (
 	return nc, nil
 }
 
-// bucketConfigs are the KV buckets, all on file storage with the stream's replicas.
-// chatd_nodes expires a key nodeTTL after its last write: a node refreshes its key,
-// and one that stops is dead.
+// bucketConfigs are the KV buckets of docs/CLUSTER.md, as names.go, sessions.go and
+// nodes.go define them, with the stream's replicas.
 func bucketConfigs(replicas int, nodeTTL time.Duration) []jetstream.KeyValueConfig {
-	kv := func(name, about string) jetstream.KeyValueConfig {
-		return jetstream.KeyValueConfig{Bucket: name, Description: about, History: 1,
-			Storage: jetstream.FileStorage, Replicas: replicas}
-	}
-	nodes := kv(NodesBucket, "chatd node liveness")
-	nodes.TTL = nodeTTL
-	return []jetstream.KeyValueConfig{
-		kv(MetaBucket, "chatd userId reservations and the resume-token key"),
-		kv(NamesBucket, "chatd nicknames, unique cluster-wide"),
-		kv(SessionsBucket, "chatd resumable sessions"),
-		nodes,
-	}
+	return []jetstream.KeyValueConfig{MetaConfig(replicas), NamesConfig(replicas),
+		SessionsConfig(replicas), NodesConfig(nodeTTL, replicas)}
 }
 
 // setup creates (or updates) the lines stream and the KV buckets, retrying until

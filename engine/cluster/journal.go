@@ -17,8 +17,9 @@ import (
 )
 
 // ErrUnavailable is what a cluster journal refuses lines with while it cannot get
-// them into the stream (NATS disconnected, or its queue full). Its errors wrap
-// store.ErrUnavailable too, so the chat's existing handling of a refusal applies.
+// them into the stream (NATS disconnected, its queue full, or it is closing). Its
+// errors wrap store.ErrClusterUnavailable too (hence store.ErrUnavailable), so the
+// chat's outage handling applies: cluster_unavailable, and new logins wait (1013).
 var ErrUnavailable = errors.New("cluster unavailable")
 
 // Config is what a cluster node's journal needs.
@@ -211,7 +212,7 @@ func (j *Journal) WaitCaughtUp(ctx context.Context) error {
 }
 
 // Refusal is why AddMessages would refuse a line now, or nil: NATS disconnected or
-// the publisher's queue full (both wrap ErrUnavailable and store.ErrUnavailable), or
+// the publisher's queue full (both wrap ErrUnavailable and store.ErrClusterUnavailable), or
 // the local store in trouble (its own refusal). Cheap and non-blocking: the chat
 // asks it on its owner.
 func (j *Journal) Refusal() error {
@@ -221,9 +222,9 @@ func (j *Journal) Refusal() error {
 	return j.writer.Refusal()
 }
 
-// unavailable is an error wrapping both ErrUnavailable and store.ErrUnavailable.
+// unavailable is an error wrapping ErrUnavailable and store.ErrClusterUnavailable.
 func unavailable(why string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+why, append([]any{ErrUnavailable, store.ErrUnavailable}, args...)...)
+	return fmt.Errorf("%w: %w: "+why, append([]any{ErrUnavailable, store.ErrClusterUnavailable}, args...)...)
 }
 
 // AddMessages queues lines for the stream, all or none. Their seqs are the chat's

@@ -325,8 +325,8 @@ func TestNATSRestart(t *testing.T) {
 	close(stopSending)
 	<-sent
 	err := a.j.Refusal()
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, store.ErrUnavailable) {
-		t.Fatalf("Refusal while NATS is down: %v; want ErrUnavailable and store.ErrUnavailable", err)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, store.ErrClusterUnavailable) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Refusal while NATS is down: %v; want ErrUnavailable, store.ErrClusterUnavailable and store.ErrUnavailable", err)
 	}
 	if err := a.j.AddMessages(a.line("lobby", 999)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("AddMessages while NATS is down: %v", err)
