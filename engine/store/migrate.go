@@ -49,6 +49,9 @@ func migrate(db *sql.DB) error {
 	if err := migrateSearch(db); err != nil {
 		return err
 	}
+	if err := migrateAppliedStreamSeq(db); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -123,6 +126,17 @@ func migrateMessageFiles(db *sql.DB) error {
 	}
 	if _, err := db.Exec(`ALTER TABLE messages ADD COLUMN file TEXT NOT NULL DEFAULT ''`); err != nil {
 		return fmt.Errorf("add messages.file: %w", err)
+	}
+	return nil
+}
+
+// migrateAppliedStreamSeq gives a history made before the cluster its applied stream
+// seq (docs/CLUSTER.md): 0, a node that has consumed nothing. It lives in meta, which
+// every history has, so no table changes; the row is seeded only if it is missing.
+func migrateAppliedStreamSeq(db *sql.DB) error {
+	_, err := db.Exec(`INSERT INTO meta (k, v) SELECT ?1, 0 WHERE NOT EXISTS (SELECT 1 FROM meta WHERE k = ?1)`, appliedKey)
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", appliedKey, err)
 	}
 	return nil
 }

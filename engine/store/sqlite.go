@@ -240,6 +240,9 @@ func (s *SQLite) Write(ctx context.Context, b *Batch) (err error) {
 	if maxUser, err = s.upsertSessions(ctx, tx, b.Sessions, maxUser); err != nil {
 		return err
 	}
+	if err := writeApplied(ctx, tx, b.AppliedStreamSeq); err != nil {
+		return err
+	}
 	due := s.tailDue(msgs)
 	if due {
 		if err := indexTail(ctx, tx); err != nil {
@@ -348,6 +351,9 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 		return nil, err
 	}
 	if st.AccountReads, err = s.loadAccountReads(ctx); err != nil {
+		return nil, err
+	}
+	if st.AppliedStreamSeq, err = loadApplied(ctx, s.db); err != nil {
 		return nil, err
 	}
 	return st, nil

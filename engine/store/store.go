@@ -60,6 +60,11 @@ type Batch struct {
 	Edits []Edit
 	// AccountRooms are accounts joining and leaving rooms, in order (accountrooms.go).
 	AccountRooms []AccountRoom
+
+	// AppliedStreamSeq, on a cluster node, is the JetStream sequence of the last
+	// stream message the batch's lines came from (0: none, as on a single node); the
+	// commit stores it with the lines (applied.go).
+	AppliedStreamSeq uint64
 }
 
 // Len is the number of records in b (a reservation counts as one).
@@ -67,6 +72,9 @@ func (b *Batch) Len() int {
 	n := len(b.Messages) + len(b.Sessions)
 	n += len(b.Reactions) + len(b.Edits) + len(b.AccountRooms)
 	if b.UserIDsUpTo > 0 {
+		n++
+	}
+	if b.AppliedStreamSeq > 0 {
 		n++
 	}
 	return n
@@ -84,6 +92,9 @@ type State struct {
 	AccountRooms map[uint64][]string
 	// AccountReads are each account's read positions, by userId and room.
 	AccountReads map[uint64]map[string]uint64
+	// AppliedStreamSeq is where a cluster node's consumer resumes: the last stream
+	// sequence it committed (0 if none).
+	AppliedStreamSeq uint64
 }
 
 // Store is the history's storage. Every method may block on disk: never call one on

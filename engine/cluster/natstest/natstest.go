@@ -61,9 +61,20 @@ func (s *Server) start(t testing.TB) {
 // nats-server restart on the same disk would: what JetStream acknowledged is there.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
+	s.Stop()
+	s.Resume(t)
+}
+
+// Stop shuts the server down, as an outage of NATS would; Resume starts it again.
+func (s *Server) Stop() {
 	s.opts.Port = s.Addr().(*net.TCPAddr).Port // the clients' URLs stay valid
 	s.Shutdown()
 	s.WaitForShutdown()
+}
+
+// Resume starts a stopped server again on its port and store.
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
 	s.start(t)
 }
 
