@@ -11,7 +11,7 @@ import { ERROR_WORDS, GROUP_MS, LOBBY, MAX_LOG, NOT_DELIVERED, state, ui } from 
 import { mentions, renderText, userOf } from './text.js';
 import { dayBefore, stamp, topDay } from './days.js';
 import { notifyMe } from './notify.js';
-import { peerOf, threadOf } from './dialogs.js';
+import { peerOf, threadOf } from './threads.js';
 
 // ---- the log ----
 

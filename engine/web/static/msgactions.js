@@ -4,7 +4,7 @@
 import { el } from './dom.js';
 import { state } from './state.js';
 import { renderText } from './text.js';
-import { isDialog } from './dialogs.js';
+import { isDialog } from './threads.js';
 
 // decorate adds to a freshly built public line its quote, its "(edited)" mark or its
 // deleted placeholder, and its buttons (for a line the server numbered, or will).

@@ -3,7 +3,7 @@
 // are highlighted, and a click on one toggles it. The server sends a message's whole
 // state (Reactions), so the bar is redrawn from it, never patched.
 import { el } from './dom.js';
-import { isDialog } from './dialogs.js';
+import { isDialog } from './threads.js';
 import { sendJSON } from './link.js';
 import { LOBBY, state, ui } from './state.js';
 

@@ -5,8 +5,7 @@
 import { sendJSON } from './link.js';
 import { state } from './state.js';
 import { oldestSeq, room } from './rooms.js';
-import { renderRooms } from './roomlist.js';
-import { renderDialogs } from './dialogs.js';
+import { emit } from './events.js';
 
 const sent = new Map(); // room -> the seq last sent in a Read
 let timer = 0;
@@ -44,6 +43,6 @@ export function readMarker(m) {
     const all = oldestSeq(r) > 0 && oldestSeq(r) <= seq + 1;
     r.unread = Math.min(r.unread, all ? later : newest - seq);
   }
-  renderRooms();
-  renderDialogs();
+  emit('rooms:render');
+  emit('dialogs:render');
 }

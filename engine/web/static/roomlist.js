@@ -10,7 +10,7 @@ import { ERROR_WORDS, LOBBY, ROOM_ID, state, ui } from './state.js';
 import { userOf } from './text.js';
 import { renderTyping } from './typing.js';
 import { renderUsers, setPrivate } from './users.js';
-import { markUnread, resetDialogs } from './dialogs.js';
+import { emit, on } from './events.js';
 
 // ---- room list ----
 
@@ -24,7 +24,7 @@ export function resetRooms() {
   state.token = '';
   state.current = LOBBY;
   room(LOBBY);
-  resetDialogs();
+  emit('dialogs:reset');
   ui.roomTitle.textContent = roomLabel(LOBBY);
   renderRooms();
 }
@@ -140,6 +140,8 @@ export function switchRoom(id) {
   closeSidebar();
 }
 
+on('rooms:render', renderRooms); // readmarks.js, below this module, asks for it
+
 export function renderRooms() {
   const items = [...state.rooms.values()].map((r) => {
     const li = el('li', 'room');
@@ -189,6 +191,6 @@ export function renderRooms() {
   });
   ui.roomsOther.replaceChildren(...others);
   ui.roomsOtherHead.hidden = others.length === 0;
-  markUnread(); // the side panel's button, for rooms and conversations (dialogs.js)
+  emit('unread:mark'); // the side panel's button, for rooms and conversations (dialogs.js)
   renderOlder();
 }

@@ -1,7 +1,7 @@
 // Each room's record: its lines, members and how far back its history goes. No DOM
 // built here; every view reads rooms through these.
 import { LOBBY, state } from './state.js';
-import { dialog, peerName } from './dialogs.js';
+import { dialog, peerName } from './threads.js';
 
 // ---- rooms ----
 

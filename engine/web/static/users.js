@@ -4,7 +4,7 @@ import { avatar, el, genderMark, icon, nameButton } from './dom.js';
 import { currentRoom } from './rooms.js';
 import { closeSidebar } from './sidebar.js';
 import { state, ui } from './state.js';
-import { openDialog, renderDialogs } from './dialogs.js';
+import { emit } from './events.js';
 
 // ---- users ----
 
@@ -50,7 +50,7 @@ export function renderUsers() {
   ui.usersCount.textContent = n;
   ui.usersToggleCount.textContent = n;
   ui.usersToggle.querySelector('.sr-only').textContent = `Show users (${list.length} online)`;
-  renderDialogs(); // who of them is online
+  emit('dialogs:render'); // who of them is online
 }
 
 // statusBadge is a user's status beside their name: a word (for screen readers too,
@@ -97,6 +97,6 @@ export function setPrivate(u, online = true) {
 export function openPrivate(id) {
   const u = findUser(id);
   if (!u || (state.me && u.userId === state.me.userId)) return;
-  openDialog(u); // its own thread (dialogs.js)
+  emit('dialogs:open', u); // its own thread (dialogs.js)
   closeSidebar();
 }
