@@ -102,7 +102,8 @@ func TestAccountOnSeveralDevicesIsOneUser(t *testing.T) {
 }
 
 // TestAccountDevicesShareRoomsAndReads: a join or a leave on one device is done on
-// all of them, and a Read on one sends ReadMarker to the others.
+// all of them, a device that arrives later rejoins the account's rooms, and a Read on
+// one sends ReadMarker to the others.
 func TestAccountDevicesShareRoomsAndReads(t *testing.T) {
 	s := chattest.Start(t)
 	tok, _ := newAPI(t, s, "").register("Hal", "hals password")
@@ -115,6 +116,11 @@ func TestAccountDevicesShareRoomsAndReads(t *testing.T) {
 			t.Fatalf("RoomJoined on both devices, counted once: %v", m)
 		}
 	}
+	c, _ := dialToken(t, s, tok) // a new device while the others are online: it roams too
+	if m := c.Expect("RoomJoined"); m["roomId"] != "dev" || m["count"] != float64(1) {
+		t.Fatalf("a third device rejoins the account's rooms: %v", m)
+	}
+	c.Conn.Close()
 	bob, _ := s.LoginQuery(t, "Bob", editOptIn)
 	bob.Send(map[string]any{"action": "JoinRoom", "roomId": "dev"})
 	if m := bob.Expect("RoomJoined"); m["count"] != float64(2) {
