@@ -16,7 +16,10 @@ type Chat struct {
 	cfg Config
 	log *slog.Logger
 	now func() time.Time
-	w   *engine.Worker // set by OnWorkerStart
+	w   *engine.Worker // set by OnWorkerStart (startCommits, under earlyMu)
+
+	earlyMu sync.Mutex
+	early   []func() // commits that came before the worker started (postCommit)
 
 	users     map[uint64]*user // by userId
 	names     map[string]uint64
@@ -115,7 +118,7 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 
 // OnWorkerStart starts the heartbeat, as ChatWorker.php does, and chatd's timers.
 func (ch *Chat) OnWorkerStart(w *engine.Worker) {
-	ch.w = w
+	ch.startCommits(w)
 	ch.pruneDialogs()
 	w.AddTimer(ch.cfg.PingInterval, ch.heartbeat)
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)

@@ -82,7 +82,16 @@ func (ch *Chat) dedupWindow() time.Duration { return max(2*ch.cfg.ResumeGrace, 5
 // before the first connection: the resume key, each room's last seq, the highest
 // userId (and reserves the first block above it), resumable identities, recent clientMsgIds; then starts the writer. Call it
 // once, before the Worker starts: it blocks on the disk. Close closes st.
-func (ch *Chat) OpenHistory(st store.Store) error {
+func (ch *Chat) OpenHistory(st store.Store) error { return ch.OpenHistoryWith(st, nil) }
+
+// JournalOpener makes the journal of a chat whose history is st: a cluster node's
+// (engine/cluster), which consumes the cluster's lines after applied, the stream seq
+// st has committed up to. onCommit is the chat's commit callback.
+type JournalOpener func(st store.Store, applied uint64, onCommit func(*store.Batch, error)) (Journal, error)
+
+// OpenHistoryWith is OpenHistory with a journal of open's making instead of the
+// single-node store writer (nil: that writer).
+func (ch *Chat) OpenHistoryWith(st store.Store, open JournalOpener) error {
 	key, err := st.ResumeKey()
 	if err != nil {
 		return fmt.Errorf("resume key: %w", err)
@@ -116,7 +125,11 @@ func (ch *Chat) OpenHistory(st store.Store) error {
 		ch.clientMsgs.add(clientMsgKey{m.UserID, m.ClientMsgID}, clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: time.UnixMilli(m.TS).UnixNano()})
 	}
 	limits := store.Limits{MaxQueueBytes: store.DefaultMaxQueueBytes, Timeout: ch.cfg.StoreTimeout}
-	ch.writer = store.NewLimitedWriter(st, ch.cfg.HistoryFlushInterval, limits, ch.onCommit, ch.log)
+	if open == nil {
+		ch.writer = store.NewLimitedWriter(st, ch.cfg.HistoryFlushInterval, limits, ch.onCommit, ch.log)
+	} else if ch.writer, err = open(st, state.AppliedStreamSeq, ch.onCommit); err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
 	ch.log.Info("history opened", "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
 	return nil
 }

@@ -76,7 +76,7 @@ func (ch *Chat) onCommit(b *store.Batch, err error) {
 	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && len(b.Reactions) == 0 && len(b.Edits) == 0 && err == nil {
 		return
 	}
-	ch.w.Post(func() {
+	ch.postCommit(func() {
 		if b.UserIDsUpTo > 0 && err == nil {
 			ch.userIDsReserved(b.UserIDsUpTo)
 		}
@@ -90,6 +90,31 @@ func (ch *Chat) onCommit(b *store.Batch, err error) {
 			ch.editsCommitted(b.Edits)
 		}
 	})
+}
+
+// postCommit runs fn on the owner. A cluster journal may commit lines of other nodes
+// before the worker has started (its consumer catches up from the start): those wait
+// in early and run first thing in OnWorkerStart, in commit order.
+func (ch *Chat) postCommit(fn func()) {
+	ch.earlyMu.Lock()
+	defer ch.earlyMu.Unlock()
+	if ch.w == nil {
+		ch.early = append(ch.early, fn)
+		return
+	}
+	ch.w.Post(fn)
+}
+
+// startCommits sets the worker commits are posted to and runs the early ones; on the
+// owner, in OnWorkerStart.
+func (ch *Chat) startCommits(w *engine.Worker) {
+	ch.earlyMu.Lock()
+	defer ch.earlyMu.Unlock()
+	ch.w = w
+	for _, fn := range ch.early {
+		fn()
+	}
+	ch.early = nil
 }
 
 // committed runs on the owner once msgs are durable: each goes to its room's members
@@ -114,7 +139,7 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 		} else {
 			ch.frame = frame[:0]
 		}
-		if m.ClientMsgID != "" {
+		if m.ClientMsgID != "" && m.Conn != 0 { // 0: sent through another cluster node, which answers Sent
 			ch.sentCommitted(m, ch.sendingDevice(sender, m.Conn))
 		}
 		if sender != nil && sender.account {

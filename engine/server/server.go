@@ -15,6 +15,7 @@ import (
 	"github.com/chatd/chatd/engine"
 	"github.com/chatd/chatd/engine/accounts"
 	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/cluster"
 	"github.com/chatd/chatd/engine/files"
 	"github.com/chatd/chatd/engine/metrics"
 	"github.com/chatd/chatd/engine/store"
@@ -31,6 +32,10 @@ type Config struct {
 	// /metrics; "": /metrics is served on --listen.
 	MetricsListen string
 	Accounts      accounts.Config // --session-ttl, --jwt-key, --allow-anonymous
+	// Cluster makes the server a cluster node whose lines go through NATS JetStream
+	// (cluster.go); nil: a single node. NATS, NodeName, Replicas and NodeTTL are
+	// read; the rest is the node's own.
+	Cluster *cluster.Config
 }
 
 // DefaultDataDir is --data-dir's default.
@@ -47,7 +52,7 @@ func DefaultConfig() Config {
 // constructor.
 func (c Config) Validate() error {
 	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.Files.Validate(), c.Accounts.Validate(),
-		c.validateMetricsListen(), c.validateUploads())
+		c.validateMetricsListen(), c.validateUploads(), c.validateCluster())
 }
 
 // validateUploads: one file of --max-file-bytes must fit in --max-upload-buffer.
@@ -77,7 +82,7 @@ type Server struct {
 // config), then the store, whose state the chat loads, so it may take a while on a big
 // history. Nothing listens until Start.
 func New(cfg Config) (*Server, error) {
-	if err := errors.Join(cfg.validateMetricsListen(), cfg.Files.Validate(), cfg.validateUploads()); err != nil {
+	if err := errors.Join(cfg.validateMetricsListen(), cfg.Files.Validate(), cfg.validateUploads(), cfg.validateCluster()); err != nil {
 		return nil, err
 	}
 	ch, err := chat.New(cfg.Chat, cfg.Engine.Logger)
@@ -99,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}
-		if err := ch.OpenHistory(observedStore{st, s.Metrics.ObserveCommit}); err != nil {
+		if err := ch.OpenHistoryWith(observedStore{st, s.Metrics.ObserveCommit}, cfg.clusterJournal()); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("--data-dir %s: %w", cfg.DataDir, err)
 		}
