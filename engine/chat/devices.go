@@ -49,13 +49,7 @@ func (ch *Chat) addDevice(first, u *user, r *engine.Request) {
 		ch.acct.devices = make(map[uint64][]*user)
 	}
 	ch.acct.devices[u.info.ID] = append(ch.acct.devices[u.info.ID], u)
-	u.conn.SetValue(u)
-	ch.counters.logins++
-	ch.meters.logins.Add(1)
-	if u.ack {
-		ch.ackUsers = append(ch.ackUsers, u)
-		u.ackListed = true
-	}
+	ch.attach(u)
 	ch.authorizeAccount(u)
 	if !u.compact {
 		u.conn.SendText(protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.encodedOnce()))

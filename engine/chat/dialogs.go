@@ -315,28 +315,23 @@ func (ch *Chat) deliverDialogTo(u *user, m *store.Message, frame []byte) bool {
 	return ch.deliver(u, ch.touchDialog(u, m.Room), m.Seq, frame)
 }
 
-// sendToDialog sends frame to the opted-in devices of both participants of dialog
-// room (Edited, Deleted, Reactions: the seed's client knows none of them).
-func (ch *Chat) sendToDialog(room string, frame []byte) {
+// sendToOptedIn sends frame to the opted-in connections of a room's members or of a
+// dialog's two participants (Edited, Deleted, Reactions: the seed's client knows none
+// of them); a room without members gets nothing.
+func (ch *Chat) sendToOptedIn(room string, frame []byte) {
+	if r := ch.rooms[room]; r != nil {
+		for _, m := range r.members {
+			ch.sendOptIn(m, frame)
+		}
+		return
+	}
 	lo, hi, ok := protocol.DialogUsers(room)
 	if !ok {
 		return
 	}
 	for i, id := range [2]uint64{lo, hi} {
-		if i == 1 && hi == lo {
-			break
-		}
-		u := ch.users[id]
-		if u == nil {
-			continue
-		}
-		if u.optIn {
-			u.conn.SendFrame(frame)
-		}
-		for _, d := range ch.otherDevices(u) {
-			if d.optIn {
-				d.conn.SendFrame(frame)
-			}
+		if u := ch.users[id]; u != nil && (i == 0 || hi != lo) {
+			ch.sendOptIn(u, frame)
 		}
 	}
 }

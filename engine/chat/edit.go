@@ -98,8 +98,7 @@ func (ch *Chat) queueEdit(u *user, e store.Edit) {
 func (ch *Chat) editsCommitted(edits []store.Edit) {
 	for i := range edits {
 		e := &edits[i]
-		r := ch.rooms[e.Room]
-		if !e.Applied || r == nil && !isDialog(e.Room) {
+		if !e.Applied {
 			continue
 		}
 		var payload []byte
@@ -108,14 +107,7 @@ func (ch *Chat) editsCommitted(edits []store.Edit) {
 		} else {
 			payload = protocol.AppendEdited(nil, e.Room, e.Seq, e.Text, e.EditedAt)
 		}
-		frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
-		if r == nil {
-			ch.sendToDialog(e.Room, frame)
-			continue
-		}
-		for _, m := range r.members {
-			ch.sendOptIn(m, frame)
-		}
+		ch.sendToOptedIn(e.Room, engine.AppendFrame(nil, engine.OpText, payload)) // shared, never modified
 	}
 }
 

@@ -68,6 +68,14 @@ func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
 func (ch *Chat) register(u *user) {
 	ch.takeName(u.info.Name, u.info.ID)
 	ch.users[u.info.ID] = u
+	ch.attach(u)
+	ch.defaultRoom.members = append(ch.defaultRoom.members, u)
+	u.rooms.add(&membership{room: ch.defaultRoom.id, public: true})
+}
+
+// attach puts u on its connection (every login, a further device too): counted, and
+// on the ack sweep's list if it acknowledges.
+func (ch *Chat) attach(u *user) {
 	u.conn.SetValue(u)
 	ch.counters.logins++
 	ch.meters.logins.Add(1)
@@ -75,8 +83,6 @@ func (ch *Chat) register(u *user) {
 		ch.ackUsers = append(ch.ackUsers, u)
 		u.ackListed = true
 	}
-	ch.defaultRoom.members = append(ch.defaultRoom.members, u)
-	u.rooms.add(&membership{room: ch.defaultRoom.id, public: true})
 }
 
 // authorize sends Authorized: for an opt-in client the first page of members and its

@@ -85,19 +85,11 @@ func (ch *Chat) reactionsCommitted(rs []store.Reaction, err error) {
 			}
 			continue
 		}
-		room := ch.rooms[r.Room]
-		if last[reactKey{r.Room, r.Seq}] != i || room == nil && !isDialog(r.Room) {
+		if last[reactKey{r.Room, r.Seq}] != i || ch.rooms[r.Room] == nil && !isDialog(r.Room) {
 			continue
 		}
 		payload := protocol.AppendReactions(nil, r.Room, r.Seq, reactionCounts(r.State))
-		frame := engine.AppendFrame(nil, engine.OpText, payload) // shared, never modified
-		if room == nil {
-			ch.sendToDialog(r.Room, frame)
-			continue
-		}
-		for _, m := range room.members {
-			ch.sendOptIn(m, frame)
-		}
+		ch.sendToOptedIn(r.Room, engine.AppendFrame(nil, engine.OpText, payload)) // shared, never modified
 	}
 }
 

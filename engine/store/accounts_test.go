@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 )
 
@@ -13,14 +11,7 @@ import (
 // deleted, a name or sub is stored once.
 func TestMigrateAccounts(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(oldSessionsSchema); err != nil { // a data dir from long ago
-		t.Fatal(err)
-	}
-	db.Close()
+	execRaw(t, dir, oldSessionsSchema) // a data dir from long ago
 	ctx := context.Background()
 
 	s := openTest(t, dir)

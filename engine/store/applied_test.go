@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -69,14 +67,7 @@ func TestAppliedStreamSeqCommitsWithLines(t *testing.T) {
 // row present; a second open keeps a seq written since and changes nothing else.
 func TestMigrationSeedsAppliedStreamSeq(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(roomNamesSchema); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execRaw(t, dir, roomNamesSchema)
 
 	ctx := context.Background()
 	for round, want := range []uint64{0, 77} {

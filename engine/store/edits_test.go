@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 )
 
@@ -19,14 +17,7 @@ INSERT INTO room_seqs VALUES (1, 1, 1);`
 // deleted; a delete leaves no text in the row, and a later edit does not apply.
 func TestMigrateEditsAndApply(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(oldMessagesSchema); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execRaw(t, dir, oldMessagesSchema)
 	ctx := context.Background()
 	s := openTest(t, dir)
 	s.Close()

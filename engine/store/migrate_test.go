@@ -23,19 +23,26 @@ const oldSessionsSchema = `CREATE TABLE sessions (
 );
 INSERT INTO sessions VALUES (5, 'Old', '#000', 0, 1, 1);`
 
+// execRaw runs sqlText on the database in dir as it is on disk, without chatd's store:
+// to make a data dir as an older chatd left it.
+func execRaw(t *testing.T, dir, sqlText string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(sqlText); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestMigrationAddsSessionSecrets: a data dir made before resume secrets opens; its
 // sessions load with no secret (never resumable), and secrets written after the
 // migration are kept, across reopenings too.
 func TestMigrationAddsSessionSecrets(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(oldSessionsSchema); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execRaw(t, dir, oldSessionsSchema)
 
 	ctx := context.Background()
 	for round := range 2 { // the second open finds the column and adds nothing

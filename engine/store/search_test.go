@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -86,14 +85,7 @@ func TestMigrateSearchIndexesOldMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`DROP TABLE message_search; DROP TABLE reactions`); err != nil { // as an older chatd left it
-		t.Fatal(err)
-	}
-	db.Close()
+	execRaw(t, dir, `DROP TABLE message_search; DROP TABLE reactions`) // as an older chatd left it
 	for round := range 2 {
 		s = openTest(t, dir)
 		msgs, err := s.Search(ctx, []string{"dev"}, []string{"ancient"}, 5)
