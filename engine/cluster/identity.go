@@ -103,7 +103,7 @@ func (j *Journal) ReserveUserIDBlock(ctx context.Context, n, floor uint64) (firs
 
 // ReserveName makes userID the holder of a name key; taken: another user holds it.
 func (j *Journal) ReserveName(ctx context.Context, folded string, userID uint64) (rev uint64, taken bool, err error) {
-	rev, err = ReserveName(ctx, j.ids.names, folded, userID)
+	rev, err = ReserveName(ctx, j.ids.names, folded, Holder{userID, j.node})
 	if errors.Is(err, ErrNameTaken) {
 		return 0, true, nil
 	}
@@ -112,7 +112,7 @@ func (j *Journal) ReserveName(ctx context.Context, folded string, userID uint64)
 
 // ClaimName is ReserveName for a resumed identity (names.go).
 func (j *Journal) ClaimName(ctx context.Context, folded string, userID uint64) (rev uint64, taken bool, err error) {
-	rev, err = ClaimName(ctx, j.ids.names, folded, userID)
+	rev, err = ClaimName(ctx, j.ids.names, folded, Holder{userID, j.node})
 	if errors.Is(err, ErrNameTaken) {
 		return 0, true, nil
 	}

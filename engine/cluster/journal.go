@@ -32,6 +32,9 @@ type Config struct {
 	NodeTTL time.Duration
 	// MaxQueueBytes bounds the lines waiting for NATS; 0 is store.DefaultMaxQueueBytes.
 	MaxQueueBytes int
+	// ResumeGrace is how long a dead node's identities stay resumable (--resume-grace;
+	// 0 is 2 minutes): sweep.go frees them after it.
+	ResumeGrace time.Duration
 
 	// Store is the node's own SQLite; AppliedStreamSeq is its State.AppliedStreamSeq,
 	// where the consumer resumes.
@@ -64,6 +67,9 @@ type Journal struct {
 	pub    *publisher
 	cons   *consumer
 	ids    *identities // names and sessions in KV (identity.go)
+	grace  time.Duration
+	// stopSweeps ends the watch for dead nodes and the sweeps waiting (sweep.go).
+	stopSweeps context.CancelFunc
 
 	onCommit  func(*store.Batch, error)
 	connected atomic.Bool
@@ -90,7 +96,7 @@ const closeTimeout = 5 * time.Second
 // after WaitCaughtUp.
 func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	cfg = cfg.withDefaults()
-	j := &Journal{node: cfg.NodeName, log: cfg.Log, onCommit: cfg.OnCommit,
+	j := &Journal{node: cfg.NodeName, log: cfg.Log, onCommit: cfg.OnCommit, grace: cfg.ResumeGrace,
 		applied: cfg.AppliedStreamSeq, advanced: make(chan struct{})}
 	j.epoch, j.epochCancel = context.WithCancel(context.Background())
 	nc, err := cfg.NATS.connect(cfg.NodeName, j.setConnected, cfg.Log)
@@ -107,6 +113,11 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	if err = j.openIdentities(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if err = j.startSweeps(ctx); err != nil {
+		j.closeIdentities()
 		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -155,6 +166,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.NodeTTL <= 0 {
 		cfg.NodeTTL = 30 * time.Second
+	}
+	if cfg.ResumeGrace <= 0 {
+		cfg.ResumeGrace = 2 * time.Minute
 	}
 	if cfg.MaxQueueBytes <= 0 {
 		cfg.MaxQueueBytes = store.DefaultMaxQueueBytes
@@ -278,6 +292,7 @@ func (j *Journal) Close() {
 		}
 		j.cons.stop()
 		j.writer.Close()
+		j.stopSweeps()
 		j.closeIdentities()
 		j.nc.Close()
 	})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -17,7 +18,7 @@ import (
 
 const (
 	// namesBucket holds a key per reserved name: the name's folded key (the chat's
-	// names.go), base64url, whose value is the userId holding it.
+	// names.go), base64url, whose value is its Holder.
 	namesBucket = "chatd_names"
 	// metaBucket holds the cluster's counters and secrets: userIdsKey, the highest
 	// userId reserved by any node.
@@ -40,20 +41,41 @@ func MetaConfig(replicas int) jetstream.KeyValueConfig {
 	return jetstream.KeyValueConfig{Bucket: metaBucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}
 }
 
+// Holder is who holds a name: the user, and the node it is (or was last) on, so the
+// nodes can free the names of a node that died (sweep.go).
+type Holder struct {
+	UserID uint64
+	Node   string
+}
+
+// value is h as a name key's value: "<userId> <node>".
+func (h Holder) value() []byte {
+	return []byte(strconv.FormatUint(h.UserID, 10) + " " + h.Node)
+}
+
+// parseHolder reads a name key's value; a bare userId (no node) is accepted.
+func parseHolder(v []byte) (Holder, error) {
+	id, node, _ := strings.Cut(string(v), " ")
+	userID, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return Holder{}, fmt.Errorf("bad name holder %q: %w", v, err)
+	}
+	return Holder{UserID: userID, Node: node}, nil
+}
+
 // NameKey is the KV key of a name's folded key: base64url, since a folded name may
 // hold characters (spaces, dots, any script) that KV keys may not.
 func NameKey(folded string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(folded))
 }
 
-// ReserveName makes userID the holder of the name whose folded key is folded, if no
-// user holds it (Create fails on an existing key, so two nodes racing for a name never
+// ReserveName makes h the holder of the name whose folded key is folded, if no user
+// holds it (Create fails on an existing key, so two nodes racing for a name never
 // both win). It returns the key's revision, which FreeName needs. Reserving a name
-// userID holds already succeeds with the existing revision, so a retry is harmless.
-func ReserveName(ctx context.Context, kv jetstream.KeyValue, folded string, userID uint64) (uint64, error) {
+// h's user holds already succeeds with the existing revision, so a retry is harmless.
+func ReserveName(ctx context.Context, kv jetstream.KeyValue, folded string, h Holder) (uint64, error) {
 	key := NameKey(folded)
-	value := []byte(strconv.FormatUint(userID, 10))
-	rev, err := kv.Create(ctx, key, value)
+	rev, err := kv.Create(ctx, key, h.value())
 	if err == nil {
 		return rev, nil
 	}
@@ -67,7 +89,7 @@ func ReserveName(ctx context.Context, kv jetstream.KeyValue, folded string, user
 		}
 		return 0, fmt.Errorf("reserve name %q: read holder: %w", folded, gerr)
 	}
-	if string(e.Value()) == string(value) {
+	if held, err := parseHolder(e.Value()); err == nil && held.UserID == h.UserID {
 		return e.Revision(), nil
 	}
 	return 0, ErrNameTaken
@@ -86,20 +108,20 @@ func FreeName(ctx context.Context, kv jetstream.KeyValue, folded string, rev uin
 	return nil
 }
 
-// NameHolder is the userId holding a name, and whether any does.
-func NameHolder(ctx context.Context, kv jetstream.KeyValue, folded string) (uint64, bool, error) {
+// NameHolder is who holds a name, and whether anyone does.
+func NameHolder(ctx context.Context, kv jetstream.KeyValue, folded string) (Holder, bool, error) {
 	e, err := kv.Get(ctx, NameKey(folded))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return 0, false, nil
+		return Holder{}, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("read name %q: %w", folded, err)
+		return Holder{}, false, fmt.Errorf("read name %q: %w", folded, err)
 	}
-	id, err := strconv.ParseUint(string(e.Value()), 10, 64)
+	h, err := parseHolder(e.Value())
 	if err != nil {
-		return 0, false, fmt.Errorf("name %q: bad holder %q: %w", folded, e.Value(), err)
+		return Holder{}, false, fmt.Errorf("name %q: %w", folded, err)
 	}
-	return id, true, nil
+	return h, true, nil
 }
 
 // maxCASRetries bounds ReserveUserIDs' compare-and-swap loop: each retry means another
@@ -160,12 +182,11 @@ func isCASConflict(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyExists) || isWrongLastSequence(err)
 }
 
-// ClaimName is ReserveName for an identity that resumes on this node: a name its
-// userId holds already is written again, so its revision moves on and a node that
-// held the identity before can no longer free it with the revision it kept.
-func ClaimName(ctx context.Context, kv jetstream.KeyValue, folded string, userID uint64) (uint64, error) {
-	key := NameKey(folded)
-	value := []byte(strconv.FormatUint(userID, 10))
+// ClaimName is ReserveName for an identity that resumes on h's node: a name its user
+// holds already is written again, with the new node, so its revision moves on and a
+// node that held the identity before can no longer free it with the revision it kept.
+func ClaimName(ctx context.Context, kv jetstream.KeyValue, folded string, h Holder) (uint64, error) {
+	key, value := NameKey(folded), h.value()
 	for range maxCASRetries {
 		e, err := kv.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -177,7 +198,7 @@ func ClaimName(ctx context.Context, kv jetstream.KeyValue, folded string, userID
 		if err != nil {
 			return 0, wrapName("claim", folded, err)
 		}
-		if string(e.Value()) != string(value) {
+		if held, err := parseHolder(e.Value()); err != nil || held.UserID != h.UserID {
 			return 0, ErrNameTaken
 		}
 		rev, err := kv.Update(ctx, key, value, e.Revision())

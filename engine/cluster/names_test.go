@@ -50,7 +50,7 @@ func TestRacingNodesReserveANameOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = ReserveName(ctx, kv, "alice", uint64(100+i))
+			_, errs[i] = ReserveName(ctx, kv, "alice", Holder{UserID: uint64(100 + i), Node: "n"})
 		}()
 	}
 	wg.Wait()
@@ -68,11 +68,11 @@ func TestRacingNodesReserveANameOnce(t *testing.T) {
 	if winner < 0 {
 		t.Fatal("no node got the name")
 	}
-	id, held, err := NameHolder(ctx, kvs[0], "alice")
-	if err != nil || !held || id != uint64(100+winner) {
-		t.Fatalf("holder %d %v %v, want %d", id, held, err, 100+winner)
+	h, held, err := NameHolder(ctx, kvs[0], "alice")
+	if err != nil || !held || h.UserID != uint64(100+winner) {
+		t.Fatalf("holder %+v %v %v, want %d", h, held, err, 100+winner)
 	}
-	if _, err := ReserveName(ctx, kvs[winner], "alice", uint64(100+winner)); err != nil {
+	if _, err := ReserveName(ctx, kvs[winner], "alice", Holder{UserID: uint64(100 + winner), Node: "n"}); err != nil {
 		t.Fatalf("the holder's retry: %v", err)
 	}
 }
@@ -82,21 +82,21 @@ func TestRacingNodesReserveANameOnce(t *testing.T) {
 func TestFreedNameIsFreeButALateFreeTakesNothing(t *testing.T) {
 	kvs := kvBuckets(t, NamesConfig(1), 2)
 	ctx := testContext(t)
-	rev, err := ReserveName(ctx, kvs[0], "bob (2)", 7)
+	rev, err := ReserveName(ctx, kvs[0], "bob (2)", Holder{UserID: 7, Node: "n"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := FreeName(ctx, kvs[0], "bob (2)", rev); err != nil {
 		t.Fatalf("free: %v", err)
 	}
-	if _, err := ReserveName(ctx, kvs[1], "bob (2)", 8); err != nil {
+	if _, err := ReserveName(ctx, kvs[1], "bob (2)", Holder{UserID: 8, Node: "n"}); err != nil {
 		t.Fatalf("reserve after the free: %v", err)
 	}
 	if err := FreeName(ctx, kvs[0], "bob (2)", rev); err != nil {
 		t.Fatalf("a late free: %v", err)
 	}
-	if id, held, err := NameHolder(ctx, kvs[0], "bob (2)"); err != nil || !held || id != 8 {
-		t.Fatalf("after a late free: holder %d %v %v, want 8", id, held, err)
+	if h, held, err := NameHolder(ctx, kvs[0], "bob (2)"); err != nil || !held || h.UserID != 8 {
+		t.Fatalf("after a late free: holder %+v %v %v, want 8", h, held, err)
 	}
 }
 
@@ -161,11 +161,11 @@ func TestNamesSurviveANATSRestart(t *testing.T) {
 		}
 		return kv
 	}
-	if _, err := ReserveName(ctx, open(), "carol", 9); err != nil {
+	if _, err := ReserveName(ctx, open(), "carol", Holder{UserID: 9, Node: "n"}); err != nil {
 		t.Fatal(err)
 	}
 	ns.Restart(t)
-	if _, err := ReserveName(ctx, open(), "carol", 10); !errors.Is(err, ErrNameTaken) {
+	if _, err := ReserveName(ctx, open(), "carol", Holder{UserID: 10, Node: "n"}); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("after a restart: %v, want ErrNameTaken", err)
 	}
 }

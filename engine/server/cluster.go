@@ -37,6 +37,7 @@ func (c Config) clusterJournal() chat.JournalOpener {
 		cc := *c.Cluster
 		cc.Store, cc.AppliedStreamSeq, cc.OnCommit = st, applied, onCommit
 		cc.CommitInterval = c.Chat.HistoryFlushInterval
+		cc.ResumeGrace = c.Chat.ResumeGrace
 		cc.StoreLimits = store.Limits{MaxQueueBytes: store.DefaultMaxQueueBytes, Timeout: c.Chat.StoreTimeout}
 		if cc.Log == nil {
 			cc.Log = c.Engine.Logger
