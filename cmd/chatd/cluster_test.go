@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chatd/chatd/engine/server/chattest"
+	"github.com/chatd/chatd/protocol"
+)
+
+// TestTwoNodesOneLobby: two chatd processes on one nats-server are one chat: a line
+// sent on node A reaches a member on node B at the seq A's sender got in its Sent,
+// and B's History has it; the same the other way round. Messages are told apart by
+// their text (userIds are not yet unique across nodes).
+func TestTwoNodesOneLobby(t *testing.T) {
+	c := startCluster(t, 2)
+	a, b := c.Nodes[0], c.Nodes[1]
+	alice, _ := a.Login(t, "Alice", nil)
+	bob, _ := b.Login(t, "Bob", nil)
+	room := protocol.DefaultRoomID
+
+	for _, dir := range []struct {
+		from, to *chattest.Client
+		text     string
+	}{{alice, bob, "hello from A"}, {bob, alice, "hello from B"}} {
+		cid := "c-" + dir.text
+		dir.from.Send(map[string]any{"text": dir.text, "clientMsgId": cid})
+		sent := dir.from.ExpectWhere("Sent "+cid, func(m map[string]any) bool {
+			if m["action"] == "Error" {
+				t.Fatalf("%q: %v", dir.text, m)
+			}
+			return m["action"] == "Sent" && m["clientMsgId"] == cid
+		})
+		got := dir.to.ExpectWhere("the line "+dir.text, func(m map[string]any) bool {
+			return m["action"] == "PublicMessage" && m["text"] == dir.text
+		})
+		if got["seq"] != sent["seq"] || got["roomId"] != room {
+			t.Fatalf("%q arrived at seq %v in %v, its Sent said seq %v in %v", dir.text, got["seq"], got["roomId"], sent["seq"], room)
+		}
+	}
+
+	texts := historyTexts(t, bob, room, 0)
+	if texts["hello from A"] == 0 || texts["hello from B"] != texts["hello from A"]+1 {
+		t.Fatalf("History on B: %v, want both lines, A's first", texts)
+	}
+}
+
+// TestRestartedNodeCatchesUpBeforeServing: a node that was down while the others
+// wrote serves again only once its SQLite has every line: its first client's History
+// holds all of them.
+func TestRestartedNodeCatchesUpBeforeServing(t *testing.T) {
+	const lines = 3000
+	c := startCluster(t, 2, "--rate-limit", "100000", "--rate-burst", "100000")
+	a, b := c.Nodes[0], c.Nodes[1]
+	b.Kill(t)
+	alice, _ := a.Login(t, "Alice", nil)
+	for i := range lines {
+		alice.Send(map[string]any{"text": fmt.Sprint("while B was down ", i), "clientMsgId": fmt.Sprint("c", i)})
+	}
+	alice.ExpectWhere("the last Sent", func(m map[string]any) bool {
+		return m["action"] == "Sent" && m["clientMsgId"] == fmt.Sprint("c", lines-1)
+	})
+
+	c.Start(t, b) // returns once B answers /healthz
+	bob, _ := b.Login(t, "Bob", nil)
+	// The newest page and the oldest: the lines written last are the ones a node
+	// that served too early would lack.
+	for _, page := range []struct{ before, first, last int }{{0, lines - 100, lines}, {101, 0, 100}} {
+		texts := historyTexts(t, bob, protocol.DefaultRoomID, page.before)
+		for i := page.first; i < page.last; i++ {
+			if seq := texts[fmt.Sprint("while B was down ", i)]; seq != float64(i+1) {
+				t.Fatalf("once B serves, its History has line %d at seq %v, want %d (page before %d: %d lines)", i, seq, i+1, page.before, len(texts))
+			}
+		}
+	}
+}
+
+// historyTexts asks for one page of room's History (before: older than that seq;
+// 0: the newest) and returns its lines' seqs by text.
+func historyTexts(t *testing.T, c *chattest.Client, room string, before int) map[string]float64 {
+	t.Helper()
+	req := map[string]any{"action": "History", "roomId": room, "limit": 100}
+	if before > 0 {
+		req["before"] = before
+	}
+	c.Send(req)
+	h := c.ExpectWhere("History", func(m map[string]any) bool {
+		if m["action"] == "Error" {
+			t.Fatalf("History: %v", m)
+		}
+		return m["action"] == "History"
+	})
+	texts := map[string]float64{}
+	msgs, _ := h["messages"].([]any)
+	for _, m := range msgs {
+		line := m.(map[string]any)
+		texts[line["text"].(string)], _ = line["seq"].(float64)
+	}
+	return texts
+}
