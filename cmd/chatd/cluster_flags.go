@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -42,7 +43,12 @@ var validNodeName = regexp.MustCompile(`^[A-Za-z0-9_=.-]{1,64}$`)
 // finishCluster makes s a cluster node when --nats is given, or checks that no
 // cluster flag is, so a mistyped deployment does not quietly run a single node.
 func (s *settings) finishCluster(c *cli.Context) error {
-	urls := s.nats.Value()
+	var urls []string
+	for _, u := range s.nats.Value() {
+		if u = strings.TrimSpace(u); u != "" { // CHATD_NATS= is no cluster
+			urls = append(urls, u)
+		}
+	}
 	if len(urls) == 0 {
 		for _, name := range natsOnly {
 			if c.IsSet(name) {

@@ -61,6 +61,16 @@ func TestClusterFlags(t *testing.T) {
 					t.Errorf("cluster %+v", c)
 				}
 			}},
+		{name: "empty env", env: map[string]string{"CHATD_NATS": ""}, check: func(t *testing.T, c *cluster.Config) {
+			if c != nil {
+				t.Errorf("CHATD_NATS empty: Cluster %+v, want nil", c)
+			}
+		}},
+		{name: "spaces", args: []string{"--nats", "nats://a:4222, nats://b:4222"}, check: func(t *testing.T, c *cluster.Config) {
+			if strings.Join(c.NATS.URLs, " ") != "nats://a:4222 nats://b:4222" {
+				t.Errorf("URLs %q", c.NATS.URLs)
+			}
+		}},
 		{name: "no data dir", args: []string{"--nats", "nats://a:4222", "--data-dir", ""}, wantErr: "--data-dir"},
 		{name: "replicas alone", args: []string{"--nats-replicas", "3"}, wantErr: "--nats-replicas: needs --nats"},
 		{name: "node name alone", env: map[string]string{"CHATD_NODE_NAME": "n1"}, wantErr: "--node-name: needs --nats"},

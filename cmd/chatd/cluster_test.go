@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/chatd/chatd/engine/server/chattest"
@@ -97,4 +99,33 @@ func historyTexts(t *testing.T, c *chattest.Client, room string, before int) map
 		texts[line["text"].(string)], _ = line["seq"].(float64)
 	}
 	return texts
+}
+
+// TestSingleNodeNeedsNoCluster: without --nats (and with CHATD_NATS empty) chatd is the
+// single-node server: no NATS anywhere, its lines get Sent from its own SQLite, and it
+// never opens a cluster journal.
+func TestSingleNodeNeedsNoCluster(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	cmd := chatd(t, dir, "start", "--listen", addr, "--data-dir", "data", "--log-level", "info")
+	cmd.Env = append(cmd.Env, "CHATD_NATS=")
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitHealthy(t, addr)
+	c := chattest.Dial(t, "ws://"+addr+"/?userName=Solo")
+	c.Expect("Authorized")
+	c.Send(map[string]any{"text": "alone", "clientMsgId": "c1"})
+	if sent := c.Expect("Sent"); sent["seq"] != float64(1) {
+		t.Fatalf("Sent %v, want seq 1", sent)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if out := log.String(); strings.Contains(out, "cluster") || !strings.Contains(out, "history opened") {
+		t.Fatalf("a single node's log mentions the cluster (or is not its log):\n%s", out)
+	}
 }
