@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +124,30 @@ func statusOnNewConn(t *testing.T, addr string) engine.Status {
 		t.Fatalf("/status: %v", err)
 	}
 	return st
+}
+
+// TestReusePortDaemons: start -d of several --reuse-port servers on one port each
+// succeeds (each waits for its own pid to answer, not a sibling's), and status through
+// each pid file reports that server.
+func TestReusePortDaemons(t *testing.T) {
+	addr := freeAddr(t)
+	var dirs []string
+	for range 3 {
+		dir := t.TempDir()
+		if out, err := chatd(t, dir, "start", "-d", "--listen", addr, "--reuse-port").CombinedOutput(); err != nil {
+			t.Fatalf("start -d: %v\n%s", err, out)
+		}
+		t.Cleanup(func() { _ = chatd(t, dir, "stop").Run() })
+		dirs = append(dirs, dir)
+	}
+	for _, dir := range dirs {
+		pid, err := runningServer(filepath.Join(dir, "chatd.pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := chatd(t, dir, "status").CombinedOutput()
+		if err != nil || strings.Contains(string(out), "warning") || !strings.Contains(string(out), fmt.Sprintf("(pid %d)", pid)) {
+			t.Fatalf("status of pid %d: %v\n%s", pid, err, out)
+		}
+	}
 }
