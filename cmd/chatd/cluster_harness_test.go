@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/engine/cluster/natstest"
 	"github.com/chatd/chatd/engine/server/chattest"
@@ -41,14 +42,7 @@ func startCluster(t *testing.T, n int, extra ...string) *testCluster {
 	t.Helper()
 	c := &testCluster{NATS: natstest.Start(t), args: extra}
 	for i := range n {
-		nd := &testNode{Name: fmt.Sprint("node-", i), Dir: t.TempDir(), Addr: freeAddr(t)}
-		c.Nodes = append(c.Nodes, nd)
-		t.Cleanup(func() {
-			if t.Failed() {
-				nd.dumpLog(t)
-			}
-		})
-		c.Start(t, nd)
+		c.add(t, &testNode{Name: fmt.Sprint("node-", i), Dir: t.TempDir(), Addr: freeAddr(t)})
 	}
 	return c
 }
@@ -76,6 +70,35 @@ func (c *testCluster) Start(t *testing.T, nd *testNode) {
 		_ = cmd.Wait()
 	})
 	waitHealthy(t, nd.Addr)
+	// With --reuse-port a sibling on the port may have answered /healthz.
+	chattest.Eventually(t, 10*time.Second, nd.Name+" answering /status itself", func() bool {
+		return statusOnNewConn(t, nd.Addr).Pid == cmd.Process.Pid
+	})
+}
+
+// startClusterOnOnePort is startCluster with every node on one port (--reuse-port),
+// as one box runs a node per core: the kernel spreads clients over the nodes.
+func startClusterOnOnePort(t *testing.T, n int, extra ...string) *testCluster {
+	t.Helper()
+	c := &testCluster{NATS: natstest.Start(t), args: append([]string{"--reuse-port"}, extra...)}
+	addr := freeAddr(t)
+	for i := range n {
+		nd := &testNode{Name: fmt.Sprint("node-", i), Dir: t.TempDir(), Addr: addr}
+		c.add(t, nd)
+	}
+	return c
+}
+
+// add starts nd as a node of c, its log shown if the test fails.
+func (c *testCluster) add(t *testing.T, nd *testNode) {
+	t.Helper()
+	c.Nodes = append(c.Nodes, nd)
+	t.Cleanup(func() {
+		if t.Failed() {
+			nd.dumpLog(t)
+		}
+	})
+	c.Start(t, nd)
 }
 
 // Kill kills nd with SIGKILL, as a crash would, and waits for it to be gone.

@@ -129,3 +129,34 @@ func TestSingleNodeNeedsNoCluster(t *testing.T) {
 		t.Fatalf("a single node's log mentions the cluster (or is not its log):\n%s", out)
 	}
 }
+
+// TestNodesOnOnePort: one box's way, two nodes on one port with --reuse-port: the
+// clients land on both, and a line reaches every one of them at one seq.
+func TestNodesOnOnePort(t *testing.T) {
+	const clients = 20 // all on one node by chance: 2^-19
+	c := startClusterOnOnePort(t, 2)
+	addr := c.Nodes[0].Addr
+	var cls []*chattest.Client
+	for i := range clients {
+		cl := chattest.Dial(t, fmt.Sprintf("ws://%s/?userName=u%d", addr, i))
+		cl.Expect("Authorized")
+		cls = append(cls, cl)
+	}
+	for pid, n := range connsByPid(t, addr, len(c.Nodes)) {
+		if n == 0 {
+			t.Fatalf("node pid %d holds none of the %d clients", pid, clients)
+		}
+	}
+	cls[0].Send(map[string]any{"text": "to everyone on the box", "clientMsgId": "c1"})
+	var seq any
+	for i, cl := range cls {
+		m := cl.ExpectWhere("the line", func(m map[string]any) bool {
+			return m["action"] == "PublicMessage" && m["text"] == "to everyone on the box"
+		})
+		if i == 0 {
+			seq = m["seq"]
+		} else if m["seq"] != seq {
+			t.Fatalf("client %d got the line at seq %v, client 0 at %v", i, m["seq"], seq)
+		}
+	}
+}
