@@ -116,3 +116,11 @@ func TestReusePortFlag(t *testing.T) {
 		t.Fatalf("CHATD_REUSE_PORT=true: ReusePort %v, %v", s.Engine.ReusePort, err)
 	}
 }
+
+// TestEchoRefusesNATS: chatd echo is the raw engine; --nats there is a mistake.
+func TestEchoRefusesNATS(t *testing.T) {
+	out, err := chatd(t, t.TempDir(), "echo", "--listen", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--nats") {
+		t.Fatalf("echo --nats: %v %s", err, out)
+	}
+}
