@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/chatd/chatd/protocol"
@@ -157,6 +158,50 @@ func TestNodesOnOnePort(t *testing.T) {
 			seq = m["seq"]
 		} else if m["seq"] != seq {
 			t.Fatalf("client %d got the line at seq %v, client 0 at %v", i, m["seq"], seq)
+		}
+	}
+}
+
+// TestNodesHealAfterNATSRestart: nats-server restarts on its store under two running
+// nodes; the nodes reconnect by themselves, a line sent again after cluster_unavailable
+// gets Sent, and it reaches the other node at that seq, after the line from before.
+func TestNodesHealAfterNATSRestart(t *testing.T) {
+	c := startCluster(t, 2)
+	alice, _ := c.Nodes[0].Login(t, "Alice", nil)
+	bob, _ := c.Nodes[1].Login(t, "Bob", nil)
+	send := func(text string) float64 { // until Sent; cluster_unavailable is retried
+		cid := "c-" + text
+		for range 200 {
+			alice.Send(map[string]any{"text": text, "clientMsgId": cid})
+			m := alice.ExpectWhere("Sent or Error", func(m map[string]any) bool {
+				return (m["action"] == "Sent" || m["action"] == "Error") && m["clientMsgId"] == cid
+			})
+			if m["action"] == "Sent" {
+				return m["seq"].(float64)
+			}
+			if m["code"] != "cluster_unavailable" {
+				t.Fatalf("%q: %v", text, m)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%q never got Sent", text)
+		return 0
+	}
+	before := send("before the restart")
+	c.NATS.Restart(t)
+	after := send("after the restart")
+	if after != before+1 {
+		t.Fatalf("seqs %v then %v, want consecutive", before, after)
+	}
+	for _, want := range []struct {
+		text string
+		seq  float64
+	}{{"before the restart", before}, {"after the restart", after}} {
+		m := bob.ExpectWhere(want.text, func(m map[string]any) bool {
+			return m["action"] == "PublicMessage" && m["text"] == want.text
+		})
+		if m["seq"] != want.seq {
+			t.Fatalf("%q reached B at seq %v, want %v", want.text, m["seq"], want.seq)
 		}
 	}
 }
