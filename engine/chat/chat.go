@@ -72,6 +72,8 @@ type Chat struct {
 	// connection id (dialogs.go): kept off the user, which every idle connection pays for.
 	connDialogs map[uint64]*memberships
 
+	cl clusterIDs // names, userIds and identities shared by a cluster (clusterids.go)
+
 	counters counters
 	meters   meters // for metrics (metrics.go)
 }
@@ -81,6 +83,7 @@ type counters struct {
 	resumed, resumeFailed, duplicates, resent, commits, commitErrors uint64
 	idWaits, idRefused                                               uint64 // logins that waited for a userId reservation, and that gave up
 	storeRefused, readsBusy                                          uint64
+	takenOver                                                        uint64 // identities another cluster node resumed
 }
 
 // New makes a Chat with cfg (start from DefaultConfig) and no history: messages get
@@ -142,6 +145,7 @@ func (ch *Chat) Close() {
 		if ch.readq != nil {
 			ch.readq.stop()
 		}
+		ch.stopCluster()
 		if ch.writer != nil {
 			ch.writer.Close()
 		}
@@ -251,5 +255,6 @@ func (ch *Chat) Stats() map[string]any {
 		"loginsRefusedNoUserId": ch.counters.idRefused,
 		"storeRefused":          ch.counters.storeRefused,
 		"readsBusy":             ch.counters.readsBusy,
+		"takenOverByOtherNode":  ch.counters.takenOver,
 	}
 }

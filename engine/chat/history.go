@@ -129,6 +129,9 @@ func (ch *Chat) OpenHistoryWith(st store.Store, open JournalOpener) error {
 		ch.writer = store.NewLimitedWriter(st, ch.cfg.HistoryFlushInterval, limits, ch.onCommit, ch.log)
 	} else if ch.writer, err = open(st, state.AppliedStreamSeq, ch.onCommit); err != nil {
 		return fmt.Errorf("open journal: %w", err)
+	} else if err = ch.joinClusterOf(ctx, ch.writer, ch.userIDs.reserved); err != nil {
+		ch.writer.Close()
+		return err
 	}
 	ch.log.Info("history opened", "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
 	return nil

@@ -71,6 +71,16 @@ func (ch *Chat) rememberClientMsgs(ms []store.Message) {
 	}
 }
 
+// rememberRemote notes the clientMsgId of a line another cluster node accepted, so
+// that its sender, resuming here after that node died before its Sent, gets Sent for
+// the stored line when it retries instead of storing it twice.
+func (ch *Chat) rememberRemote(m *store.Message) {
+	k := clientMsgKey{m.UserID, m.ClientMsgID}
+	if ch.clientMsgs.get(k) == nil {
+		ch.clientMsgs.add(k, clientMsg{room: m.Room, seq: m.Seq, ts: m.TS, committed: true, at: ch.now().UnixNano()})
+	}
+}
+
 // onCommit runs on the writer's goroutine: it only hands the batch to the owner.
 func (ch *Chat) onCommit(b *store.Batch, err error) {
 	if len(b.Messages) == 0 && b.UserIDsUpTo == 0 && len(b.Reactions) == 0 && len(b.Edits) == 0 && err == nil {
@@ -141,6 +151,8 @@ func (ch *Chat) committed(msgs []store.Message, err error) {
 		}
 		if m.ClientMsgID != "" && m.Conn != 0 { // 0: sent through another cluster node, which answers Sent
 			ch.sentCommitted(m, ch.sendingDevice(sender, m.Conn))
+		} else if m.ClientMsgID != "" {
+			ch.rememberRemote(m)
 		}
 		if sender != nil && sender.account {
 			ch.markRead(sender, m.Room, m.Seq) // an account's own line is never unread

@@ -15,11 +15,22 @@ const membersPage = 100
 // identity it had), Authorized to the newcomer, Connected to the default room (the
 // newcomer included: the Qt client adds itself to its list from it), then the recent
 // history, or with since= everything it missed, room by room. OnWebSocketConnect
-// calls it once a userId is reserved for it.
+// calls it once a userId is reserved for it. A cluster node first reserves the name
+// or takes the identity over cluster-wide (clusterlogin.go).
 func (ch *Chat) login(c *engine.Conn, r *engine.Request) {
+	if ch.cl.link != nil {
+		ch.clusterLogin(c, r)
+		return
+	}
 	u := newUser(c, 0, r, &ch.cfg)
 	tok := r.Query.Get("resume") // "resume=" with no value only opts in
 	resumed, resumeFailed := ch.identify(u, tok)
+	ch.enter(u, r, resumed, resumeFailed)
+}
+
+// enter is the rest of a login once u has its identity: it becomes a member of the
+// default room, gets Authorized, and its rooms and their history.
+func (ch *Chat) enter(u *user, r *engine.Request, resumed, resumeFailed bool) {
 	ch.register(u)
 	ch.authorize(u, resumed)
 	if resumeFailed {
@@ -42,25 +53,36 @@ func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
 		failed = id == nil
 	}
 	if id != nil {
-		if old := id.user; old != nil { // the same client on a new connection: take over
-			ch.remove(old, false)
-			old.conn.Close(CloseReplaced)
-		}
-		u.info = protocol.User{ID: id.userID, Name: id.name, Gender: id.gender, Color: id.color}
-		ch.counters.resumed++
+		ch.takeIdentity(u, id)
 	} else {
-		u.info.ID = ch.takeUserID()
-		u.info.Name = ch.uniqueName(u.info.Name)
-		if u.optIn {
-			id = &identity{userID: u.info.ID, name: u.info.Name, gender: u.info.Gender, color: u.info.Color, secret: newSecret()}
-			ch.ids[id.userID] = id
-		}
-	}
-	if id != nil {
-		id.user = u
-		ch.saveSession(id, true)
+		ch.newIdentity(u, ch.takeUserID(), ch.uniqueName(u.info.Name))
 	}
 	return tok != "" && !failed, failed
+}
+
+// takeIdentity makes u the resumable identity id, taking it over from a connection
+// that still holds it.
+func (ch *Chat) takeIdentity(u *user, id *identity) {
+	if old := id.user; old != nil { // the same client on a new connection: take over
+		ch.remove(old, false)
+		old.conn.Close(CloseReplaced)
+	}
+	u.info = protocol.User{ID: id.userID, Name: id.name, Gender: id.gender, Color: id.color}
+	ch.counters.resumed++
+	id.user = u
+	ch.saveSession(id, true)
+}
+
+// newIdentity gives u a new userId and name; an opt-in client's identity becomes
+// resumable.
+func (ch *Chat) newIdentity(u *user, userID uint64, name string) {
+	u.info.ID, u.info.Name = userID, name
+	if !u.optIn {
+		return
+	}
+	id := &identity{userID: u.info.ID, name: u.info.Name, gender: u.info.Gender, color: u.info.Color, secret: newSecret(), user: u}
+	ch.ids[id.userID] = id
+	ch.saveSession(id, true)
 }
 
 // register makes u findable (by id, name and connection) and a member of the default

@@ -69,6 +69,9 @@ func (ch *Chat) uniqueName(name string) string {
 // it was "base (N)". Filtered names never contain parentheses, so only uniqueName
 // makes that form.
 func (ch *Chat) freeName(name string, userID uint64) {
+	if ch.cl.link != nil {
+		ch.freeClusterName(name, userID)
+	}
 	folded, shaped := nameKeys(name)
 	for _, key := range []string{folded, shaped} {
 		if ch.names[key] == userID {

@@ -21,7 +21,14 @@ func (ch *Chat) clusterUnavailable(c *engine.Conn) bool {
 	if ch.writer == nil || !errors.Is(ch.writer.Refusal(), store.ErrClusterUnavailable) {
 		return false
 	}
+	ch.refuseClusterLogin(c)
+	return true
+}
+
+// refuseClusterLogin sends Error cluster_unavailable and closes 1013: the login
+// cannot reserve its name or identity in the cluster now (NATS unreachable, or too
+// many logins waiting for it).
+func (ch *Chat) refuseClusterLogin(c *engine.Conn) {
 	c.SendText(protocol.AppendError(nil, &protocol.Error{Code: protocol.CodeClusterUnavailable, Message: "this node cannot reach the cluster now; try again later"}))
 	c.Close(engine.CloseTryAgainLater)
-	return true
 }

@@ -106,6 +106,9 @@ func (ch *Chat) sweep() {
 		}
 		delete(ch.ids, d.userID)
 		ch.freeName(id.name, d.userID)
+		if ch.cl.link != nil {
+			ch.cl.link.ForgetSession(d.userID)
+		}
 		ch.dropDialogsOf(d.userID)
 	}
 	if n > 0 {
@@ -113,4 +116,7 @@ func (ch *Chat) sweep() {
 	}
 	ch.clientMsgs.sweep(now.Add(-ch.dedupWindow()))
 	ch.expireWaiting(now)
+	if len(ch.waiting) > 0 {
+		ch.reserveUserIDs() // a reservation that failed is tried again
+	}
 }

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"math"
 	"time"
 
@@ -28,6 +29,9 @@ type userIDs struct {
 	requested uint64 // the reservation queued last; above reserved while it commits
 	block     uint64 // how many ids the next reservation adds
 	waited    bool   // a login waited since the last reservation: the next one is bigger
+	// A cluster node's blocks come from KV and need not follow each other: the
+	// block reserved ahead waits here until the current one is used up.
+	aheadFirst, aheadLast uint64
 }
 
 // noReservation is the allocator of a chat without a store: nothing survives a
@@ -77,8 +81,13 @@ func (ch *Chat) OnWebSocketConnect(c *engine.Conn, r *engine.Request) {
 
 // takeUserID hands out the next reserved userId; the caller made sure there is one.
 func (ch *Chat) takeUserID() uint64 {
-	id := ch.userIDs.next
-	ch.userIDs.next++
+	ids := &ch.userIDs
+	id := ids.next
+	ids.next++
+	if ids.next > ids.reserved && ids.aheadLast != 0 {
+		ids.next, ids.reserved, ids.requested = ids.aheadFirst, ids.aheadLast, ids.aheadLast
+		ids.aheadFirst, ids.aheadLast = 0, 0
+	}
 	ch.reserveUserIDs()
 	return id
 }
@@ -87,7 +96,7 @@ func (ch *Chat) takeUserID() uint64 {
 // left and none is committing already.
 func (ch *Chat) reserveUserIDs() {
 	ids := &ch.userIDs
-	if ch.writer == nil || ids.requested != ids.reserved {
+	if ch.writer == nil || ids.requested != ids.reserved || ids.aheadLast != 0 {
 		return
 	}
 	if left := ids.reserved - (ids.next - 1); left >= ids.block/2 && len(ch.waiting) == 0 {
@@ -97,8 +106,44 @@ func (ch *Chat) reserveUserIDs() {
 		ids.block = min(2*ids.block, idBlockMax)
 		ids.waited = false
 	}
+	if ch.cl.link != nil {
+		ch.reserveClusterIDs(uint64(len(ch.waiting)) + ids.block)
+		return
+	}
 	ids.requested = ids.next - 1 + uint64(len(ch.waiting)) + ids.block
 	ch.writer.ReserveUserIDs(ids.requested)
+}
+
+// reserveClusterIDs has a block of n userIds reserved in the cluster's KV, off the
+// owner; requested stays above reserved while it is on its way.
+func (ch *Chat) reserveClusterIDs(n uint64) {
+	ids, link := &ch.userIDs, ch.cl.link
+	floor := ids.reserved
+	ids.requested = ids.reserved + 1
+	queued := ch.identityJob(func(ctx context.Context) func() {
+		first, last, err := link.ReserveUserIDBlock(ctx, n, floor)
+		return func() { ch.clusterIDsReserved(first, last, err) }
+	})
+	if !queued {
+		ids.requested = ids.reserved // the next login or sweep asks again
+	}
+}
+
+// clusterIDsReserved runs on the owner with a block from KV: it is the current one
+// if the current one is used up, else the one ahead.
+func (ch *Chat) clusterIDsReserved(first, last uint64, err error) {
+	ids := &ch.userIDs
+	ids.requested = ids.reserved
+	if err != nil {
+		ch.log.Warn("cluster: reserve userIds", "err", err) // the sweep tries again
+		return
+	}
+	if ids.next > ids.reserved {
+		ids.next, ids.reserved, ids.requested = first, last, last
+	} else {
+		ids.aheadFirst, ids.aheadLast = first, last
+	}
+	ch.serveWaiting()
 }
 
 // userIDsReserved runs on the owner once a reservation is durable: the waiting
@@ -107,6 +152,13 @@ func (ch *Chat) userIDsReserved(upto uint64) {
 	ids := &ch.userIDs
 	ids.reserved = max(ids.reserved, upto)
 	ids.requested = max(ids.requested, ids.reserved)
+	ch.serveWaiting()
+}
+
+// serveWaiting logs in the waiting logins that have a userId now, in order, each
+// followed by the frames it sent while it waited.
+func (ch *Chat) serveWaiting() {
+	ids := &ch.userIDs
 	n := 0
 	for ; n < len(ch.waiting) && ids.next <= ids.reserved; n++ {
 		wl := ch.waiting[n]

@@ -51,9 +51,9 @@ type Config struct {
 // JetStream lines stream (publisher.go), and every node's consumer (consumer.go)
 // hands each line of the stream, with its final seq, to the node's own store.Writer,
 // whose commit stores the lines and the applied stream seq together and calls the
-// chat's commit callback. Sessions, userId reservations, edits, reactions and account
-// rooms go to the local Writer for now; later build steps make them KV or stream
-// records shared by the cluster.
+// chat's commit callback. Names, userId blocks and sessions are KV records shared by
+// the cluster (identity.go); edits, reactions and account rooms go to the local
+// Writer for now, to become stream records in later build steps.
 type Journal struct {
 	node   string
 	log    *slog.Logger
@@ -63,6 +63,7 @@ type Journal struct {
 	writer *store.Writer
 	pub    *publisher
 	cons   *consumer
+	ids    *identities // names and sessions in KV (identity.go)
 
 	onCommit  func(*store.Batch, error)
 	connected atomic.Bool
@@ -102,6 +103,10 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("cluster: jetstream: %w", err)
 	}
 	if j.stream, err = setup(ctx, j.js, cfg.Replicas, cfg.NodeTTL); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if err = j.openIdentities(ctx); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -240,13 +245,12 @@ func (j *Journal) AddMessages(ms ...store.Message) error {
 // AddEdit goes to the local store for now (a stream record in a later step).
 func (j *Journal) AddEdit(e store.Edit) error { return j.writer.AddEdit(e) }
 
-// AddSession goes to the local store for now (KV chatd_sessions in a later step).
-func (j *Journal) AddSession(s store.Session) { j.writer.AddSession(s) }
-
 // AddAccountRoom goes to the local store for now.
 func (j *Journal) AddAccountRoom(r store.AccountRoom) { j.writer.AddAccountRoom(r) }
 
-// ReserveUserIDs goes to the local store for now (KV chatd_meta in a later step).
+// ReserveUserIDs is the single node's reservation, in the local store: a cluster
+// node's chat reserves its blocks in KV instead (ReserveUserIDBlock, identity.go) and
+// never calls it.
 func (j *Journal) ReserveUserIDs(upto uint64) { j.writer.ReserveUserIDs(upto) }
 
 // AddReaction goes to the local store for now (a stream record in a later step).
@@ -274,6 +278,7 @@ func (j *Journal) Close() {
 		}
 		j.cons.stop()
 		j.writer.Close()
+		j.closeIdentities()
 		j.nc.Close()
 	})
 }

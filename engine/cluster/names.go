@@ -159,3 +159,38 @@ func readCounter(ctx context.Context, kv jetstream.KeyValue) (top, rev uint64, e
 func isCASConflict(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyExists) || isWrongLastSequence(err)
 }
+
+// ClaimName is ReserveName for an identity that resumes on this node: a name its
+// userId holds already is written again, so its revision moves on and a node that
+// held the identity before can no longer free it with the revision it kept.
+func ClaimName(ctx context.Context, kv jetstream.KeyValue, folded string, userID uint64) (uint64, error) {
+	key := NameKey(folded)
+	value := []byte(strconv.FormatUint(userID, 10))
+	for range maxCASRetries {
+		e, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			if rev, err := kv.Create(ctx, key, value); err == nil || !isCASConflict(err) {
+				return rev, wrapName("claim", folded, err)
+			}
+			continue // created meanwhile: look again
+		}
+		if err != nil {
+			return 0, wrapName("claim", folded, err)
+		}
+		if string(e.Value()) != string(value) {
+			return 0, ErrNameTaken
+		}
+		rev, err := kv.Update(ctx, key, value, e.Revision())
+		if err == nil || !isCASConflict(err) {
+			return rev, wrapName("claim", folded, err)
+		}
+	}
+	return 0, fmt.Errorf("claim name %q: %d conflicts in a row", folded, maxCASRetries)
+}
+
+func wrapName(op, folded string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s name %q: %w", op, folded, err)
+}

@@ -13,11 +13,15 @@ import (
 
 var editOptIn = url.Values{"resume": {""}, "presence": {"compact"}}
 
-// sendTagged sends a chat line with a clientMsgId and returns its seq from Sent.
+// sendTagged sends a chat line with a clientMsgId (its own, or a new one) and returns
+// its seq from Sent.
 func sendTagged(t *testing.T, c *chattest.Client, line map[string]any) float64 {
 	t.Helper()
-	cid := fmt.Sprint("c", time.Now().UnixNano())
-	line["clientMsgId"] = cid
+	cid, _ := line["clientMsgId"].(string)
+	if cid == "" {
+		cid = fmt.Sprint("c", time.Now().UnixNano())
+		line["clientMsgId"] = cid
+	}
 	c.Send(line)
 	sent := c.ExpectWhere("Sent "+cid, func(m map[string]any) bool { return m["action"] == "Sent" && m["clientMsgId"] == cid })
 	return sent["seq"].(float64)

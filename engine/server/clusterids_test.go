@@ -1,0 +1,120 @@
+package server_test
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/engine/cluster"
+	"github.com/chatd/chatd/engine/cluster/natstest"
+	"github.com/chatd/chatd/engine/server"
+	"github.com/chatd/chatd/engine/server/chattest"
+)
+
+// Identities across the nodes of one cluster (docs/CLUSTER.md, "Names, userIds,
+// sessions, resume"), on a real nats-server with two chatd nodes: names and userIds
+// are unique cluster-wide, a resume token of one node resumes on the other (taking the
+// identity over from a connection still open there), and a line accepted by one node
+// is not stored twice when its sender retries it on the other.
+
+// startNodes starts n chatd nodes of one cluster on ns, named node-1…node-n.
+func startNodes(t *testing.T, ns *natstest.Server, n int) []*chattest.Server {
+	t.Helper()
+	nodes := make([]*chattest.Server, n)
+	for i := range nodes {
+		name := "node-" + string(rune('1'+i))
+		nodes[i] = chattest.Start(t, func(c *server.Config) {
+			c.Cluster = &cluster.Config{NATS: cluster.NATSConfig{URLs: []string{ns.URL()}}, NodeName: name}
+		})
+	}
+	return nodes
+}
+
+func TestClusterNamesAndUserIDsAreUniqueAcrossNodes(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startNodes(t, ns, 2)
+	a, b := nodes[0], nodes[1]
+
+	bobA, authA := a.Login(t, "Bob")
+	_, authB := b.Login(t, "Bob")
+	_, authB2 := b.Login(t, "bob") // the same name by case, on the node that has "Bob (2)"
+	_, authA2 := a.Login(t, "Воb") // a Cyrillic look-alike, on the first node
+	for _, tc := range []struct {
+		auth map[string]any
+		want string
+	}{{authA, "Bob"}, {authB, "Bob (2)"}, {authB2, "bob (3)"}, {authA2, "Воb (4)"}} {
+		if tc.auth["userName"] != tc.want {
+			t.Errorf("Authorized as %v, want %q", tc.auth["userName"], tc.want)
+		}
+	}
+	ids := map[any]bool{}
+	for _, auth := range []map[string]any{authA, authB, authB2, authA2} {
+		if ids[auth["userId"]] {
+			t.Fatalf("userId %v handed out twice across the nodes", auth["userId"])
+		}
+		ids[auth["userId"]] = true
+	}
+
+	bobA.Conn.Close() // a seed client's name is freed when it leaves
+	chattest.Eventually(t, 10*time.Second, `"Bob" free again on the other node`, func() bool {
+		c, auth := b.Login(t, "Bob")
+		c.Conn.Close()
+		return auth["userName"] == "Bob"
+	})
+}
+
+func TestClusterResumeOnAnotherNode(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startNodes(t, ns, 2)
+	a, b := nodes[0], nodes[1]
+
+	aliceA, auth := a.LoginQuery(t, "Alice", editOptIn)
+	seq := sendTagged(t, aliceA, map[string]any{"text": "from A", "clientMsgId": "m1"})
+	tok := auth["resumeToken"].(string)
+
+	// Online on A, resumed on B: B takes the identity over and A's connection closes.
+	aliceB, again := b.LoginQuery(t, "Alice", url.Values{"resume": {tok}, "presence": {"compact"}})
+	if again["resumed"] != true || again["userId"] != auth["userId"] || again["userName"] != "Alice" {
+		t.Fatalf("resumed on the other node as %v, want Alice, userId %v, resumed", again, auth["userId"])
+	}
+	expectClose(t, aliceA, 4002)
+
+	// The line A stored: retried on B with its clientMsgId, it is answered, not stored again.
+	aliceB.Send(map[string]any{"text": "from A", "clientMsgId": "m1"})
+	sent := aliceB.ExpectWhere("Sent m1", func(m map[string]any) bool { return m["action"] == "Sent" && m["clientMsgId"] == "m1" })
+	if sent["seq"] != seq {
+		t.Fatalf("the retry on the other node got seq %v, want the original %v", sent["seq"], seq)
+	}
+	if next := sendTagged(t, aliceB, map[string]any{"text": "from B"}); next != seq+1 {
+		t.Fatalf("the next line's seq %v, want %v (the retry stored nothing)", next, seq+1)
+	}
+
+	// Gone from B, back on A within the grace: the same identity once more.
+	aliceB.Conn.Close()
+	chattest.Eventually(t, 10*time.Second, "resume on the first node after leaving the second", func() bool {
+		c, back := a.LoginQuery(t, "Alice", url.Values{"resume": {tok}})
+		c.Conn.Close()
+		return back["resumed"] == true && back["userId"] == auth["userId"]
+	})
+
+	// The name stays the identity's meanwhile: a newcomer called Alice is "Alice (2)".
+	_, other := b.Login(t, "Alice")
+	if other["userName"] != "Alice (2)" {
+		t.Fatalf("a newcomer while Alice may resume: %v, want Alice (2)", other["userName"])
+	}
+}
+
+func TestClusterForgedTokenIsRefusedOnEveryNode(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startNodes(t, ns, 2)
+	_, auth := nodes[0].LoginQuery(t, "Alice", editOptIn)
+	tok := []byte(auth["resumeToken"].(string))
+	tok[len(tok)-1] ^= 1 // one bit of the MAC
+	c, got := nodes[1].LoginQuery(t, "Mallory", url.Values{"resume": {string(tok)}})
+	if got["resumed"] == true || got["userId"] == auth["userId"] {
+		t.Fatalf("a forged token resumed %v", got)
+	}
+	if e := c.Expect("Error"); e["code"] != "resume_failed" {
+		t.Fatalf("a forged token: %v, want Error resume_failed", e)
+	}
+}
