@@ -14,7 +14,7 @@ import (
 // TestTwoNodesOneLobby: two chatd processes on one nats-server are one chat: a line
 // sent on node A reaches a member on node B at the seq A's sender got in its Sent,
 // and B's History has it; the same the other way round. Messages are told apart by
-// their text (userIds are not yet unique across nodes).
+// their text.
 func TestTwoNodesOneLobby(t *testing.T) {
 	c := startCluster(t, 2)
 	a, b := c.Nodes[0], c.Nodes[1]
