@@ -19,6 +19,8 @@ type Config struct {
 	Pollers int    // --pollers: nbio poller goroutines (0: one per CPU)
 	Writers int    // --writers: goroutines that write a batch's frames, the owner included (0: one per CPU)
 
+	ReusePort bool // --reuse-port: SO_REUSEPORT on Listen, so several chatd processes (one cluster node per core) share the port
+
 	TLSCert string // --tls-cert: PEM certificate; with TLSKey, Listen serves wss:// and https://
 	TLSKey  string // --tls-key
 

@@ -80,16 +80,30 @@ func (w *Worker) Addr() net.Addr { return w.addr }
 
 // Start runs OnWorkerStart on the owner, then starts listening. It returns once the
 // listener is up.
-func (w *Worker) Start() error {
+func (w *Worker) Start() error { return w.StartWhenReady(nil) }
+
+// StartWhenReady is Start with ready (if not nil) run after the owner started and
+// before the port is bound: a cluster node catches up with the cluster there, its
+// commits reaching the running owner, and no client is accepted meanwhile, not even
+// into a backlog that --reuse-port siblings would share. An error from ready stops the
+// owner and is returned.
+func (w *Worker) StartWhenReady(ready func() error) error {
+	w.startOwner()
+	if ready != nil {
+		if err := ready(); err != nil {
+			w.quit()
+			return err
+		}
+	}
 	// Bind before nbio starts its pollers: when nbio's own listen fails it stops the
 	// pollers it has just started, and that stop can hang for ever (see
 	// nbiofix.PollerStartGrace), so a busy port or a bad address must fail here.
-	ln, err := net.Listen("tcp", w.cfg.Listen)
+	ln, err := w.cfg.listenTCP(w.cfg.Listen)
 	if err != nil {
+		w.quit()
 		return fmt.Errorf("--listen %s: %w", w.cfg.Listen, err)
 	}
 	w.bound = ln
-	w.startOwner()
 	conf, err := w.nbioConfig()
 	if err != nil {
 		ln.Close()

@@ -28,7 +28,7 @@ func (p *Pool) Dial() *Client {
 	p.mu.Unlock()
 	c.Name = p.cfg.NamePrefix + strconv.Itoa(c.Index)
 
-	u := *p.base
+	u := *p.bases[c.Index%len(p.bases)] // round robin over the nodes
 	q := url.Values{}
 	q.Set("userName", c.Name)
 	q.Set("userColor", "#336699")

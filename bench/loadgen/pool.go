@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,7 +18,10 @@ import (
 
 // Config is how a Pool connects. Zero values mean defaults.
 type Config struct {
-	URL         string        // ws://host:port/ of the server; each client adds its query
+	// URLs are ws://host:port/ of the server, or of each node of a cluster: client i
+	// dials URLs[i % len(URLs)], so clients spread round robin over the nodes. Each
+	// client adds its query.
+	URLs        []string
 	SourceIPs   []net.IP      // local addresses to bind, round robin; none: the kernel's choice
 	DialTimeout time.Duration // TCP connect to Authorized; default 10s
 	Pollers     int           // nbio pollers; default: number of CPUs
@@ -38,7 +42,7 @@ const DefaultDialTimeout = 10 * time.Second
 // Pool is a set of simulated clients on one nbio client engine.
 type Pool struct {
 	cfg      Config
-	base     *url.URL
+	bases    []*url.URL // Config.URLs, parsed
 	engine   *nbhttp.Engine
 	upgrader *websocket.Upgrader
 	epoch    time.Time
@@ -61,16 +65,9 @@ func New(cfg Config) (*Pool, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	base, err := url.Parse(cfg.URL)
+	bases, err := parseURLs(cfg.URLs)
 	if err != nil {
-		return nil, fmt.Errorf("--url %q: %w", cfg.URL, err)
-	}
-	if base.Scheme != "ws" {
-		return nil, fmt.Errorf("--url %q: only ws:// is supported", cfg.URL)
-	}
-	base.Scheme = "http"
-	if base.Path == "" {
-		base.Path = "/"
+		return nil, err
 	}
 	nbiofix.RouteLogs(cfg.Logger)
 	engine := nbhttp.NewEngine(nbhttp.Config{
@@ -91,11 +88,35 @@ func New(cfg Config) (*Pool, error) {
 	up := websocket.NewUpgrader()
 	up.Engine = engine
 	up.KeepaliveTime = 0
-	p := &Pool{cfg: cfg, base: base, engine: engine, upgrader: up, epoch: time.Now()}
+	p := &Pool{cfg: cfg, bases: bases, engine: engine, upgrader: up, epoch: time.Now()}
 	p.stats.errors = make(map[string]uint64)
 	p.stats.serverErrors = make(map[string]uint64)
 	p.installHandlers()
 	return p, nil
+}
+
+// parseURLs checks the servers' URLs (ws:// only) and makes them the base of each
+// client's handshake request.
+func parseURLs(urls []string) ([]*url.URL, error) {
+	if len(urls) == 0 {
+		return nil, errors.New("--url: no server URL")
+	}
+	var bases []*url.URL
+	for _, raw := range urls {
+		base, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("--url %q: %w", raw, err)
+		}
+		if base.Scheme != "ws" {
+			return nil, fmt.Errorf("--url %q: only ws:// is supported", raw)
+		}
+		base.Scheme = "http"
+		if base.Path == "" {
+			base.Path = "/"
+		}
+		bases = append(bases, base)
+	}
+	return bases, nil
 }
 
 // Now is the time since the pool started, on the monotonic clock: every timestamp a

@@ -18,7 +18,7 @@ func TestPoolLogsInChatsAndCloses(t *testing.T) {
 		c.Chat.PingInterval = 50 * time.Millisecond
 	})
 	var chats atomic.Int64
-	p, err := New(Config{URL: "ws://" + srv.Addr + "/", OnChat: func(*Client, *Frame, time.Duration) { chats.Add(1) }})
+	p, err := New(Config{URLs: []string{"ws://" + srv.Addr + "/"}, OnChat: func(*Client, *Frame, time.Duration) { chats.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestDialFailuresAreCountedByKind(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	p, err := New(Config{URL: "ws://" + addr + "/", DialTimeout: time.Second})
+	p, err := New(Config{URLs: []string{"ws://" + addr + "/"}, DialTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestCheckPorts(t *testing.T) {
 // poller before its loop started, and that poller then spins forever.
 func TestCloseRightAfterNewStops(t *testing.T) {
 	for i := range 8 {
-		p, err := New(Config{URL: "ws://127.0.0.1:1/"})
+		p, err := New(Config{URLs: []string{"ws://127.0.0.1:1/"}})
 		if err != nil {
 			t.Fatal(err)
 		}

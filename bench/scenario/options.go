@@ -14,8 +14,8 @@ import (
 // Options are one run's settings (chatbench's flags).
 type Options struct {
 	Scenario     string
-	URL          string // ws://host:port/
-	Target       string // label of the server under test
+	URLs         []string // ws://host:port/ of the server or of each node; clients go round robin
+	Target       string   // label of the server under test
 	Clients      int
 	Senders      int
 	Rate         float64 // offered messages/s, all senders together (connect: connects/s, 0 = unpaced)
@@ -48,6 +48,8 @@ const drainTimeout = 3 * time.Second
 
 func (o *Options) validate() error {
 	switch {
+	case len(o.URLs) == 0:
+		return fmt.Errorf("--url: no server URL")
 	case o.Clients <= 0:
 		return fmt.Errorf("--clients must be at least 1, got %d", o.Clients)
 	case o.Senders < 0 || o.Senders > o.Clients:

@@ -8,7 +8,7 @@ import "time"
 type Result struct {
 	Scenario string    `json:"scenario"` // connect, idle, broadcast, private, churn, rooms, history
 	Target   string    `json:"target"`   // free label of the server under test (chatd, gorilla, node)
-	URL      string    `json:"url"`
+	URL      string    `json:"url"`      // the server's, or the nodes' comma-separated
 	Started  time.Time `json:"started"`
 	Settings Settings  `json:"settings"`
 

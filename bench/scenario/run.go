@@ -56,7 +56,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		id:          runID(),
 		probe:       serverProbe{pid: o.ServerPID, statusURL: o.StatusURL},
 		rateLimited: make(map[int]uint64),
-		res:         &Result{Scenario: o.Scenario, Target: o.Target, URL: o.URL, Started: time.Now().UTC(), Settings: o.settings()},
+		res:         &Result{Scenario: o.Scenario, Target: o.Target, URL: strings.Join(o.URLs, ","), Started: time.Now().UTC(), Settings: o.settings()},
 	}
 	r.tracker = NewTracker(r.id, o.Clients)
 	r.acks = NewTracker(r.id, o.Clients)
@@ -84,7 +84,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("unknown scenario %q (want one of %v)", o.Scenario, Scenarios)
 	}
 	cfg := loadgen.Config{
-		URL: o.URL, SourceIPs: o.SourceIPs, DialTimeout: o.DialTimeout, Logger: o.Logger, Pollers: o.Pollers,
+		URLs: o.URLs, SourceIPs: o.SourceIPs, DialTimeout: o.DialTimeout, Logger: o.Logger, Pollers: o.Pollers,
 		NamePrefix: "cb" + r.id + "-", OnChat: r.onChat, OnOther: r.onOther,
 	}
 	if o.Presence == "compact" {

@@ -17,7 +17,7 @@ func startChatd(t *testing.T) (*chattest.Server, Options) {
 	t.Helper()
 	srv := chattest.Start(t, func(c *server.Config) { c.Chat.RateLimit = 1000; c.Chat.RateBurst = 1000 })
 	return srv, Options{
-		URL:          "ws://" + srv.Addr + "/",
+		URLs:         []string{"ws://" + srv.Addr + "/"},
 		Target:       "chatd",
 		StatusURL:    "http://" + srv.Addr + "/status",
 		Duration:     time.Second,
@@ -149,8 +149,8 @@ func TestRunRejectsBadOptions(t *testing.T) {
 	for _, o := range []Options{
 		{Scenario: "connect", Clients: 0, Duration: time.Second},
 		{Scenario: "broadcast", Clients: 10, Senders: 11, Duration: time.Second},
-		{Scenario: "nope", URL: "ws://127.0.0.1:1/", Clients: 1, Duration: time.Second},
-		{Scenario: "idle", URL: "ws://127.0.0.1:1/", Clients: 10_000_000, Duration: time.Second},
+		{Scenario: "nope", URLs: []string{"ws://127.0.0.1:1/"}, Clients: 1, Duration: time.Second},
+		{Scenario: "idle", URLs: []string{"ws://127.0.0.1:1/"}, Clients: 10_000_000, Duration: time.Second},
 	} {
 		if _, err := Run(context.Background(), o); err == nil {
 			t.Errorf("%+v accepted", o)

@@ -55,8 +55,8 @@ type nonReaders struct {
 
 func (r *run) openNonReaders(n int) *nonReaders {
 	nr := &nonReaders{}
-	u, _ := url.Parse(r.o.URL)
 	for i := range n {
+		u, _ := url.Parse(r.o.URLs[i%len(r.o.URLs)]) // round robin over the nodes, as the pool's clients
 		c, err := net.DialTimeout("tcp", u.Host, r.dialTimeout())
 		if err != nil {
 			r.note("non-reader %d: %v", i, err)

@@ -3,8 +3,12 @@ package main
 import (
 	"time"
 
+	"github.com/chatd/chatd/engine"
 	"github.com/urfave/cli/v2"
 )
+
+// DefaultURL is --url's default: chatd's own port on this machine.
+const DefaultURL = "ws://127.0.0.1" + engine.DefaultListen + "/"
 
 func flags(scenario string) []cli.Flag {
 	clients, senders, rate := 100, 0, 100.0
@@ -25,7 +29,7 @@ func flags(scenario string) []cli.Flag {
 		clients, senders = 10, 10
 	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "url", Value: "ws://127.0.0.1:27800/", Usage: "server `URL` (ws:// only; default: chatd's own port)", EnvVars: []string{"CHATBENCH_URL"}},
+		&cli.StringSliceFlag{Name: "url", Value: cli.NewStringSlice(DefaultURL), Usage: "server `URL` (ws:// only; default: chatd's own port); several (comma-separated or repeated): the nodes of a cluster, clients spread round robin over them", EnvVars: []string{"CHATBENCH_URL"}},
 		&cli.IntFlag{Name: "clients", Value: clients, Usage: "simulated clients"},
 		&cli.IntFlag{Name: "senders", Value: senders, Usage: "clients that send (0: all)"},
 		&cli.Float64Flag{Name: "rate", Value: rate, Usage: "messages/s, all senders together (connect: connects/s, 0 = as fast as possible)"},

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/chatd/chatd/engine/server"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/bench/scenario"
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/cluster"
+	"github.com/chatd/chatd/engine/cluster/natstest"
+	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
 	"github.com/urfave/cli/v2"
 )
@@ -91,9 +93,67 @@ func TestURLDefaultsToChatdsPort(t *testing.T) {
 	want := "ws://127.0.0.1" + engine.DefaultListen + "/"
 	for _, sc := range []string{"connect", "idle", "broadcast", "private", "rooms", "history", "churn", "slow"} {
 		for _, f := range flags(sc) {
-			if u, ok := f.(*cli.StringFlag); ok && u.Name == "url" && u.Value != want {
-				t.Errorf("%s: --url defaults to %s, want %s", sc, u.Value, want)
+			if u, ok := f.(*cli.StringSliceFlag); ok && u.Name == "url" && strings.Join(u.Value.Value(), ",") != want {
+				t.Errorf("%s: --url defaults to %v, want %s", sc, u.Value.Value(), want)
 			}
 		}
+	}
+	if got := nodeURLs(nil); len(got) != 1 || got[0] != want {
+		t.Errorf("no --url: %v, want %s", got, want)
+	}
+}
+
+// TestSeveralURLsSpreadTheClients: --url with several servers (comma-separated or
+// repeated) dials client i to server i mod n, so each of two gets half the clients.
+func TestSeveralURLsSpreadTheClients(t *testing.T) {
+	for _, form := range []string{"comma-separated", "repeated"} {
+		t.Run(form, func(t *testing.T) {
+			a, b := chattest.Start(t), chattest.Start(t)
+			urlA, urlB := "ws://"+a.Addr+"/", "ws://"+b.Addr+"/"
+			args := []string{"connect", "--clients", "20", "--duration", "2s", "--json"}
+			if form == "repeated" {
+				args = append(args, "--url", urlA, "--url", urlB)
+			} else {
+				args = append(args, "--url", urlA+","+urlB)
+			}
+			out, progress, err := runApp(context.Background(), t, args...)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, progress)
+			}
+			var res scenario.Result
+			if err := json.Unmarshal([]byte(out), &res); err != nil || res.URL != urlA+","+urlB {
+				t.Fatalf("result url %q (%v), want both", res.URL, err)
+			}
+			for _, srv := range []*chattest.Server{a, b} {
+				if got := srv.Worker.Status().Accepted; got != 10 {
+					t.Errorf("%s accepted %d clients, want 10 of 20", srv.Addr, got)
+				}
+			}
+		})
+	}
+}
+
+// TestBroadcastOverTwoClusterNodes: clients spread over two nodes of one cluster (a
+// real nats-server) all get every line, wherever its sender is.
+func TestBroadcastOverTwoClusterNodes(t *testing.T) {
+	ns := natstest.Start(t)
+	node := func(name string) *chattest.Server {
+		return chattest.Start(t, func(c *server.Config) {
+			c.Chat.RateLimit, c.Chat.RateBurst = 1000, 1000
+			c.Cluster = &cluster.Config{NATS: cluster.NATSConfig{URLs: []string{ns.URL()}}, NodeName: name}
+		})
+	}
+	a, b := node("bench-a"), node("bench-b")
+	out, progress, err := runApp(context.Background(), t, "broadcast", "--url", "ws://"+a.Addr+"/,ws://"+b.Addr+"/",
+		"--clients", "20", "--senders", "4", "--rate", "40", "--duration", "1s", "--warmup", "0s", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress)
+	}
+	var res scenario.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("stdout is not one Result: %v\n%s", err, out)
+	}
+	if m := res.Messages; m == nil || m.Sent == 0 || m.Received != m.Sent*20 || m.Loss != 0 {
+		t.Fatalf("messages %+v, want every line to all 20 clients", m)
 	}
 }

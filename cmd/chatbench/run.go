@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/chatd/chatd/bench/loadgen"
 	"github.com/chatd/chatd/bench/progress"
@@ -21,7 +22,7 @@ func run(c *cli.Context, name string) error {
 	}
 	o := scenario.Options{
 		Scenario:     name,
-		URL:          c.String("url"),
+		URLs:         nodeURLs(c.StringSlice("url")),
 		Target:       c.String("target"),
 		Clients:      c.Int("clients"),
 		Senders:      c.Int("senders"),
@@ -77,6 +78,21 @@ func run(c *cli.Context, name string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// nodeURLs are --url's values without empty ones (a trailing comma, an empty
+// CHATBENCH_URL), or the default when none is left.
+func nodeURLs(given []string) []string {
+	var urls []string
+	for _, u := range given {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	if len(urls) == 0 {
+		return []string{DefaultURL}
+	}
+	return urls
 }
 
 func writeJSON(w io.Writer, res *scenario.Result) error {

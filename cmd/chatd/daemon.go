@@ -143,15 +143,18 @@ func childAddr(l launch) string {
 	return dialAddr(l.listen)
 }
 
-// fetchStatus reads a server's /status. With TLS the certificate is not checked: the
+// fetchStatus reads a server's /status on a new connection. With TLS the certificate is not checked: the
 // address is the operator's own, and the answer is only believed for its pid.
 func fetchStatus(addr string, useTLS bool, token string, timeout time.Duration) (engine.Status, error) {
 	var st engine.Status
 	scheme := "http"
-	client := http.Client{Timeout: timeout}
+	// A connection of its own each time: with --reuse-port another process may answer
+	// on the port, and asking again on a new connection may reach the one wanted.
+	tr := &http.Transport{DisableKeepAlives: true}
+	client := http.Client{Timeout: timeout, Transport: tr}
 	if useTLS {
 		scheme = "https"
-		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // see above
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // see above
 	}
 	url := scheme + "://" + addr + "/status"
 	req, err := http.NewRequest(http.MethodGet, url, nil)

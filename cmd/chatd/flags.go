@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chatd/chatd/engine"
+	"github.com/chatd/chatd/engine/cluster"
 	"github.com/chatd/chatd/engine/server"
 	"github.com/urfave/cli/v2"
 )
@@ -31,6 +32,8 @@ type settings struct {
 	server.Config
 	origins    cli.StringSlice // --allowed-origins, copied into Engine.AllowedOrigins
 	moderators cli.StringSlice // --moderators, copied into Chat.Moderators
+	nats       cli.StringSlice // --nats: with any URL, Cluster is set from cluster
+	cluster    cluster.Config  // --nats-* and --node-name (cluster_flags.go)
 }
 
 func newSettings() *settings { return &settings{Config: server.DefaultConfig()} }
@@ -39,6 +42,7 @@ func newSettings() *settings { return &settings{Config: server.DefaultConfig()} 
 func serverFlags(s *settings) []cli.Flag {
 	e, ch := &s.Engine, &s.Chat
 	flags := append(processFlags(),
+		&cli.BoolFlag{Name: "reuse-port", Destination: &e.ReusePort, EnvVars: env("REUSE_PORT"), Usage: "SO_REUSEPORT on --listen: several chatd processes (one cluster node per core) share the port and the kernel spreads connections over them; each must have it"},
 		&cli.IntFlag{Name: "pollers", Value: e.Pollers, Destination: &e.Pollers, EnvVars: env("POLLERS"), Usage: "nbio poller goroutines (0: one per CPU)"},
 		&cli.IntFlag{Name: "writers", Value: e.Writers, Destination: &e.Writers, EnvVars: env("WRITERS"), Usage: "goroutines that write a batch's frames in parallel, the owner included (0: one per CPU; 1: the owner alone)"},
 		&cli.StringFlag{Name: "tls-cert", Destination: &e.TLSCert, EnvVars: env("TLS_CERT"), Usage: "PEM certificate `file`; with --tls-key, serve wss:// and https://"},
@@ -83,6 +87,9 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.DurationFlag{Name: "session-ttl", Value: s.Accounts.SessionTTL, Destination: &s.Accounts.SessionTTL, EnvVars: env("SESSION_TTL"), Usage: "how long a login token from /api/register or /api/login is valid"},
 		&cli.StringFlag{Name: "jwt-key", Destination: &s.Accounts.JWTKeyFile, EnvVars: env("JWT_KEY"), Usage: "`file` to accept JWTs as login tokens: a PEM RSA or EC public key (RS256/ES256), anything else an HS256 secret (trailing whitespace trimmed); claims sub, name, exp"},
 		&cli.BoolFlag{Name: "allow-anonymous", Value: s.Accounts.AllowAnonymous, Destination: &s.Accounts.AllowAnonymous, EnvVars: env("ALLOW_ANONYMOUS"), Usage: "let clients without a token log in as anonymous users (false: a token is required)"},
+	)
+	flags = append(flags, clusterFlags(s)...)
+	flags = append(flags,
 		&cli.StringFlag{Name: "debug-listen", EnvVars: env("DEBUG_LISTEN"), Usage: "loopback `host:port` for Go's profiler (/debug/pprof/); empty: off"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
@@ -108,7 +115,7 @@ func (s *settings) finish(c *cli.Context, logOut io.Writer) error {
 	s.Engine.Version = version
 	s.Engine.AllowedOrigins = s.origins.Value()
 	s.Chat.Moderators = s.moderators.Value()
-	return nil
+	return s.finishCluster(c)
 }
 
 func newLogger(level, format string, out io.Writer) (*slog.Logger, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -77,6 +78,9 @@ func echoCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if err := s.finish(c, stderr); err != nil {
 				return err
+			}
+			if s.Cluster != nil {
+				return errors.New("--nats: chatd echo is the raw engine, not a chat node")
 			}
 			return serve(c, s.Engine.Logger, func() (*served, error) {
 				w, err := engine.New(s.Engine, engine.Echo{})

@@ -22,7 +22,7 @@ func statusCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			s, err := fetchStatus(addr, useTLS, c.String("status-token"), 5*time.Second)
+			s, err := fetchOwnStatus(addr, useTLS, c.String("status-token"), pid)
 			if err != nil {
 				return fmt.Errorf("%w: %v", errNotRunning, err)
 			}
@@ -39,6 +39,24 @@ func statusCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// reusePortTries is how many new connections status tries for the pid it wants:
+// with --reuse-port the kernel hands each to any of the processes on the port.
+const reusePortTries = 64
+
+// fetchOwnStatus is fetchStatus from the server with pid (0: any), asked again on new
+// connections while another process sharing the port (--reuse-port) answers; the
+// last answer if pid never does.
+func fetchOwnStatus(addr string, useTLS bool, token string, pid int) (engine.Status, error) {
+	var s engine.Status
+	var err error
+	for range reusePortTries {
+		if s, err = fetchStatus(addr, useTLS, token, 5*time.Second); err != nil || pid == 0 || s.Pid == pid {
+			break
+		}
+	}
+	return s, err
 }
 
 // findServer is where the server to ask is: at --listen when it is given, else

@@ -26,10 +26,11 @@ func (c Config) validateCluster() error {
 
 // clusterJournal is the chat's journal opener for a cluster node (docs/CLUSTER.md):
 // lines go through NATS JetStream and come back through this node's store; nil for a
-// single node, whose store writer is the journal. Not on a flag yet: what a node
-// shares with the others beyond the lines (names, userIds, sessions, presence) is
-// still to be wired (docs/CLUSTER.md, build order).
-func (c Config) clusterJournal() chat.JournalOpener {
+// single node, whose store writer is the journal. The journal opened is kept in
+// *opened, for Start to catch up with it. What a node shares with the others beyond
+// the lines (names, userIds, sessions, presence) is still being wired
+// (docs/CLUSTER.md, build order).
+func (c Config) clusterJournal(opened **cluster.Journal) chat.JournalOpener {
 	if c.Cluster == nil {
 		return nil
 	}
@@ -48,6 +49,45 @@ func (c Config) clusterJournal() chat.JournalOpener {
 		if err != nil {
 			return nil, fmt.Errorf("join the cluster: %w", err)
 		}
+		*opened = j
 		return j, nil
+	}
+}
+
+// catchUpTimeout bounds how long a starting node may take to read the lines the
+// cluster wrote while it was away; past it the start fails (systemd starts it again,
+// and it goes on from what it committed).
+const catchUpTimeout = 10 * time.Minute
+
+// catchUpProgressEvery is how often a catching-up node logs how far it got.
+const catchUpProgressEvery = 2 * time.Second
+
+// catchUp returns once a cluster node's SQLite holds every line the stream held when
+// it was called ("catch up before serving", docs/CLUSTER.md); at once for a single
+// node. Start runs it with the owner up (commits arrive there) and before the port is
+// bound, so no client sees a node that lacks history the others have.
+func (s *Server) catchUp() error {
+	j := s.journal
+	if j == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- j.WaitCaughtUp(ctx) }()
+	start := time.Now()
+	tick := time.NewTicker(catchUpProgressEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("catch up with the cluster before serving: %w", err)
+			}
+			s.log.Info("caught up with the cluster", "applied_stream_seq", j.AppliedStreamSeq(), "took", time.Since(start).Round(time.Millisecond))
+			return nil
+		case <-tick.C:
+			s.log.Info("catching up with the cluster before serving", "applied_stream_seq", j.AppliedStreamSeq(), "for", time.Since(start).Round(time.Second))
+		}
 	}
 }

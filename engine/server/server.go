@@ -73,9 +73,10 @@ type Server struct {
 	Accounts *accounts.Service
 
 	log         *slog.Logger
-	metricsAddr string       // --metrics-listen
-	metricsSrv  *http.Server // nil: /metrics is on --listen
-	metricsLn   net.Listener // set by Start
+	metricsAddr string           // --metrics-listen
+	metricsSrv  *http.Server     // nil: /metrics is on --listen
+	metricsLn   net.Listener     // set by Start
+	journal     *cluster.Journal // a cluster node's; nil for a single node
 }
 
 // New assembles a server: the chat and the worker first (each validates its
@@ -104,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}
-		if err := ch.OpenHistoryWith(observedStore{st, s.Metrics.ObserveCommit}, cfg.clusterJournal()); err != nil {
+		if err := ch.OpenHistoryWith(observedStore{st, s.Metrics.ObserveCommit}, cfg.clusterJournal(&s.journal)); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("--data-dir %s: %w", cfg.DataDir, err)
 		}
@@ -140,14 +141,15 @@ func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
 }
 
 // Start starts listening: on --metrics-listen first, if set, so that a busy port
-// fails before any client is accepted.
+// fails before any client is accepted; a cluster node listens for clients only once
+// it has caught up with the cluster (catchUp).
 func (s *Server) Start() error {
 	if err := s.listenMetrics(); err != nil {
 		s.Chat.Close()
 		s.Accounts.Close()
 		return err
 	}
-	if err := s.Worker.Start(); err != nil {
+	if err := s.Worker.StartWhenReady(s.catchUp); err != nil {
 		s.stopMetrics()
 		s.Chat.Close()
 		s.Accounts.Close()
