@@ -39,6 +39,9 @@ type ClusterIdentity interface {
 	// OnTakeover sets what runs (on a NATS goroutine) when another node resumed one
 	// of this node's identities.
 	OnTakeover(fn func(userID uint64))
+	// WaitCaughtUp returns once this node's commits of every line the stream holds
+	// now have been handed to the chat.
+	WaitCaughtUp(ctx context.Context) error
 }
 
 const (

@@ -113,6 +113,13 @@ func (ch *Chat) resumeFromCluster(u *user, wl *waitingLogin, userID uint64, mac 
 		s, ok, err := link.ResumeSession(ctx, userID, verify)
 		var revs [2]uint64
 		if ok && err == nil {
+			// The identity may come from a node that died with its lines in the
+			// stream but not yet here: once they are, their clientMsgIds are known
+			// (rememberRemote) and the client's retries of them are answered, not
+			// stored twice.
+			err = link.WaitCaughtUp(ctx)
+		}
+		if ok && err == nil {
 			var taken bool
 			if revs, taken, err = reserveBothKeys(ctx, link, s.Name, userID, link.ClaimName); taken {
 				ok = false // its name went to another user: it cannot come back as itself

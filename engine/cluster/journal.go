@@ -182,9 +182,13 @@ func (cfg Config) withDefaults() Config {
 	return cfg
 }
 
-// committed is the Writer's callback: it records how far the store has applied the
-// stream, then hands the batch to the chat.
+// committed is the Writer's callback: it hands the batch to the chat, then records
+// how far the store has applied the stream, so that whoever WaitCaughtUp lets go finds
+// the chat told of every line up to there (its commits posted to the owner first).
 func (j *Journal) committed(b *store.Batch, err error) {
+	if j.onCommit != nil {
+		j.onCommit(b, err)
+	}
 	if err == nil && b.AppliedStreamSeq > 0 {
 		j.mu.Lock()
 		if b.AppliedStreamSeq > j.applied {
@@ -193,9 +197,6 @@ func (j *Journal) committed(b *store.Batch, err error) {
 			j.advanced = make(chan struct{})
 		}
 		j.mu.Unlock()
-	}
-	if j.onCommit != nil {
-		j.onCommit(b, err)
 	}
 }
 
