@@ -1,13 +1,12 @@
 package server_test
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine/cluster"
 	"github.com/chatd/chatd/engine/cluster/natstest"
-	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
 )
 
@@ -22,10 +21,7 @@ func startNodes(t *testing.T, ns *natstest.Server, n int) []*chattest.Server {
 	t.Helper()
 	nodes := make([]*chattest.Server, n)
 	for i := range nodes {
-		name := "node-" + string(rune('1'+i))
-		nodes[i] = chattest.Start(t, func(c *server.Config) {
-			c.Cluster = &cluster.Config{NATS: cluster.NATSConfig{URLs: []string{ns.URL()}}, NodeName: name}
-		})
+		nodes[i] = chattest.Start(t, chattest.InCluster(ns.URL(), fmt.Sprint("node-", i+1)))
 	}
 	return nodes
 }
