@@ -64,6 +64,8 @@ type Journal struct {
 	pub    *publisher
 	cons   *consumer
 
+	presence *presenceLink // presence across nodes (presencelink.go)
+
 	onCommit  func(*store.Batch, error)
 	connected atomic.Bool
 
@@ -104,6 +106,10 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	if j.stream, err = setup(ctx, j.js, cfg.Replicas, cfg.NodeTTL); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if j.presence, err = newPresenceLink(ctx, j, cfg.NodeTTL); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("cluster: presence: %w", err)
 	}
 	j.writer = store.NewLimitedWriter(cfg.Store, cfg.CommitInterval, cfg.StoreLimits, j.committed, cfg.Log)
 	boot := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -262,6 +268,7 @@ func (j *Journal) Queued() int { return j.pub.queued() + j.writer.Queued() }
 // open: it is the caller's.
 func (j *Journal) Close() {
 	j.closeOnce.Do(func() {
+		j.presence.close(j.connected.Load()) // Leave first: the others see its users leave
 		if lost := j.pub.close(closeTimeout); lost > 0 {
 			j.log.Warn("cluster journal closed with lines not in the stream", "lines", lost)
 		}
