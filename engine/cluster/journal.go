@@ -107,7 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	if j.presence, err = newPresenceLink(ctx, j, cfg.NodeTTL); err != nil {
+	if j.presence, err = newPresenceLink(ctx, j, cfg.NodeTTL, cfg.Replicas); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: presence: %w", err)
 	}

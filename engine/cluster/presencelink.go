@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -50,18 +51,21 @@ type queuedTick struct {
 }
 
 type presenceLink struct {
-	nc   *nats.Conn
-	kv   jetstream.KeyValue
-	node string
-	boot int64
-	ttl  time.Duration
-	log  *slog.Logger
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	node     string
+	boot     int64
+	ttl      time.Duration
+	replicas int
+	log      *slog.Logger
+	rewatch  chan struct{} // cap 1: the nodes bucket was made again, watch it anew
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
+	kv      jetstream.KeyValue // the nodes bucket (bucket)
 	queue   []queuedTick
 	members int // in queue
 	subs    []*nats.Subscription
@@ -83,13 +87,13 @@ type presenceLink struct {
 
 // newPresenceLink starts beating and serving this node's snapshots; StartPresence
 // (the chat, once its owner runs) starts listening to the other nodes.
-func newPresenceLink(ctx context.Context, j *Journal, ttl time.Duration) (*presenceLink, error) {
+func newPresenceLink(ctx context.Context, j *Journal, ttl time.Duration, replicas int) (*presenceLink, error) {
 	kv, err := j.js.KeyValue(ctx, nodesBucket)
 	if err != nil {
 		return nil, err
 	}
-	l := &presenceLink{nc: j.nc, kv: kv, node: j.node, boot: time.Now().UnixNano(), ttl: ttl, log: j.log,
-		wake: make(chan struct{}, 1), snaps: make(chan chan *Snapshot),
+	l := &presenceLink{nc: j.nc, js: j.js, kv: kv, node: j.node, boot: time.Now().UnixNano(), ttl: ttl, replicas: replicas, log: j.log,
+		wake: make(chan struct{}, 1), snaps: make(chan chan *Snapshot), rewatch: make(chan struct{}, 1),
 		local: make(map[string]map[uint64]json.RawMessage), remote: NewRemote(),
 		sorted: make(map[string][]chat.RemoteMember), asking: make(map[string][]*Tick), ask: make(chan string, maxAsking)}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
@@ -239,17 +243,49 @@ func (l *presenceLink) beatLoop() {
 	defer l.wg.Done()
 	every := max(l.ttl/3, 10*time.Millisecond)
 	for {
-		ctx, cancel := context.WithTimeout(l.ctx, every)
-		if err := Beat(ctx, l.kv, l.node, nil); err != nil && l.ctx.Err() == nil {
-			l.log.Debug("node beat failed", "node", l.node, "err", err)
-		}
-		cancel()
+		l.beat(every)
 		select {
 		case <-l.ctx.Done():
 			return
 		case <-time.After(every):
 		}
 	}
+}
+
+// beat puts this node's key. A nats-server restart loses the nodes bucket (memory
+// storage): a failed beat makes it again, and has the watcher watch the new one.
+func (l *presenceLink) beat(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(l.ctx, timeout)
+	defer cancel()
+	err := Beat(ctx, l.bucket(), l.node, nil)
+	if err == nil || l.ctx.Err() != nil {
+		return
+	}
+	// The put waited out ctx for a stream that is not there: a fresh one to make it.
+	ctx, cancel = context.WithTimeout(l.ctx, snapshotTimeout)
+	defer cancel()
+	kv, cerr := l.js.CreateOrUpdateKeyValue(ctx, NodesConfig(l.ttl, l.replicas))
+	if cerr != nil {
+		l.log.Debug("node beat failed", "node", l.node, "err", err, "bucket", cerr)
+		return
+	}
+	l.mu.Lock()
+	l.kv = kv
+	l.mu.Unlock()
+	select {
+	case l.rewatch <- struct{}{}:
+	default:
+	}
+	if err := Beat(ctx, kv, l.node, nil); err != nil {
+		l.log.Debug("node beat failed", "node", l.node, "err", err)
+	}
+}
+
+// bucket is the nodes bucket as last opened.
+func (l *presenceLink) bucket() jetstream.KeyValue {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.kv
 }
 
 // close stops the goroutines and, if NATS is there, deletes this node's key (Leave),
@@ -268,7 +304,7 @@ func (l *presenceLink) close(connected bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
 	defer cancel()
-	if err := Leave(ctx, l.kv, l.node); err != nil {
+	if err := Leave(ctx, l.bucket(), l.node); err != nil {
 		l.log.Warn("node leave failed: the others will see its users lost after the ttl", "node", l.node, "err", err)
 	}
 }
@@ -421,21 +457,57 @@ func departed(gone map[string]map[uint64]json.RawMessage, room string, id uint64
 	return chat.RemoteMember{UserID: id, Fields: strconv.AppendUint([]byte(`"userId":`), id, 10)}
 }
 
-// watchLoop reports the nodes bucket's events to the owner, watching again if the
-// watch ends while the link runs (NATS away).
+// watchLoop reports the nodes bucket's events to the owner. It watches again when
+// the watch ends or the bucket was made again (NATS away, a nats-server restart), and
+// after a reconnect has every known node asked for its snapshot: ticks sent meanwhile
+// were lost, and a quiet node would not send another soon.
 func (l *presenceLink) watchLoop() {
 	defer l.wg.Done()
+	check := time.NewTicker(max(l.ttl/3, 10*time.Millisecond))
+	defer check.Stop()
+	reconnects := l.nc.Stats().Reconnects
 	for l.ctx.Err() == nil {
-		events, err := WatchNodes(l.ctx, l.kv)
-		if err == nil {
-			for ev := range events {
-				l.post(func() { l.onNode(ev) })
-			}
+		ctx, cancel := context.WithCancel(l.ctx)
+		events, err := WatchNodes(ctx, l.bucket())
+		if err != nil {
+			events = nil // watched again at the next check
 		}
+		l.watch(events, check.C, &reconnects)
+		cancel()
+	}
+}
+
+// watch forwards events until they end, the bucket is new, NATS reconnected, or
+// (without events) the next check.
+func (l *presenceLink) watch(events <-chan NodeEvent, check <-chan time.Time, reconnects *uint64) {
+	for {
 		select {
 		case <-l.ctx.Done():
-		case <-time.After(time.Second):
+			return
+		case <-l.rewatch:
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			l.post(func() { l.onNode(ev) })
+		case <-check:
+			if r := l.nc.Stats().Reconnects; r != *reconnects {
+				*reconnects = r
+				l.post(l.resyncAll)
+				return // the bucket may be a new one (a nats-server restart)
+			}
+			if events == nil {
+				return
+			}
 		}
+	}
+}
+
+// resyncAll asks every known node for its snapshot (the owner's).
+func (l *presenceLink) resyncAll() {
+	for node := range l.remote.nodes {
+		l.needSnapshot(node)
 	}
 }
 
@@ -450,13 +522,30 @@ func (l *presenceLink) askLoop() {
 		case node := <-l.ask:
 			ctx, cancel := context.WithTimeout(l.ctx, snapshotTimeout)
 			s, err := RequestSnapshot(ctx, l.nc, node)
+			gone := err != nil && l.gone(ctx, node, err)
 			cancel()
 			if err != nil {
-				l.log.Debug("presence snapshot request failed", "node", node, "err", err)
+				l.log.Debug("presence snapshot request failed", "node", node, "gone", gone, "err", err)
 			}
-			l.post(func() { l.onSnapshot(node, s) })
+			l.post(func() {
+				l.onSnapshot(node, s)
+				if gone {
+					l.onNode(NodeEvent{Node: node})
+				}
+			})
 		}
 	}
+}
+
+// gone is whether node, which did not answer a snapshot request (err), is dead: no
+// node listens on its subject and its key is not in the bucket. That catches a node
+// that died while this one was away from NATS, whose key's expiry it never saw.
+func (l *presenceLink) gone(ctx context.Context, node string, err error) bool {
+	if !errors.Is(err, nats.ErrNoResponders) {
+		return false
+	}
+	_, gerr := l.bucket().Get(ctx, node)
+	return errors.Is(gerr, jetstream.ErrKeyNotFound)
 }
 
 // RemoteCount, RemoteMembers and RemoteFields read the Remote table (the owner's).

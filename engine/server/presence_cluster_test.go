@@ -114,6 +114,7 @@ type peer struct {
 	auth map[string]any
 	in   chan map[string]any
 	mu   sync.Mutex // one writer at a time: the reader's Pongs and the test's sends
+	err  error      // why the reader stopped, once in is closed
 }
 
 // join logs name in on s with query (nil: the seed's client) and starts its reader.
@@ -127,6 +128,7 @@ func join(t *testing.T, s *chattest.Server, name string, query url.Values) *peer
 		c, auth = s.LoginQuery(t, name, query)
 	}
 	p := &peer{t: t, c: c, auth: auth, in: make(chan map[string]any, 1024)}
+	_ = c.Conn.SetReadDeadline(time.Time{}) // the login's read left one
 	go p.read()
 	return p
 }
@@ -136,6 +138,7 @@ func (p *peer) read() {
 	for {
 		_, data, err := p.c.Conn.ReadMessage()
 		if err != nil {
+			p.err = err
 			return
 		}
 		var m map[string]any
@@ -167,7 +170,7 @@ func (p *peer) await(what string, match func(map[string]any) bool) map[string]an
 		select {
 		case m, ok := <-p.in:
 			if !ok {
-				p.t.Fatalf("connection closed waiting for %s", what)
+				p.t.Fatalf("connection closed waiting for %s: %v", what, p.err)
 			}
 			if match(m) {
 				return m
@@ -310,5 +313,48 @@ func TestNodeCutOffMakesItsUsersLost(t *testing.T) {
 	alice.await("Dave lost", func(m map[string]any) bool {
 		e := presenceEntry(m, "lobby")
 		return e != nil && hasID(e["lost"], dave.id()) && e["count"] == float64(2)
+	})
+}
+
+// TestPresenceHealsAfterNATSRestart: a nats-server restart loses the nodes bucket
+// (memory storage) and the ticks sent meanwhile; the nodes make the bucket again, and
+// presence goes on: a user logging in on node-1 afterwards shows on node-0, nobody
+// was lost on the way, and node-1 cut off then is seen gone in the new bucket.
+func TestPresenceHealsAfterNATSRestart(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startCluster(t, ns, 2, time.Second)
+	a, b := nodes[0], nodes[1]
+	carol := join(t, a.Server, "Carol", nil)
+	bob := join(t, b.Server, "Bob", compact)
+	carol.await("Connected Bob", func(m map[string]any) bool {
+		return m["action"] == "Connected" && m["userId"] == bob.id()
+	})
+
+	ns.Restart(t)
+	var eve map[string]any
+	chattest.Eventually(t, clusterWait, "a login on node-1 after the restart", func() bool {
+		m, c := loginAnswer(t, b.Server, "Eve")
+		if m["action"] != "Authorized" {
+			c.Conn.Close()
+			return false
+		}
+		eve = m
+		return true
+	})
+	carol.await("Connected Eve", func(m map[string]any) bool {
+		if m["action"] == "ConnectionLost" {
+			t.Fatalf("after the restart: %v, nobody was lost", m)
+		}
+		return m["action"] == "Connected" && m["userId"] == eve["userId"]
+	})
+	chattest.Eventually(t, clusterWait, "node-0 counts Carol, Bob and Eve", func() bool {
+		p := join(t, a.Server, "Probe", compact)
+		defer p.c.Conn.Close()
+		return p.auth["count"] == float64(4) // the probe too
+	})
+
+	b.nats.Cut()
+	carol.await("ConnectionLost Bob", func(m map[string]any) bool {
+		return m["action"] == "ConnectionLost" && m["userId"] == bob.id()
 	})
 }
