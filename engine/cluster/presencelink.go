@@ -116,17 +116,19 @@ func (l *presenceLink) PublishTick(rooms []chat.RoomPresence, all func() []chat.
 		n += len(r.Joined) + len(r.Left) + len(r.Lost)
 	}
 	l.mu.Lock()
-	if l.members+n > maxQueuedMembers {
+	resync := l.members+n > maxQueuedMembers
+	if resync {
 		// The publisher is far behind (NATS stuck): the queue becomes the whole
 		// membership as of now, which includes this tick.
-		full := all()
-		l.queue, l.members = []queuedTick{{rooms: full, full: true}}, 0
-		l.log.Warn("presence ticks queue full: resyncing", "node", l.node, "rooms", len(full))
+		l.queue, l.members = []queuedTick{{rooms: all(), full: true}}, 0
 	} else {
 		l.queue = append(l.queue, queuedTick{rooms: rooms})
 		l.members += n
 	}
 	l.mu.Unlock()
+	if resync {
+		l.log.Warn("presence ticks queue full: resyncing", "node", l.node)
+	}
 	select {
 	case l.wake <- struct{}{}:
 	default:

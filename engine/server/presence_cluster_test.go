@@ -42,25 +42,30 @@ type clusterNode struct {
 	nats *cutDialer
 }
 
-// startCluster starts n chatd nodes on ns with the nodes bucket's ttl, node i's
-// userIds above i×idsPerNode.
+// startCluster starts n chatd nodes on ns with the nodes bucket's ttl.
 func startCluster(t *testing.T, ns *natstest.Server, n int, ttl time.Duration) []*clusterNode {
 	t.Helper()
 	nodes := make([]*clusterNode, n)
 	for i := range nodes {
-		dir := t.TempDir()
-		if i > 0 {
-			reserveUserIDs(t, dir, uint64(i*idsPerNode))
-		}
-		d := &cutDialer{}
-		s := chattest.Start(t, func(c *server.Config) {
-			c.DataDir = dir
-			c.Cluster = &cluster.Config{NodeName: fmt.Sprintf("node-%d", i), NodeTTL: ttl,
-				NATS: cluster.NATSConfig{URLs: []string{ns.URL()}, Options: []nats.Option{nats.SetCustomDialer(d)}}}
-		})
-		nodes[i] = &clusterNode{Server: s, nats: d}
+		nodes[i] = startNode(t, ns, i, ttl)
 	}
 	return nodes
+}
+
+// startNode starts node i of a test cluster, its userIds above i×idsPerNode.
+func startNode(t *testing.T, ns *natstest.Server, i int, ttl time.Duration) *clusterNode {
+	t.Helper()
+	dir := t.TempDir()
+	if i > 0 {
+		reserveUserIDs(t, dir, uint64(i*idsPerNode))
+	}
+	d := &cutDialer{}
+	s := chattest.Start(t, func(c *server.Config) {
+		c.DataDir = dir
+		c.Cluster = &cluster.Config{NodeName: fmt.Sprintf("node-%d", i), NodeTTL: ttl,
+			NATS: cluster.NATSConfig{URLs: []string{ns.URL()}, Options: []nats.Option{nats.SetCustomDialer(d)}}}
+	})
+	return &clusterNode{Server: s, nats: d}
 }
 
 // reserveUserIDs makes the store in dir start its userIds above upto.
@@ -356,5 +361,24 @@ func TestPresenceHealsAfterNATSRestart(t *testing.T) {
 	b.nats.Cut()
 	carol.await("ConnectionLost Bob", func(m map[string]any) bool {
 		return m["action"] == "ConnectionLost" && m["userId"] == bob.id()
+	})
+}
+
+// TestALateNodeSeesTheOthers: a node that starts while the others have users asks
+// each for its snapshot (they send no tick while nobody comes or goes).
+func TestALateNodeSeesTheOthers(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startCluster(t, ns, 2, 30*time.Second)
+	alice := join(t, nodes[0].Server, "Alice", compact)
+	bob := join(t, nodes[1].Server, "Bob", compact)
+	alice.await("Bob joined", func(m map[string]any) bool {
+		e := presenceEntry(m, "lobby")
+		return e != nil && hasID(e["joined"], bob.id())
+	})
+	late := startNode(t, ns, 2, 30*time.Second)
+	erin := join(t, late.Server, "Erin", compact)
+	chattest.Eventually(t, clusterWait, "the late node lists Alice, Bob and Erin", func() bool {
+		p := erin.users("lobby")
+		return p["count"] == float64(3) && hasID(p["users"], alice.id()) && hasID(p["users"], bob.id())
 	})
 }
