@@ -5,9 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/protocol"
 )
 
 // The presence link's own logic, without NATS (the two-node tests in engine/server
@@ -100,5 +103,33 @@ func TestLinkResyncsWhenItsQueueOverflows(t *testing.T) {
 	s := l.snapshot()
 	if s.Seq != 5 || len(s.Rooms) != 1 || len(s.Rooms["lobby"]) != 2 {
 		t.Fatalf("snapshot after the resync: %+v, want seq 5 (4 skipped) and the lobby's 2", s)
+	}
+}
+
+// BenchmarkRemoteMemberMemory reports the heap a remote member costs a node: its
+// entry in the Remote table, its fields as they came (a realistic name and color),
+// and its place in RemoteMembers' sorted page cache (the snapshot it came in is
+// dropped before the count).
+func BenchmarkRemoteMemberMemory(b *testing.B) {
+	const members = 100_000
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		l, _ := ownerLink()
+		s := &Snapshot{Node: "b", Boot: 1, Seq: 1, Rooms: map[string][]Member{}}
+		for id := range uint64(members) {
+			f := protocol.AppendUserFields(nil, protocol.User{ID: 1_000_000 + id, Name: "Пользователь " + strconv.FormatUint(id, 10), Gender: 1, Color: "#16a085"})
+			s.Rooms["lobby"] = append(s.Rooms["lobby"], Member{UserID: 1_000_000 + id, Fields: wrapFields(f)})
+		}
+		l.needSnapshot("b")
+		<-l.ask
+		l.onSnapshot("b", s)
+		s = nil
+		l.RemoteMembers("lobby")
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/members, "B/member")
+		runtime.KeepAlive(l)
 	}
 }
