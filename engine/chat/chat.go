@@ -56,7 +56,8 @@ type Chat struct {
 	// History: nil without a store, then messages commit at once and nothing is kept.
 	store    store.Store
 	writer   Journal
-	readq    *readQueue // store reads, run by a fixed pool of readers
+	link     PresenceLink // the writer, on a cluster node (remote.go); nil on a single node
+	readq    *readQueue   // store reads, run by a fixed pool of readers
 	closeOne sync.Once
 
 	roster  []byte // the default room's members for the seed's Authorized (defaultRoster)
@@ -122,6 +123,7 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 // OnWorkerStart starts the heartbeat, as ChatWorker.php does, and chatd's timers.
 func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	ch.startCommits(w)
+	ch.startPresence(w.Post)
 	ch.pruneDialogs()
 	w.AddTimer(ch.cfg.PingInterval, ch.heartbeat)
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)

@@ -17,7 +17,11 @@ type room struct {
 	rank      int     // index in Chat.dir (not for the default room)
 
 	changes map[uint64]*change // compact presence gathered for the next tick
+	remote  map[uint64]*change // the same for the other nodes' members (remote.go)
 }
+
+// pending is whether r has presence changes waiting for the tick (it is in Chat.dirty).
+func (r *room) pending() bool { return r.changes != nil || r.remote != nil }
 
 // membership is a user's place in one room or in its inbox: what it was sent, what it
 // acknowledged, and whether a replay from the history is still running.
@@ -132,7 +136,7 @@ func (ch *Chat) leave(u *user, r *room, lost bool) {
 		ch.dir.shrank(r)
 	}
 	ch.left(r, u, lost)
-	if len(r.members) == 0 && !r.isDefault && r.changes == nil {
+	if len(r.members) == 0 && !r.isDefault && !r.pending() {
 		ch.dropRoom(r)
 	}
 }
@@ -229,7 +233,7 @@ func (ch *Chat) roomsPage(u *user, offset, limit uint64) protocol.RoomsPage {
 		if u.rooms.get(r.id) != nil {
 			unread = ch.unread(u, r.id) // anonymous users: NoUnread still
 		}
-		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: len(r.members), Unread: unread})
+		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: ch.count(r), Unread: unread})
 	}
 	p.More = end < p.Total
 	return p
@@ -258,7 +262,7 @@ func (ch *Chat) handleUsers(u *user, in *protocol.Inbound, data []byte) {
 	if limit == 0 {
 		limit = membersPage
 	}
-	offset := int(min(in.Offset, uint64(len(r.members))))
+	offset := int(min(in.Offset, uint64(ch.listed(r))))
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, ch.memberPage(r, offset, limit)))
 }
 
@@ -266,7 +270,7 @@ func (ch *Chat) handleUsers(u *user, in *protocol.Inbound, data []byte) {
 // from now on u's Presence carries their changes even when r is above
 // --presence-full-limit.
 func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
-	p := protocol.MemberPage{RoomID: r.id, Count: len(r.members)}
+	p := protocol.MemberPage{RoomID: r.id, Count: ch.count(r)}
 	for _, id := range ids[:min(len(ids), membersPage)] {
 		if u.watch == nil {
 			u.watch = make(map[uint64]struct{})
@@ -277,6 +281,8 @@ func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
 		if o := ch.users[id]; o != nil && o.rooms.get(r.id) != nil {
 			p.Users = append(p.Users, o.encoded())
 			p.Statuses = append(p.Statuses, ch.statusFields(o))
+		} else {
+			ch.remoteUser(r, id, &p)
 		}
 	}
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, p))

@@ -72,6 +72,8 @@ type Journal struct {
 	// stopSweeps ends the watch for dead nodes and the sweeps waiting (sweep.go).
 	stopSweeps context.CancelFunc
 
+	presence *presenceLink // presence across nodes (presencelink.go)
+
 	onCommit  func(*store.Batch, error)
 	connected atomic.Bool
 
@@ -121,6 +123,12 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 		j.closeIdentities()
 		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if j.presence, err = newPresenceLink(ctx, j, cfg.NodeTTL, cfg.Replicas); err != nil {
+		j.stopSweeps()
+		j.closeIdentities()
+		nc.Close()
+		return nil, fmt.Errorf("cluster: presence: %w", err)
 	}
 	j.writer = store.NewLimitedWriter(cfg.Store, cfg.CommitInterval, cfg.StoreLimits, j.committed, cfg.Log)
 	boot := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -277,6 +285,7 @@ func (j *Journal) Queued() int { return j.pub.queued() + j.writer.Queued() }
 // open: it is the caller's.
 func (j *Journal) Close() {
 	j.closeOnce.Do(func() {
+		j.presence.close(j.connected.Load()) // Leave first: the others see its users leave
 		if lost := j.pub.close(closeTimeout); lost > 0 {
 			j.log.Warn("cluster journal closed with lines not in the stream", "lines", lost)
 		}

@@ -14,7 +14,7 @@ import (
 // one node, and the other node's history has them.
 func TestClusterEditsAndReactionsCrossNodes(t *testing.T) {
 	ns := natstest.Start(t)
-	nodes := startNodes(t, ns, 2)
+	nodes := startCluster(t, ns, 2, 0)
 	alice, authA := nodes[0].LoginQuery(t, "Alice", editOptIn)
 	bob, authB := nodes[1].LoginQuery(t, "Bob", editOptIn)
 
