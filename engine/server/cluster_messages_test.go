@@ -58,3 +58,38 @@ func historyTexts(t *testing.T, c *chattest.Client, room string) []string {
 	}
 	return texts
 }
+
+// TestClusterPrivateMessagesCrossNodes: a private line reaches its recipient on
+// another node once presence has told the sender's node it is online there (the seed's
+// client answers as on one node), and the reply comes back.
+func TestClusterPrivateMessagesCrossNodes(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startCluster(t, ns, 2, 0)
+	alice, authA := nodes[0].LoginQuery(t, "Alice", editOptIn)
+	qt, authQ := nodes[1].Login(t, "Qt") // the seed's client
+	qt.AutoPong = true
+	alice.ExpectWhere("Qt in Alice's Presence", func(m map[string]any) bool {
+		return m["action"] == "Presence" && presenceEntry(m, "lobby") != nil &&
+			hasID(presenceEntry(m, "lobby")["joined"], authQ["userId"].(float64))
+	})
+
+	alice.Send(map[string]any{"text": "psst", "toUserId": authQ["userId"], "clientMsgId": "p1"})
+	alice.ExpectWhere("Sent p1", func(m map[string]any) bool {
+		if m["action"] == "Error" {
+			t.Fatalf("a private line to the other node: %v", m)
+		}
+		return m["action"] == "Sent" && m["clientMsgId"] == "p1"
+	})
+	got := qt.ExpectWhere("the private line", func(m map[string]any) bool { return m["action"] == "PrivateMessage" })
+	if got["text"] != "psst" || got["userName"] != "Alice" {
+		t.Fatalf("the Qt client on the other node got %v, want Alice's private line", got)
+	}
+
+	qt.Send(map[string]any{"text": "hi back", "toUserId": authA["userId"]})
+	back := alice.ExpectWhere("the reply", func(m map[string]any) bool {
+		return m["action"] == "PrivateMessage" && m["text"] == "hi back"
+	})
+	if back["userName"] != "Qt" {
+		t.Fatalf("Alice got %v, want the Qt client's reply", back)
+	}
+}
