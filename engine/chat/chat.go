@@ -54,11 +54,13 @@ type Chat struct {
 	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 
 	// History: nil without a store, then messages commit at once and nothing is kept.
-	store    store.Store
-	writer   Journal
-	link     PresenceLink // the writer, on a cluster node (remote.go); nil on a single node
-	readq    *readQueue   // store reads, run by a fixed pool of readers
-	closeOne sync.Once
+	store  store.Store
+	writer Journal
+	link   PresenceLink // the writer, on a cluster node (remote.go); nil on a single node
+	// remoteRooms are the rooms with members on other nodes only (remoterooms.go).
+	remoteRooms remoteRooms
+	readq       *readQueue // store reads, run by a fixed pool of readers
+	closeOne    sync.Once
 
 	roster  []byte // the default room's members for the seed's Authorized (defaultRoster)
 	rosterN int    // members encoded in roster; -1: stale

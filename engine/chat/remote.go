@@ -52,6 +52,8 @@ type PresenceLink interface {
 	RemoteMembers(room string) []RemoteMember
 	// RemoteFields is the fields of userID in room on another node, if it is there.
 	RemoteFields(room string, userID uint64) ([]byte, bool)
+	// RemoteRooms is every room with members on other nodes, in no order.
+	RemoteRooms() []string
 }
 
 // count is r's members on every node.
@@ -109,6 +111,7 @@ func (ch *Chat) localMembership() []RoomPresence {
 // do for local ones. A room with no local member has nobody to tell: its count is
 // read from the link when asked.
 func (ch *Chat) remotePresence(changes []RoomPresence) {
+	ch.roomsChanged()
 	for _, c := range changes {
 		r := ch.rooms[c.Room]
 		if r == nil {

@@ -111,6 +111,7 @@ func (ch *Chat) addMember(u, member *user, r *room, roomID string) bool {
 		r = &room{id: roomID}
 		ch.rooms[roomID] = r
 		ch.dir.add(r)
+		ch.roomsChanged()
 	} else if len(r.members) >= ch.cfg.MaxRoomMembers {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRoomFull, Message: "room " + quote(roomID) + " is full"})
 		return false
@@ -145,6 +146,7 @@ func (ch *Chat) leave(u *user, r *room, lost bool) {
 func (ch *Chat) dropRoom(r *room) {
 	delete(ch.rooms, r.id)
 	ch.dir.drop(r)
+	ch.roomsChanged()
 }
 
 func (ch *Chat) handleJoin(u *user, in *protocol.Inbound) {
@@ -220,11 +222,18 @@ func (ch *Chat) roomsPage(u *user, offset, limit uint64) protocol.RoomsPage {
 	if limit == 0 {
 		limit = roomsPage
 	}
-	p := protocol.RoomsPage{Total: 1 + ch.dir.listed()}
+	remote := ch.remoteOnlyRooms()
+	local := 1 + ch.dir.listed()
+	p := protocol.RoomsPage{Total: local + len(remote)}
 	p.Offset = int(min(offset, uint64(p.Total)))
 	end := min(p.Total, p.Offset+int(min(limit, maxRoomsPage)))
 	p.Rooms = make([]protocol.RoomCount, 0, end-p.Offset)
 	for i := p.Offset; i < end; i++ {
+		if i >= local { // on other nodes only: nobody here is a member
+			id := remote[i-local]
+			p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: id, Count: ch.link.RemoteCount(id), Unread: protocol.NoUnread})
+			continue
+		}
 		r := ch.defaultRoom
 		if i > 0 {
 			r = ch.dir.order[i-1]

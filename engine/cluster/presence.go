@@ -209,6 +209,21 @@ func (r *Remote) Count(room string) int {
 	return n
 }
 
+// Rooms is every room with members on other nodes, in no order.
+func (r *Remote) Rooms() []string {
+	seen := make(map[string]struct{})
+	var rooms []string
+	for _, node := range r.nodes {
+		for room, ms := range node.rooms {
+			if _, ok := seen[room]; !ok && len(ms) > 0 {
+				seen[room] = struct{}{}
+				rooms = append(rooms, room)
+			}
+		}
+	}
+	return rooms
+}
+
 // Fields is the encoded fields of userID in room on another node, if it is there.
 func (r *Remote) Fields(room string, userID uint64) (json.RawMessage, bool) {
 	for _, node := range r.nodes {

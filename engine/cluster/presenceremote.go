@@ -263,6 +263,8 @@ func (l *presenceLink) gone(ctx context.Context, node string, err error) bool {
 
 func (l *presenceLink) RemoteCount(room string) int { return l.remote.Count(room) }
 
+func (l *presenceLink) RemoteRooms() []string { return l.remote.Rooms() }
+
 func (l *presenceLink) RemoteFields(room string, userID uint64) ([]byte, bool) {
 	f, ok := l.remote.Fields(room, userID)
 	return unwrapFields(f), ok
@@ -294,6 +296,7 @@ func (j *Journal) PublishTick(rooms []chat.RoomPresence, all func() []chat.RoomP
 	j.presence.PublishTick(rooms, all)
 }
 func (j *Journal) RemoteCount(room string) int { return j.presence.RemoteCount(room) }
+func (j *Journal) RemoteRooms() []string       { return j.presence.RemoteRooms() }
 func (j *Journal) RemoteMembers(room string) []chat.RemoteMember {
 	return j.presence.RemoteMembers(room)
 }

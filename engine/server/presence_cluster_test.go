@@ -358,3 +358,34 @@ func TestALateNodeSeesTheOthers(t *testing.T) {
 		return p["count"] == float64(3) && hasID(p["users"], alice.id()) && hasID(p["users"], bob.id())
 	})
 }
+
+// TestRoomsListsRoomsOfOtherNodes: a room whose members are all on another node is in
+// Rooms too, with its count there, after the rooms with local members.
+func TestRoomsListsRoomsOfOtherNodes(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startCluster(t, ns, 2, 0)
+	alice := join(t, nodes[0].Server, "Alice", compact)
+	bob := join(t, nodes[1].Server, "Bob", compact)
+	carol := join(t, nodes[1].Server, "Carol", compact)
+	for _, p := range []*peer{bob, carol} {
+		p.send(map[string]any{"action": "JoinRoom", "roomId": "garden"})
+		p.await("RoomJoined", func(m map[string]any) bool { return m["action"] == "RoomJoined" })
+	}
+	deadline := time.Now().Add(clusterWait)
+	for {
+		alice.send(map[string]any{"action": "Rooms"})
+		m := alice.await("Rooms", func(m map[string]any) bool { return m["action"] == "Rooms" })
+		rooms, _ := m["rooms"].([]any)
+		if len(rooms) == 2 && m["total"] == float64(2) {
+			garden := rooms[1].(map[string]any)
+			if garden["roomId"] != "garden" || garden["count"] != float64(2) {
+				t.Fatalf("Rooms on node-0: %v, want garden with the other node's 2 members", rooms)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Rooms on node-0 never listed the other node's room: %v", m)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
