@@ -57,6 +57,7 @@ type Chat struct {
 	store  store.Store
 	writer Journal
 	link   PresenceLink // the writer, on a cluster node (remote.go); nil on a single node
+	sig    SignalLink   // the writer, on a cluster node (signals.go); nil on a single node
 	// remoteRooms are the rooms with members on other nodes only (remoterooms.go).
 	remoteRooms remoteRooms
 	readq       *readQueue // store reads, run by a fixed pool of readers

@@ -69,6 +69,9 @@ func (ch *Chat) startPresence(post func(func())) {
 	if ch.link != nil {
 		ch.link.StartPresence(post, ch.remotePresence)
 	}
+	if ch.sig != nil {
+		ch.sig.StartSignals(post, ch.applySignal)
+	}
 }
 
 // localTick appends r's net local changes of the tick (remote ones are the other

@@ -58,17 +58,18 @@ type Config struct {
 // (records.go); names, userId blocks and sessions are KV records shared by the cluster
 // (identity.go); account rooms go to the local Writer for now.
 type Journal struct {
-	node   string
-	log    *slog.Logger
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	writer *store.Writer
-	pub    *publisher
-	cons   *consumer
-	recs   *records    // edits and reactions for the stream (records.go)
-	ids    *identities // names and sessions in KV (identity.go)
-	grace  time.Duration
+	node    string
+	log     *slog.Logger
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	writer  *store.Writer
+	pub     *publisher
+	cons    *consumer
+	recs    *records    // edits and reactions for the stream (records.go)
+	signals *signals    // Typing, Status and Buzz for the other nodes (signals.go)
+	ids     *identities // names and sessions in KV (identity.go)
+	grace   time.Duration
 	// stopSweeps ends the watch for dead nodes and the sweeps waiting (sweep.go).
 	stopSweeps context.CancelFunc
 
@@ -134,6 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	boot := strconv.FormatInt(time.Now().UnixNano(), 36)
 	j.pub = newPublisher(j, cfg.NodeName+"-"+boot+"-", cfg.MaxQueueBytes)
 	j.recs = newRecords(j, cfg.NodeName+"-"+boot+"-")
+	j.signals = newSignals(j)
 	j.cons = newConsumer(j, cfg.AppliedStreamSeq, cfg.StoreLimits.MaxQueueBytes/2)
 	go j.cons.run()
 	for !j.connected.Load() { // the connect callback comes asynchronously
@@ -299,6 +301,7 @@ func (j *Journal) Close() {
 			}
 			cancel()
 		}
+		j.signals.close()
 		j.cons.stop()
 		j.writer.Close()
 		j.stopSweeps()

@@ -389,3 +389,44 @@ func TestRoomsListsRoomsOfOtherNodes(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSignalsCrossNodes: Typing, Status and Buzz reach users on another node, the
+// seed's client's buzz as its PrivateMessage line, and a second buzz within the
+// interval is refused on the sender's node as on one node.
+func TestSignalsCrossNodes(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := startCluster(t, ns, 2, 0)
+	alice := join(t, nodes[0].Server, "Alice", compact)
+	qt := join(t, nodes[0].Server, "Qt", nil)
+	bob := join(t, nodes[1].Server, "Bob", compact)
+	for _, seen := range []struct {
+		who *peer
+		id  float64
+	}{{alice, bob.id()}, {bob, alice.id()}} { // both nodes know the other's users
+		seen.who.await("the other node's user", func(m map[string]any) bool {
+			e := presenceEntry(m, "lobby")
+			return e != nil && hasID(e["joined"], seen.id)
+		})
+	}
+
+	bob.send(map[string]any{"action": "Typing", "roomId": "lobby"})
+	if m := alice.await("Typing", func(m map[string]any) bool { return m["action"] == "Typing" }); m["userId"] != bob.id() {
+		t.Fatalf("Alice got %v, want Bob typing", m)
+	}
+	bob.send(map[string]any{"action": "SetStatus", "status": "away", "text": "lunch"})
+	if m := alice.await("Status", func(m map[string]any) bool { return m["action"] == "Status" }); m["userId"] != bob.id() || m["status"] != "away" {
+		t.Fatalf("Alice got %v, want Bob away", m)
+	}
+	bob.send(map[string]any{"action": "Buzz", "toUserId": alice.id()})
+	if m := alice.await("Buzz", func(m map[string]any) bool { return m["action"] == "Buzz" }); m["userId"] != bob.id() {
+		t.Fatalf("Alice got %v, want Bob's buzz", m)
+	}
+	bob.send(map[string]any{"action": "Buzz", "toUserId": alice.id()})
+	if e := bob.await("Error", func(m map[string]any) bool { return m["action"] == "Error" }); e["code"] != "rate_limited" {
+		t.Fatalf("Bob's second buzz got %v, want rate_limited", e)
+	}
+	bob.send(map[string]any{"action": "Buzz", "toUserId": qt.id()})
+	if m := qt.await("the buzz line", func(m map[string]any) bool { return m["action"] == "PrivateMessage" }); m["text"] != "** BUZZ! **" || m["userName"] != "Bob" {
+		t.Fatalf("the seed client got %v, want Bob's buzz line", m)
+	}
+}
