@@ -36,7 +36,7 @@ func TestBrowserAndQtClientOnTwoNodes(t *testing.T) {
 
 	alice := newBrowser(t, "alice", 1200, 760)
 	alice.login("http://"+webNode.Addr, "Alice", "#8e44ad", 2)
-	alice.waitUsers("Alice")
+	alice.waitUsers("Alice", "Qt") // the Qt client on the other node too: presence crosses nodes
 
 	// Sent before the browser came: the lobby's recent history brings it.
 	if got := alice.waitMessage("hello from the Qt client"); got.Name != "Qt" || got.Dir != "in" {
