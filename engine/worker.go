@@ -35,14 +35,14 @@ type Worker struct {
 	// dataHandler is nbhttp's handler of a connection's reads, one func value for all
 	// of them (session.adopt).
 	dataHandler func(*nbio.Conn, []byte)
-	addr    net.Addr
-	bound   net.Listener // bound by Start before nbio starts; handed to nbio by listen
-	dataDir string       // reported by /status (SetDataDir)
-	started time.Time
-	nextID  atomic.Uint64
-	held    atomic.Int64  // bytes the transports hold unsent, all connections (Conn.held)
-	parked  atomic.Int64  // what parked frames cost the write budgets, all connections (park.go)
-	done    chan struct{} // closed when the owner goroutine has returned
+	addr        net.Addr
+	bound       net.Listener // bound by Start before nbio starts; handed to nbio by listen
+	dataDir     string       // reported by /status (SetDataDir)
+	started     time.Time
+	nextID      atomic.Uint64
+	held        atomic.Int64  // bytes the transports hold unsent, all connections (Conn.held)
+	parked      atomic.Int64  // what parked frames cost the write budgets, all connections (park.go)
+	done        chan struct{} // closed when the owner goroutine has returned
 
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
 	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it

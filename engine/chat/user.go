@@ -10,8 +10,8 @@ import (
 
 // user is one logged-in connection.
 type user struct {
-	conn   *engine.Conn
-	info   protocol.User
+	conn *engine.Conn
+	info protocol.User
 	// fields is info encoded on first use (encoded), spliced into every message about
 	// this user. Behind a pointer: most users of a big room are never encoded, and a
 	// nil slice in the user cost 16 bytes more than a nil pointer (size_test.go).
