@@ -78,6 +78,7 @@ func (c Config) Validate() error {
 	check(c.Writers >= 0 && c.Writers <= 256, "writers", "must be 0..256 (0: one per CPU), got %d", c.Writers)
 	check(c.MaxConnections > 0, "max-connections", "must be positive, got %d", c.MaxConnections)
 	check(c.MaxMessageBytes >= 128, "max-message-bytes", "must be at least 128, got %d", c.MaxMessageBytes)
+	check(c.MaxMessageBytes <= maxMessageLimit, "max-message-bytes", "must be at most %d (1 GiB), got %d", maxMessageLimit, c.MaxMessageBytes)
 	check(c.MaxWriteBuffer >= 4096, "max-write-buffer", "must be at least 4096, got %d", c.MaxWriteBuffer)
 	check(c.MaxTotalWriteBuffer >= c.MaxWriteBuffer, "max-total-write-buffer", "must be at least --max-write-buffer (%d), got %d", c.MaxWriteBuffer, c.MaxTotalWriteBuffer)
 	check(c.MaxHeaderBytes >= 1024 && c.MaxHeaderBytes <= 1<<20, "max-header-bytes", "must be 1024..1048576, got %d", c.MaxHeaderBytes)

@@ -32,27 +32,44 @@ type Conn struct {
 	w     *Worker
 	value any // the handler's own state for the connection (SetValue)
 
-	out      []byte       // frames waiting for the end of the owner's batch
-	parked   *parked      // frames kept while the socket is backed up (park.go)
-	closing  *CloseReason // set once the server decided to close
-	writeErr *CloseReason // what the last flush's write error closes with, set by whichever writer wrote it
+	out    []byte  // frames waiting for the end of the owner's batch
+	parked *parked // frames kept while the socket is backed up (park.go)
+	// closing is set once the server decided to close, or by the write that failed
+	// (a writer, while the owner waits for the writers).
+	closing *CloseReason
 
 	// The write budget (--max-write-buffer) counts every byte queued for the
 	// connection: pending frames (out) and what the transport holds unsent (held).
 	// tracked: the transport reports what the socket took (a plain nbio socket); over
 	// TLS, and in memory, held stays 0 and nbio's own cap is the backstop.
-	held    atomic.Int64
-	dropped atomic.Bool // cut: what nbio still holds is being freed, no longer counted
+	held  atomic.Int64
+	flags connFlags // closeSent, dropped, drainWanted: set from nbio's goroutines too
+	slot  int32     // its index in the owner's connection list (loop.conns)
 
-	closeSent   atomic.Bool // a close frame went out; set from nbio's goroutines too
-	drainWanted atomic.Bool // parked frames wait for nbio to write what it holds
-	slot        int32       // its index in the owner's connection list (loop.conns)
-	shared      bool        // out is a caller's frame, not a buffer of ours: copy before appending
-	closed      bool
-	tracked     bool
-	// The small fields sit together at the end: 128 bytes in all, a size class below
-	// where one more padded field put it.
+	shared  bool // out is a caller's frame, not a buffer of ours: copy before appending
+	closed  bool
+	tracked bool
+	// The small fields sit together at the end: 112 bytes in all, a size class below
+	// where one more field puts it (conn_size_test.go).
 }
+
+// connFlags are the Conn's flags that nbio's goroutines read and set as well, as bits
+// of one word (three atomic.Bools took 12 bytes and the Conn to 128).
+type connFlags struct{ v atomic.Uint32 }
+
+const (
+	flagCloseSent   uint32 = 1 << iota // a close frame went out
+	flagDropped                        // cut: what nbio still holds is being freed, no longer counted
+	flagDrainWanted                    // parked frames wait for nbio to write what it holds
+)
+
+func (f *connFlags) has(bit uint32) bool { return f.v.Load()&bit != 0 }
+
+// set sets bit and reports whether it was set already.
+func (f *connFlags) set(bit uint32) (was bool) { return f.v.Or(bit)&bit != 0 }
+
+// unset clears bit and reports whether it was set.
+func (f *connFlags) unset(bit uint32) (was bool) { return f.v.And(^bit)&bit != 0 }
 
 // ID is unique for the life of the process and starts at 1, like Workerman's.
 func (c *Conn) ID() uint64 { return c.id }
@@ -151,14 +168,14 @@ func (c *Conn) flush() {
 }
 
 // write writes the pending frames in one write (nbio copies what the socket does not
-// take at once). It touches nothing but c.out and c.writeErr, so the writers may run
-// it for many connections in parallel.
+// take at once). It touches nothing but its own Conn (c.out, and c.closing if the
+// write fails), so the writers may run it for many connections in parallel.
 func (c *Conn) write() {
 	if len(c.out) > 0 && !c.closed {
 		c.hand(len(c.out))
-		if _, err := c.t.Write(c.out); err != nil {
+		if _, err := c.t.Write(c.out); err != nil && c.closing == nil {
 			reason := closeReasonFor(err)
-			c.writeErr = &reason
+			c.closing = &reason
 		}
 	}
 }
@@ -193,14 +210,14 @@ func (c *Conn) cut() {
 		reason := CloseSlowConsumer
 		c.closing = &reason
 	}
-	c.closeSent.Store(true)
+	c.flags.set(flagCloseSent)
 	if c.holding() >= cutReleaseBytes {
 		c.w.releaseSoon.Store(true)
 	}
 	c.w.loop.pendingBytes -= len(c.out)
 	c.out, c.shared = nil, false
 	c.dropParked()
-	if c.tracked && !c.dropped.Swap(true) {
+	if c.tracked && !c.flags.set(flagDropped) {
 		c.w.held.Add(-c.held.Swap(0)) // freed by nbio's close, which follows at once
 	}
 	_ = c.t.SetReadDeadline(time.Now())
@@ -214,14 +231,14 @@ const cutReleaseBytes = 1 << 20
 // hand counts n bytes given to the transport; written takes back what the socket
 // took. Both are safe from any goroutine.
 func (c *Conn) hand(n int) {
-	if c.tracked && !c.dropped.Load() {
+	if c.tracked && !c.flags.has(flagDropped) {
 		c.held.Add(int64(n))
 		c.w.held.Add(int64(n))
 	}
 }
 
 func (c *Conn) written(n int) {
-	if c.tracked && !c.dropped.Load() {
+	if c.tracked && !c.flags.has(flagDropped) {
 		c.w.held.Add(int64(-n))
 		if c.held.Add(int64(-n)) == 0 {
 			c.drained()
@@ -230,19 +247,13 @@ func (c *Conn) written(n int) {
 }
 
 // afterWrite, on the owner, hands the buffer back to the owner's free list, so an
-// idle connection holds no buffer at all. A write error means nbio closed the
-// connection: its write buffer overflowed, or the peer is gone.
+// idle connection holds no buffer at all. (A write error, which set closing, means
+// nbio closed the connection: its write buffer overflowed, or the peer is gone.)
 func (c *Conn) afterWrite() {
 	if !c.shared {
 		c.w.loop.putBuffer(c.out)
 	}
 	c.out, c.shared = nil, false
-	if reason := c.writeErr; reason != nil {
-		c.writeErr = nil
-		if c.closing == nil {
-			c.closing = reason
-		}
-	}
 }
 
 // Close sends a close frame with reason and closes the connection once the peer has
@@ -252,7 +263,7 @@ func (c *Conn) Close(reason CloseReason) {
 	if c.Closing() {
 		return
 	}
-	if !c.closeSent.Swap(true) {
+	if !c.flags.set(flagCloseSent) {
 		if c.backedUp() {
 			c.park(AppendFrame(nil, OpClose, reason.payload())) // after what is parked
 		} else {

@@ -76,6 +76,7 @@ func (w *Worker) dropFreeBuffers() {
 	done := make(chan struct{})
 	w.Post(func() {
 		w.loop.buffers, w.loop.freeBytes = nil, 0
+		w.loop.dropQueues = 2
 		for _, c := range w.loop.conns {
 			if len(c.out) == 0 {
 				c.out = nil

@@ -53,15 +53,15 @@ func (c *Conn) park(frame []byte) {
 // If that happened already, the frames move on now. Whoever of the two swaps
 // drainWanted back first acts, so the wake-up is neither lost nor doubled.
 func (c *Conn) armDrain() {
-	c.drainWanted.Store(true)
-	if c.held.Load() == 0 && c.drainWanted.CompareAndSwap(true, false) {
+	c.flags.set(flagDrainWanted)
+	if c.held.Load() == 0 && c.flags.unset(flagDrainWanted) {
 		c.unpark()
 	}
 }
 
 // drained runs on nbio's goroutines after held fell to zero.
 func (c *Conn) drained() {
-	if c.drainWanted.CompareAndSwap(true, false) {
+	if c.flags.unset(flagDrainWanted) {
 		c.w.loop.post(event{kind: evDrain, conn: c})
 	}
 }
@@ -88,7 +88,7 @@ func (c *Conn) dropParked() {
 		c.w.parked.Add(int64(-c.parked.bytes))
 		c.parked = nil
 	}
-	c.drainWanted.Store(false)
+	c.flags.unset(flagDrainWanted)
 }
 
 // parkedBytes is what the parked frames cost the write budget.

@@ -20,18 +20,23 @@ import (
 // every read. It parses request heads itself, with the limits, and upgrades WebSocket
 // requests itself; a plain HTTP request's head and body pass through to nbhttp's
 // parser, which serves it. After the 101 the frameReader has the bytes.
+//
+// Every idle WebSocket carries one, so it is kept small (176 bytes, a size class;
+// conn_size_test.go): a plain socket is written to through nbc itself, which lets
+// nbhttp's Conn wrapper go at the upgrade, and the connection is one atomic pointer.
 type session struct {
-	w   *Worker
-	nbc *nbio.Conn
-	nc  net.Conn   // what to write to: the socket, or TLS over it
-	h   *httpState // until the upgrade; a WebSocket does not keep it
+	w    *Worker
+	nbc  *nbio.Conn
+	tlsc *nbhttp.Conn // over TLS: what to write to (nbhttp's Conn over the tls.Conn); nil on a plain socket
+	h    *httpState   // until the upgrade; a WebSocket does not keep it
 
 	mu     sync.Mutex // Parse runs on the poller, CloseAndClean on nbio's executor
 	mode   sessionMode
 	hangUp bool // close the socket once Parse has let go of mu
 
-	conn      *Conn                // modeWS: the connection the owner knows
-	ws        atomic.Pointer[Conn] // the same, for nbio's written-size callback
+	// conn is the connection the owner knows (modeWS): set and cleared under mu, read
+	// without it by nbio's written-size callback.
+	conn      atomic.Pointer[Conn]
 	frames    frameReader
 	read      *[]event // the messages of the read being parsed, posted together (readFrames)
 	pings     pingBudget
@@ -66,8 +71,14 @@ const maxHTTPBody = 64 << 10
 func (w *Worker) adopt(nbc *nbio.Conn) {
 	if p, ok := nbc.Session().(*nbhttp.Parser); ok {
 		nbiofix.CompactAddrs(nbc)
-		nbc.SetSession(&session{w: w, nbc: nbc, nc: p.UnderlayerConn(), h: &httpState{parser: p}})
+		s := &session{w: w, nbc: nbc, h: &httpState{parser: p}}
+		if hc, ok := p.UnderlayerConn().(*nbhttp.Conn); ok && hc.Conn != net.Conn(nbc) {
+			s.tlsc = hc
+		}
+		nbc.SetSession(s)
 		p.Conn = closeOnPoller{Conn: p.Conn, nbc: nbc}
+		// nbhttp gave every connection a closure of its own for this (16 bytes).
+		nbc.OnData(w.dataHandler)
 	}
 }
 
@@ -97,7 +108,12 @@ func (c closeOnPoller) Sendfile(f *os.File, remain int64) (int64, error) {
 
 // UnderlayerConn implements nbhttp.ParserCloser: the net.Conn to write to (TLS's
 // when the listener is wss://).
-func (s *session) UnderlayerConn() net.Conn { return s.nc }
+func (s *session) UnderlayerConn() net.Conn {
+	if s.tlsc != nil {
+		return s.tlsc
+	}
+	return s.nbc
+}
 
 // Parse implements nbhttp.ParserCloser: it gets every read, in order.
 func (s *session) Parse(data []byte) error {
@@ -193,7 +209,7 @@ func (s *session) refuse(e *httpError) {
 		s.w.stats.hitByStatus(e.status)
 	}
 	s.w.log.Debug("request refused", "remote", s.nbc.RemoteAddr().String(), "status", e.status, "reason", e.text)
-	_, _ = s.UnderlayerConn().Write(e.response())
+	_, _ = s.Write(e.response())
 	s.hangUp = true
 }
 
@@ -212,21 +228,22 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 		s.refuse(&httpError{status: 503, text: "server at capacity (--max-connections)"})
 		return
 	}
-	nc := s.UnderlayerConn()
-	if _, werr := nc.Write(switchingProtocols(accept)); werr != nil {
+	if _, werr := s.Write(switchingProtocols(accept)); werr != nil {
 		s.mode = modeClosed
 		return
 	}
 	nbiofix.ClearHandshakeReadDeadline(s.nbc)
 	s.mode = modeWS
 	s.dropHTTPParser()
-	s.frames.maxMessage = s.w.cfg.MaxMessageBytes
+	s.frames.maxMessage = int32(s.w.cfg.MaxMessageBytes) // at most maxMessageLimit (Config.Validate)
 	path, rawQuery, _ := strings.Cut(h.target, "?")
 	if p, perr := url.PathUnescape(path); perr == nil {
 		path = p
 	}
 	req := &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()}
-	s.conn = s.w.open(s, req, plainSocket(nc), s.ws.Store)
+	// A plain socket's written-size reports match what was handed to it; over TLS they
+	// count ciphertext.
+	s.w.open(s, req, s.tlsc == nil, s.conn.Store)
 	if len(rest) > 0 {
 		s.readFrames(rest)
 	}
@@ -236,8 +253,8 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 // WebSocket never needs them again, and they were most of an idle connection's
 // memory besides the chat's own.
 func (s *session) dropHTTPParser() {
-	if hc, ok := s.nc.(*nbhttp.Conn); ok {
-		hc.Parser = nil
+	if s.tlsc != nil {
+		s.tlsc.Parser = nil
 	}
 	s.h = nil
 }
@@ -246,7 +263,7 @@ func (s *session) dropHTTPParser() {
 // owner, after the messages that came before it. The read's complete messages go to
 // the owner together, at the end of the read (or every maxReadBatch of them).
 func (s *session) readFrames(data []byte) {
-	if !s.conn.closeSent.Load() {
+	if !s.conn.Load().flags.has(flagCloseSent) {
 		nbiofix.ClearHandshakeReadDeadline(s.nbc) // see its doc: nbio may arm it late
 	}
 	s.read = readBatches.Get().(*[]event)
@@ -286,12 +303,12 @@ func (s *session) fail(reason CloseReason) {
 	s.mode = modeClosed
 	s.frames.done = true
 	s.postRead() // the messages before the violation go first
-	s.w.loop.post(event{kind: evFail, conn: s.conn, reason: reason})
+	s.w.loop.post(event{kind: evFail, conn: s.conn.Load(), reason: &reason})
 }
 
 // message implements frameSink.
 func (s *session) message(binary bool, payload []byte) {
-	ev := event{kind: evMessage, conn: s.conn, data: payload, binary: binary}
+	ev := event{kind: evMessage, conn: s.conn.Load(), data: payload, binary: binary}
 	if s.read == nil { // not inside readFrames (no such caller today): at once
 		s.w.loop.post(ev)
 		return
@@ -305,7 +322,7 @@ func (s *session) message(binary bool, payload []byte) {
 // ping implements frameSink: answered at once, with the same payload, at most
 // --max-pings-per-second.
 func (s *session) ping(payload []byte) {
-	if !s.pings.allow(time.Now(), s.w.cfg.MaxPingsPerSecond) {
+	if !s.pings.allow(s.w.clock(), s.w.cfg.MaxPingsPerSecond) {
 		s.w.stats.hit(limitPings)
 		s.fail(CloseReason{ClosePolicy.Code, "too many pings"})
 		return
@@ -316,17 +333,18 @@ func (s *session) ping(payload []byte) {
 // writeControl writes a pong or a close frame from the poller, within the
 // connection's write budget: a client that pings but does not read is cut (4001).
 func (s *session) writeControl(op byte, payload []byte) {
-	if s.conn.closeSent.Load() && op != OpClose {
+	c := s.conn.Load()
+	if c.flags.has(flagCloseSent) && op != OpClose {
 		return
 	}
 	f := AppendFrame(nil, op, payload)
-	if s.conn.tracked && s.conn.held.Load()+int64(len(f)) > int64(s.w.cfg.MaxWriteBuffer) {
+	if c.tracked && c.held.Load()+int64(len(f)) > int64(s.w.cfg.MaxWriteBuffer) {
 		s.w.stats.hit(limitWriteBuffer)
 		s.fail(CloseSlowConsumer)
 		return
 	}
-	s.conn.hand(len(f))
-	_, _ = s.UnderlayerConn().Write(f)
+	c.hand(len(f))
+	_, _ = s.Write(f)
 }
 
 // pong implements frameSink: unsolicited pongs are allowed and ignored (§5.5.3).
@@ -336,7 +354,7 @@ func (s *session) pong([]byte) {}
 // went out first) and the connection closed.
 func (s *session) closeFrame(code int, reason string) {
 	s.peerClose = &CloseReason{code, reason}
-	if !s.conn.closeSent.Swap(true) {
+	if !s.conn.Load().flags.set(flagCloseSent) {
 		if code == 1005 {
 			code = CloseNormal.Code
 		}
@@ -348,9 +366,8 @@ func (s *session) closeFrame(code int, reason string) {
 // CloseAndClean implements nbhttp.ParserCloser: nbio closed the connection.
 func (s *session) CloseAndClean(err error) {
 	s.mu.Lock()
-	conn, peer := s.conn, s.peerClose
-	s.conn, s.mode = nil, modeClosed
-	s.ws.Store(nil)
+	conn, peer := s.conn.Swap(nil), s.peerClose
+	s.mode = modeClosed
 	h := s.h
 	s.mu.Unlock()
 	if h != nil {
@@ -369,11 +386,16 @@ func (s *session) CloseAndClean(err error) {
 	}
 	s.w.log.Debug("connection closed", "conn", conn.id, "err", err)
 	s.w.stats.connections.Add(-1)
-	s.w.loop.post(event{kind: evClose, conn: conn, reason: reason})
+	s.w.loop.post(event{kind: evClose, conn: conn, reason: &reason})
 }
 
 // Write implements Transport: the socket, or TLS over it.
-func (s *session) Write(b []byte) (int, error) { return s.nc.Write(b) }
+func (s *session) Write(b []byte) (int, error) {
+	if s.tlsc != nil {
+		return s.tlsc.Write(b)
+	}
+	return s.nbc.Write(b)
+}
 
 // SetReadDeadline implements Transport: the connection closes at t unless the peer
 // closes first; a zero t clears the handshake's deadline. The close runs through
@@ -394,30 +416,24 @@ func (s *session) SetReadDeadline(t time.Time) error {
 // RemoteAddr is the peer's address, for Conn.RemoteAddr.
 func (s *session) RemoteAddr() net.Addr { return s.nbc.RemoteAddr() }
 
-// plainSocket reports whether nc writes straight to an nbio socket, whose written-size
-// reports then match what was handed to it (over TLS they count ciphertext).
-func plainSocket(nc net.Conn) bool {
-	if hc, ok := nc.(*nbhttp.Conn); ok {
-		_, plain := hc.Conn.(*nbio.Conn)
-		return plain
-	}
-	return false
-}
-
-// pingBudget is a per-second token bucket for RFC pings, 12 bytes per connection.
+// pingBudget is a per-second token bucket for RFC pings, 8 bytes per connection.
 type pingBudget struct {
 	tokens float32
-	last   int64 // unix nanoseconds of the last ping; 0: none yet
+	// last is when the last ping came, in milliseconds of the worker's monotonic clock
+	// (Worker.clock); 0: none yet. It wraps after 49 days, and the subtraction with it:
+	// a gap of a multiple of 49 days refills less, and the bucket is full again a
+	// second later.
+	last uint32
 }
 
-func (b *pingBudget) allow(now time.Time, perSecond int) bool {
-	t, rate := now.UnixNano(), float32(perSecond)
+func (b *pingBudget) allow(nowMillis uint32, perSecond int) bool {
+	rate := float32(perSecond)
 	if b.last == 0 {
 		b.tokens = rate
 	} else {
-		b.tokens = min(rate, b.tokens+float32(max(t-b.last, 0))/1e9*rate) // the wall clock may step back
+		b.tokens = min(rate, b.tokens+float32(nowMillis-b.last)/1e3*rate)
 	}
-	b.last = t
+	b.last = max(nowMillis, 1)
 	if b.tokens < 1 {
 		return false
 	}

@@ -28,7 +28,8 @@ func (w *Worker) addTimer(d time.Duration, repeat bool, fn func()) TimerID {
 	l.nextTimer++
 	id := l.nextTimer
 	t := &timer{interval: d, repeat: repeat, fn: fn}
-	t.t = time.AfterFunc(d, func() { l.post(event{kind: evTimer, timer: id}) })
+	fire := event{kind: evFunc, fn: func() { w.fireTimer(id) }} // made once, posted at every firing
+	t.t = time.AfterFunc(d, func() { l.post(fire) })
 	l.timers[id] = t
 	return id
 }

@@ -32,14 +32,17 @@ type Worker struct {
 	uploads map[string]uploadRoute // HandleUpload's routes: "METHOD /path" -> its cap
 	bodies  bodyBudget             // --max-upload-buffer
 	engine  *nbhttp.Engine
-	addr    net.Addr
-	bound   net.Listener // bound by Start before nbio starts; handed to nbio by listen
-	dataDir string       // reported by /status (SetDataDir)
-	started time.Time
-	nextID  atomic.Uint64
-	held    atomic.Int64  // bytes the transports hold unsent, all connections (Conn.held)
-	parked  atomic.Int64  // what parked frames cost the write budgets, all connections (park.go)
-	done    chan struct{} // closed when the owner goroutine has returned
+	// dataHandler is nbhttp's handler of a connection's reads, one func value for all
+	// of them (session.adopt).
+	dataHandler func(*nbio.Conn, []byte)
+	addr        net.Addr
+	bound       net.Listener // bound by Start before nbio starts; handed to nbio by listen
+	dataDir     string       // reported by /status (SetDataDir)
+	started     time.Time
+	nextID      atomic.Uint64
+	held        atomic.Int64  // bytes the transports hold unsent, all connections (Conn.held)
+	parked      atomic.Int64  // what parked frames cost the write budgets, all connections (park.go)
+	done        chan struct{} // closed when the owner goroutine has returned
 
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
 	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it
@@ -112,9 +115,13 @@ func (w *Worker) StartWhenReady(ready func() error) error {
 	}
 	w.engine = nbhttp.NewEngine(conf)
 	w.engine.Engine.BodyAllocator = nbiofix.HeapAllocator{}
+	w.dataHandler = w.engine.DataHandler
+	if w.cfg.TLSCert != "" {
+		w.dataHandler = w.engine.TLSDataHandler
+	}
 	w.engine.Engine.OnWrittenSize(func(c *nbio.Conn, _ []byte, n int) {
 		if s, ok := c.Session().(*session); ok {
-			if conn := s.ws.Load(); conn != nil {
+			if conn := s.conn.Load(); conn != nil {
 				conn.written(n)
 			}
 		}
@@ -144,6 +151,11 @@ func (w *Worker) startOwner() {
 	w.loop.writers = newWriters(w.writerCount())
 	go w.run()
 	w.Call(func() { w.safely(nil, func() { w.handler.OnWorkerStart(w) }) })
+	// What the process's setup freed goes back at once, before releaseMemory takes its
+	// base: the accounts' dummy password hash alone is a 19 MB argon2 buffer, which the
+	// runtime kept resident (a fresh chatd at 42 MB RSS instead of 24 MB) and handed to
+	// the first connections, so their memory did not show.
+	debug.FreeOSMemory()
 	go w.releaseMemory()
 }
 
@@ -240,6 +252,10 @@ func (w *Worker) Call(fn func()) {
 	}
 }
 
+// clock is the worker's monotonic clock in milliseconds (wrapping after 49 days), for
+// state that every connection keeps and a time.Time would make bigger.
+func (w *Worker) clock() uint32 { return uint32(time.Since(w.started).Milliseconds()) }
+
 // Conns is the number of open WebSocket connections. Safe from any goroutine.
 func (w *Worker) Conns() int { return int(w.stats.connections.Load()) }
 
@@ -293,15 +309,13 @@ func (w *Worker) dispatch(ev *event) {
 		w.stats.messagesIn.Add(1)
 		w.safely(c, func() { w.handler.OnMessage(c, Message{Data: ev.data, Binary: ev.binary}) })
 	case evClose:
-		w.closed(c, ev.reason)
+		w.closed(c, *ev.reason)
 	case evDrain:
 		c.unpark()
 	case evFail:
 		if !c.closed {
-			c.fail(ev.reason)
+			c.fail(*ev.reason)
 		}
-	case evTimer:
-		w.fireTimer(ev.timer)
 	case evFunc:
 		ev.fn()
 	}
@@ -315,7 +329,7 @@ func (w *Worker) closed(c *Conn, reason CloseReason) {
 	c.dropParked()
 	c.closed = true
 	c.out, c.shared = nil, false
-	if !c.dropped.Swap(true) {
+	if !c.flags.set(flagDropped) {
 		w.held.Add(-c.held.Swap(0)) // nbio dropped what it held for it
 	}
 	w.loop.removeConn(c)
@@ -362,7 +376,7 @@ func (w *Worker) Receive(c *Conn, m Message) {
 // the server had started closing it: then OnClose gets the server's reason).
 func (w *Worker) Detach(c *Conn, reason CloseReason) {
 	w.stats.connections.Add(-1)
-	w.loop.post(event{kind: evClose, conn: c, reason: reason})
+	w.loop.post(event{kind: evClose, conn: c, reason: &reason})
 }
 
 // open makes the Conn of a connection that just became a WebSocket over t and hands

@@ -33,7 +33,7 @@ type frameSink interface {
 // before a byte of the payload is buffered. It holds a few dozen bytes between
 // messages; a message's buffer is allocated once its first frame announces its size.
 type frameReader struct {
-	maxMessage int // --max-message-bytes
+	maxMessage int32 // --max-message-bytes (at most maxMessageLimit)
 
 	hdr    [14]byte // the frame header, gathered across reads
 	hdrLen uint8
@@ -42,16 +42,22 @@ type frameReader struct {
 	fin    bool
 	msgOp  byte // the data message in progress (OpText or OpBinary); 0: none
 	done   bool // a close frame or an error ended the stream
+	text   utf8Stream
 	key    [4]byte
-	pos    int // payload bytes of this frame unmasked so far
-	remain int // payload bytes of this frame still to come
+	// A frame's length is at most maxMessage (data) or 125 (control) by the time
+	// these are set, so int32 holds them.
+	pos    int32 // payload bytes of this frame unmasked so far
+	remain int32 // payload bytes of this frame still to come
 
-	msg  []byte // the data message's payload so far
-	text utf8Stream
-	ctl  []byte // the control frame's payload so far
-	// The one-byte fields sit together: 104 bytes, which puts the session at 208
-	// (a size class) instead of 224.
+	msg []byte // the data message's payload so far
+	ctl []byte // the control frame's payload so far
+	// The small fields sit together in 40 bytes: 88 in all, which keeps the session
+	// in the 176-byte size class.
 }
+
+// maxMessageLimit is the largest --max-message-bytes (the frame reader counts in
+// int32s).
+const maxMessageLimit = 1 << 30
 
 // errProtocol is a close reason for a peer that broke RFC 6455.
 func errProtocol(text string) *CloseReason { return &CloseReason{1002, text} }
@@ -162,13 +168,13 @@ func (r *frameReader) startFrame(size int) *CloseReason {
 	copy(r.key[:], r.hdr[size-4:size])
 	r.hdrLen, r.inBody, r.pos = 0, true, 0
 	if r.op >= 0x8 {
-		r.remain = int(length)
+		r.remain = int32(length) // at most 125 (checkFirstBytes)
 		return nil
 	}
-	if length > uint64(r.maxMessage-len(r.msg)) {
+	if length > uint64(int(r.maxMessage)-len(r.msg)) {
 		return errTooBig
 	}
-	r.remain = int(length)
+	r.remain = int32(length)
 	if r.op != opContinuation {
 		r.msgOp, r.text = r.op, utf8Stream{}
 		r.msg = nil // allocated as the payload arrives (readPayload), not as announced
@@ -178,7 +184,7 @@ func (r *frameReader) startFrame(size int) *CloseReason {
 
 // readPayload unmasks the next payload bytes into the message or control buffer.
 func (r *frameReader) readPayload(data []byte) ([]byte, *CloseReason) {
-	n := min(r.remain, len(data))
+	n := min(int(r.remain), len(data))
 	var dst []byte
 	if r.op >= 0x8 {
 		start := len(r.ctl)
@@ -194,9 +200,9 @@ func (r *frameReader) readPayload(data []byte) ([]byte, *CloseReason) {
 		r.msg = append(r.msg, data[:n]...)
 		dst = r.msg[start:]
 	}
-	unmask(dst, r.key, r.pos)
-	r.pos += n
-	r.remain -= n
+	unmask(dst, r.key, int(r.pos))
+	r.pos += int32(n)
+	r.remain -= int32(n)
 	if r.op < 0x8 && r.msgOp == OpText && !r.text.feed(dst) {
 		return data[n:], errBadUTF8
 	}

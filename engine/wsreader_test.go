@@ -44,7 +44,7 @@ func clientFrame(fin bool, op byte, p []byte) []byte {
 
 // run feeds stream to a fresh reader in chunks of size (0: all at once).
 func run(stream []byte, size, maxMessage int) ([]string, *CloseReason) {
-	r := &frameReader{maxMessage: maxMessage}
+	r := &frameReader{maxMessage: int32(maxMessage)}
 	sink := &recordSink{}
 	var err *CloseReason
 	for len(stream) > 0 && err == nil {
@@ -116,7 +116,7 @@ func FuzzFrameReader(f *testing.F) {
 		if fmt.Sprint(whole) != fmt.Sprint(split) || fmt.Sprint(errWhole) != fmt.Sprint(errSplit) {
 			t.Fatalf("whole: %v %v; in chunks of %d: %v %v", whole, errWhole, chunk%16+1, split, errSplit)
 		}
-		r := &frameReader{maxMessage: maxMessage}
+		r := &frameReader{maxMessage: int32(maxMessage)}
 		for i := range stream {
 			_ = r.feed(stream[i:i+1], &recordSink{})
 			if len(r.msg) > maxMessage || len(r.ctl) > maxControlPayload {

@@ -128,7 +128,7 @@ func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	ch.startCommits(w)
 	ch.startPresence(w.Post)
 	ch.pruneDialogs()
-	w.AddTimer(ch.cfg.PingInterval, ch.heartbeat)
+	w.AddTimer(ch.cfg.PingInterval, func() { ch.heartbeatFrom(0) })
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)
 	w.AddTimer(max(ch.cfg.AckTimeout/2, 5*time.Millisecond), ch.resendUnacked)
 	w.AddTimer(min(time.Second, ch.cfg.ResumeGrace/4), ch.sweep)
@@ -214,9 +214,36 @@ func (ch *Chat) remove(u *user, lost bool) {
 // heartbeat is the seed's 5-second timer: a user with PingMaxMissed unanswered Pings
 // is dropped and its rooms get ConnectionLost; every other user gets a Ping.
 func (ch *Chat) heartbeat() {
+	for part := range uint64(pingParts) {
+		ch.heartbeatPart(part)
+	}
+}
+
+// pingParts is how many owner batches a heartbeat is spread over (heartbeatFrom).
+// 15,000 Pings written in one batch brought 15,000 Pongs back at once, while the owner
+// was still writing: its queue then grew room for all of them (64 bytes an event, two
+// queues of 1 MB each kept, or that much garbage at every sweep).
+const pingParts = 8
+
+// heartbeatFrom pings the part-th of the connections, and the next parts in the
+// owner's next batches: each part's Pings are written at the end of its batch, and
+// its Pongs come back while the next part is sent.
+func (ch *Chat) heartbeatFrom(part uint64) {
+	ch.heartbeatPart(part)
+	if part+1 < pingParts {
+		ch.w.Post(func() { ch.heartbeatFrom(part + 1) })
+	}
+}
+
+// heartbeatPart is the heartbeat for the connections whose id is part modulo
+// pingParts.
+func (ch *Chat) heartbeatPart(part uint64) {
 	ping := engine.AppendFrame(nil, engine.OpText, protocol.PingJSON) // shared, never modified
 	var lost []*user
 	ping1 := func(u *user) {
+		if u.conn.ID()%pingParts != part {
+			return
+		}
 		if int(u.missed) >= ch.cfg.PingMaxMissed {
 			lost = append(lost, u)
 			return

@@ -10,9 +10,12 @@ import (
 
 // user is one logged-in connection.
 type user struct {
-	conn   *engine.Conn
-	info   protocol.User
-	fields []byte // info encoded on first use (encoded), spliced into every message about this user
+	conn *engine.Conn
+	info protocol.User
+	// fields is info encoded on first use (encoded), spliced into every message about
+	// this user. Behind a pointer: most users of a big room are never encoded, and a
+	// nil slice in the user cost 16 bytes more than a nil pointer (size_test.go).
+	fields *[]byte
 	// Requests are charged by what they cost the owner (limit.go): every frame to
 	// cheap, then chat lines and room changes to lines, reads of many rows to costly.
 	cheap, lines, costly bucket
@@ -34,8 +37,8 @@ type user struct {
 
 	missed int32 // Pings sent since the last Pong
 	joined int32 // public rooms besides the default one
-	// (int32s beside the bools: the user is 208 bytes, a size class of its own; two ints
-	// among the pointers made it 216, which the allocator rounds to 224.)
+	// (int32s beside the bools: the user is 192 bytes, a size class of its own; two ints
+	// among the pointers made it 8 bytes more, which the allocator rounds to the next.)
 }
 
 // newUser reads the handshake's query parameters with the seed's defaults and chatd's
@@ -65,16 +68,17 @@ func newUser(c *engine.Conn, id uint64, r *engine.Request, cfg *Config) *user {
 // kept ~125 bytes each of fields nobody read.
 func (u *user) encoded() []byte {
 	if u.fields == nil {
-		u.fields = protocol.AppendUserFields(nil, u.info)
+		f := protocol.AppendUserFields(nil, u.info)
+		u.fields = &f
 	}
-	return u.fields
+	return *u.fields
 }
 
 // encodedOnce is encoded for a one-off use (a presence tick's batch): kept only if it
 // was anyway.
 func (u *user) encodedOnce() []byte {
 	if u.fields != nil {
-		return u.fields
+		return *u.fields
 	}
 	return protocol.AppendUserFields(nil, u.info)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chatd/chatd/engine/nbiofix"
+	"github.com/lesismal/nbio"
 )
 
 // TestCompactAddrsKeepsTheAddresses: the compacted addresses say the same as before,
@@ -37,5 +38,41 @@ func TestCompactAddrsKeepsTheAddresses(t *testing.T) {
 	l0, l1 := accepted[0].LocalAddr().(*net.TCPAddr).IP, accepted[1].LocalAddr().(*net.TCPAddr).IP
 	if &l0[0] != &l1[0] {
 		t.Error("two connections on one local address keep two copies of its IP")
+	}
+}
+
+// TestCompactAddrsSharesNbioLocalAddr: nbio connections accepted on one address end
+// up with one local TCPAddr between them, and keep saying the same addresses.
+func TestCompactAddrsSharesNbioLocalAddr(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var locals []net.Addr
+	for range 2 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nbio.NBConn(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		local, remote := nc.LocalAddr().String(), nc.RemoteAddr().String()
+		nbiofix.CompactAddrs(nc)
+		if nc.LocalAddr().String() != local || nc.RemoteAddr().String() != remote || remote != c.LocalAddr().String() {
+			t.Fatalf("addresses changed: %s %s, want %s %s", nc.LocalAddr(), nc.RemoteAddr(), local, remote)
+		}
+		locals = append(locals, nc.LocalAddr())
+	}
+	if locals[0] != locals[1] {
+		t.Error("two nbio connections on one local address keep two TCPAddrs")
 	}
 }
