@@ -58,6 +58,8 @@ type Chat struct {
 	writer Journal
 	link   PresenceLink // the writer, on a cluster node (remote.go); nil on a single node
 	sig    SignalLink   // the writer, on a cluster node (signals.go); nil on a single node
+	// remoteStatuses are other nodes' users' statuses, for member pages (signals.go).
+	remoteStatuses map[uint64][]byte
 	// remoteRooms are the rooms with members on other nodes only (remoterooms.go).
 	remoteRooms remoteRooms
 	readq       *readQueue // store reads, run by a fixed pool of readers

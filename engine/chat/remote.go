@@ -136,6 +136,9 @@ func (ch *Chat) remotePresence(changes []RoomPresence) {
 // remoteDeparted announces remote members who left r (lost: their node died).
 func (ch *Chat) remoteDeparted(r *room, ms []RemoteMember, lost bool) {
 	for _, m := range ms {
+		if r.isDefault {
+			delete(ch.remoteStatuses, m.UserID) // gone from its node: its status with it
+		}
 		switch {
 		case r.isDefault && lost:
 			ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, m.Fields))
@@ -181,7 +184,7 @@ func (ch *Chat) remotePage(r *room, p *protocol.MemberPage, offset, limit int) {
 	end := min(len(remote), start+max(0, limit-len(p.Users)))
 	for _, m := range remote[start:end] {
 		p.Users = append(p.Users, m.Fields)
-		p.Statuses = append(p.Statuses, defaultStatusFields) // statuses stay on their node for now
+		p.Statuses = append(p.Statuses, ch.remoteStatusFields(m.UserID))
 	}
 	p.More = p.More || end < len(remote)
 }
@@ -202,7 +205,7 @@ func (ch *Chat) remoteUser(r *room, id uint64, p *protocol.MemberPage) {
 	}
 	if f, ok := ch.link.RemoteFields(r.id, id); ok {
 		p.Users = append(p.Users, f)
-		p.Statuses = append(p.Statuses, defaultStatusFields)
+		p.Statuses = append(p.Statuses, ch.remoteStatusFields(id))
 	}
 }
 

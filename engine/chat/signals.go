@@ -28,6 +28,9 @@ type Signal struct {
 	To      uint64          `json:"to,omitempty"`   // buzz: the recipient
 	Payload json.RawMessage `json:"payload"`        // the frame an opted-in client gets
 	Seed    json.RawMessage `json:"seed,omitempty"` // buzz: the seed's client's PrivateMessage
+	// Status and Text are a status signal's status, kept for the member pages.
+	Status string `json:"status,omitempty"`
+	Text   string `json:"text,omitempty"`
 }
 
 // SignalLink is a cluster node's exchange of signals (engine/cluster implements it).
@@ -55,6 +58,9 @@ func (ch *Chat) applySignal(s Signal) {
 	frame := engine.AppendFrame(nil, engine.OpText, s.Payload) // shared, never modified
 	switch s.Kind {
 	case signalTyping, signalStatus:
+		if s.Kind == signalStatus {
+			ch.noteRemoteStatus(s)
+		}
 		seen := make(map[uint64]struct{})
 		for _, id := range s.Rooms {
 			r := ch.rooms[id]
@@ -82,6 +88,30 @@ func (ch *Chat) applySignal(s Signal) {
 			}
 		}
 	}
+}
+
+// noteRemoteStatus keeps a user of another node's status for member pages while it is
+// in the default room there; the default status keeps no entry.
+func (ch *Chat) noteRemoteStatus(s Signal) {
+	if s.Status == protocol.StatusOnline && s.Text == "" {
+		delete(ch.remoteStatuses, s.From)
+		return
+	}
+	if _, ok := ch.link.RemoteFields(ch.defaultRoom.id, s.From); !ok {
+		return // not (or no longer) online there
+	}
+	if ch.remoteStatuses == nil {
+		ch.remoteStatuses = make(map[uint64][]byte)
+	}
+	ch.remoteStatuses[s.From] = protocol.AppendStatusFields(nil, s.Status, s.Text)
+}
+
+// remoteStatusFields are a remote member's status fields for a member page.
+func (ch *Chat) remoteStatusFields(userID uint64) []byte {
+	if f, ok := ch.remoteStatuses[userID]; ok {
+		return f
+	}
+	return defaultStatusFields
 }
 
 // buzzOtherNode sends u's buzz to a user online on another node; false: none is.

@@ -107,6 +107,6 @@ func (ch *Chat) fanOutStatus(u *user, st *userStatus) {
 		}
 	}
 	if len(remote) > 0 {
-		ch.signal(Signal{Kind: signalStatus, Rooms: remote, From: u.info.ID, Payload: payload})
+		ch.signal(Signal{Kind: signalStatus, Rooms: remote, From: u.info.ID, Payload: payload, Status: st.status, Text: st.text})
 	}
 }

@@ -390,7 +390,8 @@ func TestRoomsListsRoomsOfOtherNodes(t *testing.T) {
 	}
 }
 
-// TestSignalsCrossNodes: Typing, Status and Buzz reach users on another node, the
+// TestSignalsCrossNodes: Typing, Status and Buzz reach users on another node (the
+// status also in its Users pages there), the
 // seed's client's buzz as its PrivateMessage line, and a second buzz within the
 // interval is refused on the sender's node as on one node.
 func TestSignalsCrossNodes(t *testing.T) {
@@ -416,6 +417,12 @@ func TestSignalsCrossNodes(t *testing.T) {
 	bob.send(map[string]any{"action": "SetStatus", "status": "away", "text": "lunch"})
 	if m := alice.await("Status", func(m map[string]any) bool { return m["action"] == "Status" }); m["userId"] != bob.id() || m["status"] != "away" {
 		t.Fatalf("Alice got %v, want Bob away", m)
+	}
+	users, _ := alice.users("lobby")["users"].([]any)
+	if i := slices.IndexFunc(users, func(u any) bool { return u.(map[string]any)["userId"] == bob.id() }); i < 0 {
+		t.Fatalf("Bob is not in Alice's Users page: %v", users)
+	} else if u := users[i].(map[string]any); u["status"] != "away" || u["statusText"] != "lunch" {
+		t.Fatalf("Bob in Alice's Users page: %v, want away, lunch", u)
 	}
 	bob.send(map[string]any{"action": "Buzz", "toUserId": alice.id()})
 	if m := alice.await("Buzz", func(m map[string]any) bool { return m["action"] == "Buzz" }); m["userId"] != bob.id() {
