@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/chatd/chatd/engine/chat"
@@ -18,10 +19,27 @@ const clusterOpenTimeout = 30 * time.Second
 // validateCluster: a cluster node keeps its copy of the lines in SQLite, so it needs a
 // --data-dir.
 func (c Config) validateCluster() error {
-	if c.Cluster != nil && c.DataDir == "" {
+	if c.Cluster == nil {
+		return nil
+	}
+	if c.DataDir == "" {
 		return errors.New("a cluster node needs a --data-dir for its copy of the history")
 	}
+	if c.Accounts.JWTKeyFile != "" || !c.Accounts.AllowAnonymous {
+		return errors.New("--jwt-key and --allow-anonymous=false need a single node for now: accounts are kept per node, not shared by a cluster (docs/CLUSTER.md)")
+	}
 	return nil
+}
+
+// accountsInCluster answers the accounts' routes on a cluster node: accounts live in
+// each node's SQLite, so one registered on one node would be unknown on the others
+// and its name unreserved there; until they are shared, a node refuses them plainly.
+func accountsInCluster() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotImplemented)
+		_, _ = w.Write([]byte(`{"error":"accounts_unavailable","message":"accounts are not available on a cluster node yet"}` + "\n"))
+	})
 }
 
 // clusterJournal is the chat's journal opener for a cluster node (docs/CLUSTER.md):

@@ -1,11 +1,15 @@
 package server_test
 
 import (
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/engine/cluster/natstest"
+	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
 )
 
@@ -101,5 +105,33 @@ func TestClusterForgedTokenIsRefusedOnEveryNode(t *testing.T) {
 	}
 	if e := c.Expect("Error"); e["code"] != "resume_failed" {
 		t.Fatalf("a forged token: %v, want Error resume_failed", e)
+	}
+}
+
+// TestClusterNodeRefusesAccountsPlainly: accounts are kept per node, so a cluster node
+// answers their routes 501 accounts_unavailable and refuses the flags that need them.
+func TestClusterNodeRefusesAccountsPlainly(t *testing.T) {
+	ns := natstest.Start(t)
+	node := startCluster(t, ns, 1, 0)[0]
+	resp, err := http.Post("http://"+node.Addr+"/api/register", "application/json", strings.NewReader(`{"name":"Alice","password":"correct horse battery"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(body), "accounts_unavailable") {
+		t.Fatalf("register on a cluster node: %d %s, want 501 accounts_unavailable", resp.StatusCode, body)
+	}
+
+	for _, tune := range []func(*server.Config){
+		func(c *server.Config) { c.Accounts.AllowAnonymous = false },
+		func(c *server.Config) { c.Accounts.JWTKeyFile = "/nonexistent/key.pem" },
+	} {
+		cfg := chattest.Config(t)
+		chattest.InCluster(ns.URL(), "node-x")(&cfg)
+		tune(&cfg)
+		if _, err := server.New(cfg); err == nil || !strings.Contains(err.Error(), "single node") {
+			t.Fatalf("a cluster node with accounts required: %v, want refused", err)
+		}
 	}
 }

@@ -131,9 +131,15 @@ func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
 	if err != nil {
 		return err
 	}
+	s.Accounts = acc
+	if cfg.Cluster != nil {
+		for pattern := range acc.Routes() {
+			s.Worker.Handle(pattern, accountsInCluster())
+		}
+		return nil
+	}
 	acc.SetRegistrar(s.Chat)
 	s.Chat.UseAccounts(acc)
-	s.Accounts = acc
 	for pattern, h := range acc.Routes() {
 		s.Worker.Handle(pattern, h)
 	}
