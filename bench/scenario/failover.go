@@ -21,6 +21,7 @@ type failClient struct {
 	userID   uint64
 	cur      *loadgen.Client // the reconnect under way (nil: not dialed yet)
 	attempts int
+	closed   bool // its close was seen
 	done     bool
 }
 
@@ -28,6 +29,8 @@ type failClient struct {
 // --kill-pid once all are logged in, and has each client, as its connection drops,
 // dial the other URLs round robin with its resume token and since=. The figure is the
 // time from the kill to the last client resumed (Authorized, resumed, same userId).
+// At most MaxInFlight reconnects are dialing at once, as in a ramp: a storm of real
+// clients would be spread by their backoff.
 func (r *run) failover(ctx context.Context) error {
 	if _, err := r.ramp(ctx, "ramp", r.o.Clients, r.o.RampRate); err != nil {
 		return err
@@ -87,10 +90,13 @@ func (r *run) reconnect(ctx context.Context, fcs []*failClient, others *loadgen.
 				continue
 			}
 			if fc.cur == nil {
-				if fc.orig.State() != loadgen.StateClosed || dialing >= MaxInFlight {
+				if !fc.closed && fc.orig.State() == loadgen.StateClosed {
+					fc.closed = true
+					lastClose = max(lastClose, r.pool.Now()-killA)
+				}
+				if !fc.closed || dialing >= MaxInFlight {
 					continue
 				}
-				lastClose = max(lastClose, r.pool.Now()-killA)
 				r.redial(fc, others)
 				dialing++
 				continue

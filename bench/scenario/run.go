@@ -36,7 +36,7 @@ type run struct {
 	baseline    serverSample
 	joined      atomic.Int64
 	mu          sync.Mutex
-	rateLimited map[int]uint64 // by sender index
+	rateLimited map[int]uint64  // by sender index
 	seqs        []atomic.Uint64 // failover: the last seq each client saw (its since=)
 }
 
