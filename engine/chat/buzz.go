@@ -19,6 +19,9 @@ type buzzLog struct {
 // client, the seed's PrivateMessage line (BuzzText) to the Qt client. Never stored.
 func (ch *Chat) handleBuzz(u *user, in *protocol.Inbound) {
 	to := ch.users[in.ToUserID]
+	if to == nil && ch.buzzOtherNode(u, in.ToUserID) {
+		return
+	}
 	if to == nil {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRecipientOffline, Message: "no user with that userId is online"})
 		return

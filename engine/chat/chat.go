@@ -54,10 +54,14 @@ type Chat struct {
 	memReactions map[reactKey][]store.ReactionCount // without a store only (react.go)
 
 	// History: nil without a store, then messages commit at once and nothing is kept.
-	store    store.Store
-	writer   Journal
-	readq    *readQueue // store reads, run by a fixed pool of readers
-	closeOne sync.Once
+	store  store.Store
+	writer Journal
+	link   PresenceLink // the writer, on a cluster node (remote.go); nil on a single node
+	sig    SignalLink   // the writer, on a cluster node (signals.go); nil on a single node
+	// remoteRooms are the rooms with members on other nodes only (remoterooms.go).
+	remoteRooms remoteRooms
+	readq       *readQueue // store reads, run by a fixed pool of readers
+	closeOne    sync.Once
 
 	roster  []byte // the default room's members for the seed's Authorized (defaultRoster)
 	rosterN int    // members encoded in roster; -1: stale
@@ -122,6 +126,7 @@ func New(cfg Config, log *slog.Logger) (*Chat, error) {
 // OnWorkerStart starts the heartbeat, as ChatWorker.php does, and chatd's timers.
 func (ch *Chat) OnWorkerStart(w *engine.Worker) {
 	ch.startCommits(w)
+	ch.startPresence(w.Post)
 	ch.pruneDialogs()
 	w.AddTimer(ch.cfg.PingInterval, ch.heartbeat)
 	w.AddTimer(ch.cfg.PresenceInterval, ch.flushPresence)

@@ -137,7 +137,17 @@ func (ch *Chat) loadDialogs(ctx context.Context, st store.Store, lastSeq map[str
 // reachable reports whether a private line to userID is kept for it: it is online,
 // an anonymous identity that can still resume, or an account.
 func (ch *Chat) reachable(userID uint64) bool {
-	return ch.users[userID] != nil || ch.ids[userID] != nil || ch.isAccount(userID)
+	return ch.users[userID] != nil || ch.ids[userID] != nil || ch.isAccount(userID) || ch.onOtherNode(userID)
+}
+
+// onOtherNode reports whether userID is online on another node of the cluster: every
+// user is a member of the default room, which presence shares across nodes.
+func (ch *Chat) onOtherNode(userID uint64) bool {
+	if ch.link == nil {
+		return false
+	}
+	_, ok := ch.link.RemoteFields(ch.defaultRoom.id, userID)
+	return ok
 }
 
 // isAccount reports whether userID is a registered account, online or not.

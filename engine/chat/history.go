@@ -133,6 +133,10 @@ func (ch *Chat) OpenHistoryWith(st store.Store, open JournalOpener) error {
 		ch.writer.Close()
 		return err
 	}
+	// A cluster node's journal also carries presence to and from the other nodes;
+	// the single-node writer does not, and then nothing of remote.go runs.
+	ch.link, _ = ch.writer.(PresenceLink)
+	ch.sig, _ = ch.writer.(SignalLink)
 	ch.log.Info("history opened", "rooms", len(state.LastSeq), "sessions", len(state.Sessions), "clientMsgIds", len(state.ClientMsgs))
 	return nil
 }

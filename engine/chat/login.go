@@ -115,7 +115,7 @@ func (ch *Chat) authorize(u *user, resumed bool) {
 		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encodedOnce(), page, ch.token(ch.ids[u.info.ID]), resumed))
 		return
 	}
-	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.encodedOnce(), ch.defaultRoster())
+	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.encodedOnce(), ch.seedRoster())
 	u.conn.SendText(ch.payload)
 }
 
@@ -156,13 +156,14 @@ func (ch *Chat) pageSize(u *user) int {
 
 // memberPage is r's members from offset, at most limit of them, in join order.
 func (ch *Chat) memberPage(r *room, offset, limit int) protocol.MemberPage {
-	p := protocol.MemberPage{RoomID: r.id, Count: len(r.members), Offset: offset}
+	p := protocol.MemberPage{RoomID: r.id, Count: ch.count(r), Offset: offset}
 	end := min(len(r.members), offset+limit)
 	for i := offset; i < end; i++ {
 		p.Users = append(p.Users, r.members[i].encoded())
 		p.Statuses = append(p.Statuses, ch.statusFields(r.members[i]))
 	}
 	p.More = end < len(r.members)
+	ch.remotePage(r, &p, offset, limit) // a cluster's other nodes' members after these
 	return p
 }
 

@@ -44,7 +44,7 @@ func (ch *Chat) left(r *room, u *user, lost bool) {
 
 // presenceNow encodes a one-room Presence frame for clients without presence=compact.
 func (ch *Chat) presenceNow(r *room, p protocol.PresenceRoom) []byte {
-	p.RoomID, p.Count = r.id, len(r.members)
+	p.RoomID, p.Count = r.id, ch.count(r)
 	b := append(ch.payload[:0], protocol.PresenceHead...)
 	b = protocol.AppendPresenceRoom(b, p)
 	return append(b, protocol.PresenceTail...)
@@ -68,9 +68,11 @@ func (ch *Chat) sendSeedPresence(r *room, payload []byte) {
 }
 
 func (ch *Chat) noteChange(r *room, u *user, is, lost bool) {
+	if !r.pending() {
+		ch.dirty = append(ch.dirty, r)
+	}
 	if r.changes == nil {
 		r.changes = make(map[uint64]*change)
-		ch.dirty = append(ch.dirty, r)
 	}
 	c := r.changes[u.info.ID]
 	if c == nil {
@@ -82,28 +84,42 @@ func (ch *Chat) noteChange(r *room, u *user, is, lost bool) {
 
 // flushPresence is the compact tick: each room's net changes are encoded once, and
 // every compact member gets one Presence frame with the entries of all its rooms.
-// Rooms above --presence-full-limit send the count only.
+// Rooms above --presence-full-limit send the count only. On a cluster node the
+// tick's local changes also go to the other nodes (remote.go), in one message.
 func (ch *Chat) flushPresence() {
 	if len(ch.dirty) == 0 {
 		return
 	}
 	var out presenceOut
+	var tick []RoomPresence
 	for _, r := range ch.dirty {
+		tick = ch.localTick(tick, r)
 		ch.gatherPresence(r, &out)
 	}
 	ch.dirty = ch.dirty[:0]
 	out.send()
+	if len(tick) > 0 {
+		ch.link.PublishTick(tick, ch.localMembership)
+	}
 }
+
+// tickChanges is a room's changes of one tick: its local users' and the other
+// nodes' members', apart (remote.go).
+type tickChanges struct{ local, remote map[uint64]*change }
 
 // gatherPresence takes r's net changes of the tick and adds them to out for each of
 // r's compact members; an empty non-default room is dropped here.
 func (ch *Chat) gatherPresence(r *room, out *presenceOut) {
-	all := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
+	count := ch.count(r)
+	all := protocol.PresenceRoom{RoomID: r.id, Count: count}
 	for id, c := range r.changes {
 		addChange(&all, id, c)
 	}
-	changes := r.changes
-	r.changes = nil
+	for id, c := range r.remote {
+		addChange(&all, id, c)
+	}
+	changes := tickChanges{r.changes, r.remote}
+	r.changes, r.remote = nil, nil
 	if len(r.members) == 0 && !r.isDefault {
 		ch.dropRoom(r)
 		return
@@ -111,25 +127,25 @@ func (ch *Chat) gatherPresence(r *room, out *presenceOut) {
 	if len(all.Joined)+len(all.Left)+len(all.Lost) == 0 {
 		return
 	}
-	countOnly := len(r.members) > ch.cfg.PresenceFullLimit
+	countOnly := count > ch.cfg.PresenceFullLimit
 	if countOnly {
-		all = protocol.PresenceRoom{RoomID: r.id, Count: len(r.members), CountOnly: true}
+		all = protocol.PresenceRoom{RoomID: r.id, Count: count, CountOnly: true}
 	}
 	out.entry = protocol.AppendPresenceRoom(out.entry[:0], all)
 	for _, m := range r.members {
-		out.addMember(r, m, countOnly, changes)
+		out.addMember(r, m, count, countOnly, changes)
 		for _, d := range ch.otherDevices(m) {
-			out.addMember(r, d, countOnly, changes)
+			out.addMember(r, d, count, countOnly, changes)
 		}
 	}
 }
 
 // addMember adds r's entry of the tick for one member's connection.
-func (o *presenceOut) addMember(r *room, m *user, countOnly bool, changes map[uint64]*change) {
+func (o *presenceOut) addMember(r *room, m *user, count int, countOnly bool, changes tickChanges) {
 	switch {
 	case !m.compact:
 	case countOnly && len(m.watch) > 0:
-		o.add(m, o.watched(r, m, changes))
+		o.add(m, o.watched(r, m, count, changes))
 	default:
 		o.add(m, o.entry)
 	}
@@ -153,10 +169,13 @@ func (o *presenceOut) add(m *user, entry []byte) {
 
 // watched is a big room's entry for m: the count, plus the changes of the users m
 // asked about with Users userIds.
-func (o *presenceOut) watched(r *room, m *user, changes map[uint64]*change) []byte {
-	p := protocol.PresenceRoom{RoomID: r.id, Count: len(r.members)}
+func (o *presenceOut) watched(r *room, m *user, count int, changes tickChanges) []byte {
+	p := protocol.PresenceRoom{RoomID: r.id, Count: count}
 	for id := range m.watch {
-		if c := changes[id]; c != nil {
+		if c := changes.local[id]; c != nil {
+			addChange(&p, id, c)
+		}
+		if c := changes.remote[id]; c != nil {
 			addChange(&p, id, c)
 		}
 	}

@@ -17,7 +17,11 @@ type room struct {
 	rank      int     // index in Chat.dir (not for the default room)
 
 	changes map[uint64]*change // compact presence gathered for the next tick
+	remote  map[uint64]*change // the same for the other nodes' members (remote.go)
 }
+
+// pending is whether r has presence changes waiting for the tick (it is in Chat.dirty).
+func (r *room) pending() bool { return r.changes != nil || r.remote != nil }
 
 // membership is a user's place in one room or in its inbox: what it was sent, what it
 // acknowledged, and whether a replay from the history is still running.
@@ -107,6 +111,7 @@ func (ch *Chat) addMember(u, member *user, r *room, roomID string) bool {
 		r = &room{id: roomID}
 		ch.rooms[roomID] = r
 		ch.dir.add(r)
+		ch.roomsChanged()
 	} else if len(r.members) >= ch.cfg.MaxRoomMembers {
 		ch.sendError(u, &protocol.Error{Code: protocol.CodeRoomFull, Message: "room " + quote(roomID) + " is full"})
 		return false
@@ -132,7 +137,7 @@ func (ch *Chat) leave(u *user, r *room, lost bool) {
 		ch.dir.shrank(r)
 	}
 	ch.left(r, u, lost)
-	if len(r.members) == 0 && !r.isDefault && r.changes == nil {
+	if len(r.members) == 0 && !r.isDefault && !r.pending() {
 		ch.dropRoom(r)
 	}
 }
@@ -141,6 +146,7 @@ func (ch *Chat) leave(u *user, r *room, lost bool) {
 func (ch *Chat) dropRoom(r *room) {
 	delete(ch.rooms, r.id)
 	ch.dir.drop(r)
+	ch.roomsChanged()
 }
 
 func (ch *Chat) handleJoin(u *user, in *protocol.Inbound) {
@@ -216,11 +222,18 @@ func (ch *Chat) roomsPage(u *user, offset, limit uint64) protocol.RoomsPage {
 	if limit == 0 {
 		limit = roomsPage
 	}
-	p := protocol.RoomsPage{Total: 1 + ch.dir.listed()}
+	remote := ch.remoteOnlyRooms()
+	local := 1 + ch.dir.listed()
+	p := protocol.RoomsPage{Total: local + len(remote)}
 	p.Offset = int(min(offset, uint64(p.Total)))
 	end := min(p.Total, p.Offset+int(min(limit, maxRoomsPage)))
 	p.Rooms = make([]protocol.RoomCount, 0, end-p.Offset)
 	for i := p.Offset; i < end; i++ {
+		if i >= local { // on other nodes only: nobody here is a member
+			id := remote[i-local]
+			p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: id, Count: ch.link.RemoteCount(id), Unread: protocol.NoUnread})
+			continue
+		}
 		r := ch.defaultRoom
 		if i > 0 {
 			r = ch.dir.order[i-1]
@@ -229,7 +242,7 @@ func (ch *Chat) roomsPage(u *user, offset, limit uint64) protocol.RoomsPage {
 		if u.rooms.get(r.id) != nil {
 			unread = ch.unread(u, r.id) // anonymous users: NoUnread still
 		}
-		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: len(r.members), Unread: unread})
+		p.Rooms = append(p.Rooms, protocol.RoomCount{RoomID: r.id, Count: ch.count(r), Unread: unread})
 	}
 	p.More = end < p.Total
 	return p
@@ -258,7 +271,7 @@ func (ch *Chat) handleUsers(u *user, in *protocol.Inbound, data []byte) {
 	if limit == 0 {
 		limit = membersPage
 	}
-	offset := int(min(in.Offset, uint64(len(r.members))))
+	offset := int(min(in.Offset, uint64(ch.listed(r))))
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, ch.memberPage(r, offset, limit)))
 }
 
@@ -266,7 +279,7 @@ func (ch *Chat) handleUsers(u *user, in *protocol.Inbound, data []byte) {
 // from now on u's Presence carries their changes even when r is above
 // --presence-full-limit.
 func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
-	p := protocol.MemberPage{RoomID: r.id, Count: len(r.members)}
+	p := protocol.MemberPage{RoomID: r.id, Count: ch.count(r)}
 	for _, id := range ids[:min(len(ids), membersPage)] {
 		if u.watch == nil {
 			u.watch = make(map[uint64]struct{})
@@ -277,6 +290,8 @@ func (ch *Chat) usersByID(u *user, r *room, ids []uint64) {
 		if o := ch.users[id]; o != nil && o.rooms.get(r.id) != nil {
 			p.Users = append(p.Users, o.encoded())
 			p.Statuses = append(p.Statuses, ch.statusFields(o))
+		} else {
+			ch.remoteUser(r, id, &p)
 		}
 	}
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, p))

@@ -93,6 +93,7 @@ func (ch *Chat) fanOutStatus(u *user, st *userStatus) {
 		ch.sendOptIn(m, frame)
 	}
 	send(u)
+	var remote []string // rooms with members on other nodes, for the signal
 	for _, ms := range u.rooms {
 		r := ch.rooms[ms.room]
 		if !ms.public || r == nil || len(r.members) > ch.cfg.PresenceFullLimit {
@@ -101,5 +102,11 @@ func (ch *Chat) fanOutStatus(u *user, st *userStatus) {
 		for _, m := range r.members {
 			send(m)
 		}
+		if ch.hasRemoteMembers(r.id) {
+			remote = append(remote, r.id)
+		}
+	}
+	if len(remote) > 0 {
+		ch.signal(Signal{Kind: signalStatus, Rooms: remote, From: u.info.ID, Payload: payload})
 	}
 }

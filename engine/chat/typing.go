@@ -39,6 +39,9 @@ func (ch *Chat) handleTyping(u *user, in *protocol.Inbound) {
 			ch.sendOptIn(m, frame)
 		}
 	}
+	if ch.hasRemoteMembers(r.id) {
+		ch.signal(Signal{Kind: signalTyping, Rooms: []string{r.id}, From: u.info.ID, Payload: payload})
+	}
 }
 
 // sweepTyping forgets throttle entries older than typingInterval, so the map holds

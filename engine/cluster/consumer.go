@@ -104,6 +104,9 @@ func (c *consumer) apply(m jetstream.Msg) {
 	for c.j.writer.QueuedBytes() > c.maxBytes && !c.isStopped() {
 		time.Sleep(5 * time.Millisecond) // the disk is behind: let it commit
 	}
+	if c.applyRecord(seq, m) {
+		return
+	}
 	line, err := decodeLine(m.Subject(), m.Headers(), m.Data())
 	if err != nil {
 		c.j.log.Error("cluster stream message skipped", "stream_seq", seq, "err", err)

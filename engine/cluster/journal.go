@@ -54,22 +54,26 @@ type Config struct {
 // JetStream lines stream (publisher.go), and every node's consumer (consumer.go)
 // hands each line of the stream, with its final seq, to the node's own store.Writer,
 // whose commit stores the lines and the applied stream seq together and calls the
-// chat's commit callback. Names, userId blocks and sessions are KV records shared by
-// the cluster (identity.go); edits, reactions and account rooms go to the local
-// Writer for now, to become stream records in later build steps.
+// chat's commit callback. Edits and reactions are records of the stream too
+// (records.go); names, userId blocks and sessions are KV records shared by the cluster
+// (identity.go); account rooms go to the local Writer for now.
 type Journal struct {
-	node   string
-	log    *slog.Logger
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	writer *store.Writer
-	pub    *publisher
-	cons   *consumer
-	ids    *identities // names and sessions in KV (identity.go)
-	grace  time.Duration
+	node    string
+	log     *slog.Logger
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	writer  *store.Writer
+	pub     *publisher
+	cons    *consumer
+	recs    *records    // edits and reactions for the stream (records.go)
+	signals *signals    // Typing, Status and Buzz for the other nodes (signals.go)
+	ids     *identities // names and sessions in KV (identity.go)
+	grace   time.Duration
 	// stopSweeps ends the watch for dead nodes and the sweeps waiting (sweep.go).
 	stopSweeps context.CancelFunc
+
+	presence *presenceLink // presence across nodes (presencelink.go)
 
 	onCommit  func(*store.Batch, error)
 	connected atomic.Bool
@@ -121,9 +125,17 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
+	if j.presence, err = newPresenceLink(ctx, j, cfg.NodeTTL, cfg.Replicas); err != nil {
+		j.stopSweeps()
+		j.closeIdentities()
+		nc.Close()
+		return nil, fmt.Errorf("cluster: presence: %w", err)
+	}
 	j.writer = store.NewLimitedWriter(cfg.Store, cfg.CommitInterval, cfg.StoreLimits, j.committed, cfg.Log)
 	boot := strconv.FormatInt(time.Now().UnixNano(), 36)
 	j.pub = newPublisher(j, cfg.NodeName+"-"+boot+"-", cfg.MaxQueueBytes)
+	j.recs = newRecords(j, cfg.NodeName+"-"+boot+"-")
+	j.signals = newSignals(j)
 	j.cons = newConsumer(j, cfg.AppliedStreamSeq, cfg.StoreLimits.MaxQueueBytes/2)
 	go j.cons.run()
 	for !j.connected.Load() { // the connect callback comes asynchronously
@@ -257,9 +269,6 @@ func (j *Journal) AddMessages(ms ...store.Message) error {
 	return j.pub.add(ms)
 }
 
-// AddEdit goes to the local store for now (a stream record in a later step).
-func (j *Journal) AddEdit(e store.Edit) error { return j.writer.AddEdit(e) }
-
 // AddAccountRoom goes to the local store for now.
 func (j *Journal) AddAccountRoom(r store.AccountRoom) { j.writer.AddAccountRoom(r) }
 
@@ -267,9 +276,6 @@ func (j *Journal) AddAccountRoom(r store.AccountRoom) { j.writer.AddAccountRoom(
 // node's chat reserves its blocks in KV instead (ReserveUserIDBlock, identity.go) and
 // never calls it.
 func (j *Journal) ReserveUserIDs(upto uint64) { j.writer.ReserveUserIDs(upto) }
-
-// AddReaction goes to the local store for now (a stream record in a later step).
-func (j *Journal) AddReaction(r store.Reaction) error { return j.writer.AddReaction(r) }
 
 // Queued is how many records wait: lines for NATS plus records for the local commit.
 func (j *Journal) Queued() int { return j.pub.queued() + j.writer.Queued() }
@@ -281,8 +287,12 @@ func (j *Journal) Queued() int { return j.pub.queued() + j.writer.Queued() }
 // open: it is the caller's.
 func (j *Journal) Close() {
 	j.closeOnce.Do(func() {
+		j.presence.close(j.connected.Load()) // Leave first: the others see its users leave
 		if lost := j.pub.close(closeTimeout); lost > 0 {
 			j.log.Warn("cluster journal closed with lines not in the stream", "lines", lost)
+		}
+		if lost := j.recs.close(closeTimeout); lost > 0 {
+			j.log.Warn("cluster journal closed with edits and reactions not in the stream", "records", lost)
 		}
 		if j.connected.Load() { // else there is nothing to wait for
 			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
@@ -291,6 +301,7 @@ func (j *Journal) Close() {
 			}
 			cancel()
 		}
+		j.signals.close()
 		j.cons.stop()
 		j.writer.Close()
 		j.stopSweeps()

@@ -36,10 +36,12 @@ func Beat(ctx context.Context, kv jetstream.KeyValue, node string, info []byte) 
 	return nil
 }
 
-// NodeEvent is a node that came (Alive) or whose key expired or was deleted (!Alive).
+// NodeEvent is a node that came (Alive) or whose key expired or was deleted (!Alive;
+// Left: deleted, by the node's Leave at a clean stop).
 type NodeEvent struct {
 	Node  string
 	Alive bool
+	Left  bool
 }
 
 // WatchNodes reports every node's arrival and departure on events until ctx ends,
@@ -57,7 +59,8 @@ func WatchNodes(ctx context.Context, kv jetstream.KeyValue) (<-chan NodeEvent, e
 			if e == nil {
 				continue // the end of the initial values
 			}
-			ev := NodeEvent{Node: e.Key(), Alive: e.Operation() == jetstream.KeyValuePut}
+			op := e.Operation() // an expiry's marker reads as a purge, a Leave as a delete
+			ev := NodeEvent{Node: e.Key(), Alive: op == jetstream.KeyValuePut, Left: op == jetstream.KeyValueDelete}
 			select {
 			case out <- ev:
 			case <-ctx.Done():

@@ -145,13 +145,18 @@ func (r *Remote) ApplySnapshot(s *Snapshot) []Change {
 }
 
 // NodeGone forgets node (its liveness key expired) and returns its members as lost.
-func (r *Remote) NodeGone(node string) []Change {
+func (r *Remote) NodeGone(node string) []Change { return r.forget(node, true) }
+
+// NodeLeft forgets node (it left cleanly: Leave) and returns its members as left.
+func (r *Remote) NodeLeft(node string) []Change { return r.forget(node, false) }
+
+func (r *Remote) forget(node string, lost bool) []Change {
 	n := r.nodes[node]
 	if n == nil {
 		return nil
 	}
 	delete(r.nodes, node)
-	return diffRooms(n.rooms, nil, true)
+	return diffRooms(n.rooms, nil, lost)
 }
 
 // diffRooms is the changes from before to after, room by room, in room order; the
@@ -202,6 +207,21 @@ func (r *Remote) Count(room string) int {
 		n += len(node.rooms[room])
 	}
 	return n
+}
+
+// Rooms is every room with members on other nodes, in no order.
+func (r *Remote) Rooms() []string {
+	seen := make(map[string]struct{})
+	var rooms []string
+	for _, node := range r.nodes {
+		for room, ms := range node.rooms {
+			if _, ok := seen[room]; !ok && len(ms) > 0 {
+				seen[room] = struct{}{}
+				rooms = append(rooms, room)
+			}
+		}
+	}
+	return rooms
 }
 
 // Fields is the encoded fields of userID in room on another node, if it is there.

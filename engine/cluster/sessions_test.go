@@ -121,6 +121,6 @@ func TestANodeThatStopsBeatingIsSeenGone(t *testing.T) {
 	if err := Leave(ctx, kvs[0], "b"); err != nil {
 		t.Fatal(err)
 	}
-	next(NodeEvent{Node: "b", Alive: false})
-	next(NodeEvent{Node: "a", Alive: false}) // a never beat again: its ttl ran out
+	next(NodeEvent{Node: "b", Alive: false, Left: true}) // a delete, not an expiry
+	next(NodeEvent{Node: "a", Alive: false})             // a never beat again: its ttl ran out
 }

@@ -5,9 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatd/chatd/engine/cluster"
 	"github.com/chatd/chatd/engine/cluster/natstest"
-	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
 )
 
@@ -17,22 +15,9 @@ import (
 // identity over from a connection still open there), and a line accepted by one node
 // is not stored twice when its sender retries it on the other.
 
-// startNodes starts n chatd nodes of one cluster on ns, named node-1…node-n.
-func startNodes(t *testing.T, ns *natstest.Server, n int) []*chattest.Server {
-	t.Helper()
-	nodes := make([]*chattest.Server, n)
-	for i := range nodes {
-		name := "node-" + string(rune('1'+i))
-		nodes[i] = chattest.Start(t, func(c *server.Config) {
-			c.Cluster = &cluster.Config{NATS: cluster.NATSConfig{URLs: []string{ns.URL()}}, NodeName: name}
-		})
-	}
-	return nodes
-}
-
 func TestClusterNamesAndUserIDsAreUniqueAcrossNodes(t *testing.T) {
 	ns := natstest.Start(t)
-	nodes := startNodes(t, ns, 2)
+	nodes := startCluster(t, ns, 2, 0)
 	a, b := nodes[0], nodes[1]
 
 	bobA, authA := a.Login(t, "Bob")
@@ -65,7 +50,7 @@ func TestClusterNamesAndUserIDsAreUniqueAcrossNodes(t *testing.T) {
 
 func TestClusterResumeOnAnotherNode(t *testing.T) {
 	ns := natstest.Start(t)
-	nodes := startNodes(t, ns, 2)
+	nodes := startCluster(t, ns, 2, 0)
 	a, b := nodes[0], nodes[1]
 
 	aliceA, auth := a.LoginQuery(t, "Alice", editOptIn)
@@ -106,7 +91,7 @@ func TestClusterResumeOnAnotherNode(t *testing.T) {
 
 func TestClusterForgedTokenIsRefusedOnEveryNode(t *testing.T) {
 	ns := natstest.Start(t)
-	nodes := startNodes(t, ns, 2)
+	nodes := startCluster(t, ns, 2, 0)
 	_, auth := nodes[0].LoginQuery(t, "Alice", editOptIn)
 	tok := []byte(auth["resumeToken"].(string))
 	tok[len(tok)-1] ^= 1 // one bit of the MAC

@@ -54,3 +54,24 @@ func loadApplied(ctx context.Context, db *sql.DB) (uint64, error) {
 	}
 	return uint64(v.Int64), nil
 }
+
+// AddAppliedEdit queues an edit a cluster node consumed at streamSeq; like AddApplied,
+// never refused: it is durable in the stream already.
+func (w *Writer) AddAppliedEdit(streamSeq uint64, e Edit) {
+	w.mu.Lock()
+	w.queue.Edits = append(w.queue.Edits, e)
+	w.queue.AppliedStreamSeq = max(w.queue.AppliedStreamSeq, streamSeq)
+	w.held += editBytes(&e)
+	w.mu.Unlock()
+	w.signal()
+}
+
+// AddAppliedReaction queues a reaction toggle a cluster node consumed at streamSeq.
+func (w *Writer) AddAppliedReaction(streamSeq uint64, r Reaction) {
+	w.mu.Lock()
+	w.queue.Reactions = append(w.queue.Reactions, r)
+	w.queue.AppliedStreamSeq = max(w.queue.AppliedStreamSeq, streamSeq)
+	w.held += reactionBytes(&r)
+	w.mu.Unlock()
+	w.signal()
+}
