@@ -71,56 +71,32 @@ func (r *run) failover(ctx context.Context) error {
 	return nil
 }
 
+// reconnecting is the state of the reconnects after the kill, on one goroutine.
+type reconnecting struct {
+	r            *run
+	others       *loadgen.Pool
+	f            *FailoverFigures
+	lat          *Latency
+	killA, killB time.Duration // the kill, on the first pool's clock and on others'
+	lastClose    time.Duration
+	lastResumed  time.Duration
+	dialing      int64 // reconnects in flight, bounded as a ramp's dials are
+	left         int   // clients not done
+}
+
 // reconnect drives every client's reconnect until each has resumed, got a new
 // identity or failed failoverAttempts times, or --duration has passed since the kill.
-// killA and killB are the kill's time on the two pools' clocks.
 func (r *run) reconnect(ctx context.Context, fcs []*failClient, others *loadgen.Pool, killA, killB time.Duration) *FailoverFigures {
-	f := &FailoverFigures{Clients: len(fcs)}
-	lat := NewLatency()
-	var lastClose, lastResumed time.Duration
-	var dialing int64 // reconnects in flight, bounded as a ramp's dials are
-	left := len(fcs)
+	s := &reconnecting{r: r, others: others, f: &FailoverFigures{Clients: len(fcs)}, lat: NewLatency(), killA: killA, killB: killB, left: len(fcs)}
+	f := s.f
 	deadline := time.Now().Add(r.o.Duration)
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
-	for left > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		dialing = others.Stats().Dialing.Load()
+	for s.left > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		s.dialing = others.Stats().Dialing.Load()
 		for _, fc := range fcs {
-			if fc.done {
-				continue
-			}
-			if fc.cur == nil {
-				if !fc.closed && fc.orig.State() == loadgen.StateClosed {
-					fc.closed = true
-					lastClose = max(lastClose, r.pool.Now()-killA)
-				}
-				if !fc.closed || dialing >= MaxInFlight {
-					continue
-				}
-				r.redial(fc, others)
-				dialing++
-				continue
-			}
-			switch fc.cur.State() {
-			case loadgen.StateAuthorized, loadgen.StateClosed:
-				fc.done, left = true, left-1
-				_, resumed := fc.cur.Resume()
-				if !resumed || fc.cur.UserID() != fc.userID {
-					f.NewIdentity++
-					continue
-				}
-				f.Resumed++
-				at := fc.cur.Timing().Authorized - killB
-				lastResumed = max(lastResumed, at)
-				lat.Record(at)
-			case loadgen.StateFailed:
-				if fc.attempts >= failoverAttempts {
-					fc.done, left = true, left-1
-					f.Failed++
-				} else if dialing < MaxInFlight {
-					r.redial(fc, others)
-					dialing++
-				}
+			if !fc.done {
+				s.step(fc)
 			}
 		}
 		r.o.Progress.Update("failover", f.Resumed, f.Clients, fmt.Sprintf("new identity %d failed %d", f.NewIdentity, f.Failed))
@@ -137,19 +113,53 @@ func (r *run) reconnect(ctx context.Context, fcs []*failClient, others *loadgen.
 			f.Failed++
 		}
 	}
-	f.KillToLastCloseMs = ms(lastClose)
-	f.KillToLastResumedMs = ms(lastResumed)
-	f.Resume = lat.Percentiles()
+	f.KillToLastCloseMs = ms(s.lastClose)
+	f.KillToLastResumedMs = ms(s.lastResumed)
+	f.Resume = s.lat.Percentiles()
 	r.o.Progress.Done("failover", fmt.Sprintf("resumed %d of %d, last %.0f ms after the kill", f.Resumed, f.Clients, f.KillToLastResumedMs))
 	return f
 }
 
+// step moves one client on: its close seen, its (next) dial, its outcome.
+func (s *reconnecting) step(fc *failClient) {
+	if fc.cur == nil {
+		if !fc.closed && fc.orig.State() == loadgen.StateClosed {
+			fc.closed = true
+			s.lastClose = max(s.lastClose, s.r.pool.Now()-s.killA)
+		}
+		if fc.closed && s.dialing < MaxInFlight {
+			s.redial(fc)
+		}
+		return
+	}
+	switch fc.cur.State() {
+	case loadgen.StateAuthorized, loadgen.StateClosed:
+		fc.done, s.left = true, s.left-1
+		if _, resumed := fc.cur.Resume(); !resumed || fc.cur.UserID() != fc.userID {
+			s.f.NewIdentity++
+			return
+		}
+		s.f.Resumed++
+		at := fc.cur.Timing().Authorized - s.killB
+		s.lastResumed = max(s.lastResumed, at)
+		s.lat.Record(at)
+	case loadgen.StateFailed:
+		if fc.attempts >= failoverAttempts {
+			fc.done, s.left = true, s.left-1
+			s.f.Failed++
+		} else if s.dialing < MaxInFlight {
+			s.redial(fc)
+		}
+	}
+}
+
 // redial dials fc's next attempt on the next surviving node, as fc with its token and
 // the last lobby seq it saw.
-func (r *run) redial(fc *failClient, others *loadgen.Pool) {
+func (s *reconnecting) redial(fc *failClient) {
 	fc.attempts++
-	q := url.Values{"resume": {fc.token}, "since": {"lobby:" + strconv.FormatUint(r.lastSeq(fc.orig), 10)}}
-	fc.cur = others.DialAs(fc.orig.Name, q)
+	s.dialing++
+	q := url.Values{"resume": {fc.token}, "since": {"lobby:" + strconv.FormatUint(s.r.lastSeq(fc.orig), 10)}}
+	fc.cur = s.others.DialAs(fc.orig.Name, q)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
