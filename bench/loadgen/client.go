@@ -48,6 +48,8 @@ type Client struct {
 	timer        *time.Timer
 	userID       uint64
 	users        int
+	resumeToken  string
+	resumed      bool
 	dialStart    time.Duration
 	upgradedAt   time.Duration
 	authorizedAt time.Duration
@@ -67,6 +69,14 @@ func (c *Client) UserID() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.userID
+}
+
+// Resume is the resume token of an opt-in client's Authorized ("" before it or when
+// not opted in) and whether that Authorized resumed an earlier identity.
+func (c *Client) Resume() (token string, resumed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resumeToken, c.resumed
 }
 
 // Timing is when a client dialed, got its 101 and its Authorized, on the pool's clock.
@@ -239,6 +249,7 @@ func (c *Client) onAuthorized(f *Frame) {
 	c.state = StateAuthorized
 	c.userID = f.UserID
 	c.users = f.Users
+	c.resumeToken, c.resumed = f.ResumeToken, f.Resumed
 	c.authorizedAt = c.pool.Now()
 	timer := c.timer
 	c.mu.Unlock()

@@ -20,20 +20,30 @@ import (
 // Whether it logs in shows in its State and the pool's Stats. nbio's own
 // websocket.Dialer cannot bind a source address, so the handshake is done here, the
 // way that Dialer does it, on an nbhttp.ClientConn with our own net dialer.
-func (p *Pool) Dial() *Client {
+func (p *Pool) Dial() *Client { return p.DialAs("", nil) }
+
+// DialAs is Dial with a given nickname ("": the pool's prefix and the index) and
+// query parameters on top of the pool's (a reconnect's resume=TOKEN and since=).
+func (p *Pool) DialAs(name string, query url.Values) *Client {
 	p.mu.Lock()
 	c := &Client{pool: p, Index: int(p.dialed)}
 	p.dialed++
 	p.clients = append(p.clients, c)
 	p.mu.Unlock()
-	c.Name = p.cfg.NamePrefix + strconv.Itoa(c.Index)
+	c.Name = name
+	if name == "" {
+		c.Name = p.cfg.NamePrefix + strconv.Itoa(c.Index)
+	}
 
-	u := *p.bases[c.Index%len(p.bases)] // round robin over the nodes
+	u := *p.bases[p.baseIndex(c.Index)]
 	q := url.Values{}
 	q.Set("userName", c.Name)
 	q.Set("userColor", "#336699")
 	q.Set("gender", "1")
 	for k, v := range p.cfg.Query {
+		q[k] = v
+	}
+	for k, v := range query {
 		q[k] = v
 	}
 	u.RawQuery = q.Encode()
@@ -63,6 +73,17 @@ func (p *Pool) Dial() *Client {
 	c.mu.Unlock()
 	cc.Do(req, func(res *http.Response, conn net.Conn, err error) { c.onUpgrade(res, conn, err, key) })
 	return c
+}
+
+// baseIndex is the URL client i dials: Config.Pick's choice, or round robin over
+// the nodes.
+func (p *Pool) baseIndex(i int) int {
+	if p.cfg.Pick != nil {
+		if b := p.cfg.Pick(i); b >= 0 && b < len(p.bases) {
+			return b
+		}
+	}
+	return i % len(p.bases)
 }
 
 // netDial connects from the next source address, if any.

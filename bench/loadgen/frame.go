@@ -22,6 +22,9 @@ type Frame struct {
 	Seq         uint64
 	ClientMsgID string
 	Users       int // entries in Authorized's user list
+	// Authorized of an opt-in client: its resume token, and whether it resumed.
+	ResumeToken string
+	Resumed     bool
 }
 
 var pongJSON = []byte(`{"action":"Pong"}`)
@@ -63,6 +66,10 @@ func parseFrame(data []byte, f *Frame) error {
 			f.Seq = v.GetUint64()
 		case "clientMsgId":
 			f.ClientMsgID = stringOf(v)
+		case "resumeToken":
+			f.ResumeToken = stringOf(v)
+		case "resumed":
+			f.Resumed = v.GetBool()
 		case "users":
 			f.Users = len(v.GetArray())
 		}

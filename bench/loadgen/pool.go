@@ -21,7 +21,10 @@ type Config struct {
 	// URLs are ws://host:port/ of the server, or of each node of a cluster: client i
 	// dials URLs[i % len(URLs)], so clients spread round robin over the nodes. Each
 	// client adds its query.
-	URLs        []string
+	URLs []string
+	// Pick, when set, chooses the URL client i dials (an index into URLs), for example
+	// senders on one node and receivers on the others; out of range: round robin.
+	Pick        func(i int) int
 	SourceIPs   []net.IP      // local addresses to bind, round robin; none: the kernel's choice
 	DialTimeout time.Duration // TCP connect to Authorized; default 10s
 	Pollers     int           // nbio pollers; default: number of CPUs
@@ -122,6 +125,15 @@ func parseURLs(urls []string) ([]*url.URL, error) {
 // Now is the time since the pool started, on the monotonic clock: every timestamp a
 // Pool hands out is on this scale.
 func (p *Pool) Now() time.Duration { return time.Since(p.epoch) }
+
+// Query is a copy of the pool's extra login parameters.
+func (p *Pool) Query() url.Values {
+	q := url.Values{}
+	for k, v := range p.cfg.Query {
+		q[k] = append([]string(nil), v...)
+	}
+	return q
+}
 
 // Stats is the pool's live counters.
 func (p *Pool) Stats() *Stats { return &p.stats }

@@ -38,8 +38,19 @@ func (r *run) broadcastExchange(ctx context.Context) error {
 	r.isDelivery = func(c *loadgen.Client, f *loadgen.Frame) bool { return f.Action == protocol.ActionPublicMessage }
 	clients := r.pool.Authorized()
 	n := uint64(len(clients))
+	senders := clients[:min(r.senderCount(), len(clients))]
+	if len(r.o.SenderURLs) > 0 { // the senders' own copies stay on their node: not counted
+		count := r.senderCount()
+		for len(senders) > 0 && senders[len(senders)-1].Index >= count {
+			senders = senders[:len(senders)-1]
+		}
+		n -= uint64(len(senders))
+		r.isDelivery = func(c *loadgen.Client, f *loadgen.Frame) bool {
+			return f.Action == protocol.ActionPublicMessage && c.Index >= count
+		}
+	}
 	return r.exchange(ctx, sendPlan{
-		senders:    clients[:min(r.senderCount(), len(clients))],
+		senders:    senders,
 		to:         func(int) uint64 { return 0 },
 		recipients: func(int) uint64 { return n },
 	})

@@ -34,6 +34,11 @@ type Options struct {
 	Presence     string // "compact": log in with presence=compact (chatd's opt-in); "" or "full": the seed's presence
 	// ExtraFiles are open files this process needs besides the clients (an in-process server's).
 	ExtraFiles int
+	// KillPID is the failover scenario's victim: the pid of the node at URLs[0].
+	KillPID int
+	// SenderURLs, when set, are the nodes the senders dial (broadcast); the receivers
+	// dial URLs, and only their deliveries count (every one crosses the cluster).
+	SenderURLs []string
 	Progress   *progress.Reporter
 	Logger     *slog.Logger
 }
@@ -62,6 +67,10 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--warmup must be >= 0, got %s", o.Warmup)
 	case o.Presence != "" && o.Presence != "full" && o.Presence != "compact":
 		return fmt.Errorf("--presence must be full or compact, got %q", o.Presence)
+	case o.Scenario == "failover" && (len(o.URLs) < 2 || o.KillPID <= 0):
+		return fmt.Errorf("failover needs two --url or more (the first is killed) and --kill-pid")
+	case len(o.SenderURLs) > 0 && o.Scenario != "broadcast":
+		return fmt.Errorf("--sender-url is for the broadcast scenario only")
 	case o.PayloadBytes < 0 || o.PayloadBytes > 60_000:
 		return fmt.Errorf("--payload-bytes must be 0..60000, got %d", o.PayloadBytes)
 	}

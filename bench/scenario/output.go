@@ -52,6 +52,18 @@ func Row(r *Result) ([]string, []string) {
 		add("after_rss", c.After.RSSBytes)
 		add("returned_to_base", c.ReturnedToBase)
 	}
+	if f := r.Failover; f != nil {
+		add("failover_clients", f.Clients)
+		add("resumed", f.Resumed)
+		add("new_identity", f.NewIdentity)
+		add("failed", f.Failed)
+		add("not_closed", f.NotClosed)
+		add("reconnect_attempts", f.Attempts)
+		add("kill_to_last_close_ms", f.KillToLastCloseMs)
+		add("kill_to_last_resumed_ms", f.KillToLastResumedMs)
+		add("resume_p50_ms", f.Resume.P50)
+		add("resume_p99_ms", f.Resume.P99)
+	}
 	if sl := r.Slow; sl != nil {
 		add("slow_clients", sl.Clients)
 		add("slow_cut", sl.Cut)

@@ -17,6 +17,7 @@ type Result struct {
 	Server   *ServerFigures    `json:"server,omitempty"`
 	Churn    *ChurnFigures     `json:"churn,omitempty"`
 	Slow     *SlowFigures      `json:"slow,omitempty"`
+	Failover *FailoverFigures  `json:"failover,omitempty"`
 	Errors   map[string]uint64 `json:"errors,omitempty"` // client-side errors by kind
 	Notes    []string          `json:"notes,omitempty"`  // anything a reader must know (e.g. "server dropped 3 slow clients")
 }
@@ -99,4 +100,19 @@ type Sample struct {
 	FDs        int    `json:"fds"`
 	Goroutines int    `json:"goroutines"`
 	RSSBytes   uint64 `json:"rssBytes"`
+}
+
+// FailoverFigures are the failover scenario's: the killed node's clients, each
+// reconnecting to another node with its resume token.
+type FailoverFigures struct {
+	Clients     int `json:"clients"`     // logged in on the killed node
+	Resumed     int `json:"resumed"`     // Authorized with resumed=true and the same userId
+	NewIdentity int `json:"newIdentity"` // Authorized, but not resumed
+	Failed      int `json:"failed"`      // no Authorized after every attempt, or by the deadline
+	NotClosed   int `json:"notClosed"`   // still open after the kill (it was not their node)
+	Attempts    int `json:"attempts"`    // reconnect dials in all
+	// From the kill to the last client's close seen, and to the last resumed Authorized.
+	KillToLastCloseMs   float64     `json:"killToLastCloseMs"`
+	KillToLastResumedMs float64     `json:"killToLastResumedMs"`
+	Resume              Percentiles `json:"resume"` // kill to each client's resumed Authorized
 }

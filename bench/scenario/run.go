@@ -16,7 +16,7 @@ import (
 )
 
 // Scenarios are the names Run knows.
-var Scenarios = []string{"connect", "idle", "broadcast", "private", "churn", "rooms", "history", "slow"}
+var Scenarios = []string{"connect", "idle", "broadcast", "private", "churn", "rooms", "history", "slow", "failover"}
 
 // run is one scenario's state.
 type run struct {
@@ -36,7 +36,8 @@ type run struct {
 	baseline    serverSample
 	joined      atomic.Int64
 	mu          sync.Mutex
-	rateLimited map[int]uint64 // by sender index
+	rateLimited map[int]uint64  // by sender index
+	seqs        []atomic.Uint64 // failover: the last seq each client saw (its since=)
 }
 
 // Run runs one scenario to its end (or ctx's) and returns its figures.
@@ -80,6 +81,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		scenario = r.churn
 	case "slow":
 		scenario = r.slow
+	case "failover":
+		scenario = r.failover
+		r.seqs = make([]atomic.Uint64, o.Clients)
 	default:
 		return nil, fmt.Errorf("unknown scenario %q (want one of %v)", o.Scenario, Scenarios)
 	}
@@ -87,10 +91,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		URLs: o.URLs, SourceIPs: o.SourceIPs, DialTimeout: o.DialTimeout, Logger: o.Logger, Pollers: o.Pollers,
 		NamePrefix: "cb" + r.id + "-", OnChat: r.onChat, OnOther: r.onOther,
 	}
+	cfg.Query = url.Values{}
 	if o.Presence == "compact" {
-		cfg.Query = url.Values{"presence": {"compact"}}
+		cfg.Query.Set("presence", "compact")
 		r.note("clients log in with presence=compact")
 	}
+	r.route(&cfg)
 	pool, err := loadgen.New(cfg)
 	if err != nil {
 		return nil, err
@@ -114,11 +120,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return r.res, err
 }
 
+// route sets which node each client dials: failover puts every client on the first
+// URL, opted in to resume; --sender-url puts the senders on their own node(s) and the
+// receivers round robin on --url.
+func (r *run) route(cfg *loadgen.Config) {
+	switch {
+	case r.o.Scenario == "failover":
+		cfg.Query.Set("resume", "")
+		cfg.Pick = func(int) int { return 0 }
+	case len(r.o.SenderURLs) > 0:
+		senders, ns := r.senderCount(), len(r.o.SenderURLs)
+		cfg.URLs = append(append([]string(nil), r.o.SenderURLs...), r.o.URLs...)
+		cfg.Pick = func(i int) int {
+			if i < senders {
+				return i % ns
+			}
+			return ns + (i-senders)%len(r.o.URLs)
+		}
+		r.note("senders on %v, receivers on %v: only the receivers' deliveries count", r.o.SenderURLs, r.o.URLs)
+	}
+}
+
 func (r *run) note(format string, args ...any) {
 	r.res.Notes = append(r.res.Notes, fmt.Sprintf(format, args...))
 }
 
 func (r *run) onChat(c *loadgen.Client, f *loadgen.Frame, at time.Duration) {
+	if c.Index < len(r.seqs) && f.Seq > r.seqs[c.Index].Load() {
+		r.seqs[c.Index].Store(f.Seq) // one frame at a time per client
+	}
 	if r.isDelivery(c, f) {
 		r.tracker.Deliver(c.Index, f.Text, at)
 	}

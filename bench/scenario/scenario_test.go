@@ -151,6 +151,9 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		{Scenario: "broadcast", Clients: 10, Senders: 11, Duration: time.Second},
 		{Scenario: "nope", URLs: []string{"ws://127.0.0.1:1/"}, Clients: 1, Duration: time.Second},
 		{Scenario: "idle", URLs: []string{"ws://127.0.0.1:1/"}, Clients: 10_000_000, Duration: time.Second},
+		{Scenario: "failover", URLs: []string{"ws://127.0.0.1:1/"}, Clients: 1, KillPID: 1 << 30, Duration: time.Second},
+		{Scenario: "failover", URLs: []string{"ws://127.0.0.1:1/", "ws://127.0.0.1:2/"}, Clients: 1, Duration: time.Second},
+		{Scenario: "idle", URLs: []string{"ws://127.0.0.1:1/"}, SenderURLs: []string{"ws://127.0.0.1:2/"}, Clients: 1, Duration: time.Second},
 	} {
 		if _, err := Run(context.Background(), o); err == nil {
 			t.Errorf("%+v accepted", o)

@@ -27,14 +27,18 @@ func flags(scenario string) []cli.Flag {
 		clients = 500
 	case "slow":
 		clients, senders = 10, 10
+	case "failover":
+		clients = 1000
 	}
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "url", Value: cli.NewStringSlice(DefaultURL), Usage: "server `URL` (ws:// only; default: chatd's own port); several (comma-separated or repeated): the nodes of a cluster, clients spread round robin over them", EnvVars: []string{"CHATBENCH_URL"}},
+		&cli.StringSliceFlag{Name: "sender-url", Usage: "broadcast: the senders dial these `URL`s and the receivers --url, and only the receivers' deliveries count (cross-node latency)"},
+		&cli.IntFlag{Name: "kill-pid", Usage: "failover: `PID` of the node at the first --url, sent SIGKILL once every client is logged in"},
 		&cli.IntFlag{Name: "clients", Value: clients, Usage: "simulated clients"},
 		&cli.IntFlag{Name: "senders", Value: senders, Usage: "clients that send (0: all)"},
 		&cli.Float64Flag{Name: "rate", Value: rate, Usage: "messages/s, all senders together (connect: connects/s, 0 = as fast as possible)"},
 		&cli.Float64Flag{Name: "ramp-rate", Value: 0, Usage: "connects/s while ramping the other scenarios (0 = as fast as possible)"},
-		&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measured time (connect: longest settle after the ramp)"},
+		&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measured time (connect: longest settle after the ramp; failover: longest wait for the resumes after the kill)"},
 		&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "sending before the measurement starts"},
 		&cli.IntFlag{Name: "payload-bytes", Value: 64, Usage: "text length of each message"},
 		&cli.IntFlag{Name: "rooms", Value: 10, Usage: "rooms scenario: rooms to spread the clients over"},

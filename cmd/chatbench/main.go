@@ -36,6 +36,7 @@ func newApp() *cli.App {
 			command("rooms", "--clients spread over --rooms rooms; senders write to their room"),
 			command("slow", "broadcast with --slow-clients more clients that never read; the active clients' latency, the server's peak memory and its memory 5 s after"),
 			command("history", "each sender in its own room sends with clientMsgId; durable messages/s (Sent answers), send→Sent latency"),
+			command("failover", "--clients opt-in clients on the first --url; SIGKILL to --kill-pid, each resumes on the other --urls; kill→last resumed, resumed/new identity/failed"),
 		},
 	}
 }

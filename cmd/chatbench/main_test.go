@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,52 @@ func TestBroadcastOverTwoClusterNodes(t *testing.T) {
 	if m := res.Messages; m == nil || m.Sent == 0 || m.Received != m.Sent*20 || m.Loss != 0 {
 		t.Fatalf("messages %+v, want every line to all 20 clients", m)
 	}
+}
+
+// TestSendersOnOneNodeReceiversOnAnother: with --sender-url the senders dial node A and
+// the receivers node B, and only B's deliveries count, so each crossed the cluster.
+func TestSendersOnOneNodeReceiversOnAnother(t *testing.T) {
+	ns := natstest.Start(t)
+	node := func(name string) *chattest.Server {
+		return chattest.Start(t, func(c *server.Config) {
+			c.Chat.RateLimit, c.Chat.RateBurst = 1000, 1000
+			c.Cluster = &cluster.Config{NATS: cluster.NATSConfig{URLs: []string{ns.URL()}}, NodeName: name}
+		})
+	}
+	a, b := node("bench-a"), node("bench-b")
+	out, progress, err := runApp(context.Background(), t, "broadcast", "--sender-url", "ws://"+a.Addr+"/", "--url", "ws://"+b.Addr+"/",
+		"--clients", "12", "--senders", "2", "--rate", "20", "--duration", "1s", "--warmup", "0s", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress)
+	}
+	var res scenario.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("stdout is not one Result: %v\n%s", err, out)
+	}
+	if m := res.Messages; m == nil || m.Sent == 0 || m.Expected != m.Sent*10 || m.Received != m.Expected || m.Duplicate != 0 {
+		t.Fatalf("messages %+v, want every line to the 10 receivers only", m)
+	}
+	for _, n := range []struct {
+		srv  *chattest.Server
+		want int
+	}{{a, 2}, {b, 10}} {
+		if got := accepted(t, n.srv.Addr); got != n.want {
+			t.Fatalf("node %s accepted %d connections, want %d", n.srv.Addr, got, n.want)
+		}
+	}
+}
+
+// accepted is the connections a chatd accepted since it started, from its /status.
+func accepted(t *testing.T, addr string) int {
+	t.Helper()
+	res, err := http.Get("http://" + addr + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st struct{ Accepted int }
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		t.Fatalf("decode /status: %v", err)
+	}
+	return st.Accepted
 }

@@ -39,8 +39,12 @@ func run(c *cli.Context, name string) error {
 		DialTimeout:  c.Duration("dial-timeout"),
 		Presence:     c.String("presence"),
 		Pollers:      c.Int("pollers"),
+		KillPID:      c.Int("kill-pid"),
 		Progress:     progress.New(c.App.ErrWriter),
 		Logger:       slog.New(slog.NewTextHandler(c.App.ErrWriter, nil)),
+	}
+	if u := c.StringSlice("sender-url"); len(u) > 0 {
+		o.SenderURLs = nodeURLs(u)
 	}
 	if name == "rooms" {
 		o.Rooms = c.Int("rooms")
