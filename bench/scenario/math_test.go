@@ -170,3 +170,23 @@ func TestCSVHasOneValuePerColumn(t *testing.T) {
 		t.Fatalf("text:\n%s", buf.String())
 	}
 }
+
+// TestProbeSumsTheServersProcesses: with other pids (a cluster's nodes and its
+// nats-server) the probe adds their CPU, RSS and fds to the server's; an unreadable
+// pid among them is an error, not a smaller figure.
+func TestProbeSumsTheServersProcesses(t *testing.T) {
+	one, err := serverProbe{pid: os.Getpid()}.sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := serverProbe{pid: os.Getpid(), others: []int{os.Getpid()}}.sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if two.proc.RSSBytes < one.proc.RSSBytes*3/2 || two.proc.FDs < 2*one.proc.FDs-2 {
+		t.Fatalf("two samples of one process: %+v, one: %+v, want about twice", two.proc, one.proc)
+	}
+	if _, err := (serverProbe{pid: os.Getpid(), others: []int{1 << 30}}).sample(); err == nil {
+		t.Fatal("an unreadable other pid gave no error")
+	}
+}

@@ -27,11 +27,14 @@ type Options struct {
 	Cycles       int // churn
 	SlowClients  int // slow: clients that never read, besides --clients
 	SourceIPs    []net.IP
-	ServerPID    int    // read CPU, RSS and fds from /proc/PID
-	StatusURL    string // chatd's /status
-	DialTimeout  time.Duration
-	Pollers      int    // nbio pollers of the client pool (0: one per CPU)
-	Presence     string // "compact": log in with presence=compact (chatd's opt-in); "" or "full": the seed's presence
+	ServerPID    int // read CPU, RSS and fds from /proc/PID
+	// OtherPIDs are more processes of the server under test (a cluster's other nodes
+	// and its nats-server): their CPU, RSS and fds are added to ServerPID's.
+	OtherPIDs   []int
+	StatusURL   string // chatd's /status
+	DialTimeout time.Duration
+	Pollers     int    // nbio pollers of the client pool (0: one per CPU)
+	Presence    string // "compact": log in with presence=compact (chatd's opt-in); "" or "full": the seed's presence
 	// ExtraFiles are open files this process needs besides the clients (an in-process server's).
 	ExtraFiles int
 	// KillPID is the failover scenario's victim: the pid of the node at URLs[0].

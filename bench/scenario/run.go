@@ -55,7 +55,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r := &run{
 		o:           &o,
 		id:          runID(),
-		probe:       serverProbe{pid: o.ServerPID, statusURL: o.StatusURL},
+		probe:       serverProbe{pid: o.ServerPID, others: o.OtherPIDs, statusURL: o.StatusURL},
 		rateLimited: make(map[int]uint64),
 		res:         &Result{Scenario: o.Scenario, Target: o.Target, URL: strings.Join(o.URLs, ","), Started: time.Now().UTC(), Settings: o.settings()},
 	}

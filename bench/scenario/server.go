@@ -4,6 +4,7 @@ package scenario
 // /status (with --status-url), whichever it has.
 type serverProbe struct {
 	pid       int
+	others    []int // summed with pid's: a cluster's other processes
 	statusURL string
 }
 
@@ -18,11 +19,16 @@ type serverSample struct {
 func (p serverProbe) sample() (serverSample, error) {
 	var s serverSample
 	if p.pid > 0 {
-		proc, err := ReadProc(p.pid)
-		if err != nil {
-			return s, err
+		for _, pid := range append([]int{p.pid}, p.others...) {
+			proc, err := ReadProc(pid)
+			if err != nil {
+				return s, err
+			}
+			s.proc.CPUSeconds += proc.CPUSeconds
+			s.proc.RSSBytes += proc.RSSBytes
+			s.proc.FDs += proc.FDs
 		}
-		s.proc, s.haveProc = proc, true
+		s.haveProc = true
 	}
 	if p.statusURL != "" {
 		st, err := ReadStatus(p.statusURL)

@@ -107,8 +107,8 @@ func (r *run) sampleRSS(ctx context.Context) func() uint64 {
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			if s, err := ReadProc(r.o.ServerPID); err == nil && s.RSSBytes > peak.Load() {
-				peak.Store(s.RSSBytes)
+			if s, err := (serverProbe{pid: r.probe.pid, others: r.probe.others}).sample(); r.probe.pid > 0 && err == nil && s.proc.RSSBytes > peak.Load() {
+				peak.Store(s.proc.RSSBytes) // every process's, summed
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

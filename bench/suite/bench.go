@@ -32,9 +32,11 @@ func (c config) args(j job, s *server) []string {
 	a := []string{j.scenario,
 		"--url", s.url(),
 		"--target", s.name,
-		"--server-pid", strconv.Itoa(s.pid()),
 		"--clients", strconv.Itoa(j.clients),
 		"--json",
+	}
+	for _, pid := range s.pids() { // a cluster's processes are summed
+		a = append(a, "--server-pid", strconv.Itoa(pid))
 	}
 	if j.senders > 0 {
 		a = append(a, "--senders", strconv.Itoa(j.senders))

@@ -12,6 +12,7 @@ import (
 // binaries are the built programs the suite starts.
 type binaries struct {
 	chatd, chatbench, gorilla string
+	natsd                     string // bench/natsd: the cluster target's nats-server
 	nodeDir                   string // bench/peers/node, with node_modules installed
 }
 
@@ -41,9 +42,10 @@ func build(ctx context.Context, root, dir string, needNode bool) (binaries, erro
 		chatd:     filepath.Join(dir, "chatd"),
 		chatbench: filepath.Join(dir, "chatbench"),
 		gorilla:   filepath.Join(dir, "gorilla-peer"),
+		natsd:     filepath.Join(dir, "natsd"),
 		nodeDir:   filepath.Join(root, "bench", "peers", "node"),
 	}
-	for pkg, out := range map[string]string{"./cmd/chatd": b.chatd, "./cmd/chatbench": b.chatbench, "./bench/peers/gorilla": b.gorilla} {
+	for pkg, out := range map[string]string{"./cmd/chatd": b.chatd, "./cmd/chatbench": b.chatbench, "./bench/peers/gorilla": b.gorilla, "./bench/natsd": b.natsd} {
 		if err := command(ctx, root, "go", "build", "-o", out, pkg); err != nil {
 			return b, fmt.Errorf("build %s: %w", pkg, err)
 		}

@@ -56,7 +56,7 @@ var allScenarios = []string{"connect", "idle", "broadcast", "private", "churn", 
 func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "runs", Value: 1, Usage: "runs of every scenario per target (the table shows medians)"},
-		&cli.StringFlag{Name: "targets", Value: "chatd,gorilla,node", Usage: "servers to measure, comma-separated (chatd, gorilla, node)"},
+		&cli.StringFlag{Name: "targets", Value: "chatd,gorilla,node", Usage: "servers to measure, comma-separated (chatd, gorilla, node; chatd-cluster: 3 nodes and a nats-server on this box)"},
 		&cli.StringFlag{Name: "scenarios", Value: strings.Join(allScenarios, ","), Usage: "scenarios to run, comma-separated"},
 		&cli.StringFlag{Name: "out", Value: "bench/results", Usage: "`dir` under which a <timestamp> directory gets results.json and report.html"},
 		&cli.IntFlag{Name: "clients", Value: 1000, Usage: "clients in the chat for broadcast and private"},
@@ -123,8 +123,8 @@ func configFrom(ctx *cli.Context) (config, error) {
 		rerender:        ctx.String("rerender"),
 	}
 	for _, t := range c.targets {
-		if t != "chatd" && t != "gorilla" && t != "node" {
-			return c, fmt.Errorf("--targets: unknown target %q (chatd, gorilla, node)", t)
+		if t != "chatd" && t != "gorilla" && t != "node" && t != clusterTarget {
+			return c, fmt.Errorf("--targets: unknown target %q (chatd, gorilla, node, %s)", t, clusterTarget)
 		}
 	}
 	for _, s := range c.scenarios {

@@ -47,7 +47,7 @@ func flags(scenario string) []cli.Flag {
 		&cli.StringFlag{Name: "presence", Value: "full", Usage: "full: the seed's presence (every login to everyone, the whole list per newcomer); compact: log in with presence=compact"},
 		&cli.StringSliceFlag{Name: "source-ips", Usage: "local 127.x.y.z addresses to dial from, round robin (more than ~28k clients)"},
 		&cli.DurationFlag{Name: "dial-timeout", Value: 10 * time.Second, Usage: "TCP connect to Authorized, per client"},
-		&cli.IntFlag{Name: "server-pid", Usage: "server `PID`: CPU, RSS and fds from /proc"},
+		&cli.IntSliceFlag{Name: "server-pid", Usage: "server `PID`: CPU, RSS and fds from /proc; repeated or comma-separated, the processes' figures are summed (a cluster's nodes and its nats-server)"},
 		&cli.StringFlag{Name: "status-url", Usage: "chatd's /status `URL` (goroutines, slow-consumer closes)"},
 		&cli.StringFlag{Name: "target", Value: "chatd", Usage: "label of the server under test, copied into the result"},
 		&cli.IntFlag{Name: "pollers", Usage: "nbio poller goroutines of the simulated clients (0: one per CPU)"},

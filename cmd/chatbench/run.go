@@ -34,7 +34,8 @@ func run(c *cli.Context, name string) error {
 		Cycles:       c.Int("cycles"),
 		SlowClients:  c.Int("slow-clients"),
 		SourceIPs:    ips,
-		ServerPID:    c.Int("server-pid"),
+		ServerPID:    firstOf(c.IntSlice("server-pid")),
+		OtherPIDs:    restOf(c.IntSlice("server-pid")),
 		StatusURL:    c.String("status-url"),
 		DialTimeout:  c.Duration("dial-timeout"),
 		Presence:     c.String("presence"),
@@ -106,4 +107,20 @@ func writeJSON(w io.Writer, res *scenario.Result) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// firstOf and restOf split the --server-pid list: the first is the server's, the
+// others are summed with it.
+func firstOf(pids []int) int {
+	if len(pids) == 0 {
+		return 0
+	}
+	return pids[0]
+}
+
+func restOf(pids []int) []int {
+	if len(pids) < 2 {
+		return nil
+	}
+	return pids[1:]
 }
