@@ -61,17 +61,23 @@ func (ch *Chat) applySignal(s Signal) {
 		if s.Kind == signalStatus {
 			ch.noteRemoteStatus(s)
 		}
-		seen := make(map[uint64]struct{})
+		var seen map[uint64]struct{} // members of several of the rooms get it once
+		if len(s.Rooms) > 1 {
+			seen = make(map[uint64]struct{})
+		}
 		for _, id := range s.Rooms {
 			r := ch.rooms[id]
 			if r == nil || ch.count(r) > ch.cfg.PresenceFullLimit { // as for its own users
 				continue
 			}
 			for _, m := range r.members {
-				if _, dup := seen[m.info.ID]; !dup && m.info.ID != s.From {
-					seen[m.info.ID] = struct{}{}
-					ch.sendOptIn(m, frame)
+				if _, dup := seen[m.info.ID]; dup || m.info.ID == s.From {
+					continue
 				}
+				if seen != nil {
+					seen[m.info.ID] = struct{}{}
+				}
+				ch.sendOptIn(m, frame)
 			}
 		}
 	case signalBuzz:

@@ -143,19 +143,22 @@ func (j *Journal) OnTakeover(fn func(userID uint64)) {
 // AddSession queues a resumable identity's state for the sessions bucket: created
 // the first time, then updated at the revision this node wrote; an identity another
 // node has taken meanwhile is left to it.
-func (j *Journal) AddSession(s store.Session) { j.ids.queue(s, false, j.log) }
+func (j *Journal) AddSession(s store.Session) { j.queueSession(s, false) }
 
 // ForgetSession queues the delete of an identity whose grace ended on this node.
 func (j *Journal) ForgetSession(userID uint64) {
-	j.ids.queue(store.Session{UserID: userID}, true, j.log)
+	j.queueSession(store.Session{UserID: userID}, true)
 }
 
-func (id *identities) queue(s store.Session, forget bool, log interface{ Warn(string, ...any) }) {
+// queueSession queues one session write (or forget), replacing one queued for the same
+// identity.
+func (j *Journal) queueSession(s store.Session, forget bool) {
+	id := j.ids
 	id.mu.Lock()
 	if _, ok := id.pending[s.UserID]; ok || len(id.pending) < maxQueuedKVWrites {
 		id.pending[s.UserID] = &sessionWrite{s: s, forget: forget}
 	} else {
-		log.Warn("cluster: session write dropped, too many queued", "userId", s.UserID)
+		j.log.Warn("cluster: session write dropped, too many queued", "userId", s.UserID)
 	}
 	id.mu.Unlock()
 	id.signal()

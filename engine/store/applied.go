@@ -23,8 +23,13 @@ func (w *Writer) AddApplied(streamSeq uint64, ms ...Message) {
 	for i := range ms {
 		size += messageBytes(&ms[i])
 	}
+	w.addApplied(streamSeq, size, func(b *Batch) { b.Messages = append(b.Messages, ms...) })
+}
+
+// addApplied queues what add puts in the batch, size bytes, consumed at streamSeq.
+func (w *Writer) addApplied(streamSeq uint64, size int, add func(*Batch)) {
 	w.mu.Lock()
-	w.queue.Messages = append(w.queue.Messages, ms...)
+	add(&w.queue)
 	w.queue.AppliedStreamSeq = max(w.queue.AppliedStreamSeq, streamSeq)
 	w.held += size
 	w.mu.Unlock()
@@ -58,20 +63,10 @@ func loadApplied(ctx context.Context, db *sql.DB) (uint64, error) {
 // AddAppliedEdit queues an edit a cluster node consumed at streamSeq; like AddApplied,
 // never refused: it is durable in the stream already.
 func (w *Writer) AddAppliedEdit(streamSeq uint64, e Edit) {
-	w.mu.Lock()
-	w.queue.Edits = append(w.queue.Edits, e)
-	w.queue.AppliedStreamSeq = max(w.queue.AppliedStreamSeq, streamSeq)
-	w.held += editBytes(&e)
-	w.mu.Unlock()
-	w.signal()
+	w.addApplied(streamSeq, editBytes(&e), func(b *Batch) { b.Edits = append(b.Edits, e) })
 }
 
 // AddAppliedReaction queues a reaction toggle a cluster node consumed at streamSeq.
 func (w *Writer) AddAppliedReaction(streamSeq uint64, r Reaction) {
-	w.mu.Lock()
-	w.queue.Reactions = append(w.queue.Reactions, r)
-	w.queue.AppliedStreamSeq = max(w.queue.AppliedStreamSeq, streamSeq)
-	w.held += reactionBytes(&r)
-	w.mu.Unlock()
-	w.signal()
+	w.addApplied(streamSeq, reactionBytes(&r), func(b *Batch) { b.Reactions = append(b.Reactions, r) })
 }
