@@ -205,7 +205,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 	u.rooms = nil
 	delete(ch.connDialogs, u.conn.ID())
 	if id := ch.ids[u.info.ID]; id != nil && id.user == u {
-		id.user, id.leftAt = nil, ch.now()
+		id.goAway(ch.now())
 		ch.saveSession(id, false)
 	} else {
 		ch.freeName(u.info.Name, u.info.ID)

@@ -215,11 +215,11 @@ func (ch *Chat) takenOver(userID uint64) {
 	delete(ch.ids, userID)
 	delete(ch.cl.revs, userID) // the name's keys are the taker's now
 	if u := id.user; u != nil {
-		id.user = nil
+		id.goAway(ch.now()) // forgotten already (above): remove frees nothing of it
 		ch.remove(u, false)
 		u.conn.Close(CloseReplaced)
 	} else {
-		ch.freeName(id.name, userID)
+		ch.freeName(id.away.info.Name, userID)
 	}
 	ch.counters.takenOver++
 }

@@ -151,12 +151,11 @@ func (ch *Chat) resumedFromCluster(u *user, wl *waitingLogin, s store.Session, r
 		}
 		return
 	}
-	id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, secret: [secretBytes]byte(s.Secret)}
-	ch.ids[id.userID] = id
-	ch.cl.revs[id.userID] = revs
+	id := offlineIdentity(s, ch.now())
+	ch.ids[s.UserID] = id
+	ch.cl.revs[s.UserID] = revs
 	if !waiting {
-		id.leftAt = ch.now()
-		ch.takeName(id.name, id.userID)
+		ch.takeName(s.Name, s.UserID)
 		ch.saveSession(id, false)
 		return
 	}
@@ -181,8 +180,7 @@ func (ch *Chat) sessionResumable(s store.Session, b []byte) bool {
 	if len(s.Secret) != secretBytes {
 		return false
 	}
-	id := identity{userID: s.UserID, secret: [secretBytes]byte(s.Secret)}
-	if !hmac.Equal(ch.tokenBytes(&id), b) {
+	if !hmac.Equal(ch.tokenBytes(s.UserID, [secretBytes]byte(s.Secret)), b) {
 		return false
 	}
 	return s.Online || ch.now().Sub(time.UnixMilli(s.LastSeen)) <= ch.cfg.ResumeGrace

@@ -154,8 +154,7 @@ func (ch *Chat) restoreIdentities(sessions []store.Session, now time.Time) {
 		if !s.Online {
 			left = time.UnixMilli(s.LastSeen)
 		}
-		id := &identity{userID: s.UserID, name: s.Name, color: s.Color, gender: s.Gender, secret: [secretBytes]byte(s.Secret), leftAt: left}
-		ch.ids[s.UserID] = id
+		ch.ids[s.UserID] = offlineIdentity(s, left)
 		ch.takeName(s.Name, s.UserID)
 		ch.departed = append(ch.departed, departure{s.UserID, left})
 	}

@@ -67,9 +67,9 @@ func (ch *Chat) takeIdentity(u *user, id *identity) {
 		ch.remove(old, false)
 		old.conn.Close(CloseReplaced)
 	}
-	u.info = protocol.User{ID: id.userID, Name: id.name, Gender: id.gender, Color: id.color}
+	u.info = id.info()
 	ch.counters.resumed++
-	id.user = u
+	id.comeBack(u)
 	ch.saveSession(id, true)
 }
 
@@ -80,8 +80,8 @@ func (ch *Chat) newIdentity(u *user, userID uint64, name string) {
 	if !u.optIn {
 		return
 	}
-	id := &identity{userID: u.info.ID, name: u.info.Name, gender: u.info.Gender, color: u.info.Color, secret: newSecret(), user: u}
-	ch.ids[id.userID] = id
+	id := &identity{secret: newSecret(), user: u}
+	ch.ids[u.info.ID] = id
 	ch.saveSession(id, true)
 }
 
@@ -112,7 +112,7 @@ func (ch *Chat) attach(u *user) {
 func (ch *Chat) authorize(u *user, resumed bool) {
 	if u.optIn {
 		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
-		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encodedOnce(), page, ch.token(ch.ids[u.info.ID]), resumed))
+		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encodedOnce(), page, ch.token(u.info.ID, ch.ids[u.info.ID]), resumed))
 		return
 	}
 	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.encodedOnce(), ch.seedRoster())

@@ -23,6 +23,14 @@ func nameKeys(name string) (folded, shaped string) {
 	n := norm.NFKC.String(name)
 	folded = strings.ToLower(confusables.Skeleton(strings.ToLower(n)))
 	shaped = strings.ToLower(confusables.Skeleton(n))
+	// A plain lowercase name is its own key: the names map then keeps the user's name
+	// string, not a copy (16 bytes a connection).
+	if folded == name {
+		folded = name
+	}
+	if shaped == folded {
+		shaped = folded
+	}
 	return folded, shaped
 }
 

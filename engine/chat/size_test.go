@@ -14,3 +14,11 @@ func TestUserFitsItsSizeClass(t *testing.T) {
 		t.Fatalf("user is %d bytes, want at most 192: the allocator rounds it up to the next class", got)
 	}
 }
+
+// TestOnlineIdentityIsSmall: an opt-in connection's identity holds only its secret and
+// pointers while online (its user knows who it is): 32 bytes, not the 96 it was.
+func TestOnlineIdentityIsSmall(t *testing.T) {
+	if got := unsafe.Sizeof(identity{}); got > 32 {
+		t.Fatalf("identity is %d bytes, want at most 32", got)
+	}
+}

@@ -83,7 +83,7 @@ func TestTokenOfAnUncommittedIdentityResumesNobody(t *testing.T) {
 	c.expectError("resume_failed")
 	carol := num(t, auth, "userId")
 	var forged string
-	f2.h.Do(func() { forged = f2.ch.token(&identity{userID: carol, secret: newSecret()}) })
+	f2.h.Do(func() { forged = f2.ch.token(carol, &identity{secret: newSecret()}) })
 	_, auth = f2.login("Mallory", optIn("resume", forged))
 	if auth["resumed"] != false || num(t, auth, "userId") == carol {
 		t.Fatalf("a token for Carol's id with another secret gave %v", auth)
@@ -117,7 +117,7 @@ func TestSessionsWithoutASecretAreNotRestored(t *testing.T) {
 // tokenOf is the token of the identity userID has now.
 func (f *fixture) tokenOf(userID uint64) string {
 	var tok string
-	f.h.Do(func() { tok = f.ch.token(f.ch.ids[userID]) })
+	f.h.Do(func() { tok = f.ch.token(userID, f.ch.ids[userID]) })
 	return tok
 }
 
