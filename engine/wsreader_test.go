@@ -44,6 +44,7 @@ func clientFrame(fin bool, op byte, p []byte) []byte {
 
 // run feeds stream to a fresh reader in chunks of size (0: all at once).
 func run(stream []byte, size, maxMessage int) ([]string, *CloseReason) {
+	stream = bytes.Clone(stream) // feed unmasks whole control frames in place
 	r := &frameReader{maxMessage: int32(maxMessage)}
 	sink := &recordSink{}
 	var err *CloseReason
@@ -119,8 +120,8 @@ func FuzzFrameReader(f *testing.F) {
 		r := &frameReader{maxMessage: int32(maxMessage)}
 		for i := range stream {
 			_ = r.feed(stream[i:i+1], &recordSink{})
-			if len(r.msg) > maxMessage || len(r.ctl) > maxControlPayload {
-				t.Fatalf("buffered %d message and %d control bytes", len(r.msg), len(r.ctl))
+			if p := r.pieces; p != nil && (len(p.msg) > maxMessage || len(p.ctl) > maxControlPayload) {
+				t.Fatalf("buffered %d message and %d control bytes", len(p.msg), len(p.ctl))
 			}
 		}
 	})
@@ -176,7 +177,46 @@ func TestAnnouncedSizeIsNotAllocated(t *testing.T) {
 	if err := r.feed(header, &recordSink{}); err != nil {
 		t.Fatal(err)
 	}
-	if c := cap(r.msg); c > 0 {
-		t.Fatalf("a header announcing 1 MiB took a %d-byte buffer", c)
+	if r.pieces != nil {
+		t.Fatalf("a header announcing 1 MiB took buffers: %d bytes", cap(r.pieces.msg))
+	}
+	if err := r.feed(make([]byte, 100), &recordSink{}); err != nil { // 100 of the 1 MiB
+		t.Fatal(err)
+	}
+	if c := cap(r.pieces.msg); c > 4096 {
+		t.Fatalf("100 bytes of a 1 MiB frame took a %d-byte buffer", c)
+	}
+}
+
+// TestPiecesOnlyWhileAFrameSpansReads: frames that arrive whole leave the reader with
+// no buffer at all; a message in fragments and a ping split across reads are held
+// until they complete, and then the buffers go.
+func TestPiecesOnlyWhileAFrameSpansReads(t *testing.T) {
+	r := &frameReader{maxMessage: 1 << 10}
+	sink := &recordSink{}
+	feed := func(b []byte) {
+		t.Helper()
+		if err := r.feed(b, sink); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed(bytes.Join([][]byte{clientFrame(true, OpText, []byte("hi")), clientFrame(true, OpPing, []byte("p"))}, nil))
+	if r.pieces != nil {
+		t.Fatal("whole frames left buffers behind")
+	}
+	ping := clientFrame(true, OpPing, []byte("split"))
+	feed(clientFrame(false, OpText, []byte("frag")))
+	feed(ping[:len(ping)-2])
+	if r.pieces == nil || len(r.pieces.msg) != 4 || len(r.pieces.ctl) != 3 {
+		t.Fatalf("pieces = %+v, want the fragment and 3 bytes of the ping", r.pieces)
+	}
+	feed(ping[len(ping)-2:])
+	feed(clientFrame(true, opContinuation, []byte("ment")))
+	if r.pieces != nil {
+		t.Fatalf("pieces = %+v after the message completed", r.pieces)
+	}
+	want := []string{`msg false "hi"`, `ping "p"`, `ping "split"`, `msg false "fragment"`}
+	if fmt.Sprint(sink.events) != fmt.Sprint(want) {
+		t.Fatalf("events %q, want %q", sink.events, want)
 	}
 }
