@@ -76,3 +76,38 @@ func TestCompactAddrsSharesNbioLocalAddr(t *testing.T) {
 		t.Error("two nbio connections on one local address keep two TCPAddrs")
 	}
 }
+
+// TestCompactAddrsShrinksNbioRemoteIPv4: an nbio connection's IPv4 remote address is
+// replaced by 8 bytes that say the same. (Tests listen on 127.0.0.1 only: an IPv6
+// remote keeps its TCPAddr, by the path TestCompactAddrsKeepsTheAddresses tests.)
+func TestCompactAddrsShrinksNbioRemoteIPv4(t *testing.T) {
+	for _, tc := range []struct {
+		listen string
+		small  bool
+	}{{"127.0.0.1:0", true}} {
+		ln, err := net.Listen("tcp", tc.listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nbio.NBConn(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nbiofix.CompactAddrs(nc)
+		_, isTCPAddr := nc.RemoteAddr().(*net.TCPAddr)
+		if got := nc.RemoteAddr().String(); got != c.LocalAddr().String() || nc.RemoteAddr().Network() != "tcp" || isTCPAddr == tc.small {
+			t.Errorf("%s: remote %T %q, want %q (compacted: %v)", tc.listen, nc.RemoteAddr(), got, c.LocalAddr(), tc.small)
+		}
+		c.Close()
+		nc.Close()
+		ln.Close()
+	}
+}
