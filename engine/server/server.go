@@ -28,6 +28,9 @@ type Config struct {
 	Chat    chat.Config
 	Files   files.Config // uploads, served only with a --data-dir
 	DataDir string       // --data-dir: the history database and the resume key; "": keep no history
+	// StoreCacheKiB is --store-cache: SQLite's page cache per connection of the
+	// history database, in KiB.
+	StoreCacheKiB int
 	// MetricsListen is --metrics-listen: host:port of a listener of its own for
 	// /metrics; "": /metrics is served on --listen.
 	MetricsListen string
@@ -44,7 +47,7 @@ const DefaultDataDir = "./data"
 // DefaultConfig is every layer's defaults.
 func DefaultConfig() Config {
 	return Config{Engine: engine.DefaultConfig(), Chat: chat.DefaultConfig(), Files: files.DefaultConfig(),
-		Accounts: accounts.DefaultConfig(), DataDir: DefaultDataDir}
+		Accounts: accounts.DefaultConfig(), DataDir: DefaultDataDir, StoreCacheKiB: store.DefaultCacheKiB}
 }
 
 // Validate checks every layer's settings without building anything, for a command
@@ -52,7 +55,12 @@ func DefaultConfig() Config {
 // constructor.
 func (c Config) Validate() error {
 	return errors.Join(c.Engine.Validate(), c.Chat.Validate(), c.Files.Validate(), c.Accounts.Validate(),
-		c.validateMetricsListen(), c.validateUploads(), c.validateCluster())
+		c.validateMetricsListen(), c.validateUploads(), c.validateCluster(), c.storeOptions().Validate())
+}
+
+// storeOptions are the history database's settings.
+func (c Config) storeOptions() store.Options {
+	return store.Options{Durability: c.Chat.Durability, CacheKiB: c.StoreCacheKiB}
 }
 
 // validateUploads: one file of --max-file-bytes must fit in --max-upload-buffer.
@@ -101,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 	w.SetDataDir(absPath(cfg.DataDir))
 	var st *store.SQLite
 	if cfg.DataDir != "" {
-		st, err = store.OpenSQLiteWith(cfg.DataDir, store.Options{Durability: cfg.Chat.Durability})
+		st, err = store.OpenSQLiteWith(cfg.DataDir, cfg.storeOptions())
 		if err != nil {
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}
