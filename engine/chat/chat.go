@@ -204,9 +204,8 @@ func (ch *Chat) remove(u *user, lost bool) {
 	}
 	u.rooms = nil
 	delete(ch.connDialogs, u.conn.ID())
-	if id := ch.ids[u.info.ID]; id != nil && id.user == u {
-		id.goAway(ch.now())
-		ch.saveSession(id, false)
+	if u.resumable {
+		ch.goOffline(u)
 	} else {
 		ch.freeName(u.info.Name, u.info.ID)
 		ch.dropDialogsOf(u.info.ID) // an anonymous user's dialogs end with it

@@ -208,18 +208,16 @@ func (ch *Chat) freeClusterName(name string, userID uint64) {
 // connection here, if any, closes as replaced, and the identity is forgotten here
 // without freeing its name, which the other node holds now.
 func (ch *Chat) takenOver(userID uint64) {
-	id := ch.ids[userID]
-	if id == nil {
-		return
-	}
-	delete(ch.ids, userID)
 	delete(ch.cl.revs, userID) // the name's keys are the taker's now
-	if u := id.user; u != nil {
-		id.goAway(ch.now()) // forgotten already (above): remove frees nothing of it
+	if u := ch.users[userID]; u != nil && u.resumable {
+		u.resumable = false // forgotten here: remove keeps nothing of it
 		ch.remove(u, false)
 		u.conn.Close(CloseReplaced)
+	} else if id := ch.ids[userID]; id != nil {
+		delete(ch.ids, userID)
+		ch.freeName(id.info.Name, userID)
 	} else {
-		ch.freeName(id.away.info.Name, userID)
+		return
 	}
 	ch.counters.takenOver++
 }

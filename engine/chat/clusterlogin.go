@@ -23,8 +23,8 @@ func (ch *Chat) clusterLogin(c *engine.Conn, r *engine.Request) {
 	u := newUser(c, 0, r, &ch.cfg)
 	tok := r.Query.Get("resume")
 	if tok != "" {
-		if id := ch.resumeIdentity(tok); id != nil {
-			ch.takeIdentity(u, id)
+		if online, off := ch.resumeIdentity(tok); online != nil || off != nil {
+			ch.takeIdentity(u, online, off)
 			ch.enter(u, r, true, false)
 			return
 		}
@@ -156,10 +156,10 @@ func (ch *Chat) resumedFromCluster(u *user, wl *waitingLogin, s store.Session, r
 	ch.cl.revs[s.UserID] = revs
 	if !waiting {
 		ch.takeName(s.Name, s.UserID)
-		ch.saveSession(id, false)
+		ch.saveOffline(id)
 		return
 	}
-	ch.takeIdentity(u, id)
+	ch.takeIdentity(u, nil, id)
 	ch.enter(u, wl.req, true, false)
 	ch.replayHeld(wl)
 }

@@ -168,7 +168,7 @@ func (ch *Chat) nameOf(userID uint64) string {
 		return u.info.Name
 	}
 	if id := ch.ids[userID]; id != nil {
-		return id.info().Name
+		return id.info.Name
 	}
 	if ch.acct.svc != nil {
 		if a, ok := ch.acct.svc.Account(userID); ok {

@@ -27,8 +27,8 @@ func (ch *Chat) FileMember(token, room string) (userID uint64, ok bool) {
 		var u *user
 		if isAccount {
 			u = ch.users[account]
-		} else if id := ch.resumeIdentity(token); id != nil {
-			u = id.user
+		} else {
+			u, _ = ch.resumeIdentity(token) // online only: files go to rooms a user is in
 		}
 		if u == nil || u.rooms.get(room) == nil {
 			return

@@ -47,30 +47,32 @@ func (ch *Chat) enter(u *user, r *engine.Request, resumed, resumeFailed bool) {
 // identity becomes resumable. It reports whether tok resumed, and whether a token
 // was given but did not.
 func (ch *Chat) identify(u *user, tok string) (resumed, failed bool) {
-	var id *identity
+	var online *user
+	var off *identity
 	if tok != "" {
-		id = ch.resumeIdentity(tok)
-		failed = id == nil
+		online, off = ch.resumeIdentity(tok)
+		failed = online == nil && off == nil
 	}
-	if id != nil {
-		ch.takeIdentity(u, id)
+	if !failed && tok != "" {
+		ch.takeIdentity(u, online, off)
 	} else {
 		ch.newIdentity(u, ch.takeUserID(), ch.uniqueName(u.info.Name))
 	}
 	return tok != "" && !failed, failed
 }
 
-// takeIdentity makes u the resumable identity id, taking it over from a connection
-// that still holds it.
-func (ch *Chat) takeIdentity(u *user, id *identity) {
-	if old := id.user; old != nil { // the same client on a new connection: take over
-		ch.remove(old, false)
+// takeIdentity makes u the resumable identity a token named: the one online as old,
+// taking it over from that connection, or the offline off.
+func (ch *Chat) takeIdentity(u, old *user, off *identity) {
+	if old != nil { // the same client on a new connection: take over
+		ch.remove(old, false) // which keeps the identity offline, in ids
 		old.conn.Close(CloseReplaced)
+		off = ch.ids[old.info.ID]
 	}
-	u.info = id.info()
+	delete(ch.ids, off.info.ID)
+	u.info, u.secret, u.resumable = off.info, off.secret, true
 	ch.counters.resumed++
-	id.comeBack(u)
-	ch.saveSession(id, true)
+	ch.saveOnline(u)
 }
 
 // newIdentity gives u a new userId and name; an opt-in client's identity becomes
@@ -80,9 +82,8 @@ func (ch *Chat) newIdentity(u *user, userID uint64, name string) {
 	if !u.optIn {
 		return
 	}
-	id := &identity{secret: newSecret(), user: u}
-	ch.ids[u.info.ID] = id
-	ch.saveSession(id, true)
+	u.secret, u.resumable = newSecret(), true
+	ch.saveOnline(u)
 }
 
 // register makes u findable (by id, name and connection) and a member of the default
@@ -112,7 +113,7 @@ func (ch *Chat) attach(u *user) {
 func (ch *Chat) authorize(u *user, resumed bool) {
 	if u.optIn {
 		page := ch.memberPage(ch.defaultRoom, 0, ch.pageSize(u))
-		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encodedOnce(), page, ch.token(u.info.ID, ch.ids[u.info.ID]), resumed))
+		u.conn.SendText(protocol.AppendAuthorizedPage(nil, u.encodedOnce(), page, ch.token(u.info.ID, u.secret), resumed))
 		return
 	}
 	ch.payload = protocol.AppendAuthorizedRoster(ch.payload[:0], u.encodedOnce(), ch.seedRoster())

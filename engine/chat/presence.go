@@ -154,17 +154,20 @@ func (o *presenceOut) addMember(r *room, m *user, count int, countOnly bool, cha
 // presenceOut gathers one tick's Presence frames, one per compact member touched.
 type presenceOut struct {
 	touched     []*user
-	entry, mine []byte // scratch: a room's entry for everyone, and for one watcher
+	frames      [][]byte // touched[i]'s frame (user.presenceAt is i+1): a slice in every user cost 24 bytes
+	entry, mine []byte   // scratch: a room's entry for everyone, and for one watcher
 }
 
 func (o *presenceOut) add(m *user, entry []byte) {
-	if len(m.presence) == 0 {
-		m.presence = append(m.presence, protocol.PresenceHead...)
+	// (A tick cut short by a panic leaves presenceAt set: such a user starts afresh.)
+	if at := int(m.presenceAt); at == 0 || at > len(o.touched) || o.touched[at-1] != m {
 		o.touched = append(o.touched, m)
+		o.frames = append(o.frames, append([]byte(nil), protocol.PresenceHead...))
+		m.presenceAt = int32(len(o.touched))
 	} else {
-		m.presence = append(m.presence, ',')
+		o.frames[m.presenceAt-1] = append(o.frames[m.presenceAt-1], ',')
 	}
-	m.presence = append(m.presence, entry...)
+	o.frames[m.presenceAt-1] = append(o.frames[m.presenceAt-1], entry...)
 }
 
 // watched is a big room's entry for m: the count, plus the changes of the users m
@@ -184,11 +187,10 @@ func (o *presenceOut) watched(r *room, m *user, count int, changes tickChanges) 
 }
 
 func (o *presenceOut) send() {
-	for _, m := range o.touched {
-		m.presence = append(m.presence, protocol.PresenceTail...)
-		m.conn.SendText(m.presence)
-		// Not kept: a big ramp's batches grew it to kilobytes on every idle member.
-		m.presence = nil
+	for i, m := range o.touched {
+		m.conn.SendText(append(o.frames[i], protocol.PresenceTail...))
+		// Not kept: a big ramp's batches grew them to kilobytes on every idle member.
+		o.frames[i], m.presenceAt = nil, 0
 	}
 }
 

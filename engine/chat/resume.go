@@ -12,57 +12,27 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// identity is a resumable user: its name and userId come back to whoever presents its
-// resume token while it is online (a takeover) or within --resume-grace of leaving.
-// Identities are persisted as store sessions, so a restart keeps them.
+// identity is a resumable user while it is offline: its name and userId come back to
+// whoever presents its resume token within --resume-grace of leaving. Online, the
+// user is the identity (user.resumable, user.secret) and a token takes it over from
+// its connection. Identities are persisted as store sessions, so a restart keeps them.
 //
-// An online identity is 32 bytes: its user holds who it is (one of these per opt-in
-// connection; the 96 bytes it was, name, color, gender and leftAt copied from the user,
-// were 64 bytes a connection of the 1.5 KiB goal). Offline, away keeps them.
+// Only offline identities are kept here: an online one used to be a 96-byte copy of
+// its user's fields plus its entry in ids, 130 bytes of every opt-in connection.
 type identity struct {
 	secret [secretBytes]byte // random, stored with the identity: its token proves it
-	user   *user             // online as this user, or nil
-	away   *away             // offline: who it was and since when; nil while online
+	info   protocol.User     // who it was
+	leftAt time.Time         // when it went offline
 }
 
-// away is what an offline identity keeps of the user it was.
-type away struct {
-	info   protocol.User
-	leftAt time.Time
-}
-
-// offlineIdentity is an identity that is not online, as it was stored.
+// offlineIdentity is a stored session's identity, offline since leftAt.
 func offlineIdentity(s store.Session, leftAt time.Time) *identity {
 	return &identity{
 		secret: [secretBytes]byte(s.Secret),
-		away:   &away{info: protocol.User{ID: s.UserID, Name: s.Name, Color: s.Color, Gender: s.Gender}, leftAt: leftAt},
+		info:   protocol.User{ID: s.UserID, Name: s.Name, Color: s.Color, Gender: s.Gender},
+		leftAt: leftAt,
 	}
 }
-
-// info is who the identity is: its user's, while online.
-func (id *identity) info() protocol.User {
-	if id.user != nil {
-		return id.user.info
-	}
-	return id.away.info
-}
-
-// leftAt is when the identity went offline (zero while online).
-func (id *identity) leftAt() time.Time {
-	if id.away == nil {
-		return time.Time{}
-	}
-	return id.away.leftAt
-}
-
-// goAway takes the identity offline at now, keeping what its user was.
-func (id *identity) goAway(now time.Time) {
-	id.away = &away{info: id.user.info, leftAt: now}
-	id.user = nil
-}
-
-// comeBack puts the identity online as u.
-func (id *identity) comeBack(u *user) { id.user, id.away = u, nil }
 
 // departure is one entry of the grace sweep's queue, oldest first.
 type departure struct {
@@ -81,12 +51,13 @@ func newSecret() (b [secretBytes]byte) {
 	return b
 }
 
-// token is id's resume token: its userId and an HMAC, under the key kept in
-// --data-dir, of the userId and the identity's own secret. It is checked against the
-// stored identity, so it resumes that identity and no other, even one a crash gave
-// the same userId before ids were reserved (v1 tokens signed the userId alone).
-func (ch *Chat) token(userID uint64, id *identity) string {
-	return base64.RawURLEncoding.EncodeToString(ch.tokenBytes(userID, id.secret))
+// token is the resume token of userID's identity with secret: its userId and an
+// HMAC, under the key kept in --data-dir, of the userId and the identity's own secret.
+// It is checked against the stored identity, so it resumes that identity and no
+// other, even one a crash gave the same userId before ids were reserved (v1 tokens
+// signed the userId alone).
+func (ch *Chat) token(userID uint64, secret [secretBytes]byte) string {
+	return base64.RawURLEncoding.EncodeToString(ch.tokenBytes(userID, secret))
 }
 
 func (ch *Chat) tokenBytes(userID uint64, secret [secretBytes]byte) []byte {
@@ -98,37 +69,51 @@ func (ch *Chat) tokenBytes(userID uint64, secret [secretBytes]byte) []byte {
 	return mac.Sum(b)[:8+tokenMACBytes]
 }
 
-// resumeIdentity returns the identity a token names, if the token is genuine for it
-// and the identity is online or within its grace. An identity whose session never
-// committed before a crash is unknown after the restart, so its token is refused.
-func (ch *Chat) resumeIdentity(tok string) *identity {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) != 8+tokenMACBytes {
-		return nil
+// resumeIdentity returns who a token names, if the token is genuine for it: the
+// user online as that identity, or the identity offline within its grace; neither,
+// for any other token. An identity whose session never committed before a crash is
+// unknown after the restart, so its token is refused.
+func (ch *Chat) resumeIdentity(tok string) (online *user, off *identity) {
+	userID, b, ok := parseToken(tok)
+	if !ok {
+		return nil, nil
 	}
-	userID := binary.BigEndian.Uint64(b)
+	if u := ch.users[userID]; u != nil && u.resumable {
+		if hmac.Equal(ch.tokenBytes(userID, u.secret), b) {
+			return u, nil
+		}
+		return nil, nil
+	}
 	id := ch.ids[userID]
-	if id == nil || !hmac.Equal(ch.tokenBytes(userID, id.secret), b) {
-		return nil
+	if id == nil || !hmac.Equal(ch.tokenBytes(userID, id.secret), b) || ch.now().Sub(id.leftAt) > ch.cfg.ResumeGrace {
+		return nil, nil
 	}
-	if id.user == nil && ch.now().Sub(id.leftAt()) > ch.cfg.ResumeGrace {
-		return nil
-	}
-	return id
+	return nil, id
 }
 
-// saveSession persists id (online, or offline since now) through the writer.
-func (ch *Chat) saveSession(id *identity, online bool) {
-	info := id.info()
-	if !online {
-		ch.departed = append(ch.departed, departure{info.ID, id.leftAt()})
-	}
+// goOffline keeps u's identity for the grace from now, and persists it.
+func (ch *Chat) goOffline(u *user) {
+	id := &identity{secret: u.secret, info: u.info, leftAt: ch.now()}
+	ch.ids[u.info.ID] = id
+	ch.saveOffline(id)
+}
+
+// saveOnline persists u's identity as online.
+func (ch *Chat) saveOnline(u *user) { ch.saveSession(u.info, u.secret, true) }
+
+// saveOffline persists id as offline since its leftAt and queues it for the sweep.
+func (ch *Chat) saveOffline(id *identity) {
+	ch.departed = append(ch.departed, departure{id.info.ID, id.leftAt})
+	ch.saveSession(id.info, id.secret, false)
+}
+
+func (ch *Chat) saveSession(info protocol.User, secret [secretBytes]byte, online bool) {
 	if ch.writer == nil {
 		return
 	}
 	ch.writer.AddSession(store.Session{
 		UserID: info.ID, Name: info.Name, Color: info.Color, Gender: info.Gender,
-		Online: online, LastSeen: ch.now().UnixMilli(), Secret: id.secret[:],
+		Online: online, LastSeen: ch.now().UnixMilli(), Secret: secret[:],
 	})
 }
 
@@ -140,14 +125,14 @@ func (ch *Chat) sweep() {
 	for ; n < len(ch.departed); n++ {
 		d := ch.departed[n]
 		id := ch.ids[d.userID]
-		if id == nil || id.user != nil || !id.leftAt().Equal(d.at) {
+		if id == nil || !id.leftAt.Equal(d.at) {
 			continue // gone already, back online, or left again later (a newer entry)
 		}
 		if now.Sub(d.at) <= ch.cfg.ResumeGrace {
 			break
 		}
 		delete(ch.ids, d.userID)
-		ch.freeName(id.away.info.Name, d.userID)
+		ch.freeName(id.info.Name, d.userID)
 		if ch.cl.link != nil {
 			ch.cl.link.ForgetSession(d.userID)
 		}

@@ -15,10 +15,14 @@ func TestUserFitsItsSizeClass(t *testing.T) {
 	}
 }
 
-// TestOnlineIdentityIsSmall: an opt-in connection's identity holds only its secret and
-// pointers while online (its user knows who it is): 32 bytes, not the 96 it was.
-func TestOnlineIdentityIsSmall(t *testing.T) {
-	if got := unsafe.Sizeof(identity{}); got > 32 {
-		t.Fatalf("identity is %d bytes, want at most 32", got)
-	}
+// TestOnlineIdentityIsTheUser: an online opt-in user is its own identity, with no
+// copy of it in ids (130 bytes a connection it was).
+func TestOnlineIdentityIsTheUser(t *testing.T) {
+	f := newFixture(t, testConfig())
+	f.login("Ann", optIn())
+	f.h.Do(func() {
+		if len(f.ch.ids) != 0 || len(f.ch.users) != 1 {
+			t.Errorf("ids %d, users %d: want the online identity in users only", len(f.ch.ids), len(f.ch.users))
+		}
+	})
 }

@@ -20,9 +20,12 @@ type user struct {
 	// cheap, then chat lines and room changes to lines, reads of many rows to costly.
 	cheap, lines, costly bucket
 
-	rooms    memberships         // the default room and joined rooms
-	presence []byte              // compact presence entries gathered in this tick
-	watch    map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
+	rooms memberships         // the default room and joined rooms
+	watch map[uint64]struct{} // users asked about with Users userIds: their changes come even in big rooms
+
+	// An opt-in user is a resumable identity (resume.go): its token is made with
+	// secret, and when the user leaves, the identity stays offline for the grace.
+	secret [secretBytes]byte
 
 	// Store reads (reads.go): cancelled when the user leaves; one History at a time.
 	reads           *userReads // made on the first read
@@ -34,9 +37,11 @@ type user struct {
 	optIn     bool // any of presence, ack, resume: gets a resume token and a private inbox stream
 	ackListed bool // in Chat.ackUsers
 	account   bool // logged in as an account (account.go)
+	resumable bool // has a resumable identity (secret)
 
-	missed int32 // Pings sent since the last Pong
-	joined int32 // public rooms besides the default one
+	missed     int32 // Pings sent since the last Pong
+	joined     int32 // public rooms besides the default one
+	presenceAt int32 // 1 + its index in this tick's presenceOut; 0: no Presence gathered
 	// (int32s beside the bools: the user is 192 bytes, a size class of its own; two ints
 	// among the pointers made it 8 bytes more, which the allocator rounds to the next.)
 }

@@ -83,7 +83,7 @@ func TestTokenOfAnUncommittedIdentityResumesNobody(t *testing.T) {
 	c.expectError("resume_failed")
 	carol := num(t, auth, "userId")
 	var forged string
-	f2.h.Do(func() { forged = f2.ch.token(carol, &identity{secret: newSecret()}) })
+	f2.h.Do(func() { forged = f2.ch.token(carol, newSecret()) })
 	_, auth = f2.login("Mallory", optIn("resume", forged))
 	if auth["resumed"] != false || num(t, auth, "userId") == carol {
 		t.Fatalf("a token for Carol's id with another secret gave %v", auth)
@@ -117,7 +117,13 @@ func TestSessionsWithoutASecretAreNotRestored(t *testing.T) {
 // tokenOf is the token of the identity userID has now.
 func (f *fixture) tokenOf(userID uint64) string {
 	var tok string
-	f.h.Do(func() { tok = f.ch.token(userID, f.ch.ids[userID]) })
+	f.h.Do(func() {
+		if u := f.ch.users[userID]; u != nil && u.resumable {
+			tok = f.ch.token(userID, u.secret)
+		} else if id := f.ch.ids[userID]; id != nil {
+			tok = f.ch.token(userID, id.secret)
+		}
+	})
 	return tok
 }
 
