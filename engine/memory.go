@@ -59,6 +59,9 @@ func (w *Worker) releaseMemory() {
 		if calm && now > base+releaseAbove && (checks >= releaseSpacing || w.releaseSoon.Swap(false)) {
 			checks = 0
 			w.dropFreeBuffers()
+			if w.onRelease != nil {
+				w.onRelease()
+			}
 			debug.FreeOSMemory()
 			w.stats.memoryReleases.Add(1)
 			base = held()
@@ -90,3 +93,8 @@ func (w *Worker) dropFreeBuffers() {
 	case <-time.After(time.Second): // a busy owner: release what we can without it
 	}
 }
+
+// OnRelease makes fn part of every memory release: memory outside the Go heap that
+// the storm filled (the history database's page caches) goes back with the heap's.
+// fn runs on the releasing goroutine, never the owner's; call before Start.
+func (w *Worker) OnRelease(fn func()) { w.onRelease = fn }

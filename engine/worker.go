@@ -47,6 +47,7 @@ type Worker struct {
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
 	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it
 	releaseSoon  atomic.Bool    // a slow consumer holding much was cut: release without waiting out the spacing
+	onRelease    func()         // what else gives memory back at a release (OnRelease)
 	onBatch      func(time.Duration)
 	stopOnce     sync.Once
 }
