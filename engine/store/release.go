@@ -34,4 +34,3 @@ func (s *SQLite) ReleaseMemory(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
