@@ -225,7 +225,7 @@ func unwrapFields(f json.RawMessage) []byte {
 func (l *presenceLink) PublishStatus(userID uint64, fields []byte) {
 	var f json.RawMessage
 	if fields != nil {
-		f = wrapFields(fields)
+		f = wrapStatus(fields)
 	}
 	l.mu.Lock()
 	l.statusQueue[userID] = f

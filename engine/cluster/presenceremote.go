@@ -131,7 +131,7 @@ func (l *presenceLink) snapshotStatuses(s *Snapshot) {
 	for _, m := range members {
 		st := chat.RemoteStatus{UserID: m.UserID}
 		if f, ok := s.Statuses[m.UserID]; ok {
-			st.Fields = unwrapFields(f)
+			st.Fields = unwrapStatus(f)
 		}
 		statuses = append(statuses, st)
 	}

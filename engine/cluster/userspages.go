@@ -160,7 +160,7 @@ func RequestUsers(ctx context.Context, nc *nats.Conn, node string, req usersRequ
 	}
 	members := make([]chat.PageMember, 0, min(len(a.Members), req.Limit))
 	for _, u := range a.Members[:min(len(a.Members), req.Limit)] {
-		members = append(members, chat.PageMember{Fields: unwrapFields(u.Fields), Status: unwrapFields(u.Status)})
+		members = append(members, chat.PageMember{Fields: unwrapFields(u.Fields), Status: unwrapStatus(u.Status)})
 	}
 	return members, nil
 }
@@ -194,7 +194,7 @@ func (l *presenceLink) answerUsers(data []byte) usersAnswer {
 	case page := <-reply:
 		a := usersAnswer{Members: make([]usersMember, 0, len(page.Members))}
 		for _, m := range page.Members {
-			a.Members = append(a.Members, usersMember{Fields: wrapFields(m.Fields), Status: wrapFields(m.Status)})
+			a.Members = append(a.Members, usersMember{Fields: wrapFields(m.Fields), Status: wrapStatus(m.Status)})
 		}
 		return a
 	case <-timer.C:
@@ -204,9 +204,28 @@ func (l *presenceLink) answerUsers(data []byte) usersAnswer {
 	}
 }
 
+// wrapStatus makes the chat's status fields (,"status":…,"statusText":…) a JSON
+// object; unwrapStatus undoes it (a copy, with the comma back).
+func wrapStatus(f []byte) json.RawMessage {
+	if len(f) == 0 || f[0] != ',' {
+		return json.RawMessage(`{}`)
+	}
+	return wrapFields(f[1:])
+}
+
+func unwrapStatus(f json.RawMessage) []byte {
+	inner := unwrapFields(f)
+	if len(inner) == 0 {
+		return nil
+	}
+	return append([]byte{','}, inner...)
+}
+
 // respondUsers sends a; a lost answer times the asker out, which ends its page.
 func respondUsers(m *nats.Msg, a usersAnswer) {
-	if b, err := json.Marshal(a); err == nil {
-		_ = m.Respond(b)
+	b, err := json.Marshal(a)
+	if err != nil {
+		b = []byte(`{"busy":true}`) // never: the fields are the chat's own encoding
 	}
+	_ = m.Respond(b)
 }
