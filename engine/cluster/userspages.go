@@ -23,7 +23,7 @@ import (
 const (
 	usersPrefix = "chatd.users."
 	// usersAskers and maxUsersAsks bound the pages this node asks for at once.
-	usersAskers  = 4
+	usersAskers  = 8
 	maxUsersAsks = 64
 	// usersServers and maxUsersServes bound the other nodes' requests answered at once.
 	usersServers   = 2
