@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,7 +117,7 @@ func TestUsersPagesOfABigRoomListEveryNode(t *testing.T) {
 // part begins (more: true, so the next offset asks it again) and a page that is all
 // its part is the Error cluster_unavailable, each within the ask's second; a client
 // waits for at most 2 pages at once (the rest are busy at once) and is served
-// meanwhile.
+// meanwhile. A node cut off from NATS fails its part at once.
 func TestUsersPagesOfAStalledNode(t *testing.T) {
 	nodes, users := bigLobby(t)
 	nodes[2].nats.Stall()
@@ -145,6 +146,16 @@ func TestUsersPagesOfAStalledNode(t *testing.T) {
 	}
 	flood.send(map[string]any{"action": "Rooms"})
 	flood.await("Rooms meanwhile", func(m map[string]any) bool { return m["action"] == "Rooms" })
+
+	// node-1 cut off (gone from NATS, its key not expired yet): its part (after node-0's 4,
+	// Flood included) fails at once.
+	nodes[1].nats.Cut()
+	if m := a.page("lobby", 4, 2); m["action"] != "Error" || m["code"] != "cluster_unavailable" || !strings.Contains(m["message"].(string), "node-1") {
+		t.Fatalf("a page from the cut-off node's part: %v, want cluster_unavailable naming node-1", m)
+	}
+	if m := a.page("lobby", 0, 4); m["action"] != "Users" || len(userIDs(m)) != 4 || m["more"] != true {
+		t.Fatalf("the local part meanwhile: %v, want node-0's 4 and more", m)
+	}
 }
 
 // TestALateNodeSeesStatuses: a node that starts after a user of another node set a
