@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -126,5 +127,21 @@ func TestUsersAsksAreBounded(t *testing.T) {
 	}
 	if l.AskUsersPages("lobby", []chat.PageSpan{{Node: "b", Limit: 1}}, func([]chat.NodePage) {}) {
 		t.Fatal("an ask past the bound was queued")
+	}
+}
+
+// TestUsersAnswerOfAStuckOwnerIsBusy: a node whose owner does not read its part in
+// time answers busy (the asker's page ends there) rather than holding the request;
+// a request without a room's range lists nothing and never reaches the owner.
+func TestUsersAnswerOfAStuckOwnerIsBusy(t *testing.T) {
+	l, _ := ownerLink()
+	l.ctx = context.Background()
+	posted := 0
+	l.post = func(func()) { posted++ } // the owner never runs it
+	if a := l.answerUsers([]byte(`{"r":"lobby","o":0,"n":5}`)); !a.Busy || len(a.Members) != 0 {
+		t.Fatalf("answer of a stuck owner: %+v, want busy", a)
+	}
+	if a := l.answerUsers([]byte(`{"r":"lobby","o":-1,"n":5}`)); a.Busy || len(a.Members) != 0 || posted != 1 {
+		t.Fatalf("a bad range: %+v (posted %d), want an empty answer without the owner", a, posted)
 	}
 }
