@@ -60,6 +60,8 @@ type Chat struct {
 	sig    SignalLink   // the writer, on a cluster node (signals.go); nil on a single node
 	// remoteStatuses are other nodes' users' statuses, for member pages (signals.go).
 	remoteStatuses map[uint64][]byte
+	// usersAsks are the Users pages each connection waits for from other nodes (remotepages.go).
+	usersAsks map[uint64]int
 	// remoteRooms are the rooms with members on other nodes only (remoterooms.go).
 	remoteRooms remoteRooms
 	readq       *readQueue // store reads, run by a fixed pool of readers
@@ -191,6 +193,7 @@ func (ch *Chat) remove(u *user, lost bool) {
 	delete(ch.acct.loginToken, u.conn.ID())
 	u.conn.SetValue(nil)
 	delete(ch.users, u.info.ID)
+	ch.statusGone(u.info.ID) // before it goes: the other nodes' snapshots lose it too
 	delete(ch.statuses, u.info.ID)
 	delete(ch.lookups, u.info.ID)
 	delete(ch.held, u.conn.ID()) // lines behind a reply of a user who left go with it

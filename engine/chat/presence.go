@@ -19,6 +19,7 @@ type change struct {
 // use the seed's presence, the newcomer included), a Presence frame at once elsewhere,
 // and a change for the next compact tick everywhere.
 func (ch *Chat) joined(r *room, u *user) {
+	ch.noteLocal(r, u.info.ID, true) // first: the counts below count it once
 	if r.isDefault {
 		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnected, u.encodedOnce()))
 	} else {
@@ -29,6 +30,7 @@ func (ch *Chat) joined(r *room, u *user) {
 
 // left announces that u left r (lost: dropped by the heartbeat).
 func (ch *Chat) left(r *room, u *user, lost bool) {
+	ch.noteLocal(r, u.info.ID, false)
 	switch {
 	case r.isDefault && lost:
 		ch.sendSeedPresence(r, protocol.AppendUserEvent(ch.payload[:0], protocol.ActionConnectionLost, u.encodedOnce()))

@@ -34,26 +34,63 @@ type RoomPresence struct {
 }
 
 // PresenceLink is a cluster node's presence exchange with the other nodes
-// (engine/cluster implements it). The chat never waits on it: PublishTick only queues,
-// and every other method is called on the owner and reads the link's owner-side
-// table of remote members.
+// (engine/cluster implements it). The chat never waits on it: PublishTick,
+// PublishStatus and AskUsersPages only queue, and every other method is called on the
+// owner and reads the link's owner-side table of remote members.
 type PresenceLink interface {
 	// StartPresence starts the exchange once the worker runs: from then on the link
-	// calls apply only inside funcs it hands to post (Worker.Post), so on the owner.
-	StartPresence(post func(func()), apply func([]RoomPresence))
+	// calls the hooks only inside funcs it hands to h.Post (Worker.Post), so on the
+	// owner.
+	StartPresence(h PresenceHooks)
 	// PublishTick queues this node's net changes of one tick for the other nodes.
 	// It never blocks. all is this node's whole membership now, which the link asks
 	// for (on the owner, within the call) only if it must resync.
 	PublishTick(rooms []RoomPresence, all func() []RoomPresence)
-	// RemoteCount is how many members room has on the other nodes.
+	// PublishStatus queues a local user's status fields (nil: it has none any more)
+	// for this node's snapshots. It never blocks.
+	PublishStatus(userID uint64, fields []byte)
+	// LocalMember tells the link that userID joined (in) or left room here, as it
+	// happens, so a userId also on another node counts once.
+	LocalMember(room string, userID uint64, in bool)
+	// RemoteCount is how many members room has on the other nodes that are not
+	// members here (each userId once).
 	RemoteCount(room string) int
-	// RemoteMembers is room's members on the other nodes, by userId; the caller
-	// must not modify it.
+	// RemoteMembers is room's members on the other nodes that are not members here,
+	// by userId, each once; the caller must not modify it.
 	RemoteMembers(room string) []RemoteMember
 	// RemoteFields is the fields of userID in room on another node, if it is there.
 	RemoteFields(room string, userID uint64) ([]byte, bool)
 	// RemoteRooms is every room with members on other nodes, in no order.
 	RemoteRooms() []string
+	// RemoteNodeCounts is room's members on each other node that has some, by node
+	// name (remotepages.go).
+	RemoteNodeCounts(room string) []NodeCount
+	// AskUsersPages asks each span's node in turn, off the owner, for its members,
+	// and hands the answers to done on the owner; false: too many asks are in flight
+	// on this node (done is never called then).
+	AskUsersPages(room string, spans []PageSpan, done func([]NodePage)) bool
+}
+
+// PresenceHooks are what the link calls on the owner.
+type PresenceHooks struct {
+	Post  func(func())
+	Apply func([]RoomPresence)
+	// Statuses gets the statuses of a node's snapshot, for every user of its default
+	// room (nil fields: the default).
+	Statuses func([]RemoteStatus)
+	// IsLocal is whether userID is a member of room here now.
+	IsLocal func(room string, userID uint64) bool
+	// LocalPage is this node's members of room from offset, at most limit, for
+	// another node's Users page.
+	LocalPage func(room string, offset, limit int) NodePage
+	// DefaultRoom is the room every user is in, whose members' statuses snapshots carry.
+	DefaultRoom string
+}
+
+// RemoteStatus is a user's status fields (AppendStatusFields; nil: the default).
+type RemoteStatus struct {
+	UserID uint64
+	Fields []byte
 }
 
 // count is r's members on every node.
@@ -67,7 +104,8 @@ func (ch *Chat) count(r *room) int {
 // startPresence starts the link, if the journal is one.
 func (ch *Chat) startPresence(post func(func())) {
 	if ch.link != nil {
-		ch.link.StartPresence(post, ch.remotePresence)
+		ch.link.StartPresence(PresenceHooks{Post: post, Apply: ch.remotePresence, Statuses: ch.snapshotStatuses,
+			IsLocal: ch.isLocalMember, LocalPage: ch.localPage, DefaultRoom: ch.defaultRoom.id})
 	}
 	if ch.sig != nil {
 		ch.sig.StartSignals(post, ch.applySignal)
@@ -173,10 +211,15 @@ func (ch *Chat) noteRemote(r *room, m RemoteMember, is, lost bool) {
 
 // remotePage adds the other nodes' members to p, a page of r from offset of at most
 // limit users whose local members are in already: they come after the local ones, by
-// userId. Rooms above --presence-full-limit list local members only (their count is
-// every node's); asking the nodes for such pages (chatd.users.<room>) is left for later.
+// userId. Above --presence-full-limit the table's members are not listed: a Users page
+// there asks the nodes (remotepages.go), and a first page (RoomJoined, Authorized) is
+// the local members, with more set if the other nodes have members after them.
 func (ch *Chat) remotePage(r *room, p *protocol.MemberPage, offset, limit int) {
-	if ch.link == nil || p.Count > ch.cfg.PresenceFullLimit {
+	if ch.link == nil {
+		return
+	}
+	if p.Count > ch.cfg.PresenceFullLimit {
+		p.More = p.More || offset+len(p.Users) < ch.listed(r)
 		return
 	}
 	remote := ch.link.RemoteMembers(r.id)
@@ -189,13 +232,17 @@ func (ch *Chat) remotePage(r *room, p *protocol.MemberPage, offset, limit int) {
 	p.More = p.More || end < len(remote)
 }
 
-// listed is how many members r's pages list: every node's, or the local ones above
-// --presence-full-limit (remotePage).
+// listed is how many members r's pages list: every node's, each userId once, or
+// above --presence-full-limit the sum of every node's own (pagedByNodes).
 func (ch *Chat) listed(r *room) int {
-	if n := ch.count(r); n <= ch.cfg.PresenceFullLimit {
-		return n
+	if !ch.pagedByNodes(r) {
+		return ch.count(r)
 	}
-	return len(r.members)
+	n := len(r.members)
+	for _, c := range ch.link.RemoteNodeCounts(r.id) {
+		n += c.Count
+	}
+	return n
 }
 
 // remoteUser is u's entry for Users userIds when id is a member of r on another node.
@@ -226,4 +273,22 @@ func (ch *Chat) seedRoster() []byte {
 		b = protocol.AppendRosterEntry(b, m.Fields)
 	}
 	return b
+}
+
+// noteLocal tells the link of a local join (in) or leave of userID in r, so a userId
+// also on another node counts once.
+func (ch *Chat) noteLocal(r *room, userID uint64, in bool) {
+	if ch.link != nil {
+		ch.link.LocalMember(r.id, userID, in)
+	}
+}
+
+// isLocalMember is whether userID is a member of roomID here (its first device is).
+func (ch *Chat) isLocalMember(roomID string, userID uint64) bool {
+	u := ch.users[userID]
+	if u == nil {
+		return false
+	}
+	ms := u.rooms.get(roomID)
+	return ms != nil && ms.public
 }

@@ -272,6 +272,10 @@ func (ch *Chat) handleUsers(u *user, in *protocol.Inbound, data []byte) {
 		limit = membersPage
 	}
 	offset := int(min(in.Offset, uint64(ch.listed(r))))
+	if ch.pagedByNodes(r) {
+		ch.usersFromNodes(u, r, offset, limit) // a big cluster room: the nodes answer (remotepages.go)
+		return
+	}
 	u.conn.SendText(protocol.AppendMemberPage(nil, protocol.ActionUsers, ch.memberPage(r, offset, limit)))
 }
 

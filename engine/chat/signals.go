@@ -50,7 +50,9 @@ func (ch *Chat) signal(s Signal) {
 // hasRemoteMembers reports whether room has members on other nodes, to whom its
 // signals must go.
 func (ch *Chat) hasRemoteMembers(room string) bool {
-	return ch.link != nil && ch.link.RemoteCount(room) > 0
+	// Any member, one also here included (an account online here and there): its
+	// devices there hear the room too. RemoteCount counts such a one here only.
+	return ch.link != nil && len(ch.link.RemoteNodeCounts(room)) > 0
 }
 
 // applySignal delivers another node's signal to the local users it is for.

@@ -70,6 +70,7 @@ func (ch *Chat) flushStatuses() {
 		}
 		st.dirty = false
 		ch.fanOutStatus(u, st)
+		ch.publishStatus(id, st.fields) // for this node's presence snapshots (remotestatuses.go)
 	}
 	ch.statusDirty = ch.statusDirty[:0]
 	if len(ch.statusSeen) > 4096 {

@@ -39,12 +39,15 @@ type Tick struct {
 	Rooms []RoomChange `json:"rooms"`
 }
 
-// Snapshot is a node's whole local membership as of its tick Seq.
+// Snapshot is a node's whole local membership as of its tick Seq, and the statuses
+// its users set (AppendStatusFields as a JSON object; users without one are online),
+// so a node that starts late shows them before their next Status.
 type Snapshot struct {
-	Node  string              `json:"node"`
-	Boot  int64               `json:"boot"`
-	Seq   uint64              `json:"seq"`
-	Rooms map[string][]Member `json:"rooms"`
+	Node     string                     `json:"node"`
+	Boot     int64                      `json:"boot"`
+	Seq      uint64                     `json:"seq"`
+	Rooms    map[string][]Member        `json:"rooms"`
+	Statuses map[uint64]json.RawMessage `json:"statuses,omitempty"`
 }
 
 // Change is what applying a tick, a snapshot or a node's loss changed in one room:
@@ -58,8 +61,16 @@ type Change struct {
 
 // Remote is what a node knows of the other nodes' members: per node, per room, the
 // members and their fields. It is the chat owner's (no lock).
+//
+// A userId may be a member of one room on several nodes (an account online on two
+// of them) and here too; it counts once, as an account's devices do on one node:
+// extra is, per room, how many of the copies are not the first (count.go).
 type Remote struct {
 	nodes map[string]*remoteNode
+	extra map[string]int
+	// isLocal reports whether a userId is a member of a room on this node (the
+	// chat's; nil: none is). Local joins and leaves are told with LocalMember.
+	isLocal func(room string, userID uint64) bool
 }
 
 type remoteNode struct {
@@ -69,7 +80,9 @@ type remoteNode struct {
 }
 
 // NewRemote is an empty table.
-func NewRemote() *Remote { return &Remote{nodes: make(map[string]*remoteNode)} }
+func NewRemote() *Remote {
+	return &Remote{nodes: make(map[string]*remoteNode), extra: make(map[string]int)}
+}
 
 // ErrNeedSnapshot is returned by ApplyTick when the tick does not follow the last one
 // applied from its node (a lost tick, a restarted or new node): ask that node for a
@@ -95,11 +108,12 @@ func (r *Remote) ApplyTick(t *Tick) ([]Change, error) {
 		for _, m := range rc.Joined {
 			if _, in := members[m.UserID]; !in {
 				c.Joined = append(c.Joined, m)
+				r.counted(rc.Room, m.UserID, t.Node, 1)
 			}
 			members[m.UserID] = m.Fields
 		}
-		c.Left = removeMembers(members, rc.Left)
-		c.Lost = removeMembers(members, rc.Lost)
+		c.Left = r.removeMembers(rc.Room, t.Node, members, rc.Left)
+		c.Lost = r.removeMembers(rc.Room, t.Node, members, rc.Lost)
 		if len(members) == 0 {
 			delete(n.rooms, rc.Room)
 		}
@@ -110,12 +124,14 @@ func (r *Remote) ApplyTick(t *Tick) ([]Change, error) {
 	return changes, nil
 }
 
-// removeMembers deletes ids from members and returns those that were there.
-func removeMembers(members map[uint64]json.RawMessage, ids []uint64) []uint64 {
+// removeMembers deletes ids from members (node's in room) and returns those that
+// were there.
+func (r *Remote) removeMembers(room, node string, members map[uint64]json.RawMessage, ids []uint64) []uint64 {
 	var gone []uint64
 	for _, id := range ids {
 		if _, in := members[id]; in {
 			delete(members, id)
+			r.counted(room, id, node, -1)
 			gone = append(gone, id)
 		}
 	}
@@ -136,11 +152,13 @@ func (r *Remote) ApplySnapshot(s *Snapshot) []Change {
 			n.rooms[room] = m
 		}
 	}
-	r.nodes[s.Node] = n
 	var before map[string]map[uint64]json.RawMessage
 	if old != nil {
 		before = old.rooms
+		r.countedNode(s.Node, old.rooms, -1)
 	}
+	r.nodes[s.Node] = n
+	r.countedNode(s.Node, n.rooms, 1)
 	return diffRooms(before, n.rooms, false)
 }
 
@@ -156,6 +174,7 @@ func (r *Remote) forget(node string, lost bool) []Change {
 		return nil
 	}
 	delete(r.nodes, node)
+	r.countedNode(node, n.rooms, -1)
 	return diffRooms(n.rooms, nil, lost)
 }
 
@@ -199,14 +218,15 @@ func diffRooms(before, after map[string]map[uint64]json.RawMessage, lost bool) [
 	return changes
 }
 
-// Count is how many members room has on the other nodes. An account online on two
-// nodes counts on each (devices.go keeps one user per account on one node only).
+// Count is how many members room has on the other nodes that are not members here
+// nor counted on another node already: the chat's count is its own members plus
+// this, each userId once.
 func (r *Remote) Count(room string) int {
 	n := 0
 	for _, node := range r.nodes {
 		n += len(node.rooms[room])
 	}
-	return n
+	return n - r.extra[room]
 }
 
 // Rooms is every room with members on other nodes, in no order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -67,14 +68,21 @@ type presenceLink struct {
 	subs    []*nats.Subscription
 	wake    chan struct{}       // cap 1: the queue has ticks
 	snaps   chan chan *Snapshot // snapshot requests for the publisher goroutine
+	// statusQueue is the local users' statuses changed since the publisher last
+	// looked (nil: none any more), one entry per user, so it is bounded by them.
+	statusQueue map[uint64]json.RawMessage
 
 	// The publisher goroutine's.
-	seq   uint64
-	local map[string]map[uint64]json.RawMessage
+	seq      uint64
+	local    map[string]map[uint64]json.RawMessage
+	statuses map[uint64]json.RawMessage // this node's users' statuses, for snapshots
+
+	pages *usersPages // the Users pages of big rooms (userspages.go), from StartPresence
 
 	// The chat owner's (set by StartPresence).
 	post   func(func())
 	apply  func([]chat.RoomPresence)
+	hooks  chat.PresenceHooks
 	remote *Remote
 	sorted map[string][]chat.RemoteMember // RemoteMembers' answers, until the room changes
 	asking map[string][]*Tick             // nodes whose snapshot is on its way: their ticks meanwhile
@@ -91,6 +99,7 @@ func newPresenceLink(ctx context.Context, j *Journal, ttl time.Duration, replica
 	l := &presenceLink{nc: j.nc, js: j.js, kv: kv, node: j.node, boot: time.Now().UnixNano(), ttl: ttl, replicas: replicas, log: j.log,
 		wake: make(chan struct{}, 1), snaps: make(chan chan *Snapshot), rewatch: make(chan struct{}, 1),
 		local: make(map[string]map[uint64]json.RawMessage), remote: NewRemote(),
+		statusQueue: make(map[uint64]json.RawMessage), statuses: make(map[uint64]json.RawMessage),
 		sorted: make(map[string][]chat.RemoteMember), asking: make(map[string][]*Tick), ask: make(chan string, maxAsking)}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	sub, err := ServeSnapshots(l.nc, l.node, l.serveSnapshot)
@@ -144,6 +153,7 @@ func (l *presenceLink) publishLoop() {
 			l.mu.Lock()
 			queue := l.queue
 			l.queue, l.members = nil, 0
+			l.takeStatuses()
 			l.mu.Unlock()
 			for _, q := range queue {
 				l.publish(q)
@@ -210,9 +220,41 @@ func unwrapFields(f json.RawMessage) []byte {
 	return f[1 : len(f)-1]
 }
 
+// PublishStatus queues a local user's status for the snapshots (the chat's owner;
+// never blocks).
+func (l *presenceLink) PublishStatus(userID uint64, fields []byte) {
+	var f json.RawMessage
+	if fields != nil {
+		f = wrapStatus(fields)
+	}
+	l.mu.Lock()
+	l.statusQueue[userID] = f
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takeStatuses moves the queued statuses into the publisher's (under mu).
+func (l *presenceLink) takeStatuses() {
+	if len(l.statusQueue) == 0 {
+		return
+	}
+	for id, f := range l.statusQueue {
+		if f == nil {
+			delete(l.statuses, id)
+		} else {
+			l.statuses[id] = f
+		}
+	}
+	l.statusQueue = make(map[uint64]json.RawMessage) // a cleared map would keep its size
+}
+
 // snapshot is local as of the last tick sent (the publisher goroutine's).
 func (l *presenceLink) snapshot() *Snapshot {
-	s := &Snapshot{Node: l.node, Boot: l.boot, Seq: l.seq, Rooms: make(map[string][]Member, len(l.local))}
+	s := &Snapshot{Node: l.node, Boot: l.boot, Seq: l.seq, Rooms: make(map[string][]Member, len(l.local)),
+		Statuses: maps.Clone(l.statuses)}
 	for room, members := range l.local {
 		ms := make([]Member, 0, len(members))
 		for id, f := range members {

@@ -21,8 +21,10 @@ import (
 
 // StartPresence listens to the other nodes' ticks and to the nodes bucket; what they
 // change is applied on the owner, through post.
-func (l *presenceLink) StartPresence(post func(func()), apply func([]chat.RoomPresence)) {
-	l.post, l.apply = post, apply
+func (l *presenceLink) StartPresence(h chat.PresenceHooks) {
+	l.post, l.apply, l.hooks = h.Post, h.Apply, h
+	l.remote.isLocal = h.IsLocal
+	post := h.Post
 	sub, err := SubscribeTicks(l.nc, l.node, func(t *Tick) { post(func() { l.onTick(t) }) })
 	if err != nil {
 		l.log.Error("presence across nodes is off", "err", err)
@@ -34,6 +36,9 @@ func (l *presenceLink) StartPresence(post func(func()), apply func([]chat.RoomPr
 	l.wg.Add(2)
 	go l.watchLoop()
 	go l.askLoop()
+	if err := l.startUsersPages(); err != nil {
+		l.log.Error("users pages of big rooms list this node's members only", "err", err)
+	}
 }
 
 // onTick applies another node's tick, or holds it while that node's snapshot is on
@@ -105,6 +110,7 @@ func (l *presenceLink) onSnapshot(node string, s *Snapshot) {
 		gone = old.rooms // ApplySnapshot replaces them, it does not change them
 	}
 	l.deliver(l.remote.ApplySnapshot(s), gone)
+	l.snapshotStatuses(s)
 	slices.SortFunc(held, func(a, b *Tick) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, t := range held {
 		if t.Boot == s.Boot && t.Seq <= s.Seq {
@@ -112,6 +118,24 @@ func (l *presenceLink) onSnapshot(node string, s *Snapshot) {
 		}
 		l.onTick(t)
 	}
+}
+
+// snapshotStatuses hands the chat the statuses of s's node's users: every member of
+// its default room, with its status or none (the default).
+func (l *presenceLink) snapshotStatuses(s *Snapshot) {
+	members := s.Rooms[l.hooks.DefaultRoom]
+	if l.hooks.Statuses == nil || len(members) == 0 {
+		return
+	}
+	statuses := make([]chat.RemoteStatus, 0, len(members))
+	for _, m := range members {
+		st := chat.RemoteStatus{UserID: m.UserID}
+		if f, ok := s.Statuses[m.UserID]; ok {
+			st.Fields = unwrapStatus(f)
+		}
+		statuses = append(statuses, st)
+	}
+	l.hooks.Statuses(statuses)
 }
 
 // onNode handles a node's arrival (its snapshot, if it is new here) or departure.
@@ -281,19 +305,47 @@ func (l *presenceLink) RemoteMembers(room string) []chat.RemoteMember {
 		}
 	}
 	slices.SortFunc(ms, func(a, b chat.RemoteMember) int { return cmp.Compare(a.UserID, b.UserID) })
+	// Each userId once, and none that is a member here too (the chat lists it).
+	ms = slices.CompactFunc(ms, func(a, b chat.RemoteMember) bool { return a.UserID == b.UserID })
+	if l.remote.isLocal != nil {
+		ms = slices.DeleteFunc(ms, func(m chat.RemoteMember) bool { return l.remote.isLocal(room, m.UserID) })
+	}
 	if len(ms) > 0 { // rooms without remote members are not kept
 		l.sorted[room] = ms
 	}
 	return ms
 }
 
+func (l *presenceLink) RemoteNodeCounts(room string) []chat.NodeCount {
+	return l.remote.NodeCounts(room)
+}
+
+// LocalMember counts a userId of a local join or leave once, and drops room's page
+// cache when another node has that userId there too (RemoteMembers leaves it out
+// while it is a member here).
+func (l *presenceLink) LocalMember(room string, userID uint64, in bool) {
+	if l.remote.LocalMember(room, userID, in) {
+		delete(l.sorted, room)
+	}
+}
+
 // The Journal is the chat's PresenceLink (the chat finds it by a type assertion).
 
-func (j *Journal) StartPresence(post func(func()), apply func([]chat.RoomPresence)) {
-	j.presence.StartPresence(post, apply)
-}
+func (j *Journal) StartPresence(h chat.PresenceHooks) { j.presence.StartPresence(h) }
 func (j *Journal) PublishTick(rooms []chat.RoomPresence, all func() []chat.RoomPresence) {
 	j.presence.PublishTick(rooms, all)
+}
+func (j *Journal) PublishStatus(userID uint64, fields []byte) {
+	j.presence.PublishStatus(userID, fields)
+}
+func (j *Journal) LocalMember(room string, userID uint64, in bool) {
+	j.presence.LocalMember(room, userID, in)
+}
+func (j *Journal) RemoteNodeCounts(room string) []chat.NodeCount {
+	return j.presence.RemoteNodeCounts(room)
+}
+func (j *Journal) AskUsersPages(room string, spans []chat.PageSpan, done func([]chat.NodePage)) bool {
+	return j.presence.AskUsersPages(room, spans, done)
 }
 func (j *Journal) RemoteCount(room string) int { return j.presence.RemoteCount(room) }
 func (j *Journal) RemoteRooms() []string       { return j.presence.RemoteRooms() }

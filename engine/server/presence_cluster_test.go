@@ -47,22 +47,30 @@ func startCluster(t *testing.T, ns *natstest.Server, n int, ttl time.Duration) [
 }
 
 // startNode starts node i of a test cluster (node-i); a ttl of 0 is the default.
-func startNode(t *testing.T, ns *natstest.Server, i int, ttl time.Duration) *clusterNode {
+// configure, if given, changes the node's config further.
+func startNode(t *testing.T, ns *natstest.Server, i int, ttl time.Duration, configure ...func(*server.Config)) *clusterNode {
 	t.Helper()
 	d := &cutDialer{}
 	s := chattest.Start(t, func(c *server.Config) {
 		c.Cluster = &cluster.Config{NodeName: fmt.Sprintf("node-%d", i), NodeTTL: ttl,
 			NATS: cluster.NATSConfig{URLs: []string{ns.URL()}, Options: []nats.Option{nats.SetCustomDialer(d)}}}
+		for _, f := range configure {
+			f(c)
+		}
 	})
+	t.Cleanup(d.Resume) // before the node stops (cleanups run last first)
 	return &clusterNode{Server: s, nats: d}
 }
 
 // cutDialer dials NATS until Cut, which closes its connections and refuses new ones:
-// the node is cut off from the cluster as by a partition, without a Leave.
+// the node is cut off from the cluster as by a partition, without a Leave. Stall
+// makes its connections stop reading until Resume: the node is there for NATS (its
+// subscriptions stand) but answers nothing, as a node whose link hangs.
 type cutDialer struct {
 	mu    sync.Mutex
 	cut   bool
 	conns []net.Conn
+	stall chan struct{} // while not nil, reads wait for it to close
 }
 
 func (d *cutDialer) Dial(network, address string) (net.Conn, error) {
@@ -74,8 +82,45 @@ func (d *cutDialer) Dial(network, address string) (net.Conn, error) {
 	c, err := net.DialTimeout(network, address, 2*time.Second)
 	if err == nil {
 		d.conns = append(d.conns, c)
+		c = &stallConn{Conn: c, d: d}
 	}
 	return c, err
+}
+
+func (d *cutDialer) Stall() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stall == nil {
+		d.stall = make(chan struct{})
+	}
+}
+
+func (d *cutDialer) Resume() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stall != nil {
+		close(d.stall)
+		d.stall = nil
+	}
+}
+
+// stallConn is a NATS connection whose reads wait while its dialer stalls.
+type stallConn struct {
+	net.Conn
+	d *cutDialer
+}
+
+// Read holds what it read while the dialer stalls (a read already waiting when the
+// stall began included), so nothing that arrives meanwhile reaches nats.go.
+func (c *stallConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.d.mu.Lock()
+	stall := c.d.stall
+	c.d.mu.Unlock()
+	if stall != nil {
+		<-stall
+	}
+	return n, err
 }
 
 func (d *cutDialer) Cut() {
