@@ -26,6 +26,7 @@ type Options struct {
 	Rooms        int // rooms scenario: K
 	Cycles       int // churn
 	SlowClients  int // slow: clients that never read, besides --clients
+	PingFlooders int // slow: clients that send RFC 6455 pings as fast as they can and never read
 	SourceIPs    []net.IP
 	ServerPID    int // read CPU, RSS and fds from /proc/PID
 	// OtherPIDs are more processes of the server under test (a cluster's other nodes

@@ -70,6 +70,8 @@ func Row(r *Result) ([]string, []string) {
 		add("slow_base_rss", sl.BaseRSSBytes)
 		add("slow_peak_rss", sl.PeakRSSBytes)
 		add("slow_after_rss", sl.AfterRSSBytes)
+		add("ping_flooders", sl.PingFlooders)
+		add("ping_flooders_cut", sl.FloodersCut)
 	}
 	return names, values
 }

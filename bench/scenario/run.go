@@ -45,7 +45,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	need := o.Clients + o.SlowClients // churn too: one cycle's clients are open at a time
+	need := o.Clients + o.SlowClients + o.PingFlooders // churn too: one cycle's clients are open at a time
 	if _, err := loadgen.RaiseFileLimit(need, o.ExtraFiles); err != nil {
 		return nil, err
 	}

@@ -160,3 +160,17 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowWithPingFlooders: clients that flood RFC pings without reading are cut
+// (the server's --max-pings-per-second), and the reading clients lose nothing.
+func TestSlowWithPingFlooders(t *testing.T) {
+	_, o := startChatd(t)
+	o.Scenario, o.Clients, o.Senders, o.Rate = "slow", 10, 5, 50
+	o.SlowClients, o.PingFlooders = 0, 3
+	o.ServerPID = os.Getpid()
+	res := runScenario(t, o)
+	checkMessages(t, res, 10)
+	if s := res.Slow; s == nil || s.PingFlooders != 3 || s.FloodersCut != 3 || s.Clients != 0 {
+		t.Fatalf("slow figures %+v, want 3 ping flooders, all cut", res.Slow)
+	}
+}

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -15,6 +16,8 @@ import (
 type SlowFigures struct {
 	Clients       int    `json:"clients"`       // non-readers opened
 	Cut           uint64 `json:"cut"`           // of them, closed by the server (their sockets saw the end)
+	PingFlooders  int    `json:"pingFlooders"`  // clients sending RFC 6455 pings as fast as they can, never reading
+	FloodersCut   uint64 `json:"floodersCut"`   // of them, closed by the server
 	PeakRSSBytes  uint64 `json:"peakRssBytes"`  // the most the server held during the run
 	AfterRSSBytes uint64 `json:"afterRssBytes"` // 5 s after the run's last message
 	BaseRSSBytes  uint64 `json:"baseRssBytes"`  // before any client connected
@@ -27,21 +30,24 @@ type SlowFigures struct {
 // with: what the active clients' lines leave behind (the history's page caches, the
 // code the run paged in) is left after either.
 func (r *run) slow(ctx context.Context) error {
-	if r.o.SlowClients < 0 {
-		return fmt.Errorf("--slow-clients must not be negative")
+	if r.o.SlowClients < 0 || r.o.PingFlooders < 0 {
+		return fmt.Errorf("--slow-clients and --ping-flooders must not be negative")
 	}
 	if _, err := r.ramp(ctx, "ramp", r.o.Clients, r.o.RampRate); err != nil {
 		return err
 	}
 	readers := r.openNonReaders(r.o.SlowClients)
 	defer readers.close()
+	flooders := r.openPingFlooders(r.o.PingFlooders)
+	defer flooders.close()
 	r.settle(ctx, time.Second, time.Minute)
 	peak := r.sampleRSS(ctx)
 	err := r.broadcastExchange(ctx)
 	r.o.Progress.Update("after", 0, 0, "waiting 5 s for the server to let go")
 	time.Sleep(5 * time.Second)
 	after, serr := r.probe.sample()
-	f := &SlowFigures{Clients: r.o.SlowClients, Cut: readers.cut.Load(), PeakRSSBytes: peak(), BaseRSSBytes: r.baseline.proc.RSSBytes}
+	f := &SlowFigures{Clients: r.o.SlowClients, Cut: readers.cut.Load(), PeakRSSBytes: peak(), BaseRSSBytes: r.baseline.proc.RSSBytes,
+		PingFlooders: r.o.PingFlooders, FloodersCut: flooders.cut.Load()}
 	if serr == nil && after.haveProc {
 		f.AfterRSSBytes = after.proc.RSSBytes
 	}
@@ -54,29 +60,78 @@ type nonReaders struct {
 	conns []net.Conn
 	cut   atomic.Uint64
 	wg    sync.WaitGroup
+	stop  chan struct{}
 }
 
 func (r *run) openNonReaders(n int) *nonReaders {
-	nr := &nonReaders{}
+	nr := &nonReaders{stop: make(chan struct{})}
 	for i := range n {
-		u, _ := url.Parse(r.o.URLs[i%len(r.o.URLs)]) // round robin over the nodes, as the pool's clients
-		c, err := net.DialTimeout("tcp", u.Host, r.dialTimeout())
-		if err != nil {
-			r.note("non-reader %d: %v", i, err)
-			continue
+		if c := r.dialRaw(i, "slow"); c != nil {
+			nr.conns = append(nr.conns, c)
+			nr.wg.Add(1)
+			go nr.waitCut(c)
 		}
-		_ = c.(*net.TCPConn).SetReadBuffer(4096)
-		req := fmt.Sprintf("GET /?userName=slow%s-%d HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", r.id, i, u.Host)
-		if _, err := c.Write([]byte(req)); err != nil {
-			c.Close()
-			continue
-		}
-		nr.conns = append(nr.conns, c)
-		nr.wg.Add(1)
-		go nr.waitCut(c)
 	}
 	return nr
+}
+
+// openPingFlooders opens n raw sockets that never read and send masked 125-byte
+// pings, 32 to a write, as fast as the server takes them, until they are cut or the
+// run ends.
+func (r *run) openPingFlooders(n int) *nonReaders {
+	nr := &nonReaders{stop: make(chan struct{})}
+	for i := range n {
+		if c := r.dialRaw(i, "pinger"); c != nil {
+			nr.conns = append(nr.conns, c)
+			nr.wg.Add(1)
+			go nr.flood(c)
+		}
+	}
+	return nr
+}
+
+// dialRaw opens the i-th raw socket, logged in as a seed client named prefix-i, with a
+// 4 KB receive buffer; nil if it failed (noted).
+func (r *run) dialRaw(i int, prefix string) net.Conn {
+	u, _ := url.Parse(r.o.URLs[i%len(r.o.URLs)]) // round robin over the nodes, as the pool's clients
+	c, err := net.DialTimeout("tcp", u.Host, r.dialTimeout())
+	if err != nil {
+		r.note("%s %d: %v", prefix, i, err)
+		return nil
+	}
+	_ = c.(*net.TCPConn).SetReadBuffer(4096)
+	req := fmt.Sprintf("GET /?userName=%s%s-%d HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", prefix, r.id, i, u.Host)
+	if _, err := c.Write([]byte(req)); err != nil {
+		c.Close()
+		return nil
+	}
+	return c
+}
+
+// pingBurst is 32 masked pings with 125-byte payloads (the RFC's largest).
+var pingBurst = func() []byte {
+	frame := append([]byte{0x89, 0x80 | 125, 1, 2, 3, 4}, make([]byte, 125)...)
+	return bytes.Repeat(frame, 32)
+}()
+
+func (nr *nonReaders) flood(c net.Conn) {
+	defer nr.wg.Done()
+	for {
+		select {
+		case <-nr.stop:
+			return
+		default:
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := c.Write(pingBurst); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue // the server's window is full: it has not read these yet
+			}
+			nr.cut.Add(1)
+			return
+		}
+	}
 }
 
 // waitCut notices the server's close without reading the stream: it peeks with a
@@ -95,6 +150,7 @@ func (nr *nonReaders) waitCut(c net.Conn) {
 }
 
 func (nr *nonReaders) close() {
+	close(nr.stop)
 	for _, c := range nr.conns {
 		c.Close()
 	}

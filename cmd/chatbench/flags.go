@@ -44,6 +44,7 @@ func flags(scenario string) []cli.Flag {
 		&cli.IntFlag{Name: "rooms", Value: 10, Usage: "rooms scenario: rooms to spread the clients over"},
 		&cli.IntFlag{Name: "cycles", Value: 5, Usage: "churn: connect/close cycles"},
 		&cli.IntFlag{Name: "slow-clients", Value: 500, Usage: "slow: clients in the chat that never read, besides --clients (0: the same run without them, to compare with)"},
+		&cli.IntFlag{Name: "ping-flooders", Usage: "slow: clients that send RFC 6455 pings as fast as they can and never read (--max-pings-per-second cuts them with 1008)"},
 		&cli.StringFlag{Name: "presence", Value: "full", Usage: "full: the seed's presence (every login to everyone, the whole list per newcomer); compact: log in with presence=compact"},
 		&cli.StringSliceFlag{Name: "source-ips", Usage: "local 127.x.y.z addresses to dial from, round robin (more than ~28k clients)"},
 		&cli.DurationFlag{Name: "dial-timeout", Value: 10 * time.Second, Usage: "TCP connect to Authorized, per client"},

@@ -33,6 +33,7 @@ func run(c *cli.Context, name string) error {
 		PayloadBytes: c.Int("payload-bytes"),
 		Cycles:       c.Int("cycles"),
 		SlowClients:  c.Int("slow-clients"),
+		PingFlooders: c.Int("ping-flooders"),
 		SourceIPs:    ips,
 		ServerPID:    firstOf(c.IntSlice("server-pid")),
 		OtherPIDs:    restOf(c.IntSlice("server-pid")),
