@@ -5,13 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ReleaseMemory empties the page caches of the store's idle connections (SQLite's
 // shrink_memory), so that memory a storm filled outside the Go heap goes back to the
 // OS: a cache, once full, stays full (up to --store-cache a connection). The pages are
 // read again from the OS's page cache as they are needed. A connection in use is left
-// alone; the idle ones are all taken at once, so none is shrunk twice.
+// alone; the idle ones are all held until each is shrunk (the pool hands out the most
+// recently used first, so one at a time would shrink one of them over and over). It
+// never waits for a connection: the first that is not idle at once ends the round (a
+// wait, with all the others held, stalled the writer for the whole timeout).
 func (s *SQLite) ReleaseMemory(ctx context.Context) error {
 	idle := s.db.Stats().Idle
 	conns := make([]*sql.Conn, 0, idle)
@@ -22,10 +26,9 @@ func (s *SQLite) ReleaseMemory(ctx context.Context) error {
 	}()
 	var errs []error
 	for range idle {
-		c, err := s.db.Conn(ctx)
+		c, err := s.idleConn(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("store: release memory: %w", err))
-			break
+			break // taken meanwhile: the rest stay as they are
 		}
 		conns = append(conns, c)
 		if _, err := c.ExecContext(ctx, "PRAGMA shrink_memory"); err != nil {
@@ -33,4 +36,13 @@ func (s *SQLite) ReleaseMemory(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// idleConnWait is how long ReleaseMemory waits for a connection it counted as idle.
+const idleConnWait = 5 * time.Millisecond
+
+func (s *SQLite) idleConn(ctx context.Context) (*sql.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, idleConnWait)
+	defer cancel()
+	return s.db.Conn(ctx)
 }
