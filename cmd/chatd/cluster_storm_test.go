@@ -123,12 +123,30 @@ func drainUntilClosed(cl *chattest.Client, sent map[string]float64) {
 }
 
 // lobbyHistory is the lobby's whole history read on nd by a new client, newest page
-// first: each text with every seq it is stored at. It checks it holds want lines.
+// first: each text with every seq it is stored at. It checks it holds want lines. A
+// node serves History from its own copy, which holds a line once the node consumed it
+// from the stream, a few ms after the Sent another node gave (docs/CLUSTER.md), so it
+// reads again until all want are there (10 s at most).
 func lobbyHistory(t *testing.T, nd *testNode, want int) map[string][]float64 {
 	t.Helper()
 	cl, _ := nd.Login(t, "Reader", nil)
-	texts := map[string][]float64{}
-	seen, before := 0, 0
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		texts, seen := readLobby(cl, want)
+		if seen == want || time.Now().After(deadline) {
+			if seen != want {
+				t.Fatalf("the lobby's history holds %d lines, want %d", seen, want)
+			}
+			return texts
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// readLobby reads the lobby's history once, newest page first, up to want lines.
+func readLobby(cl *chattest.Client, want int) (texts map[string][]float64, seen int) {
+	texts = map[string][]float64{}
+	before := 0
 	for seen < want {
 		req := map[string]any{"action": "History", "roomId": protocol.DefaultRoomID, "limit": 100}
 		if before > 0 {
@@ -150,10 +168,7 @@ func lobbyHistory(t *testing.T, nd *testNode, want int) map[string][]float64 {
 		}
 		before = oldest
 	}
-	if seen != want {
-		t.Fatalf("the lobby's history holds %d lines, want %d", seen, want)
-	}
-	return texts
+	return texts, seen
 }
 
 // expectLobbyInOrder reads a member's lobby lines until it has want of them: their
