@@ -52,10 +52,9 @@ type frameReader struct {
 	// pieces holds what a read could not finish: a message in fragments or split across
 	// reads, a control frame split across reads. A frame that arrives whole, as nearly
 	// every one does, never needs it, so between messages a connection holds no buffer
-	// and only this pointer (two slices here took the session to the next size class).
+	// and only this pointer (two slices here made the session 176 bytes, not 128).
 	pieces *pieces
-	// The small fields sit together in 40 bytes: 48 in all, which keeps the session
-	// in the 144-byte size class.
+	// The small fields sit together in 40 bytes: 48 in all, and the session 128.
 }
 
 // pieces is a frameReader's buffers for frames and messages that span reads.
