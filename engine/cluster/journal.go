@@ -69,6 +69,7 @@ type Journal struct {
 	recs    *records    // edits and reactions for the stream (records.go)
 	signals *signals    // Typing, Status and Buzz for the other nodes (signals.go)
 	ids     *identities // names and sessions in KV (identity.go)
+	accts   *Accounts   // registered accounts in KV, once shared (accounts.go)
 	grace   time.Duration
 	// stopSweeps ends the watch for dead nodes and the sweeps waiting (sweep.go).
 	stopSweeps context.CancelFunc
@@ -306,6 +307,9 @@ func (j *Journal) Close() {
 		j.writer.Close()
 		j.stopSweeps()
 		j.closeIdentities()
+		if j.accts != nil {
+			j.accts.close()
+		}
 		j.nc.Close()
 	})
 }

@@ -1,0 +1,226 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/store"
+)
+
+// The accounts mirror: one watch of the accounts bucket per node hands every record
+// to the node's accounts index, in the bucket's order, from the first (the watch
+// starts with every current key) until the journal closes. The index is the node's
+// memory only: a node restarted reads the bucket again, so a revoke made while it was
+// down cannot be missed.
+
+// AccountsMirror is what a node's accounts index offers the mirror; accounts.Service
+// implements it. Its methods take the mirror's records in the bucket's order.
+type AccountsMirror interface {
+	ApplyAccount(store.Account)
+	ApplyDropAccount(userID uint64)
+	ApplyToken(store.AccountToken)
+	ApplyRevoke(hash []byte)
+}
+
+// Accounts is a cluster node's side of the shared accounts: it implements
+// accounts.Shared and runs the mirror.
+type Accounts struct {
+	j      *Journal
+	kv     jetstream.KeyValue
+	names  jetstream.KeyValue
+	mirror AccountsMirror
+
+	mu       sync.Mutex
+	applied  uint64        // the bucket revision the mirror handed over last
+	advanced chan struct{} // closed and replaced when applied grows
+	ready    chan struct{} // closed once every key the bucket held at start is applied
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// ShareAccounts starts the accounts mirror into m. Serve accounts only once
+// AccountsReady returned.
+func (j *Journal) ShareAccounts(ctx context.Context, m AccountsMirror) (*Accounts, error) {
+	kv, err := j.js.KeyValue(ctx, accountsBucket)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: bucket %s: %w", accountsBucket, err)
+	}
+	a := &Accounts{j: j, kv: kv, names: j.ids.names, mirror: m, advanced: make(chan struct{}),
+		ready: make(chan struct{}), done: make(chan struct{})}
+	var watchCtx context.Context
+	watchCtx, a.stop = context.WithCancel(context.Background())
+	w, err := kv.WatchAll(watchCtx)
+	if err != nil {
+		a.stop()
+		return nil, fmt.Errorf("cluster: watch %s: %w", accountsBucket, err)
+	}
+	j.accts = a
+	go a.run(watchCtx, w)
+	return a, nil
+}
+
+// AccountsReady returns once the mirror holds every account and token the bucket
+// held when it started.
+func (a *Accounts) AccountsReady(ctx context.Context) error {
+	select {
+	case <-a.ready:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cluster: read the accounts: %w", ctx.Err())
+	}
+}
+
+// run is the mirror: it applies every update until ctx ends.
+func (a *Accounts) run(ctx context.Context, w jetstream.KeyWatcher) {
+	defer close(a.done)
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil {
+				close(a.ready) // the end of the keys held at start
+				continue
+			}
+			a.apply(e)
+		}
+	}
+}
+
+// apply hands one record to the mirror and notes its revision, under mu, so a Sync
+// waiting for it finds the index holding it.
+func (a *Accounts) apply(e jetstream.KeyValueEntry) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.applyEntry(e); err != nil {
+		a.j.log.Warn("cluster: accounts mirror", "key", e.Key(), "err", err)
+	}
+	if e.Revision() > a.applied {
+		a.applied = e.Revision()
+		close(a.advanced)
+		a.advanced = make(chan struct{})
+	}
+}
+
+func (a *Accounts) applyEntry(e jetstream.KeyValueEntry) error {
+	key, put := e.Key(), e.Operation() == jetstream.KeyValuePut
+	switch {
+	case strings.HasPrefix(key, tokenPrefix):
+		if !put {
+			t, err := decodeToken(key, []byte("0 0"))
+			if err == nil {
+				a.mirror.ApplyRevoke(t.Hash)
+			}
+			return err
+		}
+		t, err := decodeToken(key, e.Value())
+		if err == nil {
+			a.mirror.ApplyToken(t)
+		}
+		return err
+	case strings.HasPrefix(key, accountPrefix), strings.HasPrefix(key, subPrefix):
+		if !put {
+			if id, err := strconv.ParseUint(strings.TrimPrefix(key, accountPrefix), 10, 64); err == nil {
+				a.mirror.ApplyDropAccount(id) // a registration undone
+			}
+			return nil
+		}
+		acct, err := decodeAccount(e.Value())
+		if err == nil {
+			a.mirror.ApplyAccount(acct)
+		}
+		return err
+	}
+	return nil // a key of a later version: not ours to read
+}
+
+// waitApplied returns once the mirror handed over revision rev.
+func (a *Accounts) waitApplied(ctx context.Context, rev uint64) error {
+	for {
+		a.mu.Lock()
+		applied, advanced := a.applied, a.advanced
+		a.mu.Unlock()
+		if applied >= rev {
+			return nil
+		}
+		select {
+		case <-advanced:
+		case <-a.done:
+			return errors.New("cluster: the accounts mirror stopped")
+		case <-ctx.Done():
+			return fmt.Errorf("cluster: wait for the accounts mirror: %w", ctx.Err())
+		}
+	}
+}
+
+// syncKeyPrefix is the key a node writes to Sync: its revision is a point in the
+// bucket after every write that was acknowledged before.
+const syncKeyPrefix = "sync."
+
+// Sync implements accounts.Shared: a write of this node's sync key, then a wait for
+// the mirror to reach it (one KV write: only logout of every token asks for it).
+func (a *Accounts) Sync(ctx context.Context) error {
+	if err := a.connectedFor("sync"); err != nil {
+		return err
+	}
+	rev, err := a.kv.Put(ctx, syncKeyPrefix+NodeToken(a.j.node), nil)
+	if err != nil {
+		return accountsUnavailable("sync", err)
+	}
+	return a.waitApplied(ctx, rev)
+}
+
+// SyncToken implements accounts.Shared: if the bucket holds the token, the mirror
+// is waited for up to its revision (a read; the token may be a moment old).
+func (a *Accounts) SyncToken(ctx context.Context, hash []byte) error {
+	if err := a.connectedFor("look up token"); err != nil {
+		return err
+	}
+	return a.syncKey(ctx, tokenKey(hash))
+}
+
+// SyncName implements accounts.Shared: if an account holds name, the mirror is
+// waited for up to its record's revision (two reads).
+func (a *Accounts) SyncName(ctx context.Context, name string) error {
+	if err := a.connectedFor("look up name"); err != nil {
+		return err
+	}
+	folded, _ := chat.NameKeys(name)
+	h, held, err := NameHolder(ctx, a.names, folded)
+	if err != nil {
+		return accountsUnavailable("look up name", err)
+	}
+	if !held || h.Node != AccountNode {
+		return nil // no account has it: the index is right
+	}
+	return a.syncKey(ctx, accountKey(h.UserID))
+}
+
+func (a *Accounts) syncKey(ctx context.Context, key string) error {
+	e, err := a.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return nil
+	}
+	if err != nil {
+		return accountsUnavailable("read "+key, err)
+	}
+	return a.waitApplied(ctx, e.Revision())
+}
+
+// close stops the mirror (Journal.Close, before the connection closes).
+func (a *Accounts) close() {
+	a.stop()
+	<-a.done
+}
