@@ -130,7 +130,11 @@ func (a *Accounts) Register(ctx context.Context, acct store.Account, tok store.A
 	if err == nil {
 		if err = a.putToken(ctx, tok); err != nil {
 			a.undo(func(ctx context.Context) error {
-				return a.kv.Delete(ctx, accountKey(acct.UserID), jetstream.LastRevision(rev))
+				err := a.kv.Delete(ctx, accountKey(acct.UserID), jetstream.LastRevision(rev))
+				if isWrongLastSequence(err) {
+					return nil // deleted already, by an earlier try that seemed to fail
+				}
+				return err
 			})
 		}
 	}
@@ -176,13 +180,52 @@ func (a *Accounts) freeName(name string, revs [2]uint64) {
 	})
 }
 
-// undo runs an undo with a context of its own (the request's may be what ran out).
+// Undoing a registration that failed half-way must not fail for good because NATS
+// went away at that moment: an undo that fails is retried every undoRetryEvery for
+// undoRetryFor, at most maxUndos at once (past that it is logged: the name stays held
+// until an operator frees its key). Each undo is at the revision written, so a late
+// one never touches a newer holder's key.
+const (
+	maxUndos       = 64
+	undoRetryEvery = time.Second
+	undoRetryFor   = 10 * time.Minute
+)
+
+// undo runs an undo with a context of its own (the request's may be what ran out),
+// and retries it in the background if it fails.
 func (a *Accounts) undo(fn func(ctx context.Context) error) {
+	if a.tryUndo(fn) == nil {
+		return
+	}
+	if a.undos.Add(1) > maxUndos {
+		a.undos.Add(-1)
+		a.j.log.Error("cluster: a registration's undo dropped, too many pending")
+		return
+	}
+	go func() {
+		defer a.undos.Add(-1)
+		for deadline := time.Now().Add(undoRetryFor); time.Now().Before(deadline); {
+			select {
+			case <-a.done:
+				return
+			case <-time.After(undoRetryEvery):
+			}
+			if err := a.tryUndo(fn); err == nil {
+				return
+			}
+		}
+		a.j.log.Error("cluster: a registration's undo failed for good")
+	}()
+}
+
+func (a *Accounts) tryUndo(fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), kvTimeout)
 	defer cancel()
-	if err := fn(ctx); err != nil {
+	err := fn(ctx)
+	if err != nil {
 		a.j.log.Warn("cluster: undoing a registration", "err", err)
 	}
+	return err
 }
 
 // SubAccount implements accounts.Shared: create-if-absent of the sub's key.

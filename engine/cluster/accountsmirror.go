@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -42,8 +43,9 @@ type Accounts struct {
 	advanced chan struct{} // closed and replaced when applied grows
 	ready    chan struct{} // closed once every key the bucket held at start is applied
 
-	stop context.CancelFunc
-	done chan struct{}
+	stop  context.CancelFunc
+	done  chan struct{} // closed when the mirror stopped
+	undos atomic.Int32  // undos of failed registrations being retried (accounts.go)
 }
 
 // ShareAccounts starts the accounts mirror into m. Serve accounts only once
@@ -99,14 +101,14 @@ func (a *Accounts) run(ctx context.Context, w jetstream.KeyWatcher) {
 	}
 }
 
-// apply hands one record to the mirror and notes its revision, under mu, so a Sync
-// waiting for it finds the index holding it.
+// apply hands one record to the mirror, then notes its revision: a Sync waiting for
+// it finds the index holding it.
 func (a *Accounts) apply(e jetstream.KeyValueEntry) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	if err := a.applyEntry(e); err != nil {
 		a.j.log.Warn("cluster: accounts mirror", "key", e.Key(), "err", err)
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if e.Revision() > a.applied {
 		a.applied = e.Revision()
 		close(a.advanced)
