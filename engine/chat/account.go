@@ -245,6 +245,10 @@ func (ch *Chat) jwtVerified(wl *waitingLogin, a accounts.Account, err error) {
 	if wl.gone || wl.conn.Closing() || ch.waitingBy[wl.conn.ID()] != wl {
 		return
 	}
+	if err == nil && ch.cl.link != nil && ch.users[a.UserID] == nil {
+		ch.jwtNameFromCluster(wl, a) // its display name, unique cluster-wide (accountcluster.go)
+		return
+	}
 	delete(ch.waitingBy, wl.conn.ID())
 	switch {
 	case errors.Is(err, accounts.ErrBadToken):
@@ -277,6 +281,11 @@ func (ch *Chat) loginAccount(c *engine.Conn, r *engine.Request, a accounts.Accou
 		}
 	}
 	u.info.Name = ch.accountName(a)
+	ch.enterAccount(u, r)
+}
+
+// enterAccount is the rest of an account's first login here once u has its name.
+func (ch *Chat) enterAccount(u *user, r *engine.Request) {
 	ch.register(u)
 	ch.authorizeAccount(u)
 	ch.joined(ch.defaultRoom, u)

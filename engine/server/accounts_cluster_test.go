@@ -219,3 +219,36 @@ func TestClusterAccountsThroughNATSOutage(t *testing.T) {
 	_, m := dialToken(t, node, tok) // the logout refused meanwhile revoked nothing
 	expectAccount(t, m, "Frank", id)
 }
+
+// TestClusterJWTNameIsUniqueAcrossNodes: a JWT's display name is de-duplicated
+// cluster-wide: the name of an account registered on A is "name (2)" for a JWT on B,
+// a nickname on B cannot take the name a JWT account is online with on A, and the
+// name is free again once that account left.
+func TestClusterJWTNameIsUniqueAcrossNodes(t *testing.T) {
+	secret := []byte("site secret")
+	ns := natstest.Start(t)
+	nodes := accountNodes(t, ns, 2, withJWTKey(writeKey(t, secret)))
+	a, b := nodes[0], nodes[1]
+	exp := time.Now().Add(time.Hour).Unix()
+	newAPI(t, a, "").register("Lena", "lenas password")
+
+	_, m := dialToken(t, b, signJWT(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "s-1", "name": "Lena", "exp": exp}))
+	if m["action"] != "Authorized" || m["userName"] != "Lena (2)" {
+		t.Fatalf("a JWT named like an account of the other node: %v, want Lena (2)", m)
+	}
+	nick, m := dialToken(t, a, signJWT(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "s-2", "name": "Nick", "exp": exp}))
+	if m["userName"] != "Nick" {
+		t.Fatalf("a JWT login: %v, want Nick", m)
+	}
+	c, auth := b.Login(t, "Nick")
+	if auth["userName"] != "Nick (2)" {
+		t.Fatalf("a nickname on B like a JWT account online on A: %v, want Nick (2)", auth)
+	}
+	c.Conn.Close()
+	nick.Conn.Close()
+	chattest.Eventually(t, 10*time.Second, `"Nick" free again once the JWT account left`, func() bool {
+		c, auth := b.Login(t, "Nick")
+		c.Conn.Close()
+		return auth["userName"] == "Nick"
+	})
+}
