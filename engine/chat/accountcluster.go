@@ -66,3 +66,30 @@ func (ch *Chat) jwtNameReserved(wl *waitingLogin, a accounts.Account, name strin
 	ch.enterAccount(u, wl.req)
 	ch.replayHeld(wl)
 }
+
+// AccountRoomsFromCluster is a cluster's record of an account's rooms (besides the
+// default one) and read positions, whichever node changed them last
+// (engine/cluster/accountrooms.go): the next login of the account here rejoins them
+// and counts what is unread from them. It replaces what this node kept; a change of
+// this node's not yet in the cluster comes back with its next record. Safe from any
+// goroutine; rooms and reads are the chat's from now on.
+func (ch *Chat) AccountRoomsFromCluster(userID uint64, rooms []string, reads map[string]uint64) {
+	ch.postCommit(func() {
+		if ch.acct.rooms == nil {
+			ch.acct.rooms = make(map[uint64][]string)
+		}
+		if ch.acct.reads == nil {
+			ch.acct.reads = make(map[uint64]map[string]uint64)
+		}
+		setOrDelete(ch.acct.rooms, userID, rooms, len(rooms))
+		setOrDelete(ch.acct.reads, userID, reads, len(reads))
+	})
+}
+
+func setOrDelete[V any](m map[uint64]V, key uint64, v V, n int) {
+	if n == 0 {
+		delete(m, key)
+		return
+	}
+	m[key] = v
+}

@@ -40,7 +40,7 @@ func newIndex(t *testing.T) *accounts.Service {
 func shareAccounts(t *testing.T, n *node, m AccountsMirror) *Accounts {
 	t.Helper()
 	ctx := testContext(t)
-	a, err := n.j.ShareAccounts(ctx, m)
+	a, err := n.j.ShareAccounts(ctx, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,5 +141,55 @@ func TestAccountNamesOutliveSweeps(t *testing.T) {
 	if err := sh.Register(ctx, store.Account{UserID: 51, Name: "KEEPER", Created: 1},
 		store.AccountToken{Hash: h[:], UserID: 51, Expires: time.Now().Add(time.Hour).UnixMilli()}); !errors.Is(err, accounts.ErrNameTaken) {
 		t.Fatalf("registering the name by case again: %v, want ErrNameTaken", err)
+	}
+}
+
+// TestTokenSyncsAreBounded: while a node's mirror lags, token lookups that wait for
+// it are at most the sync workers' plus the queue's; one more is refused at once
+// (ErrBusy, the login gets 1013), and every queued one is answered once the mirror
+// goes on.
+func TestTokenSyncsAreBounded(t *testing.T) {
+	ns := natstest.Start(t)
+	na, nb := startNode(t, ns, "a", t.TempDir(), 1), startNode(t, ns, "b", t.TempDir(), 2)
+	idxB := newIndex(t)
+	gate := gatedMirror{Service: idxB, open: make(chan struct{})}
+	var once sync.Once
+	openGate := func() { once.Do(func() { close(gate.open) }) }
+	t.Cleanup(openGate)
+	sa, sb := shareAccounts(t, na, newIndex(t)), shareAccounts(t, nb, gate)
+	idxB.SetShared(sb)
+
+	const tok = "a token of node a"
+	h := sha256.Sum256([]byte(tok))
+	ctx := testContext(t)
+	if err := sa.Register(ctx, store.Account{UserID: 100, Name: "Zed", Created: 1},
+		store.AccountToken{Hash: h[:], UserID: 100, Expires: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 1024)
+	queued := 0
+	for range 1024 {
+		if err := idxB.SyncToken(tok, func() { done <- struct{}{} }); err != nil {
+			if !errors.Is(err, accounts.ErrBusy) {
+				t.Fatal(err)
+			}
+			break
+		}
+		queued++
+	}
+	// The workers may have taken a few from the queue already: at most 2 more than it holds.
+	if queued < 256 || queued > 256+2 {
+		t.Fatalf("%d token syncs queued before one was refused, want 256 to 258", queued)
+	}
+	openGate()
+	for range queued {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t.Fatal("a queued token sync was never answered")
+		}
+	}
+	if _, ok := idxB.Session(tok); !ok {
+		t.Fatal("the token is not in b's index after the syncs")
 	}
 }

@@ -37,26 +37,32 @@ type Accounts struct {
 	kv     jetstream.KeyValue
 	names  jetstream.KeyValue
 	mirror AccountsMirror
+	// onRooms is the chat's: an account's rooms and read positions (accountrooms.go).
+	onRooms func(userID uint64, rooms []string, reads map[string]uint64)
+	rooms   *roomsWriter
 
 	mu       sync.Mutex
 	applied  uint64        // the bucket revision the mirror handed over last
 	advanced chan struct{} // closed and replaced when applied grows
 	ready    chan struct{} // closed once every key the bucket held at start is applied
 
-	stop  context.CancelFunc
-	done  chan struct{} // closed when the mirror stopped
-	undos atomic.Int32  // undos of failed registrations being retried (accounts.go)
+	stop      context.CancelFunc
+	done      chan struct{} // closed when the mirror stopped
+	roomsDone chan struct{} // closed when the rooms writer stopped
+	undos     atomic.Int32  // undos of failed registrations being retried (accounts.go)
 }
 
-// ShareAccounts starts the accounts mirror into m. Serve accounts only once
-// AccountsReady returned.
-func (j *Journal) ShareAccounts(ctx context.Context, m AccountsMirror) (*Accounts, error) {
+// ShareAccounts starts the accounts mirror into m, and into onRooms (nil: none) each
+// account's rooms and read positions, and the writer of this node's changes of them.
+// Serve accounts only once AccountsReady returned.
+func (j *Journal) ShareAccounts(ctx context.Context, m AccountsMirror,
+	onRooms func(userID uint64, rooms []string, reads map[string]uint64)) (*Accounts, error) {
 	kv, err := j.js.KeyValue(ctx, accountsBucket)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: bucket %s: %w", accountsBucket, err)
 	}
-	a := &Accounts{j: j, kv: kv, names: j.ids.names, mirror: m, advanced: make(chan struct{}),
-		ready: make(chan struct{}), done: make(chan struct{})}
+	a := &Accounts{j: j, kv: kv, names: j.ids.names, mirror: m, onRooms: onRooms, rooms: newRoomsWriter(),
+		advanced: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{}), roomsDone: make(chan struct{})}
 	var watchCtx context.Context
 	watchCtx, a.stop = context.WithCancel(context.Background())
 	w, err := kv.WatchAll(watchCtx)
@@ -64,8 +70,12 @@ func (j *Journal) ShareAccounts(ctx context.Context, m AccountsMirror) (*Account
 		a.stop()
 		return nil, fmt.Errorf("cluster: watch %s: %w", accountsBucket, err)
 	}
-	j.accts = a
+	j.accts.Store(a)
 	go a.run(watchCtx, w)
+	go func() {
+		defer close(a.roomsDone)
+		a.writeRooms(watchCtx)
+	}()
 	return a, nil
 }
 
@@ -132,6 +142,8 @@ func (a *Accounts) applyEntry(e jetstream.KeyValueEntry) error {
 			a.mirror.ApplyToken(t)
 		}
 		return err
+	case strings.HasPrefix(key, roomsPrefix):
+		return a.applyRooms(e)
 	case strings.HasPrefix(key, accountPrefix), strings.HasPrefix(key, subPrefix):
 		if !put {
 			if id, err := strconv.ParseUint(strings.TrimPrefix(key, accountPrefix), 10, 64); err == nil {
@@ -225,4 +237,5 @@ func (a *Accounts) syncKey(ctx context.Context, key string) error {
 func (a *Accounts) close() {
 	a.stop()
 	<-a.done
+	<-a.roomsDone
 }

@@ -252,3 +252,62 @@ func TestClusterJWTNameIsUniqueAcrossNodes(t *testing.T) {
 		return auth["userName"] == "Nick"
 	})
 }
+
+// TestClusterAccountRoomsAndReadsFollowIt: the rooms an account joined on A (and not
+// left) are rejoined at its login on B, and its read position from A counts there:
+// the lines others sent while it was away are unread on B, its own are not; a Read on
+// B counts on A.
+func TestClusterAccountRoomsAndReadsFollowIt(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := accountNodes(t, ns, 2)
+	a, b := nodes[0], nodes[1]
+	tok, _ := newAPI(t, a, "").register("Fay", "fays password")
+	fay, _ := dialToken(t, a, tok)
+	for _, action := range []map[string]any{
+		{"action": "JoinRoom", "roomId": "dev"}, {"action": "JoinRoom", "roomId": "ops"}, {"action": "LeaveRoom", "roomId": "ops"},
+	} {
+		fay.Send(action)
+	}
+	fay.Expect("RoomLeft")
+	sendTagged(t, fay, map[string]any{"text": "mine", "roomId": "dev"})
+	fay.Conn.Close()
+
+	bob, _ := a.LoginQuery(t, "Bob", editOptIn)
+	bob.Send(map[string]any{"action": "JoinRoom", "roomId": "dev"})
+	bob.Expect("RoomJoined")
+	var last float64
+	for i := range 3 {
+		last = sendTagged(t, bob, map[string]any{"text": fmt.Sprint("news ", i), "roomId": "dev"})
+	}
+
+	// rooms logs in on s once the cluster's record reached it, and returns the rooms
+	// rejoined with their unread counts.
+	rooms := func(s *chattest.Server, want map[string]float64) {
+		t.Helper()
+		chattest.Eventually(t, clusterWait, fmt.Sprintf("rooms %v on %s", want, s.Addr), func() bool {
+			c, m := dialToken(t, s, tok)
+			defer c.Conn.Close()
+			if m["action"] != "Authorized" {
+				t.Fatalf("login: %v", m)
+			}
+			got := map[string]float64{}
+			c.Send(map[string]any{"action": "Rooms"}) // answered after every rejoin
+			for {
+				m := c.Next()
+				switch m["action"] {
+				case "RoomJoined":
+					got[m["roomId"].(string)], _ = m["unread"].(float64)
+				case "Rooms":
+					return fmt.Sprint(got) == fmt.Sprint(want)
+				}
+			}
+		})
+	}
+	rooms(b, map[string]float64{"dev": 3}) // Bob's three, not Fay's own; not ops, left
+	onB, _ := dialToken(t, b, tok)
+	onB.Send(map[string]any{"action": "Read", "roomId": "dev", "seq": last - 1})
+	onB.Send(map[string]any{"action": "Rooms"}) // answered after the Read
+	onB.Expect("Rooms")
+	onB.Conn.Close()
+	rooms(a, map[string]float64{"dev": 1})
+}

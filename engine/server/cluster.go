@@ -37,7 +37,7 @@ func (s *Server) shareAccounts(acc *accounts.Service) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpenTimeout)
 	defer cancel()
-	sh, err := s.journal.ShareAccounts(ctx, acc)
+	sh, err := s.journal.ShareAccounts(ctx, acc, s.Chat.AccountRoomsFromCluster)
 	if err != nil {
 		return fmt.Errorf("share accounts with the cluster: %w", err)
 	}
