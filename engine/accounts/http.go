@@ -190,8 +190,14 @@ func (s *Service) register(ctx context.Context, c credentials) (loggedIn, *apiEr
 // login checks the password (an unknown name costs a hash too) and issues a new token.
 func (s *Service) login(ctx context.Context, c credentials) (loggedIn, *apiError) {
 	acc := s.passwordAccount(c.Name)
-	if acc == nil && s.syncMiss(ctx, func(ctx context.Context) error { return s.shared.SyncName(ctx, c.Name) }) {
-		acc = s.passwordAccount(c.Name) // registered on another node a moment ago
+	if acc == nil {
+		synced, err := s.syncMiss(ctx, func(ctx context.Context) error { return s.shared.SyncName(ctx, c.Name) })
+		if err != nil {
+			return loggedIn{}, s.sharedError("login", err) // not "wrong password": the cluster did not answer
+		}
+		if synced {
+			acc = s.passwordAccount(c.Name) // registered on another node a moment ago
+		}
 	}
 	var pass string
 	if acc != nil {

@@ -97,7 +97,7 @@ func (s *Service) runSyncs() {
 	for {
 		select {
 		case j := <-s.syncs:
-			s.syncMiss(context.Background(), func(ctx context.Context) error { return s.shared.SyncToken(ctx, j.hash[:]) })
+			_, _ = s.syncMiss(context.Background(), func(ctx context.Context) error { return s.shared.SyncToken(ctx, j.hash[:]) })
 			j.done()
 		case <-s.stopSyncs:
 			return
@@ -108,8 +108,8 @@ func (s *Service) runSyncs() {
 // sharedError is the API's answer to a failed Shared write.
 func (s *Service) sharedError(what string, err error) *apiError {
 	s.log.Warn("accounts: cluster write failed", "what", what, "err", err)
-	if errors.Is(err, ErrUnavailable) {
-		return errClusterUnavailable
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return errClusterUnavailable // NATS away, or too slow to answer in time
 	}
 	return errStore
 }
@@ -257,18 +257,18 @@ func (s *Service) tokensOf(userID uint64) []store.AccountToken {
 // syncMiss makes sure, on a cluster node, that the index holds the cluster's record
 // of what a lookup missed (an account or token another node made a moment ago), so
 // that a second lookup is the cluster's answer. It reports whether it synced (false
-// on a single node, or when the cluster cannot answer: the miss stands).
-func (s *Service) syncMiss(ctx context.Context, sync func(ctx context.Context) error) bool {
+// on a single node) and the cluster's failure if it could not.
+func (s *Service) syncMiss(ctx context.Context, sync func(ctx context.Context) error) (bool, error) {
 	if s.shared == nil {
-		return false
+		return false, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	if err := sync(ctx); err != nil {
 		s.log.Debug("accounts: sync with the cluster", "err", err)
-		return false
+		return false, err
 	}
-	return true
+	return true, nil
 }
 
 // syncTimeout bounds a lookup's wait for the mirror.

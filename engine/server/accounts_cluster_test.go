@@ -207,6 +207,8 @@ func TestClusterAccountsThroughNATSOutage(t *testing.T) {
 		return status == http.StatusServiceUnavailable && m["error"] == "cluster_unavailable"
 	})
 	api.expect("/api/login", creds("Frank", "franks password"), http.StatusServiceUnavailable, "cluster_unavailable")
+	// a name this node does not know may be another node's account: not "wrong password"
+	api.expect("/api/login", creds("Nobody", "nobodys password"), http.StatusServiceUnavailable, "cluster_unavailable")
 	if status, m, _ := api.post("/api/logout", nil, bearerHeader(tok)); status != http.StatusServiceUnavailable || m["error"] != "cluster_unavailable" {
 		t.Fatalf("logout while NATS is down: %d %v, want 503 cluster_unavailable", status, m)
 	}
