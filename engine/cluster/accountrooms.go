@@ -95,10 +95,7 @@ func (a *Accounts) queueRoom(r store.AccountRoom) {
 	}
 	w.pending[r.UserID] = append(ops, r)
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.signal()
 }
 
 // writeRooms is the goroutine that writes the queued changes, a round at a time,
@@ -111,20 +108,45 @@ func (a *Accounts) writeRooms(ctx context.Context) {
 			return
 		case <-w.wake:
 		}
-		w.mu.Lock()
-		pending := w.pending
-		w.pending = make(map[uint64][]store.AccountRoom)
-		w.mu.Unlock()
-		for userID, ops := range pending {
-			if err := a.writeAccountRooms(ctx, userID, ops); err != nil {
-				a.j.log.Warn("cluster: account rooms", "userId", userID, "err", err)
-			}
+		if a.j.connected.Load() { // else what is queued waits for NATS
+			a.writeRoomsRound(ctx)
+		} else {
+			w.signal() // look again after the pause
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(roomsRound): // what comes meanwhile goes in the next round
 		}
+	}
+}
+
+// writeRoomsRound writes what is queued; an account whose write failed (NATS went
+// away meanwhile) has its changes queued again, before any that came since.
+func (a *Accounts) writeRoomsRound(ctx context.Context) {
+	w := a.rooms
+	w.mu.Lock()
+	pending := w.pending
+	w.pending = make(map[uint64][]store.AccountRoom)
+	w.mu.Unlock()
+	for userID, ops := range pending {
+		err := a.writeAccountRooms(ctx, userID, ops)
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		a.j.log.Warn("cluster: account rooms, will retry", "userId", userID, "err", err)
+		w.mu.Lock()
+		ops = append(ops, w.pending[userID]...)
+		w.pending[userID] = ops[max(0, len(ops)-maxRoomOps):] // the newest, if too many
+		w.mu.Unlock()
+		w.signal()
+	}
+}
+
+func (w *roomsWriter) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -164,7 +186,10 @@ func (a *Accounts) loadRooms(ctx context.Context, key string) (roomsRecord, uint
 		return rec, 0, err
 	}
 	if err := json.Unmarshal(e.Value(), &rec); err != nil {
-		return rec, 0, fmt.Errorf("bad rooms record %s: %w", key, err)
+		// Not readable: written again from this node's changes rather than retried
+		// for ever.
+		a.j.log.Warn("cluster: bad account rooms record, replaced", "key", key, "err", err)
+		rec = roomsRecord{}
 	}
 	return rec, e.Revision(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -41,10 +42,11 @@ type Accounts struct {
 	onRooms func(userID uint64, rooms []string, reads map[string]uint64)
 	rooms   *roomsWriter
 
-	mu       sync.Mutex
-	applied  uint64        // the bucket revision the mirror handed over last
-	advanced chan struct{} // closed and replaced when applied grows
-	ready    chan struct{} // closed once every key the bucket held at start is applied
+	mu        sync.Mutex
+	applied   uint64        // the bucket revision the mirror handed over last
+	advanced  chan struct{} // closed and replaced when applied grows
+	ready     chan struct{} // closed once every key the bucket held at start is applied
+	readyOnce sync.Once
 
 	stop      context.CancelFunc
 	done      chan struct{} // closed when the mirror stopped
@@ -90,24 +92,67 @@ func (a *Accounts) AccountsReady(ctx context.Context) error {
 	}
 }
 
-// run is the mirror: it applies every update until ctx ends.
+// run is the mirror: it applies every update until ctx ends. When the connection to
+// NATS is lost it watches again, once NATS is back, from the revision after the last
+// it applied: a watch left to find out by itself that its server restarted would
+// take many seconds of missed heartbeats.
 func (a *Accounts) run(ctx context.Context, w jetstream.KeyWatcher) {
 	defer close(a.done)
-	defer func() { _ = w.Stop() }()
+	for w != nil {
+		lost := a.follow(ctx, w)
+		_ = w.Stop()
+		if !lost {
+			return
+		}
+		w = a.rewatch(ctx)
+	}
+}
+
+// follow applies w's updates until ctx ends (false) or the connection is lost or the
+// watch ends (true: watch again).
+func (a *Accounts) follow(ctx context.Context, w jetstream.KeyWatcher) bool {
+	epoch := a.j.connEpoch()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
+		case <-epoch.Done():
+			return true
 		case e, ok := <-w.Updates():
 			if !ok {
-				return
+				return true
 			}
 			if e == nil {
-				close(a.ready) // the end of the keys held at start
+				a.readyOnce.Do(func() { close(a.ready) }) // the end of the keys held at start
 				continue
 			}
 			a.apply(e)
 		}
+	}
+}
+
+// rewatch waits for NATS and watches from the revision after the last applied; nil:
+// ctx ended.
+func (a *Accounts) rewatch(ctx context.Context) jetstream.KeyWatcher {
+	backoff := 50 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+		if !a.j.connected.Load() {
+			continue
+		}
+		a.mu.Lock()
+		from := a.applied + 1
+		a.mu.Unlock()
+		w, err := a.kv.WatchAll(ctx, jetstream.ResumeFromRevision(from))
+		if err == nil {
+			return w
+		}
+		a.j.log.Warn("cluster: watch the accounts again", "err", err)
 	}
 }
 

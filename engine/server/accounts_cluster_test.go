@@ -191,10 +191,13 @@ func TestClusterNodeRequiresAccounts(t *testing.T) {
 // logout answer 503 cluster_unavailable and make nothing; a token known before still
 // logs in... as far as the chat lets logins in then (it answers 1013 while NATS is
 // away); once NATS is back, the name refused meanwhile registers (no half-made
-// account held it) and the old token still works.
+// account held it), the old token still works, and the other node's mirror has
+// gone on: the new account logs in there and a logout on the first node ends its
+// connection there.
 func TestClusterAccountsThroughNATSOutage(t *testing.T) {
 	ns := natstest.Start(t)
-	node := accountNodes(t, ns, 1)[0]
+	nodes := accountNodes(t, ns, 2)
+	node, other := nodes[0], nodes[1]
 	api := newAPI(t, node, "")
 	tok, id := api.register("Frank", "franks password")
 
@@ -220,6 +223,21 @@ func TestClusterAccountsThroughNATSOutage(t *testing.T) {
 	})
 	_, m := dialToken(t, node, tok) // the logout refused meanwhile revoked nothing
 	expectAccount(t, m, "Frank", id)
+	// The other node's mirror goes on after the outage: it has what was made since.
+	apiB := newAPI(t, other, "")
+	var tokB string
+	chattest.Eventually(t, 15*time.Second, "the new account's login on the other node", func() bool {
+		status, m, _ := apiB.post("/api/login", creds("Grace", "graces password"), nil)
+		if status == http.StatusOK {
+			tokB = m["token"].(string)
+		}
+		return status == http.StatusOK // 503 until that node is back on NATS
+	})
+	onB, _ := dialToken(t, other, tokB)
+	if status, _, _ := api.post("/api/logout", nil, bearerHeader(tokB)); status != http.StatusNoContent {
+		t.Fatalf("logout on the first node of the other's token: %d", status)
+	}
+	expectClose(t, onB, 4004)
 }
 
 // TestClusterJWTNameIsUniqueAcrossNodes: a JWT's display name is de-duplicated
