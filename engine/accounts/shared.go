@@ -78,13 +78,15 @@ const (
 
 type syncJob struct {
 	hash [32]byte
-	done func()
+	done func(error)
 }
 
 // SyncToken queues the sync of tok's record (Shared.SyncToken); done runs on a sync
-// worker once it is over, whatever its outcome: the caller looks tok up again.
-// ErrBusy: too many wait, done will not run.
-func (s *Service) SyncToken(tok string, done func()) error {
+// worker once it is over: the caller looks tok up again, and if the index still
+// lacks it, err says whether that is the cluster's answer (nil) or the cluster could
+// not be asked (a login to refuse as unavailable, not as a bad token). ErrBusy: too
+// many wait, done will not run.
+func (s *Service) SyncToken(tok string, done func(err error)) error {
 	select {
 	case s.syncs <- syncJob{hash: sha256Sum(tok), done: done}:
 		return nil
@@ -97,8 +99,8 @@ func (s *Service) runSyncs() {
 	for {
 		select {
 		case j := <-s.syncs:
-			_, _ = s.syncMiss(context.Background(), func(ctx context.Context) error { return s.shared.SyncToken(ctx, j.hash[:]) })
-			j.done()
+			_, err := s.syncMiss(context.Background(), func(ctx context.Context) error { return s.shared.SyncToken(ctx, j.hash[:]) })
+			j.done(err)
 		case <-s.stopSyncs:
 			return
 		}

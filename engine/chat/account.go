@@ -190,7 +190,7 @@ func (ch *Chat) admitAccount(c *engine.Conn, r *engine.Request) bool {
 			w.Post(func() { ch.jwtVerified(wl, a, err) })
 		})
 	} else { // a cluster node: the token may be another node's of a moment ago
-		err = ch.acct.svc.SyncToken(tok, func() { w.Post(func() { ch.tokenSynced(wl, tok) }) })
+		err = ch.acct.svc.SyncToken(tok, func(err error) { w.Post(func() { ch.tokenSynced(wl, tok, err) }) })
 	}
 	if err != nil {
 		c.Close(CloseNoUserID)
@@ -217,13 +217,19 @@ func (ch *Chat) tokenLogin(c *engine.Conn, r *engine.Request, tok string) bool {
 
 // tokenSynced goes on with a login whose token this cluster node's index lacked,
 // once the index holds what the cluster has of it: the index's answer is the
-// cluster's now (so a revoke meanwhile is seen here, or reaches Revoked after).
-func (ch *Chat) tokenSynced(wl *waitingLogin, tok string) {
+// cluster's now (so a revoke meanwhile is seen here, or reaches Revoked after);
+// syncErr: the cluster could not be asked, so a miss is no verdict on the token.
+func (ch *Chat) tokenSynced(wl *waitingLogin, tok string, syncErr error) {
 	if wl.gone || wl.conn.Closing() || ch.waitingBy[wl.conn.ID()] != wl {
 		return
 	}
 	delete(ch.waitingBy, wl.conn.ID())
-	if !ch.tokenLogin(wl.conn, wl.req, tok) {
+	switch {
+	case ch.tokenLogin(wl.conn, wl.req, tok):
+	case syncErr != nil:
+		ch.refuseClusterLogin(wl.conn) // cluster_unavailable, 1013: the client keeps its token
+		return
+	default:
 		ch.refuseToken(wl.conn)
 		return
 	}

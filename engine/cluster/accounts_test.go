@@ -169,7 +169,7 @@ func TestTokenSyncsAreBounded(t *testing.T) {
 	done := make(chan struct{}, 1024)
 	queued := 0
 	for range 1024 {
-		if err := idxB.SyncToken(tok, func() { done <- struct{}{} }); err != nil {
+		if err := idxB.SyncToken(tok, func(error) { done <- struct{}{} }); err != nil {
 			if !errors.Is(err, accounts.ErrBusy) {
 				t.Fatal(err)
 			}

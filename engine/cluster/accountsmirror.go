@@ -141,10 +141,11 @@ func (a *Accounts) rewatch(ctx context.Context) jetstream.KeyWatcher {
 			return nil
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 2*time.Second)
 		if !a.j.connected.Load() {
+			backoff = 100 * time.Millisecond // NATS away: look again soon
 			continue
 		}
+		backoff = min(2*backoff, 2*time.Second) // NATS there, the watch refused: back off
 		a.mu.Lock()
 		from := a.applied + 1
 		a.mu.Unlock()
