@@ -99,6 +99,10 @@ type Service struct {
 	hash  *hasher
 	fails *failures
 	jwt   *verifier // nil without --jwt-key
+	// shared is a cluster node's accounts (shared.go); nil: a single node's, in db.
+	shared    Shared
+	syncs     chan syncJob  // token lookups waiting for the cluster (shared.go)
+	stopSyncs chan struct{} // closed by Close
 
 	closeOnce sync.Once
 	createMu  sync.Mutex // serializes JWT accounts' first uses (jwt.go)
@@ -123,7 +127,7 @@ func New(cfg Config, db *store.SQLite, log *slog.Logger) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: log, db: db, dbOne: make(chan struct{}, 1), hash: newHasher(), fails: newFailures(cfg.Now),
 		byID: map[uint64]*account{}, byName: map[string]*account{}, bySub: map[string]*account{},
-		tokens: map[[32]byte]token{},
+		tokens: map[[32]byte]token{}, stopSyncs: make(chan struct{}),
 	}
 	if cfg.JWTKeyFile != "" {
 		v, err := newVerifier(cfg.JWTKeyFile, s)
@@ -222,9 +226,10 @@ func (s *Service) addToken(acc *account, h [32]byte, expires time.Time) (dropped
 	return dropped
 }
 
-// Close stops the JWT verifiers. Safe to call more than once.
+// Close stops the JWT verifiers and the token syncs. Safe to call more than once.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() {
+		close(s.stopSyncs)
 		if s.jwt != nil {
 			close(s.jwt.stop)
 		}

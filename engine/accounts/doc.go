@@ -11,4 +11,9 @@
 // so a registered name is reserved exactly as nicknames are compared and account
 // userIds come from the chat's durably reserved blocks, never colliding with
 // anonymous ones.
+//
+// On a cluster node (SetShared) the accounts are the cluster's: every write goes to
+// Shared first (JetStream KV, engine/cluster), and the index mirrors what every node
+// wrote through the Apply methods; a lookup that misses asks the cluster before it
+// answers no (shared.go).
 package accounts

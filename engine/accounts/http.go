@@ -163,6 +163,13 @@ func (s *Service) register(ctx context.Context, c credentials) (loggedIn, *apiEr
 	a := store.Account{UserID: id, Name: c.Name, Pass: []byte(pass), Created: s.cfg.Now().UnixMilli()}
 	tok, h := newToken()
 	expires := s.cfg.Now().Add(s.cfg.SessionTTL)
+	if s.shared != nil {
+		if e := s.registerShared(ctx, a, store.AccountToken{Hash: h[:], UserID: id, Expires: expires.UnixMilli()}); e != nil {
+			s.reg.ReleaseName(c.Name, id)
+			return loggedIn{}, e
+		}
+		return loggedIn{Token: tok, UserID: id, Name: c.Name}, nil
+	}
 	err = s.write(ctx, func(ctx context.Context, db *store.SQLite) error {
 		return db.CreateAccount(ctx, a, &store.AccountToken{Hash: h[:], UserID: id, Expires: expires.UnixMilli()})
 	})
@@ -182,13 +189,20 @@ func (s *Service) register(ctx context.Context, c credentials) (loggedIn, *apiEr
 
 // login checks the password (an unknown name costs a hash too) and issues a new token.
 func (s *Service) login(ctx context.Context, c credentials) (loggedIn, *apiError) {
-	s.mu.RLock()
-	acc := s.byName[c.Name]
+	acc := s.passwordAccount(c.Name)
+	if acc == nil {
+		synced, err := s.syncMiss(ctx, func(ctx context.Context) error { return s.shared.SyncName(ctx, c.Name) })
+		if err != nil {
+			return loggedIn{}, s.sharedError("login", err) // not "wrong password": the cluster did not answer
+		}
+		if synced {
+			acc = s.passwordAccount(c.Name) // registered on another node a moment ago
+		}
+	}
 	var pass string
 	if acc != nil {
-		pass = string(acc.Pass)
+		pass = string(acc.Pass) // never changes once indexed
 	}
-	s.mu.RUnlock()
 	ok, err := s.hash.verify(ctx, c.Password, pass)
 	if err != nil {
 		return loggedIn{}, hashError(err)
@@ -198,10 +212,20 @@ func (s *Service) login(ctx context.Context, c credentials) (loggedIn, *apiError
 	}
 	tok, err := s.issue(ctx, acc)
 	if err != nil {
+		if s.shared != nil {
+			return loggedIn{}, s.sharedError("login", err)
+		}
 		s.log.Error("storing a token", "err", err)
 		return loggedIn{}, errStore
 	}
 	return loggedIn{Token: tok, UserID: acc.UserID, Name: acc.Name}, nil
+}
+
+// passwordAccount is the password account named name, or nil.
+func (s *Service) passwordAccount(name string) *account {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byName[name]
 }
 
 // issue stores and indexes a new token for acc, dropping its oldest past the cap.
@@ -214,6 +238,9 @@ func (s *Service) issue(ctx context.Context, acc *account) (string, error) {
 		drop = append(drop, acc.tokens[i][:])
 	}
 	s.mu.RUnlock()
+	if s.shared != nil {
+		return tok, s.issueShared(ctx, store.AccountToken{Hash: h[:], UserID: acc.UserID, Expires: expires.UnixMilli()}, drop)
+	}
 	err := s.write(ctx, func(ctx context.Context, db *store.SQLite) error {
 		return db.AddToken(ctx, store.AccountToken{Hash: h[:], UserID: acc.UserID, Expires: expires.UnixMilli()}, drop)
 	})
@@ -243,6 +270,10 @@ func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.revoke(r.Context(), tok, a.UserID, r.URL.Query().Get("all") == "1"); err != nil {
+		if s.shared != nil {
+			writeError(w, s.sharedError("logout", err))
+			return
+		}
 		s.log.Error("revoking tokens", "err", err)
 		writeError(w, errStore)
 		return
@@ -254,6 +285,11 @@ func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
 // memory.
 func (s *Service) revoke(ctx context.Context, tok string, userID uint64, all bool) error {
 	h := sha256Sum(tok)
+	if s.shared != nil {
+		if err := s.revokeShared(ctx, h, userID, all); err != nil {
+			return err
+		}
+	}
 	err := s.write(ctx, func(ctx context.Context, db *store.SQLite) error {
 		if all {
 			return db.DeleteTokens(ctx, userID)

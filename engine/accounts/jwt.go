@@ -146,8 +146,17 @@ func (s *Service) subAccount(sub, name string) (Account, error) {
 	}
 	a := store.Account{UserID: id, Name: name, Sub: sub, Created: s.cfg.Now().UnixMilli()}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s.shared != nil {
+		// The cluster's first use of sub wins: a node that lost the race takes the
+		// winner's userId (the one it drew is never used).
+		if a, err = s.shared.SubAccount(ctx, a); err != nil {
+			return Account{}, fmt.Errorf("accounts: sub %q in the cluster: %w", sub, err)
+		}
+		s.ApplyAccount(a)
+		return Account{UserID: a.UserID, Name: name, JWT: true}, nil
+	}
 	err = s.write(ctx, func(ctx context.Context, db *store.SQLite) error { return db.CreateAccount(ctx, a, nil) })
-	cancel()
 	if err != nil {
 		return Account{}, fmt.Errorf("accounts: storing sub %q: %w", sub, err)
 	}

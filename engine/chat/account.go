@@ -171,15 +171,10 @@ func (ch *Chat) admitAccount(c *engine.Conn, r *engine.Request) bool {
 		ch.refuseToken(c)
 		return true
 	}
-	if a, ok := ch.acct.svc.Session(tok); ok {
-		ch.loginAccount(c, r, a)
-		if ch.acct.loginToken == nil {
-			ch.acct.loginToken = make(map[uint64][32]byte)
-		}
-		ch.acct.loginToken[c.ID()] = sha256.Sum256([]byte(tok))
+	if ch.tokenLogin(c, r, tok) {
 		return true
 	}
-	if !ch.acct.svc.IsJWT(tok) {
+	if !ch.acct.svc.IsJWT(tok) && !ch.acct.svc.Shared() {
 		ch.refuseToken(c)
 		return true
 	}
@@ -189,15 +184,61 @@ func (ch *Chat) admitAccount(c *engine.Conn, r *engine.Request) bool {
 	}
 	wl := &waitingLogin{conn: c, req: r, at: ch.now()}
 	w := ch.w
-	err := ch.acct.svc.VerifyJWT(tok, func(a accounts.Account, err error) {
-		w.Post(func() { ch.jwtVerified(wl, a, err) })
-	})
+	var err error
+	if ch.acct.svc.IsJWT(tok) {
+		err = ch.acct.svc.VerifyJWT(tok, func(a accounts.Account, err error) {
+			w.Post(func() { ch.jwtVerified(wl, a, err) })
+		})
+	} else { // a cluster node: the token may be another node's of a moment ago
+		err = ch.acct.svc.SyncToken(tok, func(err error) { w.Post(func() { ch.tokenSynced(wl, tok, err) }) })
+	}
 	if err != nil {
 		c.Close(CloseNoUserID)
 		return true
 	}
 	ch.waitingBy[c.ID()] = wl // its frames are held meanwhile (holdFrame)
 	return true
+}
+
+// tokenLogin logs c in with a session token the accounts index holds; false: it
+// holds none.
+func (ch *Chat) tokenLogin(c *engine.Conn, r *engine.Request, tok string) bool {
+	a, ok := ch.acct.svc.Session(tok)
+	if !ok {
+		return false
+	}
+	ch.loginAccount(c, r, a)
+	if ch.acct.loginToken == nil {
+		ch.acct.loginToken = make(map[uint64][32]byte)
+	}
+	ch.acct.loginToken[c.ID()] = sha256.Sum256([]byte(tok))
+	return true
+}
+
+// tokenSynced goes on with a login whose token this cluster node's index lacked,
+// once the index holds what the cluster has of it: the index's answer is the
+// cluster's now (so a revoke meanwhile is seen here, or reaches Revoked after);
+// syncErr: the cluster could not be asked, so a miss is no verdict on the token.
+func (ch *Chat) tokenSynced(wl *waitingLogin, tok string, syncErr error) {
+	if wl.gone || wl.conn.Closing() || ch.waitingBy[wl.conn.ID()] != wl {
+		return
+	}
+	delete(ch.waitingBy, wl.conn.ID())
+	switch {
+	case ch.tokenLogin(wl.conn, wl.req, tok):
+	case syncErr != nil:
+		ch.refuseClusterLogin(wl.conn) // cluster_unavailable, 1013: the client keeps its token
+		return
+	default:
+		ch.refuseToken(wl.conn)
+		return
+	}
+	for _, m := range wl.held {
+		if wl.conn.Closing() {
+			break
+		}
+		ch.OnMessage(wl.conn, m)
+	}
 }
 
 func (ch *Chat) refuseToken(c *engine.Conn) {
@@ -208,6 +249,10 @@ func (ch *Chat) refuseToken(c *engine.Conn) {
 // jwtVerified goes on with a login whose JWT a verifier checked.
 func (ch *Chat) jwtVerified(wl *waitingLogin, a accounts.Account, err error) {
 	if wl.gone || wl.conn.Closing() || ch.waitingBy[wl.conn.ID()] != wl {
+		return
+	}
+	if err == nil && ch.cl.link != nil && ch.users[a.UserID] == nil {
+		ch.jwtNameFromCluster(wl, a) // its display name, unique cluster-wide (accountcluster.go)
 		return
 	}
 	delete(ch.waitingBy, wl.conn.ID())
@@ -242,6 +287,11 @@ func (ch *Chat) loginAccount(c *engine.Conn, r *engine.Request, a accounts.Accou
 		}
 	}
 	u.info.Name = ch.accountName(a)
+	ch.enterAccount(u, r)
+}
+
+// enterAccount is the rest of an account's first login here once u has its name.
+func (ch *Chat) enterAccount(u *user, r *engine.Request) {
 	ch.register(u)
 	ch.authorizeAccount(u)
 	ch.joined(ch.defaultRoom, u)
@@ -289,7 +339,7 @@ func (ch *Chat) authorizeAccount(u *user) {
 // Revoked implements accounts.Registrar: each connection of userID that logged in with
 // the revoked token (all: every connection) is closed with CloseBadToken.
 func (ch *Chat) Revoked(userID uint64, token [32]byte, all bool) {
-	ch.w.Post(func() {
+	ch.postCommit(func() { // a cluster's mirror may revoke before the worker starts
 		first := ch.users[userID]
 		if first == nil || !first.account {
 			return

@@ -34,6 +34,11 @@ func nameKeys(name string) (folded, shaped string) {
 	return folded, shaped
 }
 
+// NameKeys is nameKeys for a cluster, which holds a registered account's name under
+// both keys (engine/cluster/accounts.go), so nicknames on every node compare with it
+// as they do with each other.
+func NameKeys(name string) (folded, shaped string) { return nameKeys(name) }
+
 // nameTaken reports whether a user online, an identity that may still resume, or a
 // registered account (account.go) holds name or one that looks like it.
 func (ch *Chat) nameTaken(name string) bool {

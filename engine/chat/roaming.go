@@ -37,8 +37,12 @@ func (ch *Chat) keepAccountRoom(u *user, roomID string, in bool) {
 	case !in && i >= 0:
 		rooms = slices.Delete(rooms, i, i+1)
 		delete(ch.acct.reads[u.info.ID], roomID) // a room left keeps no read position (the store drops it too)
+	case ch.cl.link == nil:
+		return // nothing changed
 	default:
-		return
+		// A cluster node's list may be a moment behind the cluster's (a record from
+		// before this node's last change, accountcluster.go): the change is queued
+		// all the same, so none is lost.
 	}
 	if ch.acct.rooms == nil {
 		ch.acct.rooms = make(map[uint64][]string)

@@ -111,11 +111,11 @@ func (c NATSConfig) connect(node string, onState func(bool), log *slog.Logger) (
 	return nc, nil
 }
 
-// bucketConfigs are the KV buckets of docs/CLUSTER.md, as names.go, sessions.go and
-// nodes.go define them, with the stream's replicas.
+// bucketConfigs are the KV buckets of docs/CLUSTER.md, as names.go, sessions.go,
+// nodes.go and accounts.go define them, with the stream's replicas.
 func bucketConfigs(replicas int, nodeTTL time.Duration) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{MetaConfig(replicas), NamesConfig(replicas),
-		SessionsConfig(replicas), NodesConfig(nodeTTL, replicas)}
+		SessionsConfig(replicas), NodesConfig(nodeTTL, replicas), AccountsConfig(replicas)}
 }
 
 // setup creates (or updates) the lines stream and the KV buckets, retrying until

@@ -66,9 +66,10 @@ type Journal struct {
 	writer  *store.Writer
 	pub     *publisher
 	cons    *consumer
-	recs    *records    // edits and reactions for the stream (records.go)
-	signals *signals    // Typing, Status and Buzz for the other nodes (signals.go)
-	ids     *identities // names and sessions in KV (identity.go)
+	recs    *records                 // edits and reactions for the stream (records.go)
+	signals *signals                 // Typing, Status and Buzz for the other nodes (signals.go)
+	ids     *identities              // names and sessions in KV (identity.go)
+	accts   atomic.Pointer[Accounts] // registered accounts in KV, once shared (accounts.go)
 	grace   time.Duration
 	// stopSweeps ends the watch for dead nodes and the sweeps waiting (sweep.go).
 	stopSweeps context.CancelFunc
@@ -269,9 +270,6 @@ func (j *Journal) AddMessages(ms ...store.Message) error {
 	return j.pub.add(ms)
 }
 
-// AddAccountRoom goes to the local store for now.
-func (j *Journal) AddAccountRoom(r store.AccountRoom) { j.writer.AddAccountRoom(r) }
-
 // ReserveUserIDs is the single node's reservation, in the local store: a cluster
 // node's chat reserves its blocks in KV instead (ReserveUserIDBlock, identity.go) and
 // never calls it.
@@ -306,6 +304,9 @@ func (j *Journal) Close() {
 		j.writer.Close()
 		j.stopSweeps()
 		j.closeIdentities()
+		if a := j.accts.Load(); a != nil {
+			a.close()
+		}
 		j.nc.Close()
 	})
 }

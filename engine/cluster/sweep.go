@@ -89,8 +89,8 @@ func (j *Journal) SweepNode(ctx context.Context, dead string) (pending bool, err
 	}
 	err = eachEntry(ctx, j.ids.names, func(e jetstream.KeyValueEntry) error {
 		h, err := parseHolder(e.Value())
-		if err != nil || h.Node != dead || resumable[h.UserID] {
-			return nil
+		if err != nil || h.Node != dead || h.Node == AccountNode || resumable[h.UserID] {
+			return nil // a registered account's name is held for good (accounts.go)
 		}
 		err = j.ids.names.Delete(ctx, e.Key(), jetstream.LastRevision(e.Revision()))
 		if isWrongLastSequence(err) {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
+	"github.com/chatd/chatd/engine/accounts"
 	"github.com/chatd/chatd/engine/chat"
 	"github.com/chatd/chatd/engine/cluster"
 	"github.com/chatd/chatd/engine/store"
@@ -25,29 +25,31 @@ func (c Config) validateCluster() error {
 	if c.DataDir == "" {
 		return errors.New("a cluster node needs a --data-dir for its copy of the history")
 	}
-	if c.Accounts.JWTKeyFile != "" || !c.Accounts.AllowAnonymous {
-		return errors.New("--jwt-key and --allow-anonymous=false need a single node for now: accounts are kept per node, not shared by a cluster (docs/CLUSTER.md)")
-	}
 	return nil
 }
 
-// accountsInCluster answers the accounts' routes on a cluster node: accounts live in
-// each node's SQLite, so one registered on one node would be unknown on the others
-// and its name unreserved there; until they are shared, a node refuses them plainly.
-func accountsInCluster() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotImplemented)
-		_, _ = w.Write([]byte(`{"error":"accounts_unavailable","message":"accounts are not available on a cluster node yet"}` + "\n"))
-	})
+// shareAccounts makes a cluster node's accounts the cluster's (docs/CLUSTER.md,
+// "Accounts"): writes go to KV first, and the node's index mirrors the bucket; a
+// single node keeps them in its SQLite.
+func (s *Server) shareAccounts(acc *accounts.Service) error {
+	if s.journal == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clusterOpenTimeout)
+	defer cancel()
+	sh, err := s.journal.ShareAccounts(ctx, acc, s.Chat.AccountRoomsFromCluster)
+	if err != nil {
+		return fmt.Errorf("share accounts with the cluster: %w", err)
+	}
+	acc.SetShared(sh)
+	s.sharedAccounts = sh
+	return nil
 }
 
 // clusterJournal is the chat's journal opener for a cluster node (docs/CLUSTER.md):
 // lines go through NATS JetStream and come back through this node's store; nil for a
 // single node, whose store writer is the journal. The journal opened is kept in
-// *opened, for Start to catch up with it. What a node shares with the others beyond
-// the lines (names, userIds, sessions, presence) is still being wired
-// (docs/CLUSTER.md, build order).
+// *opened, for Start to catch up with it.
 func (c Config) clusterJournal(opened **cluster.Journal) chat.JournalOpener {
 	if c.Cluster == nil {
 		return nil
@@ -92,7 +94,13 @@ func (s *Server) catchUp() error {
 	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- j.WaitCaughtUp(ctx) }()
+	go func() {
+		err := j.WaitCaughtUp(ctx)
+		if err == nil && s.sharedAccounts != nil {
+			err = s.sharedAccounts.AccountsReady(ctx) // every account, before a login needs one
+		}
+		done <- err
+	}()
 	start := time.Now()
 	tick := time.NewTicker(catchUpProgressEvery)
 	defer tick.Stop()

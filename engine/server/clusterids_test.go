@@ -108,9 +108,11 @@ func TestClusterForgedTokenIsRefusedOnEveryNode(t *testing.T) {
 	}
 }
 
-// TestClusterNodeRefusesAccountsPlainly: accounts are kept per node, so a cluster node
-// answers their routes 501 accounts_unavailable and refuses the flags that need them.
-func TestClusterNodeRefusesAccountsPlainly(t *testing.T) {
+// TestClusterNodeTakesAccounts: a cluster node serves the accounts API (register
+// answers 201, no longer 501 accounts_unavailable) and starts with the flags that
+// need accounts, --allow-anonymous=false and --jwt-key (accounts_cluster_test.go
+// shows them across nodes).
+func TestClusterNodeTakesAccounts(t *testing.T) {
 	ns := natstest.Start(t)
 	node := startCluster(t, ns, 1, 0)[0]
 	resp, err := http.Post("http://"+node.Addr+"/api/register", "application/json", strings.NewReader(`{"name":"Alice","password":"correct horse battery"}`))
@@ -119,19 +121,14 @@ func TestClusterNodeRefusesAccountsPlainly(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(body), "accounts_unavailable") {
-		t.Fatalf("register on a cluster node: %d %s, want 501 accounts_unavailable", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(body), `"token"`) {
+		t.Fatalf("register on a cluster node: %d %s, want 201 with a token", resp.StatusCode, body)
 	}
 
-	for _, tune := range []func(*server.Config){
-		func(c *server.Config) { c.Accounts.AllowAnonymous = false },
-		func(c *server.Config) { c.Accounts.JWTKeyFile = "/nonexistent/key.pem" },
-	} {
-		cfg := chattest.Config(t)
-		chattest.InCluster(ns.URL(), "node-x")(&cfg)
-		tune(&cfg)
-		if _, err := server.New(cfg); err == nil || !strings.Contains(err.Error(), "single node") {
-			t.Fatalf("a cluster node with accounts required: %v, want refused", err)
-		}
+	strict := chattest.Start(t, chattest.InCluster(ns.URL(), "node-x"), withJWTKey(writeKey(t, []byte("site secret"))),
+		func(c *server.Config) { c.Accounts.AllowAnonymous = false })
+	c := chattest.Dial(t, strict.URL("Mallory", "#16a085", 1))
+	if e := c.Next(); e["code"] != "account_required" {
+		t.Fatalf("an anonymous login on a node with --allow-anonymous=false: %v, want account_required", e)
 	}
 }

@@ -87,6 +87,8 @@ type Server struct {
 	metricsSrv  *http.Server     // nil: /metrics is on --listen
 	metricsLn   net.Listener     // set by Start
 	journal     *cluster.Journal // a cluster node's; nil for a single node
+	// sharedAccounts is a cluster node's accounts mirror (shareAccounts).
+	sharedAccounts *cluster.Accounts
 }
 
 // New assembles a server: the chat and the worker first (each validates its
@@ -138,18 +140,19 @@ func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
 	acfg := cfg.Accounts
 	acfg.MaxNameLength = cfg.Chat.MaxNameLength
 	acfg.SecureCookie = cfg.Engine.TLSCert != ""
+	if cfg.Cluster != nil {
+		st = nil // a cluster node's accounts are the cluster's (shareAccounts), not its SQLite's
+	}
 	acc, err := accounts.New(acfg, st, s.log)
 	if err != nil {
 		return err
 	}
 	s.Accounts = acc
-	if cfg.Cluster != nil {
-		for pattern := range acc.Routes() {
-			s.Worker.Handle(pattern, accountsInCluster())
-		}
-		return nil
+	acc.SetRegistrar(s.Chat) // before the mirror starts: its revokes reach the chat
+	if err := s.shareAccounts(acc); err != nil {
+		acc.Close()
+		return err
 	}
-	acc.SetRegistrar(s.Chat)
 	s.Chat.UseAccounts(acc)
 	for pattern, h := range acc.Routes() {
 		s.Worker.Handle(pattern, h)
