@@ -166,11 +166,11 @@ func TestRunRejectsBadOptions(t *testing.T) {
 func TestSlowWithPingFlooders(t *testing.T) {
 	_, o := startChatd(t)
 	o.Scenario, o.Clients, o.Senders, o.Rate = "slow", 10, 5, 50
-	o.SlowClients, o.PingFlooders = 0, 3
+	o.SlowClients, o.PingFlooders = 0, 40
 	o.ServerPID = os.Getpid()
 	res := runScenario(t, o)
 	checkMessages(t, res, 10)
-	if s := res.Slow; s == nil || s.PingFlooders != 3 || s.FloodersCut != 3 || s.Clients != 0 {
-		t.Fatalf("slow figures %+v, want 3 ping flooders, all cut", res.Slow)
+	if s := res.Slow; s == nil || s.PingFlooders != 40 || s.FloodersCut != 40 || s.Clients != 0 {
+		t.Fatalf("slow figures %+v, want 40 ping flooders, all cut", res.Slow)
 	}
 }
