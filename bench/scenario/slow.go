@@ -46,6 +46,7 @@ func (r *run) slow(ctx context.Context) error {
 	r.o.Progress.Update("after", 0, 0, "waiting 5 s for the server to let go")
 	time.Sleep(5 * time.Second)
 	after, serr := r.probe.sample()
+	flooders.close() // each tells, once stopped, whether the server had cut it
 	f := &SlowFigures{Clients: r.o.SlowClients, Cut: readers.cut.Load(), PeakRSSBytes: peak(), BaseRSSBytes: r.baseline.proc.RSSBytes,
 		PingFlooders: r.o.PingFlooders, FloodersCut: flooders.cut.Load()}
 	if serr == nil && after.haveProc {
@@ -61,6 +62,7 @@ type nonReaders struct {
 	cut   atomic.Uint64
 	wg    sync.WaitGroup
 	stop  chan struct{}
+	once  sync.Once
 }
 
 func (r *run) openNonReaders(n int) *nonReaders {
@@ -142,7 +144,11 @@ func (nr *nonReaders) flood(c net.Conn) {
 func (nr *nonReaders) waitCut(c net.Conn) {
 	defer nr.wg.Done()
 	for {
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-nr.stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
 		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 		// A masked empty Pong: harmless to the server, and it fails once the server closed.
 		if _, err := c.Write([]byte{0x8a, 0x80, 0, 0, 0, 0}); err != nil {
@@ -167,11 +173,13 @@ func closedByServer(c net.Conn) bool {
 }
 
 func (nr *nonReaders) close() {
-	close(nr.stop)
-	for _, c := range nr.conns {
-		c.Close()
-	}
-	nr.wg.Wait()
+	nr.once.Do(func() {
+		close(nr.stop)
+		nr.wg.Wait() // a flooder reads what it was sent before its socket closes
+		for _, c := range nr.conns {
+			c.Close()
+		}
+	})
 }
 
 // sampleRSS samples the server's RSS every 50 ms until ctx ends; the returned func
