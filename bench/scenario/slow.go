@@ -92,8 +92,9 @@ func (r *run) openPingFlooders(n int) *nonReaders {
 	return nr
 }
 
-// dialRaw opens the i-th raw socket, logged in as a seed client named prefix-i, with a
-// 4 KB receive buffer; nil if it failed (noted).
+// dialRaw opens the i-th raw socket, logged in as a client named prefix-i (a seed
+// client, or presence=compact with --presence compact), with a 4 KB receive buffer; nil
+// if it failed (noted).
 func (r *run) dialRaw(i int, prefix string) net.Conn {
 	u, _ := url.Parse(r.o.URLs[i%len(r.o.URLs)]) // round robin over the nodes, as the pool's clients
 	c, err := net.DialTimeout("tcp", u.Host, r.dialTimeout())
@@ -102,8 +103,12 @@ func (r *run) dialRaw(i int, prefix string) net.Conn {
 		return nil
 	}
 	_ = c.(*net.TCPConn).SetReadBuffer(4096)
-	req := fmt.Sprintf("GET /?userName=%s%s-%d HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", prefix, r.id, i, u.Host)
+	query := fmt.Sprintf("userName=%s%s-%d", prefix, r.id, i)
+	if r.o.Presence == "compact" { // like the pool's clients
+		query += "&presence=compact"
+	}
+	req := fmt.Sprintf("GET /?%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", query, u.Host)
 	if _, err := c.Write([]byte(req)); err != nil {
 		c.Close()
 		return nil
