@@ -3,6 +3,8 @@ package engine_test
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"log/slog"
 	"runtime"
 	"testing"
 	"time"
@@ -96,5 +98,24 @@ func TestGoroutinesFlat(t *testing.T) {
 	t.Logf("goroutines: %d with 100 clients, %d with 2000", base, grown)
 	if grown-base > 64 {
 		t.Fatalf("goroutines grew from %d to %d for 1,900 more connections", base, grown)
+	}
+}
+
+// TestStopBeforeStartReturns: a worker whose server failed between New and Start is
+// stopped all the same, at once (Stop waited forever for an owner that never ran).
+func TestStopBeforeStartReturns(t *testing.T) {
+	cfg := engine.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	w, err := engine.New(cfg, engine.Echo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan struct{})
+	go func() { w.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop of a worker never started did not return within 5 s")
 	}
 }

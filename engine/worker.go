@@ -48,6 +48,7 @@ type Worker struct {
 	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it
 	releaseSoon  atomic.Bool    // a slow consumer holding much was cut: release without waiting out the spacing
 	onRelease    func()         // what else gives memory back at a release (OnRelease)
+	ownerStarted atomic.Bool    // startOwner ran: Stop has an owner to stop
 	onBatch      func(time.Duration)
 	stopOnce     sync.Once
 }
@@ -150,6 +151,7 @@ func (w *Worker) startOwner() {
 	nbiofix.RouteLogs(w.log)
 	w.started = time.Now()
 	w.loop.writers = newWriters(w.writerCount())
+	w.ownerStarted.Store(true)
 	go w.run()
 	w.Call(func() { w.safely(nil, func() { w.handler.OnWorkerStart(w) }) })
 	// What the process's setup freed goes back at once, before releaseMemory takes its
@@ -214,6 +216,9 @@ func (w *Worker) listen(network, addr string) (net.Listener, error) {
 // answer, stops the engine and the owner. Safe to call more than once.
 func (w *Worker) Stop() {
 	w.stopOnce.Do(func() {
+		if !w.ownerStarted.Load() {
+			return // never started (a server whose setup failed after New): nothing runs
+		}
 		w.Call(func() {
 			w.safely(nil, func() { w.handler.OnWorkerStop(w) })
 			for _, c := range w.loop.conns {
