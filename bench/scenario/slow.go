@@ -65,28 +65,28 @@ type nonReaders struct {
 	once  sync.Once
 }
 
+// openNonReaders opens n raw sockets that never read; each notices its cut by a
+// write that fails.
 func (r *run) openNonReaders(n int) *nonReaders {
-	nr := &nonReaders{stop: make(chan struct{})}
-	for i := range n {
-		if c := r.dialRaw(i, "slow"); c != nil {
-			nr.conns = append(nr.conns, c)
-			nr.wg.Add(1)
-			go nr.waitCut(c)
-		}
-	}
-	return nr
+	return r.openRaw(n, "slow", (*nonReaders).waitCut)
 }
 
 // openPingFlooders opens n raw sockets that never read and send masked 125-byte
 // pings, 32 to a write, as fast as the server takes them, until they are cut or the
 // run ends.
 func (r *run) openPingFlooders(n int) *nonReaders {
+	return r.openRaw(n, "pinger", (*nonReaders).flood)
+}
+
+// openRaw dials n raw sockets named prefix-i, each run by its own goroutine until
+// the run ends.
+func (r *run) openRaw(n int, prefix string, run func(*nonReaders, net.Conn)) *nonReaders {
 	nr := &nonReaders{stop: make(chan struct{})}
 	for i := range n {
-		if c := r.dialRaw(i, "pinger"); c != nil {
+		if c := r.dialRaw(i, prefix); c != nil {
 			nr.conns = append(nr.conns, c)
 			nr.wg.Add(1)
-			go nr.flood(c)
+			go run(nr, c)
 		}
 	}
 	return nr

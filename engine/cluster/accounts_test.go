@@ -50,19 +50,27 @@ func shareAccounts(t *testing.T, n *node, m AccountsMirror) *Accounts {
 	return a
 }
 
+// laggingPair is two nodes a and b sharing accounts on one nats-server, b's mirror
+// held until openGate (which the test's cleanup calls too, before the journals close:
+// the mirror must not stay held); idxB is b's index.
+func laggingPair(t *testing.T) (sa, sb *Accounts, idxB *accounts.Service, openGate func()) {
+	t.Helper()
+	ns := natstest.Start(t)
+	na, nb := startNode(t, ns, "a", t.TempDir(), 1), startNode(t, ns, "b", t.TempDir(), 2)
+	idxB = newIndex(t)
+	gate := gatedMirror{Service: idxB, open: make(chan struct{})}
+	var once sync.Once
+	openGate = func() { once.Do(func() { close(gate.open) }) }
+	t.Cleanup(openGate)
+	return shareAccounts(t, na, newIndex(t)), shareAccounts(t, nb, gate), idxB, openGate
+}
+
 // TestTokenSyncWaitsForTheMirror: a token registered on node a is unknown to node b
 // while b's mirror lags; SyncToken on b does not return before b's index holds it
 // (its context runs out instead), and once the mirror goes on it returns with the
 // token in b's index.
 func TestTokenSyncWaitsForTheMirror(t *testing.T) {
-	ns := natstest.Start(t)
-	na, nb := startNode(t, ns, "a", t.TempDir(), 1), startNode(t, ns, "b", t.TempDir(), 2)
-	idxB := newIndex(t)
-	gate := gatedMirror{Service: idxB, open: make(chan struct{})}
-	var once sync.Once
-	openGate := func() { once.Do(func() { close(gate.open) }) }
-	t.Cleanup(openGate) // before the journals close: the mirror must not stay held
-	sa, sb := shareAccounts(t, na, newIndex(t)), shareAccounts(t, nb, gate)
+	sa, sb, idxB, openGate := laggingPair(t)
 
 	const tok = "a token of node a"
 	h := sha256.Sum256([]byte(tok))
@@ -149,14 +157,7 @@ func TestAccountNamesOutliveSweeps(t *testing.T) {
 // (ErrBusy, the login gets 1013), and every queued one is answered once the mirror
 // goes on.
 func TestTokenSyncsAreBounded(t *testing.T) {
-	ns := natstest.Start(t)
-	na, nb := startNode(t, ns, "a", t.TempDir(), 1), startNode(t, ns, "b", t.TempDir(), 2)
-	idxB := newIndex(t)
-	gate := gatedMirror{Service: idxB, open: make(chan struct{})}
-	var once sync.Once
-	openGate := func() { once.Do(func() { close(gate.open) }) }
-	t.Cleanup(openGate)
-	sa, sb := shareAccounts(t, na, newIndex(t)), shareAccounts(t, nb, gate)
+	sa, sb, idxB, openGate := laggingPair(t)
 	idxB.SetShared(sb)
 
 	const tok = "a token of node a"
