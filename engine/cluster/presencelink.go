@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -56,6 +57,9 @@ type presenceLink struct {
 	replicas int
 	log      *slog.Logger
 	rewatch  chan struct{} // cap 1: the nodes bucket was made again, watch it anew
+	// reconnectedAt is when the watch last saw NATS reconnect (unix nanoseconds): for a
+	// ttl after it, a node with no key and no responder may only be slower to come back.
+	reconnectedAt atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -229,6 +229,7 @@ func (l *presenceLink) watch(events <-chan NodeEvent, check <-chan time.Time, re
 		case <-check:
 			if r := l.nc.Stats().Reconnects; r != *reconnects {
 				*reconnects = r
+				l.reconnectedAt.Store(time.Now().UnixNano())
 				l.post(l.resyncAll)
 				return // the bucket may be a new one (a nats-server restart)
 			}
@@ -259,6 +260,16 @@ func (l *presenceLink) askLoop() {
 			s, err := RequestSnapshot(ctx, l.nc, node)
 			gone := err != nil && l.gone(ctx, node, err)
 			cancel()
+			if gone && time.Since(time.Unix(0, l.reconnectedAt.Load())) < l.ttl {
+				// Just after a nats-server restart the bucket is new and the other
+				// nodes may not have reconnected yet: ask again once they could have.
+				gone = false
+				time.AfterFunc(l.ttl, func() {
+					if l.ctx.Err() == nil { // not after the link stopped
+						l.post(func() { l.needSnapshot(node) })
+					}
+				})
+			}
 			if err != nil {
 				l.log.Debug("presence snapshot request failed", "node", node, "gone", gone, "err", err)
 			}
