@@ -46,7 +46,11 @@ func (w *Worker) releaseMemory() {
 	defer t.Stop()
 	base := held() // what the heap held after the last release
 	var allocated uint64
-	checks, calmFor := releaseSpacing, 0
+	spacing := w.releaseGap
+	if spacing <= 0 {
+		spacing = releaseSpacing
+	}
+	checks, calmFor := spacing, 0
 	for {
 		select {
 		case <-w.done:
@@ -64,7 +68,7 @@ func (w *Worker) releaseMemory() {
 		}
 		allocated = total
 		checks++
-		if calmFor >= calmChecks && now > base+releaseAbove && (checks >= releaseSpacing || w.releaseSoon.Swap(false)) {
+		if calmFor >= calmChecks && now > base+releaseAbove && (checks >= spacing || w.releaseSoon.Swap(false)) {
 			checks = 0
 			w.dropFreeBuffers()
 			if w.onRelease != nil {

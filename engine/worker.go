@@ -46,6 +46,7 @@ type Worker struct {
 
 	closeNames   map[int]string // close codes by name, the engine's and the handler's
 	releaseEvery time.Duration  // how often releaseMemory looks; tests shorten it
+	releaseGap   int            // checks between two releases (0: releaseSpacing); tests widen it
 	releaseSoon  atomic.Bool    // a slow consumer holding much was cut: release without waiting out the spacing
 	onRelease    func()         // what else gives memory back at a release (OnRelease)
 	ownerStarted atomic.Bool    // startOwner ran: Stop has an owner to stop
@@ -331,6 +332,9 @@ func (w *Worker) dispatch(ev *event) {
 func (w *Worker) closed(c *Conn, reason CloseReason) {
 	if c.closed {
 		return
+	}
+	if c.holding() >= cutReleaseBytes {
+		w.releaseSoon.Store(true)
 	}
 	c.dropParked()
 	c.closed = true

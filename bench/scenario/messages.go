@@ -223,6 +223,7 @@ func (r *run) sendPaced(ctx context.Context, plan sendPlan) (*sendRecord, error)
 	defer tick.Stop()
 	inWarmup := r.o.Warmup > 0
 	if !inWarmup {
+		r.pauseBeforeMeasuring()
 		r.startMeasuring(rec)
 	}
 	var buf []byte
@@ -233,6 +234,7 @@ func (r *run) sendPaced(ctx context.Context, plan sendPlan) (*sendRecord, error)
 		}
 		if inWarmup && el >= r.o.Warmup {
 			inWarmup = false
+			begin = begin.Add(r.pauseBeforeMeasuring())
 			r.startMeasuring(rec)
 		}
 		if err := r.sampleStart(rec); err != nil {
@@ -248,6 +250,18 @@ func (r *run) sendPaced(ctx context.Context, plan sendPlan) (*sendRecord, error)
 	}
 	rec.sendEnd = time.Now()
 	return rec, nil
+}
+
+// pauseBeforeMeasuring runs the scenario's beforeMeasure, if any, with the sending
+// paused, and says how long it took: the pacing resumes where it stopped instead of
+// making up for the pause in a burst.
+func (r *run) pauseBeforeMeasuring() time.Duration {
+	if r.beforeMeasure == nil {
+		return 0
+	}
+	start := time.Now()
+	r.beforeMeasure()
+	return time.Since(start)
 }
 
 // startMeasuring marks the messages offered from now on as measured, for their

@@ -68,8 +68,10 @@ func Row(r *Result) ([]string, []string) {
 		add("slow_clients", sl.Clients)
 		add("slow_cut", sl.Cut)
 		add("slow_base_rss", sl.BaseRSSBytes)
+		add("slow_warm_rss", sl.WarmRSSBytes)
 		add("slow_peak_rss", sl.PeakRSSBytes)
 		add("slow_after_rss", sl.AfterRSSBytes)
+		add("slow_last_cut_s", sl.LastCutSeconds)
 		add("ping_flooders", sl.PingFlooders)
 		add("ping_flooders_cut", sl.FloodersCut)
 	}

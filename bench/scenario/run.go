@@ -33,11 +33,14 @@ type run struct {
 	room       func(c *loadgen.Client) string
 	isDelivery func(c *loadgen.Client, f *loadgen.Frame) bool
 
-	baseline    serverSample
-	joined      atomic.Int64
-	mu          sync.Mutex
-	rateLimited map[int]uint64  // by sender index
-	seqs        []atomic.Uint64 // failover: the last seq each client saw (its since=)
+	baseline serverSample
+	// beforeMeasure, if set, runs once the warmup's messages are sent, with the sending
+	// paused (slow: the warm baseline, then the non-readers join).
+	beforeMeasure func()
+	joined        atomic.Int64
+	mu            sync.Mutex
+	rateLimited   map[int]uint64  // by sender index
+	seqs          []atomic.Uint64 // failover: the last seq each client saw (its since=)
 }
 
 // Run runs one scenario to its end (or ctx's) and returns its figures.

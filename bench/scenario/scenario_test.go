@@ -173,4 +173,9 @@ func TestSlowWithPingFlooders(t *testing.T) {
 	if s := res.Slow; s == nil || s.PingFlooders != 40 || s.FloodersCut != 40 || s.Clients != 0 {
 		t.Fatalf("slow figures %+v, want 40 ping flooders, all cut", res.Slow)
 	}
+	// The memory is read just before they join (the warm baseline) and 5 s after the
+	// last cut, which came once they had joined.
+	if s := res.Slow; s.WarmRSSBytes == 0 || s.AfterRSSBytes == 0 || s.LastCutSeconds <= 0 {
+		t.Fatalf("slow figures %+v, want a warm baseline, an after-cut RSS and the last cut's time", s)
+	}
 }

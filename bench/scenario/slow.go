@@ -19,16 +19,22 @@ type SlowFigures struct {
 	PingFlooders  int    `json:"pingFlooders"`  // clients sending RFC 6455 pings as fast as they can, never reading
 	FloodersCut   uint64 `json:"floodersCut"`   // of them, closed by the server
 	PeakRSSBytes  uint64 `json:"peakRssBytes"`  // the most the server held during the run
-	AfterRSSBytes uint64 `json:"afterRssBytes"` // 5 s after the run's last message
-	BaseRSSBytes  uint64 `json:"baseRssBytes"`  // before any client connected
+	AfterRSSBytes uint64 `json:"afterRssBytes"` // 5 s after the last cut (after the run's last message if none was cut)
+	// LastCutSeconds is when the last cut came, in seconds from the non-readers' joining.
+	LastCutSeconds float64 `json:"lastCutSeconds"`
+	// WarmRSSBytes is the baseline: the server running the active clients' warmup
+	// traffic, just before the non-readers joined.
+	WarmRSSBytes uint64 `json:"warmRssBytes"`
+	BaseRSSBytes uint64 `json:"baseRssBytes"` // before any client connected
 }
 
 // slow is broadcast with --slow-clients more clients in the chat that never read:
-// every message is queued for them until the server cuts them. The figures are the
-// active clients' latency and loss, and the server's memory at the peak and 5 s after.
-// With --slow-clients 0 it is the same run without them, the figures to compare
-// with: what the active clients' lines leave behind (the history's page caches, the
-// code the run paged in) is left after either.
+// every message is queued for them until the server cuts them. The active clients
+// send for --warmup first, so that the baseline (the server's RSS just before the
+// non-readers join) holds what their traffic fills anyway: the history's page caches,
+// the rooms' recent lines, the code the run pages in. The figures are the active
+// clients' latency and loss, the server's peak memory, and its memory 5 s after the
+// last cut. With --slow-clients 0 it is the same run without them, to compare with.
 func (r *run) slow(ctx context.Context) error {
 	if r.o.SlowClients < 0 || r.o.PingFlooders < 0 {
 		return fmt.Errorf("--slow-clients and --ping-flooders must not be negative")
@@ -36,33 +42,104 @@ func (r *run) slow(ctx context.Context) error {
 	if _, err := r.ramp(ctx, "ramp", r.o.Clients, r.o.RampRate); err != nil {
 		return err
 	}
-	readers := r.openNonReaders(r.o.SlowClients)
-	defer readers.close()
-	flooders := r.openPingFlooders(r.o.PingFlooders)
-	defer flooders.close()
 	r.settle(ctx, time.Second, time.Minute)
-	peak := r.sampleRSS(ctx)
-	err := r.broadcastExchange(ctx)
-	r.o.Progress.Update("after", 0, 0, "waiting 5 s for the server to let go")
-	time.Sleep(5 * time.Second)
-	after, serr := r.probe.sample()
-	flooders.close() // each tells, once stopped, whether the server had cut it
-	f := &SlowFigures{Clients: r.o.SlowClients, Cut: readers.cut.Load(), PeakRSSBytes: peak(), BaseRSSBytes: r.baseline.proc.RSSBytes,
-		PingFlooders: r.o.PingFlooders, FloodersCut: flooders.cut.Load()}
-	if serr == nil && after.haveProc {
-		f.AfterRSSBytes = after.proc.RSSBytes
-	}
+	f := &SlowFigures{Clients: r.o.SlowClients, PingFlooders: r.o.PingFlooders, BaseRSSBytes: r.baseline.proc.RSSBytes}
 	r.res.Slow = f
+	readers, flooders := &nonReaders{stop: make(chan struct{})}, &nonReaders{stop: make(chan struct{})}
+	var peak func() uint64
+	var after *afterCut
+	r.beforeMeasure = func() {
+		if s, err := r.probe.sample(); err == nil && s.haveProc {
+			f.WarmRSSBytes = s.proc.RSSBytes
+		}
+		readers = r.openNonReaders(r.o.SlowClients)
+		flooders = r.openPingFlooders(r.o.PingFlooders)
+		peak = r.sampleRSS(ctx)
+		after = r.watchCuts(ctx, readers, flooders)
+		time.Sleep(time.Second) // their upgrades and logins, before the measured messages
+	}
+	defer func() { readers.close(); flooders.close() }()
+	err := r.broadcastExchange(ctx)
+	if after == nil { // the exchange failed before its measurement
+		return err
+	}
+	r.o.Progress.Update("after", 0, 0, "waiting for 5 s after the last cut")
+	f.AfterRSSBytes, f.LastCutSeconds = after.wait()
+	flooders.close() // each tells, once stopped, whether the server had cut it
+	f.Cut, f.FloodersCut, f.PeakRSSBytes = readers.cut.Load(), flooders.cut.Load(), peak()
 	return err
+}
+
+// afterCut samples the server's RSS 5 s after the latest cut of a non-reader or
+// flooder, again after each later one.
+type afterCut struct {
+	r       *run
+	groups  []*nonReaders
+	joined  time.Time
+	cancel  context.CancelFunc
+	done    chan struct{}
+	rss     uint64
+	sampled int64 // the cut (unix ns) rss was sampled after
+}
+
+// afterCutDelay is how long after the last cut the memory is read.
+const afterCutDelay = 5 * time.Second
+
+func (r *run) watchCuts(ctx context.Context, groups ...*nonReaders) *afterCut {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &afterCut{r: r, groups: groups, joined: time.Now(), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for ctx.Err() == nil {
+			if last := a.lastCut(); last != 0 && last != a.sampled && time.Since(time.Unix(0, last)) >= afterCutDelay {
+				a.sample(last)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	return a
+}
+
+func (a *afterCut) lastCut() int64 {
+	var last int64
+	for _, g := range a.groups {
+		last = max(last, g.lastCut.Load())
+	}
+	return last
+}
+
+func (a *afterCut) sample(cut int64) {
+	if s, err := a.r.probe.sample(); err == nil && s.haveProc {
+		a.rss, a.sampled = s.proc.RSSBytes, cut
+	}
+}
+
+// wait gives the RSS 5 s after the last cut, waiting for that moment if it is still to
+// come, and when the last cut came; without cuts, the RSS 5 s from now.
+func (a *afterCut) wait() (rss uint64, lastCut float64) {
+	a.cancel()
+	<-a.done
+	last := a.lastCut()
+	if last == 0 {
+		time.Sleep(afterCutDelay)
+		a.sample(0)
+		return a.rss, 0
+	}
+	if last != a.sampled {
+		time.Sleep(time.Until(time.Unix(0, last).Add(afterCutDelay)))
+		a.sample(last)
+	}
+	return a.rss, time.Unix(0, last).Sub(a.joined).Seconds()
 }
 
 // nonReaders are raw sockets upgraded with a tiny receive window and never read.
 type nonReaders struct {
-	conns []net.Conn
-	cut   atomic.Uint64
-	wg    sync.WaitGroup
-	stop  chan struct{}
-	once  sync.Once
+	conns   []net.Conn
+	cut     atomic.Uint64
+	lastCut atomic.Int64 // unix ns of the latest cut seen
+	wg      sync.WaitGroup
+	stop    chan struct{}
+	once    sync.Once
 }
 
 // openNonReaders opens n raw sockets that never read; each notices its cut by a
@@ -128,7 +205,7 @@ func (nr *nonReaders) flood(c net.Conn) {
 		select {
 		case <-nr.stop:
 			if closedByServer(c) {
-				nr.cut.Add(1)
+				nr.cut.Add(1) // seen only now: not a time to read the memory by
 			}
 			return
 		default:
@@ -138,10 +215,16 @@ func (nr *nonReaders) flood(c net.Conn) {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				continue // the server's window is full: it has not read these yet
 			}
-			nr.cut.Add(1)
+			nr.sawCut()
 			return
 		}
 	}
+}
+
+// sawCut counts a cut seen as it happens.
+func (nr *nonReaders) sawCut() {
+	nr.cut.Add(1)
+	nr.lastCut.Store(time.Now().UnixNano())
 }
 
 // waitCut notices the server's close without reading the stream: it peeks with a
@@ -157,7 +240,7 @@ func (nr *nonReaders) waitCut(c net.Conn) {
 		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 		// A masked empty Pong: harmless to the server, and it fails once the server closed.
 		if _, err := c.Write([]byte{0x8a, 0x80, 0, 0, 0, 0}); err != nil {
-			nr.cut.Add(1)
+			nr.sawCut()
 			return
 		}
 	}

@@ -61,7 +61,9 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 			rx, err = reactionsOf(ctx, st, roomID, msgs)
 		}
 		frames := make([][]byte, len(msgs))
+		seqs := make([]uint64, len(msgs))
 		for i := range msgs {
+			seqs[i] = msgs[i].Seq
 			if p := encodeStoredFor(nil, &msgs[i], optIn); p != nil { // nil: deleted, for the seed's client
 				rs := rx[msgs[i].Seq]
 				if msgs[i].Deleted {
@@ -70,6 +72,10 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 				frames[i] = engine.AppendFrame(nil, engine.OpText, withReactions(p, rs))
 			}
 		}
+		// Only the frames and seqs wait for the owner, not the messages' texts: a login
+		// storm of 500 into a room of 3 KB lines held 200 MB of replays at once, and the
+		// heap the runtime grew for it kept some metadata resident after the storm.
+		msgs = nil
 		return func() {
 			if !u.online() || ch.membershipOf(u, roomID) != ms {
 				return // gone, or left the room meanwhile
@@ -81,19 +87,19 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 				ms.delivered = max(ms.delivered, ch.committedSeq(roomID))
 				return
 			}
-			for i := range msgs {
-				if msgs[i].Seq <= ms.delivered {
+			for i, seq := range seqs {
+				if seq <= ms.delivered {
 					continue
 				}
 				if frames[i] == nil {
-					ms.delivered = msgs[i].Seq
+					ms.delivered = seq
 					continue
 				}
 				u.conn.SendFrame(frames[i])
-				ms.delivered = msgs[i].Seq
+				ms.delivered = seq
 				ch.track(u, ms, ms.delivered, frames[i])
 			}
-			if len(msgs) == 0 && ms.delivered < ms.syncUpto {
+			if len(seqs) == 0 && ms.delivered < ms.syncUpto {
 				// The history lacks what its counters promise: skip rather than spin.
 				ch.log.Error("history has a gap", "room", roomID, "after", ms.delivered, "upto", ms.syncUpto)
 				ms.delivered = ms.syncUpto
