@@ -31,6 +31,16 @@ type StatsReporter interface {
 	Stats() map[string]any
 }
 
+// SharedMessages is an optional Handler method, read once by New: a message whose
+// payload is exactly one of these reaches OnMessage as that very slice, shared by every
+// connection and read-only, instead of a copy. It is for the answers every client
+// sends all the time: the chat's heartbeat Pong, from every client every
+// --ping-interval, was an idle server's only steady garbage (24 bytes a connection a
+// sweep: 2.9 MB in 40 s at 15,000 connections).
+type SharedMessages interface {
+	SharedMessages() [][]byte
+}
+
 // NopHandler implements every Handler method as a no-op, for embedding.
 type NopHandler struct{}
 

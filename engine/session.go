@@ -319,6 +319,19 @@ func (s *session) message(binary bool, payload []byte) {
 	}
 }
 
+// own implements frameSink: a payload the handler shares (SharedMessages) is that
+// shared slice, anything else a copy, the message's one allocation.
+func (s *session) own(payload []byte) []byte {
+	if len(payload) <= s.w.sharedLen {
+		for _, m := range s.w.shared {
+			if string(m) == string(payload) {
+				return m
+			}
+		}
+	}
+	return append([]byte(nil), payload...)
+}
+
 // ping implements frameSink: answered at once, with the same payload, at most
 // --max-pings-per-second.
 func (s *session) ping(payload []byte) {

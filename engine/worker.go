@@ -49,6 +49,8 @@ type Worker struct {
 	releaseGap   int            // checks between two releases (0: releaseSpacing); tests widen it
 	releaseSoon  atomic.Bool    // a slow consumer holding much was cut: release without waiting out the spacing
 	onRelease    func()         // what else gives memory back at a release (OnRelease)
+	shared       [][]byte       // the handler's SharedMessages, capped at their length
+	sharedLen    int            // the longest of them: longer payloads are not looked up
 	ownerStarted atomic.Bool    // startOwner ran: Stop has an owner to stop
 	onBatch      func(time.Duration)
 	stopOnce     sync.Once
@@ -73,9 +75,23 @@ func New(cfg Config, h Handler) (*Worker, error) {
 		closeNames: closeNames(h),
 	}
 	w.bodies.limit = int64(cfg.MaxUploadBuffer)
+	w.shareMessages(h)
 	w.mux.HandleFunc("GET /healthz", w.serveHealth)
 	w.mux.Handle("GET /status", RequireToken(cfg.StatusToken, http.HandlerFunc(w.serveStatus)))
 	return w, nil
+}
+
+// shareMessages reads h's SharedMessages, if it has any. Each is capped at its
+// length, so a handler's append to one copies instead of writing into it.
+func (w *Worker) shareMessages(h Handler) {
+	sh, ok := h.(SharedMessages)
+	if !ok {
+		return
+	}
+	for _, m := range sh.SharedMessages() {
+		w.shared = append(w.shared, m[:len(m):len(m)])
+		w.sharedLen = max(w.sharedLen, len(m))
+	}
 }
 
 // Handle adds an HTTP route served on the same port (before Start).

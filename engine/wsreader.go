@@ -19,6 +19,9 @@ const maxControlPayload = 125
 type frameSink interface {
 	// message gets a complete data message; payload is the sink's from here on.
 	message(binary bool, payload []byte)
+	// own turns the payload of a message that arrived whole in one read, unmasked
+	// where it lies and valid during the call only, into one message can keep.
+	own(payload []byte) []byte
 	// ping and pong get a control frame's payload, valid during the call only.
 	ping(payload []byte)
 	pong(payload []byte)
@@ -101,8 +104,8 @@ var (
 
 // feed parses data, handing every complete message and control frame to sink. It
 // returns the reason to close with at the first violation; what came before it was
-// delivered. After a close frame or an error it ignores the rest. A control frame
-// that arrives whole is unmasked in data itself: data is the caller's to spend.
+// delivered. After a close frame or an error it ignores the rest. A frame that
+// arrives whole is unmasked in data itself: data is the caller's to spend.
 func (r *frameReader) feed(data []byte, sink frameSink) *CloseReason {
 	for len(data) > 0 && !r.done {
 		var err *CloseReason
@@ -214,9 +217,9 @@ func (r *frameReader) startFrame(size int) *CloseReason {
 	return nil
 }
 
-// readPayload unmasks the next payload bytes: a frame that is all in data and ends a
-// message, or is a control frame, is unmasked where it lies or into the message's
-// own buffer and returned as whole; anything else goes to r's pieces.
+// readPayload unmasks the next payload bytes: a frame that is all in data and is a
+// whole message or a control frame is unmasked where it lies and returned as whole;
+// anything else goes to r's pieces.
 func (r *frameReader) readPayload(data []byte) (rest, whole []byte, err *CloseReason) {
 	n := min(int(r.remain), len(data))
 	all := r.pos == 0 && n == int(r.remain)
@@ -233,7 +236,7 @@ func (r *frameReader) readPayload(data []byte) (rest, whole []byte, err *CloseRe
 			whole = p.ctl
 		}
 	case all && r.fin && r.op != opContinuation:
-		dst = append([]byte(nil), data[:n]...) // the message, the sink's from endFrame on
+		dst = data[:n] // endFrame has the sink own it
 		whole = dst
 	default:
 		// Room for what arrived, never for what the header announced: a header that
@@ -295,13 +298,16 @@ func (r *frameReader) endFrame(sink frameSink, whole []byte) *CloseReason {
 		if r.msgOp == OpText && !r.text.complete() {
 			return errBadUTF8
 		}
-		msg, binary := whole, r.msgOp == OpBinary
+		var msg []byte
 		if p := r.pieces; p != nil && p.msg != nil {
 			msg, p.msg = p.msg, nil
+		} else if whole != nil {
+			msg = sink.own(whole)
 		}
 		if msg == nil {
 			msg = []byte{} // an empty message is a message
 		}
+		binary := r.msgOp == OpBinary
 		r.msgOp = 0
 		sink.message(binary, msg)
 	}

@@ -8,6 +8,10 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
+// SharedMessages implements engine.SharedMessages: the usual Pong, answered by every
+// client to every Ping, reaches OnMessage without a copy per connection.
+func (ch *Chat) SharedMessages() [][]byte { return [][]byte{protocol.PongJSON} }
+
 // OnMessage handles one client frame: Pong, seed 001's heartbeat, a chat line, or one
 // of chatd's actions. Anything else gets an Error to the sender only; nothing bad is
 // ever broadcast.
