@@ -64,7 +64,8 @@ type Chat struct {
 	usersAsks map[uint64]int
 	// remoteRooms are the rooms with members on other nodes only (remoterooms.go).
 	remoteRooms remoteRooms
-	readq       *readQueue // store reads, run by a fixed pool of readers
+	readq       *readQueue  // store reads, run by a fixed pool of readers
+	replays     replayCache // the latest replay page of each room, for the logins after it (replay.go)
 	closeOne    sync.Once
 
 	roster  []byte // the default room's members for the seed's Authorized (defaultRoster)
@@ -91,6 +92,7 @@ type counters struct {
 	resumed, resumeFailed, duplicates, resent, commits, commitErrors uint64
 	idWaits, idRefused                                               uint64 // logins that waited for a userId reservation, and that gave up
 	storeRefused, readsBusy                                          uint64
+	replaysCached                                                    uint64 // replay pages sent from the replay cache, not read
 	takenOver                                                        uint64 // identities another cluster node resumed
 }
 
@@ -291,6 +293,7 @@ func (ch *Chat) Stats() map[string]any {
 		"loginsRefusedNoUserId": ch.counters.idRefused,
 		"storeRefused":          ch.counters.storeRefused,
 		"readsBusy":             ch.counters.readsBusy,
+		"replayPagesCached":     ch.counters.replaysCached,
 		"takenOverByOtherNode":  ch.counters.takenOver,
 	}
 }

@@ -87,6 +87,7 @@ func (ch *Chat) onCommit(b *store.Batch, err error) {
 		return
 	}
 	ch.postCommit(func() {
+		ch.dropChangedReplays(b)
 		if b.UserIDsUpTo > 0 && err == nil {
 			ch.userIDsReserved(b.UserIDsUpTo)
 		}

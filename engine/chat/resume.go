@@ -117,10 +117,11 @@ func (ch *Chat) saveSession(info protocol.User, secret [secretBytes]byte, online
 	})
 }
 
-// sweep forgets identities whose grace has passed (freeing their names) and
-// clientMsgIds older than the dedup window.
+// sweep forgets identities whose grace has passed (freeing their names), replay
+// pages past their time and clientMsgIds older than the dedup window.
 func (ch *Chat) sweep() {
 	now := ch.now()
+	ch.replays.sweep(now)
 	n := 0
 	for ; n < len(ch.departed); n++ {
 		d := ch.departed[n]

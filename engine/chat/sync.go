@@ -50,10 +50,20 @@ func (ch *Chat) startSync(u *user, ms *membership, sn since, roomID string) {
 	ch.readRange(u, ms)
 }
 
-// readRange reads the next page of a replay off the owner and sends it on the owner.
+// readRange sends the next page of a replay: from the replay cache when it has the
+// page, else read off the owner and sent on the owner.
 func (ch *Chat) readRange(u *user, ms *membership) {
 	roomID, after, upto := ms.room, ms.delivered, ms.syncUpto
 	optIn := u.optIn // the seed's client gets the seed's frames: no reactions
+	key := replayKey{roomID, optIn}
+	if seqs, frames, through, ok := ch.replays.get(key, after, upto, ch.now()); ok {
+		ch.counters.replaysCached++
+		ch.sendReplay(u, ms, seqs, frames)
+		ms.delivered = max(ms.delivered, through)
+		ch.continueSync(u, ms)
+		return
+	}
+	epoch := ch.replays.epoch
 	ch.readReplay(u, func(ctx context.Context, st store.Store) func() {
 		msgs, err := st.Range(ctx, roomID, after, upto, syncPage)
 		var rx map[uint64][]store.ReactionCount
@@ -77,6 +87,9 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 		// heap the runtime grew for it kept some metadata resident after the storm.
 		msgs = nil
 		return func() {
+			if err == nil {
+				ch.replays.put(key, epoch, after, upto, seqs, frames, ch.now())
+			}
 			if !u.online() || ch.membershipOf(u, roomID) != ms {
 				return // gone, or left the room meanwhile
 			}
@@ -87,18 +100,7 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 				ms.delivered = max(ms.delivered, ch.committedSeq(roomID))
 				return
 			}
-			for i, seq := range seqs {
-				if seq <= ms.delivered {
-					continue
-				}
-				if frames[i] == nil {
-					ms.delivered = seq
-					continue
-				}
-				u.conn.SendFrame(frames[i])
-				ms.delivered = seq
-				ch.track(u, ms, ms.delivered, frames[i])
-			}
+			ch.sendReplay(u, ms, seqs, frames)
 			if len(seqs) == 0 && ms.delivered < ms.syncUpto {
 				// The history lacks what its counters promise: skip rather than spin.
 				ch.log.Error("history has a gap", "room", roomID, "after", ms.delivered, "upto", ms.syncUpto)
@@ -107,6 +109,23 @@ func (ch *Chat) readRange(u *user, ms *membership) {
 			ch.continueSync(u, ms)
 		}
 	})
+}
+
+// sendReplay sends u the frames of a replay page it does not have yet; the frames
+// are shared (the replay cache's), never modified.
+func (ch *Chat) sendReplay(u *user, ms *membership, seqs []uint64, frames [][]byte) {
+	for i, seq := range seqs {
+		if seq <= ms.delivered {
+			continue
+		}
+		if frames[i] == nil {
+			ms.delivered = seq
+			continue
+		}
+		u.conn.SendFrame(frames[i])
+		ms.delivered = seq
+		ch.track(u, ms, ms.delivered, frames[i])
+	}
 }
 
 // continueSync reads the next page, follows the room's newest commits, or ends the
