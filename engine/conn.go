@@ -257,6 +257,7 @@ func (c *Conn) afterWrite() {
 		c.w.loop.putBuffer(c.out)
 	}
 	c.out, c.shared = nil, false
+	c.armDrainAfterWrite()
 }
 
 // Close sends a close frame with reason and closes the connection once the peer has

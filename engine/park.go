@@ -12,19 +12,32 @@ package engine
 // (SendFrame's frames are never modified after the call).
 //
 // Order holds: a connection parks once nbio holds bytes for it at the start of a
-// batch, or once anything is parked already, and stops only when everything parked
-// has moved to its pending buffer (unpark), so frames leave in the order they were sent.
+// batch, once the batch holds maxBatchOut, or once anything is parked already, and
+// stops only when everything parked has moved to its pending buffer (unpark), so
+// frames leave in the order they were sent.
+//
+// A batch writes at most maxBatchOut to a connection: the frames after it park too,
+// and move on once the socket has taken the batch. A login's replay (50 lines of 3 KB,
+// the roster, the room's presence) was one 250 KB write per connection, copied into the
+// pending buffer and again into nbio's write cache for a client that reads nothing:
+// 500 such logins at once took RSS to 140 MB, and the runtime kept metadata for that
+// peak after the clients were cut.
 
 // parkedRefBytes is what one parked frame costs besides its bytes, charged to the
 // write budget so that a flood of tiny frames is bounded by the same cap.
 const parkedRefBytes = 24
 
+// maxBatchOut is the most one batch writes to a connection (plus the frame that
+// crossed it): what a socket takes in a write or two, and what nbio copies at most
+// when it takes nothing.
+const maxBatchOut = 64 << 10
+
 // backedUp reports whether the next frame must be parked: nbio still holds unsent
 // bytes for the connection and nothing is pending in this batch (held only falls
-// during a batch, so a batch that started writing keeps writing), or frames are
-// parked already.
+// during a batch, so a batch that started writing keeps writing), the batch holds
+// maxBatchOut already, or frames are parked already.
 func (c *Conn) backedUp() bool {
-	return c.tracked && (c.parked != nil || len(c.out) == 0 && c.held.Load() > 0)
+	return c.tracked && (c.parked != nil || len(c.out) >= maxBatchOut || len(c.out) == 0 && c.held.Load() > 0)
 }
 
 // parked is a backed-up connection's frames, allocated when it first backs up: most
@@ -34,7 +47,8 @@ type parked struct {
 	bytes  int // what they cost the write budget
 }
 
-// park keeps frame, which nobody modifies after, for when the socket drains.
+// park keeps frame, which nobody modifies after, for when the socket drains. Behind
+// a batch's pending frames, the batch's write arms the drain (afterWrite).
 func (c *Conn) park(frame []byte) {
 	first := c.parked == nil
 	if first {
@@ -44,7 +58,7 @@ func (c *Conn) park(frame []byte) {
 	cost := len(frame) + parkedRefBytes
 	c.parked.bytes += cost
 	c.w.parked.Add(int64(cost))
-	if first {
+	if first && len(c.out) == 0 {
 		c.armDrain()
 	}
 }
@@ -59,6 +73,18 @@ func (c *Conn) armDrain() {
 	}
 }
 
+// armDrainAfterWrite is armDrain for frames parked behind the batch just written:
+// if nbio took it all already, the next batch moves them on (this one's flush is over).
+func (c *Conn) armDrainAfterWrite() {
+	if c.parked == nil || c.closed || c.flags.has(flagDrainWanted) {
+		return
+	}
+	c.flags.set(flagDrainWanted)
+	if c.held.Load() == 0 && c.flags.unset(flagDrainWanted) {
+		c.w.loop.post(event{kind: evDrain, conn: c})
+	}
+}
+
 // drained runs on nbio's goroutines after held fell to zero.
 func (c *Conn) drained() {
 	if c.flags.unset(flagDrainWanted) {
@@ -66,8 +92,9 @@ func (c *Conn) drained() {
 	}
 }
 
-// unpark moves the parked frames into the pending buffer, to be written with this
-// batch: one copy, made only for a connection whose socket takes bytes again.
+// unpark moves the parked frames, up to maxBatchOut of them, into the pending buffer,
+// to be written with this batch: one copy, made only for a connection whose socket
+// takes bytes again. The rest wait for that write (afterWrite arms the drain).
 func (c *Conn) unpark() {
 	if c.parked == nil || c.closed {
 		return
@@ -75,11 +102,21 @@ func (c *Conn) unpark() {
 	c.markDirty()
 	c.own()
 	n := len(c.out)
-	for _, f := range c.parked.frames {
-		c.out = append(c.out, f...)
+	p := c.parked
+	moved, cost := 0, 0
+	for ; moved < len(p.frames) && (moved == 0 || len(c.out)-n < maxBatchOut); moved++ {
+		c.out = append(c.out, p.frames[moved]...)
+		cost += len(p.frames[moved]) + parkedRefBytes
 	}
 	c.w.loop.pendingBytes += len(c.out) - n
-	c.dropParked()
+	if moved == len(p.frames) {
+		c.dropParked()
+		return
+	}
+	clear(p.frames[:moved]) // let the moved frames go
+	p.frames = p.frames[moved:]
+	p.bytes -= cost
+	c.w.parked.Add(int64(-cost))
 }
 
 // dropParked forgets the parked frames (moved on, or the connection is cut or gone).

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -91,4 +92,57 @@ func TestGreetingsLeaveNothingCounted(t *testing.T) {
 		expectFrames(t, r, []want{text("hello")})
 	}
 	enginetest.Eventually(t, 5*time.Second, "nothing counted as unsent", func() bool { return w.WriteBuffered() == 0 })
+}
+
+// replayer sends the same frames (built once) to every connection the moment it
+// opens, as a login's replay does.
+type replayer struct {
+	engine.NopHandler
+	frames [][]byte
+}
+
+func (r replayer) OnWebSocketConnect(c *engine.Conn, _ *engine.Request) {
+	for _, f := range r.frames {
+		c.SendFrame(f)
+	}
+}
+
+// TestBigBatchParksByReference: one batch writes at most 64 KiB to a connection and
+// parks the rest of its frames by reference, so clients that never read hold about a
+// batch each in nbio's write caches, not what the kernel did not take of the 6 MB
+// sent to each (it queues up to tcp_wmem's 4 MB), and a client that reads gets all
+// 2,000 frames in order.
+func TestBigBatchParksByReference(t *testing.T) {
+	frames := make([][]byte, 2000)
+	for i := range frames {
+		frames[i] = engine.AppendFrame(nil, engine.OpText, []byte(fmt.Sprintf("%03d%s", i, strings.Repeat("x", 3000))))
+	}
+	cfg := enginetest.Config()
+	cfg.Listen, cfg.MaxWriteBuffer, cfg.MaxTotalWriteBuffer = "127.0.0.1:0", 64<<20, 1<<30
+	w, err := engine.New(cfg, replayer{frames: frames})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	const nonReaders = 4
+	for range nonReaders {
+		nonReader(t, w)
+	}
+	enginetest.Eventually(t, 5*time.Second, "the non-readers' frames parked", func() bool {
+		return engine.ParkedBytes(w) > nonReaders*1_000_000
+	})
+	held := w.WriteBuffered() - engine.ParkedBytes(w)
+	if limit := int64(nonReaders * (64<<10 + len(frames[0]))); held > limit {
+		t.Fatalf("nbio holds %d bytes for %d non-readers, want at most %d (a batch each)", held, nonReaders, limit)
+	}
+	conn, r := dialWS(t, w, nil)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := range frames {
+		if op, p := readFrameOrFail(r); op != engine.OpText || !strings.HasPrefix(string(p), fmt.Sprintf("%03d", i)) {
+			t.Fatalf("frame %d: got op %#x %q", i, op, short(p))
+		}
+	}
 }
