@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -70,4 +71,45 @@ func TestReleaseMemoryEmptiesIdleCaches(t *testing.T) {
 		t.Fatalf("anonymous RSS %d after the release, %d before it", after, filled)
 	}
 	exec("INSERT INTO filler VALUES (x'00')")
+}
+
+// TestReleaseMemoryClosesStormConnections: a storm of concurrent reads opens the pool to
+// its maximum, and those connections stay open when idle; a release closes all but
+// spareConns of them, and reads open them again when they run concurrently.
+func TestReleaseMemoryClosesStormConnections(t *testing.T) {
+	s, err := OpenSQLiteWith(t.TempDir(), Options{Durability: DurabilityCrash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	hold := func() {
+		t.Helper()
+		conns := make([]*sql.Conn, maxConns)
+		for i := range conns {
+			if conns[i], err = s.db.Conn(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conns[i].ExecContext(ctx, "SELECT 1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	hold()
+	if open := s.db.Stats().OpenConnections; open != maxConns {
+		t.Fatalf("%d connections open after %d concurrent reads", open, maxConns)
+	}
+	if err := s.ReleaseMemory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if open := s.db.Stats().OpenConnections; open != spareConns {
+		t.Fatalf("%d connections open after the release, want %d", open, spareConns)
+	}
+	hold()
+	if open := s.db.Stats().OpenConnections; open != maxConns {
+		t.Fatalf("%d connections open after the next storm, want %d", open, maxConns)
+	}
 }

@@ -118,6 +118,15 @@ var _ Store = (*SQLite)(nil)
 // OpenSQLite opens (creating if needed) dir/chatd.db with DefaultOptions.
 func OpenSQLite(dir string) (*SQLite, error) { return OpenSQLiteWith(dir, DefaultOptions()) }
 
+const (
+	// maxConns is the pool: the Writer, the chat's 4 readers (engine/chat/reads.go)
+	// and one more.
+	maxConns = 6
+	// spareConns is how many idle connections a memory release keeps: one serves a
+	// calm server's writes and reads.
+	spareConns = 1
+)
+
 // OpenSQLiteWith opens (creating if needed) dir/chatd.db.
 func OpenSQLiteWith(dir string, o Options) (*SQLite, error) {
 	sync, err := o.Durability.synchronous()
@@ -146,8 +155,8 @@ func OpenSQLiteWith(dir string, o Options) (*SQLite, error) {
 	}
 	// One writer (the Writer goroutine) plus a few concurrent readers: WAL lets them
 	// read while a commit is in progress.
-	db.SetMaxOpenConns(6)
-	db.SetMaxIdleConns(6)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	if err := migrate(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: schema of %s: %w", path, err)
