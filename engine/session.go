@@ -233,6 +233,7 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 		return
 	}
 	nbiofix.ClearHandshakeReadDeadline(s.nbc)
+	s.limitSendBuffer()
 	s.mode = modeWS
 	s.dropHTTPParser()
 	s.frames.maxMessage = int32(s.w.cfg.MaxMessageBytes) // at most maxMessageLimit (Config.Validate)
@@ -246,6 +247,17 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 	s.w.open(s, req, s.tlsc == nil, s.conn.Store)
 	if len(rest) > 0 {
 		s.readFrames(rest)
+	}
+}
+
+// limitSendBuffer sets the socket's SO_SNDBUF to --socket-send-buffer (see
+// DefaultSocketSendBuffer). Only a WebSocket's: a file download keeps the kernel's
+// autotuning, for speed over long distances.
+func (s *session) limitSendBuffer() {
+	if n := s.w.cfg.SocketSendBuffer; n > 0 {
+		if err := s.nbc.SetWriteBuffer(n); err != nil {
+			s.w.log.Debug("SO_SNDBUF not set", "remote", s.nbc.RemoteAddr().String(), "err", err)
+		}
 	}
 }
 

@@ -65,6 +65,7 @@ func TestZeroMeansZero(t *testing.T) {
 		{"tls-cert", "", true, func(s *settings) any { return s.Engine.TLSCert }},
 		{"metrics-listen", "", true, func(s *settings) any { return s.MetricsListen }},
 		{"status-token", "", true, func(s *settings) any { return s.Engine.StatusToken }},
+		{"socket-send-buffer", "0", true, func(s *settings) any { return s.Engine.SocketSendBuffer }},
 		{"max-connections", "0", false, func(s *settings) any { return s.Engine.MaxConnections }},
 		{"max-message-bytes", "0", false, func(s *settings) any { return s.Engine.MaxMessageBytes }},
 		{"max-write-buffer", "0", false, func(s *settings) any { return s.Engine.MaxWriteBuffer }},

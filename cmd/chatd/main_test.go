@@ -84,6 +84,7 @@ func TestInvalidFlagsNameTheFlag(t *testing.T) {
 		{[]string{"--ping-interval", "0s"}, "--ping-interval"},
 		{[]string{"--ping-max-missed", "0"}, "--ping-max-missed"},
 		{[]string{"--max-write-buffer", "10"}, "--max-write-buffer"},
+		{[]string{"--socket-send-buffer", "100"}, "--socket-send-buffer"},
 		{[]string{"--default-color", "red"}, "--default-color"},
 		{[]string{"--log-format", "xml"}, "--log-format"},
 		{[]string{"--log-level", "loud"}, "--log-level"},
