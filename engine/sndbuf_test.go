@@ -34,7 +34,8 @@ func TestSocketSendBufferBoundsWhatTheKernelTakes(t *testing.T) {
 				}
 			}
 			enginetest.Eventually(t, 10*time.Second, "every message echoed", func() bool {
-				return w.Status().MessagesIn == messages
+				st := w.Status()
+				return st.MessagesIn == messages && st.FramesOut == messages
 			})
 			held := steadyWriteBuffered(w)
 			if taken := int64(total) - held; taken > int64(2*sndbuf+slack) {
@@ -45,7 +46,8 @@ func TestSocketSendBufferBoundsWhatTheKernelTakes(t *testing.T) {
 }
 
 // steadyWriteBuffered is what w holds unsent once two reads 100 ms apart agree (at
-// most 5 s): the socket's written-size reports come after the writes.
+// most 5 s): a batch is written after its frames are counted, and the socket's
+// written-size reports come after the writes.
 func steadyWriteBuffered(w *engine.Worker) int64 {
 	last := w.WriteBuffered()
 	for range 50 {
