@@ -66,11 +66,9 @@ func (c *Conn) park(frame []byte) {
 }
 
 // armDrain asks written to post evDrain once nbio has written everything it holds.
-// If that happened already, the frames move on now. Whoever of the two swaps
-// drainWanted back first acts, so the wake-up is neither lost nor doubled.
+// If that happened already, the frames move on now.
 func (c *Conn) armDrain() {
-	c.flags.set(flagDrainWanted)
-	if c.held.Load() == 0 && c.flags.unset(flagDrainWanted) {
+	if c.wantDrain() {
 		c.unpark()
 	}
 }
@@ -81,10 +79,17 @@ func (c *Conn) armDrainAfterWrite() {
 	if c.parked == nil || c.closed || c.flags.has(flagDrainWanted) {
 		return
 	}
-	c.flags.set(flagDrainWanted)
-	if c.held.Load() == 0 && c.flags.unset(flagDrainWanted) {
+	if c.wantDrain() {
 		c.w.loop.post(event{kind: evDrain, conn: c})
 	}
+}
+
+// wantDrain sets drainWanted for written, and reports whether nbio holds nothing
+// already, in which case the caller acts itself. Whoever of the two swaps
+// drainWanted back first acts, so the wake-up is neither lost nor doubled.
+func (c *Conn) wantDrain() bool {
+	c.flags.set(flagDrainWanted)
+	return c.held.Load() == 0 && c.flags.unset(flagDrainWanted)
 }
 
 // drained runs on nbio's goroutines after held fell to zero.
