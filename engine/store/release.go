@@ -9,12 +9,13 @@ import (
 )
 
 // ReleaseMemory gives back to the OS the memory a storm filled outside the Go heap:
-// it empties the page caches of the store's idle connections, then closes the idle
-// connections the storm opened.
+// it empties the page caches of the store's idle connections, closes the idle
+// connections the storm opened, and hands what SQLite's allocator kept of the freed
+// memory back to the OS (libctrim.go).
 func (s *SQLite) ReleaseMemory(ctx context.Context) error {
 	err := s.shrinkIdle(ctx)
 	s.closeSpareConns()
-	return err
+	return errors.Join(err, trimLibc())
 }
 
 // closeSpareConns closes the idle connections beyond spareConns. A login storm opens

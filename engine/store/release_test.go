@@ -38,7 +38,8 @@ func anonRSS(t *testing.T) int64 {
 
 // TestReleaseMemoryEmptiesIdleCaches: writing and reading a table bigger than the cache fills
 // the connections' page caches outside the Go heap, and they stay full; ReleaseMemory
-// gives that memory back, and the store still reads and writes afterwards.
+// gives that memory back to the OS, nearly all of it, and the store still reads and
+// writes afterwards.
 func TestReleaseMemoryEmptiesIdleCaches(t *testing.T) {
 	const cacheKiB = 4096
 	s, err := OpenSQLiteWith(t.TempDir(), Options{Durability: DurabilityCrash, CacheKiB: cacheKiB})
@@ -67,8 +68,10 @@ func TestReleaseMemoryEmptiesIdleCaches(t *testing.T) {
 	if err := s.ReleaseMemory(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if after := anonRSS(t); after > filled-cacheKiB<<10/2 {
-		t.Fatalf("anonymous RSS %d after the release, %d before it", after, filled)
+	// Emptied caches alone left 3.6-4.2 MB of the 7.6-8.1 MB resident: SQLite's
+	// allocator kept the regions for reuse until trimLibc (libctrim.go).
+	if after := anonRSS(t); after > before+cacheKiB<<10/4 {
+		t.Fatalf("anonymous RSS %d KiB after the release, %d KiB filled, %d KiB before filling", after>>10, filled>>10, before>>10)
 	}
 	exec("INSERT INTO filler VALUES (x'00')")
 }
