@@ -34,6 +34,7 @@ type Config struct {
 	MaxPingsPerSecond   int           // --max-pings-per-second: RFC 6455 pings a connection may send
 	HandshakeTimeout    time.Duration // --handshake-timeout: time to send a complete HTTP request
 	AllowedOrigins      []string      // --allowed-origins: browser origins allowed besides the same host; "*" allows all
+	TrustedProxies      []string      // --trusted-proxies: addresses and CIDRs of reverse proxies whose X-Forwarded-For names the client (proxy.go)
 	ShutdownGrace       time.Duration // --shutdown-grace: time clients get to answer the close frame at stop (0: none)
 
 	StatusToken string // --status-token: when set, /status (and /metrics) need "Authorization: Bearer" it; /healthz stays open
@@ -98,6 +99,8 @@ func (c Config) Validate() error {
 	check(c.HandshakeTimeout > 0, "handshake-timeout", "must be positive, got %s", c.HandshakeTimeout)
 	check(c.ShutdownGrace >= 0, "shutdown-grace", "must not be negative, got %s", c.ShutdownGrace)
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "--tls-cert and --tls-key go together")
+	_, perr := parseTrustedProxies(c.TrustedProxies)
+	check(perr == nil, "trusted-proxies", "%v", perr)
 	check(validToken(c.StatusToken), "status-token", "must be printable ASCII without spaces (an HTTP header carries it)")
 	return errors.Join(errs...)
 }

@@ -24,6 +24,7 @@ func TestConfigValidateNamesFlags(t *testing.T) {
 		{func(c *engine.Config) { c.ShutdownGrace = -time.Second }, "--shutdown-grace"},
 		{func(c *engine.Config) { c.Writers = 257 }, "--writers"},
 		{func(c *engine.Config) { c.TLSKey = "k.pem" }, "--tls-cert"},
+		{func(c *engine.Config) { c.TrustedProxies = []string{"10.0.0.0/8", "nginx"} }, "--trusted-proxies"},
 	}
 	for _, tt := range tests {
 		c := engine.DefaultConfig()

@@ -21,7 +21,7 @@ type Request struct {
 	Path       string
 	Query      url.Values
 	Header     http.Header
-	RemoteAddr string
+	RemoteAddr string // the peer's host:port; from a --trusted-proxies peer, the client's address its X-Forwarded-For names
 }
 
 // Conn is one WebSocket connection. Its methods are owner-only: call them from Handler

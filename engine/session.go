@@ -241,7 +241,7 @@ func (s *session) upgrade(h *requestHead, rest []byte) {
 	if p, perr := url.PathUnescape(path); perr == nil {
 		path = p
 	}
-	req := &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.nbc.RemoteAddr().String()}
+	req := &Request{Path: path, Query: parseQuery(rawQuery), Header: h.header, RemoteAddr: s.w.proxies.clientAddr(s.nbc.RemoteAddr().String(), h.header)}
 	// A plain socket's written-size reports match what was handed to it; over TLS they
 	// count ciphertext.
 	s.w.open(s, req, s.tlsc == nil, s.conn.Store)

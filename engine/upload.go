@@ -108,7 +108,7 @@ func (s *session) admitUpload(req *requestHead, route uploadRoute) bool {
 		s.refuse(route.tooLarge)
 		return false
 	}
-	addr := RemoteHost(s.nbc.RemoteAddr().String())
+	addr := RemoteHost(s.w.proxies.clientAddr(s.nbc.RemoteAddr().String(), req.header))
 	if !s.w.bodies.reserve(addr, req.bodyLen, route.maxBody) {
 		s.refuse(errUploadBusy)
 		return false

@@ -29,6 +29,7 @@ type Worker struct {
 	loop    *loop
 	stats   stats
 	mux     *http.ServeMux
+	proxies trustedProxies         // --trusted-proxies
 	uploads map[string]uploadRoute // HandleUpload's routes: "METHOD /path" -> its cap
 	bodies  bodyBudget             // --max-upload-buffer
 	engine  *nbhttp.Engine
@@ -75,6 +76,7 @@ func New(cfg Config, h Handler) (*Worker, error) {
 		closeNames: closeNames(h),
 	}
 	w.bodies.limit = int64(cfg.MaxUploadBuffer)
+	w.proxies, _ = parseTrustedProxies(cfg.TrustedProxies) // checked by Validate
 	w.shareMessages(h)
 	w.mux.HandleFunc("GET /healthz", w.serveHealth)
 	w.mux.Handle("GET /status", RequireToken(cfg.StatusToken, http.HandlerFunc(w.serveStatus)))
@@ -198,7 +200,7 @@ func (w *Worker) nbioConfig() (nbhttp.Config, error) {
 		MaxHTTPBodySize:        w.maxBodyLimit(),
 		MessageHandlerPoolSize: httpHandlers,
 		KeepaliveTime:          w.cfg.HandshakeTimeout,
-		Handler:                w.mux,
+		Handler:                w.proxies.forwardedFor(w.mux),
 		Listen:                 w.listen,
 	}
 	if w.cfg.TLSCert == "" {

@@ -31,6 +31,7 @@ func processFlags() []cli.Flag {
 type settings struct {
 	server.Config
 	origins    cli.StringSlice // --allowed-origins, copied into Engine.AllowedOrigins
+	proxies    cli.StringSlice // --trusted-proxies, copied into Engine.TrustedProxies
 	moderators cli.StringSlice // --moderators, copied into Chat.Moderators
 	nats       cli.StringSlice // --nats: with any URL, Cluster is set from cluster
 	cluster    cluster.Config  // --nats-* and --node-name (cluster_flags.go)
@@ -57,6 +58,7 @@ func serverFlags(s *settings) []cli.Flag {
 		&cli.IntFlag{Name: "max-pings-per-second", Value: e.MaxPingsPerSecond, Destination: &e.MaxPingsPerSecond, EnvVars: env("MAX_PINGS_PER_SECOND"), Usage: "RFC 6455 pings a connection may send per second (each answered with a pong); past it: 1008"},
 		&cli.DurationFlag{Name: "handshake-timeout", Value: e.HandshakeTimeout, Destination: &e.HandshakeTimeout, EnvVars: env("HANDSHAKE_TIMEOUT"), Usage: "time a new connection has to send its HTTP request"},
 		&cli.StringSliceFlag{Name: "allowed-origins", Destination: &s.origins, EnvVars: env("ALLOWED_ORIGINS"), Usage: "browser origins (https://example.com) allowed besides the server's own host; * allows all"},
+		&cli.StringSliceFlag{Name: "trusted-proxies", Destination: &s.proxies, EnvVars: env("TRUSTED_PROXIES"), Usage: "addresses or CIDRs of reverse proxies (127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For names the client for the per-address limits; empty: every peer is its own address"},
 		&cli.DurationFlag{Name: "shutdown-grace", Value: e.ShutdownGrace, Destination: &e.ShutdownGrace, EnvVars: env("SHUTDOWN_GRACE"), Usage: "time clients get to answer the close frame when the server stops (0: close at once)"},
 		&cli.DurationFlag{Name: "ping-interval", Value: ch.PingInterval, Destination: &ch.PingInterval, EnvVars: env("PING_INTERVAL"), Usage: "how often every client gets a Ping"},
 		&cli.IntFlag{Name: "ping-max-missed", Value: ch.PingMaxMissed, Destination: &ch.PingMaxMissed, EnvVars: env("PING_MAX_MISSED"), Usage: "unanswered Pings before a client is dropped with ConnectionLost"},
@@ -116,6 +118,7 @@ func (s *settings) finish(c *cli.Context, logOut io.Writer) error {
 	s.Engine.Logger = logger
 	s.Engine.Version = version
 	s.Engine.AllowedOrigins = s.origins.Value()
+	s.Engine.TrustedProxies = s.proxies.Value()
 	s.Chat.Moderators = s.moderators.Value()
 	return s.finishCluster(c)
 }

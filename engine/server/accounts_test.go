@@ -46,9 +46,10 @@ func withClock(c *testClock) chattest.Option {
 
 // apiClient posts to a chatd's account API, from a local address of its choice.
 type apiClient struct {
-	t    *testing.T
-	base string
-	http *http.Client
+	t      *testing.T
+	base   string
+	http   *http.Client
+	header http.Header // sent with every request (a proxy's X-Forwarded-For)
 }
 
 func newAPI(t *testing.T, s *chattest.Server, localIP string) *apiClient {
@@ -73,6 +74,9 @@ func (a *apiClient) post(path string, body any, h http.Header) (int, map[string]
 		a.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range a.header {
+		req.Header[k] = vs
+	}
 	for k, vs := range h {
 		req.Header[k] = vs
 	}
@@ -291,6 +295,30 @@ func TestAccountPasswordGuessing(t *testing.T) {
 	a.expect("/api/login", creds("Fay", "password1"), http.StatusTooManyRequests, "rate_limited")
 	clk.advance(time.Second + time.Millisecond)
 	a.login("Fay", "password1")
+}
+
+// TestAccountPasswordGuessingBehindProxy: behind a --trusted-proxies proxy the
+// guessing limit counts the client X-Forwarded-For names, so a guesser is blocked and
+// another client of the same proxy is not; a peer that is not a trusted proxy is
+// counted by its own address whatever X-Forwarded-For it sends.
+func TestAccountPasswordGuessingBehindProxy(t *testing.T) {
+	s := chattest.Start(t, func(c *server.Config) { c.Engine.TrustedProxies = []string{"127.0.0.1"} })
+	viaProxy := func(client string) *apiClient {
+		a := newAPI(t, s, "127.0.0.1")
+		a.header = http.Header{"X-Forwarded-For": {client}}
+		return a
+	}
+	guesser, neighbour := viaProxy("203.0.113.1"), viaProxy("203.0.113.2")
+	forger := newAPI(t, s, "127.0.0.2")
+	forger.header = http.Header{"X-Forwarded-For": {"203.0.113.1"}}
+	guesser.register("Ivy", "password1")
+	for range 10 {
+		guesser.expect("/api/login", creds("Ivy", "wrong"), http.StatusUnauthorized, "bad_credentials")
+	}
+	guesser.expect("/api/login", creds("Ivy", "password1"), http.StatusTooManyRequests, "rate_limited")
+	viaProxy("198.51.100.1, 203.0.113.1").expect("/api/login", creds("Ivy", "password1"), http.StatusTooManyRequests, "rate_limited")
+	neighbour.login("Ivy", "password1")
+	forger.login("Ivy", "password1")
 }
 
 // TestAccountReservedName: a registered name is reserved whether its account is
