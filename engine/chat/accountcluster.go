@@ -11,7 +11,9 @@ import (
 // de-duplicated cluster-wide, as a nickname is (clusterlogin.go), so it can pass
 // neither for a registered name nor for a user online on another node. The name is
 // reserved in KV by an identity worker while the login waits, its frames held, and
-// freed when the account's last device here leaves (remove, freeName). A password
+// left when the account's last device here leaves (remove, freeName): the account
+// may be online on other nodes too, and the name is held from each of them
+// (cluster.ShareName) until the last one leaves. A password
 // account's name needs no round trip: the cluster holds it for good.
 
 // jwtNameFromCluster reserves a display name for the first device here of a JWT
@@ -23,7 +25,7 @@ func (ch *Chat) jwtNameFromCluster(wl *waitingLogin, a accounts.Account) {
 	}
 	candidate, link := ch.uniqueName(base), ch.cl.link
 	queued := ch.identityJob(func(ctx context.Context) func() {
-		name, revs, err := reserveClusterName(ctx, link, base, candidate, a.UserID)
+		name, revs, err := reserveClusterName(ctx, link, base, candidate, a.UserID, true)
 		return func() { ch.jwtNameReserved(wl, a, name, revs, err) }
 	})
 	if !queued {
@@ -48,7 +50,7 @@ func (ch *Chat) jwtNameReserved(wl *waitingLogin, a accounts.Account, name strin
 	first := ch.users[a.UserID]
 	if first == nil || first.info.Name != name {
 		if first != nil || !waiting {
-			ch.freeKeys(name, revs) // not the name the account goes by here
+			ch.leaveKeys(name, a.UserID) // not the name the account goes by here
 		}
 	}
 	if !waiting {
@@ -60,7 +62,7 @@ func (ch *Chat) jwtNameReserved(wl *waitingLogin, a accounts.Account, name strin
 		ch.replayHeld(wl)
 		return
 	}
-	ch.cl.revs[a.UserID] = revs
+	ch.cl.revs[a.UserID], ch.cl.shared[a.UserID] = revs, true
 	u := newUser(wl.conn, a.UserID, wl.req, &ch.cfg)
 	u.account, u.info.Name = true, name
 	ch.enterAccount(u, wl.req)

@@ -31,6 +31,12 @@ type ClusterIdentity interface {
 	ClaimName(ctx context.Context, key string, userID uint64) (rev uint64, taken bool, err error)
 	// FreeName queues the free of a key reserved at rev.
 	FreeName(key string, rev uint64)
+	// ShareName is ReserveName for a JWT account, which may be online on several
+	// nodes at once: a key its user holds from other nodes gets this node too.
+	ShareName(ctx context.Context, key string, userID uint64) (rev uint64, taken bool, err error)
+	// LeaveName queues this node's leave of a key ShareName gave userID; the last
+	// node's leave frees it.
+	LeaveName(key string, userID uint64)
 	// ResumeSession takes the identity userID over for this node if verify accepts
 	// its stored session, and tells the node that had it online.
 	ResumeSession(ctx context.Context, userID uint64, verify func(store.Session) bool) (store.Session, bool, error)
@@ -59,6 +65,9 @@ type clusterIDs struct {
 	// revs holds the KV revisions of the name keys (folded, shaped) each local
 	// identity or user holds, to free them at exactly that revision.
 	revs map[uint64][2]uint64
+	// shared holds the users whose keys ShareName gave them (JWT accounts, possibly
+	// online on other nodes too): their keys are left, not freed.
+	shared map[uint64]bool
 }
 
 // joinClusterOf joins the cluster of a journal that offers ClusterIdentity (a
@@ -93,7 +102,7 @@ func (ch *Chat) joinCluster(ctx context.Context, link ClusterIdentity, floor uin
 	ch.names, ch.nameHint = make(map[string]uint64), make(map[string]int)
 	ch.userIDs = userIDs{next: first, reserved: last, requested: last, block: ch.userIDs.block}
 	ch.cl = clusterIDs{link: link, jobs: make(chan func(), maxIdentityJobs), stop: make(chan struct{}),
-		revs: make(map[uint64][2]uint64)}
+		revs: make(map[uint64][2]uint64), shared: make(map[uint64]bool)}
 	for range identityWorkers {
 		go ch.runIdentityJobs()
 	}
@@ -141,7 +150,12 @@ func (ch *Chat) stopCluster() {
 // reserveClusterName reserves, off the owner, the first name of the cluster that is
 // free: candidate (free on this node), then "base (N)" after it, then as the last
 // resort "base (userId)". Both keys of a name are reserved, or neither.
-func reserveClusterName(ctx context.Context, link ClusterIdentity, base, candidate string, userID uint64) (string, [2]uint64, error) {
+// With shared (a JWT account's display name) the keys are ShareName's.
+func reserveClusterName(ctx context.Context, link ClusterIdentity, base, candidate string, userID uint64, shared bool) (string, [2]uint64, error) {
+	reserve := link.ReserveName
+	if shared {
+		reserve = link.ShareName
+	}
 	n := nameSuffix(candidate)
 	for try := 0; try <= maxNameCandidates; try++ {
 		name := candidate
@@ -152,7 +166,7 @@ func reserveClusterName(ctx context.Context, link ClusterIdentity, base, candida
 			n = max(n+1, 2)
 			name = base + " (" + strconv.Itoa(n) + ")"
 		}
-		revs, taken, err := reserveBothKeys(ctx, link, name, userID, link.ReserveName)
+		revs, taken, err := reserveBothKeys(ctx, link, name, userID, reserve, shared)
 		if err != nil {
 			return "", revs, err
 		}
@@ -163,10 +177,10 @@ func reserveClusterName(ctx context.Context, link ClusterIdentity, base, candida
 	return "", [2]uint64{}, fmt.Errorf("no free name for %q in the cluster", base)
 }
 
-// reserveBothKeys reserves (or claims) name's folded and shaped keys; if the second
-// is taken, the first is freed again.
+// reserveBothKeys reserves (claims, or shares) name's folded and shaped keys; if the
+// second is taken, the first is freed (or, shared, left) again.
 func reserveBothKeys(ctx context.Context, link ClusterIdentity, name string, userID uint64,
-	reserve func(context.Context, string, uint64) (uint64, bool, error)) (revs [2]uint64, taken bool, err error) {
+	reserve func(context.Context, string, uint64) (uint64, bool, error), shared bool) (revs [2]uint64, taken bool, err error) {
 	folded, shaped := nameKeys(name)
 	if revs[0], taken, err = reserve(ctx, folded, userID); err != nil || taken {
 		return revs, taken, err
@@ -175,7 +189,11 @@ func reserveBothKeys(ctx context.Context, link ClusterIdentity, name string, use
 		return revs, false, nil
 	}
 	if revs[1], taken, err = reserve(ctx, shaped, userID); err != nil || taken {
-		link.FreeName(folded, revs[0])
+		if shared {
+			link.LeaveName(folded, userID)
+		} else {
+			link.FreeName(folded, revs[0])
+		}
 		return [2]uint64{}, taken, err
 	}
 	return revs, false, nil
@@ -201,6 +219,11 @@ func (ch *Chat) freeClusterName(name string, userID uint64) {
 		return
 	}
 	delete(ch.cl.revs, userID)
+	if ch.cl.shared[userID] {
+		delete(ch.cl.shared, userID)
+		ch.leaveKeys(name, userID)
+		return
+	}
 	ch.freeKeys(name, revs)
 }
 

@@ -75,7 +75,7 @@ func (ch *Chat) nameFromCluster(u *user, wl *waitingLogin, resumeFailed bool) {
 	userID, base := ch.takeUserID(), u.info.Name
 	candidate, link := ch.uniqueName(base), ch.cl.link
 	queued := ch.identityJob(func(ctx context.Context) func() {
-		name, revs, err := reserveClusterName(ctx, link, base, candidate, userID)
+		name, revs, err := reserveClusterName(ctx, link, base, candidate, userID, false)
 		return func() { ch.clusterNameReserved(u, wl, userID, name, revs, resumeFailed, err) }
 	})
 	if !queued {
@@ -121,7 +121,7 @@ func (ch *Chat) resumeFromCluster(u *user, wl *waitingLogin, userID uint64, mac 
 		}
 		if ok && err == nil {
 			var taken bool
-			if revs, taken, err = reserveBothKeys(ctx, link, s.Name, userID, link.ClaimName); taken {
+			if revs, taken, err = reserveBothKeys(ctx, link, s.Name, userID, link.ClaimName, false); taken {
 				ok = false // its name went to another user: it cannot come back as itself
 			}
 		}
@@ -192,5 +192,14 @@ func (ch *Chat) freeKeys(name string, revs [2]uint64) {
 	ch.cl.link.FreeName(folded, revs[0])
 	if shaped != folded {
 		ch.cl.link.FreeName(shaped, revs[1])
+	}
+}
+
+// leaveKeys is freeKeys for keys ShareName gave userID: this node leaves them.
+func (ch *Chat) leaveKeys(name string, userID uint64) {
+	folded, shaped := nameKeys(name)
+	ch.cl.link.LeaveName(folded, userID)
+	if shaped != folded {
+		ch.cl.link.LeaveName(shaped, userID)
 	}
 }

@@ -71,11 +71,15 @@ func (l *stallingLink) ReserveName(ctx context.Context, key string, userID uint6
 func (l *stallingLink) ClaimName(ctx context.Context, key string, userID uint64) (uint64, bool, error) {
 	return l.ReserveName(ctx, key, userID)
 }
+func (l *stallingLink) ShareName(ctx context.Context, key string, userID uint64) (uint64, bool, error) {
+	return l.ReserveName(ctx, key, userID)
+}
 func (l *stallingLink) FreeName(key string, _ uint64) {
 	l.mu.Lock()
 	delete(l.names, key)
 	l.mu.Unlock()
 }
+func (l *stallingLink) LeaveName(key string, _ uint64) { l.FreeName(key, 0) }
 func (l *stallingLink) ResumeSession(context.Context, uint64, func(store.Session) bool) (store.Session, bool, error) {
 	return store.Session{}, false, nil
 }

@@ -143,7 +143,7 @@ func TestAccountNamesOutliveSweeps(t *testing.T) {
 	if _, err := n.j.SweepNode(ctx, AccountNode); err != nil {
 		t.Fatal(err)
 	}
-	if h, ok := held("keeper"); !ok || h != (Holder{UserID: 50, Node: AccountNode}) {
+	if h, ok := held("keeper"); !ok || h.UserID != 50 || h.Node != AccountNode || len(h.Shared) > 0 {
 		t.Fatalf("the account's name after the sweeps: %v %v, want held by 50 %s", h, ok, AccountNode)
 	}
 	if err := sh.Register(ctx, store.Account{UserID: 51, Name: "KEEPER", Created: 1},

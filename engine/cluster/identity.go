@@ -52,9 +52,11 @@ type sessionWrite struct {
 	forget bool // delete it (its grace ended) instead of writing it
 }
 
+// nameFree is a queued FreeName, or with leaveFor set a LeaveName of that user's.
 type nameFree struct {
-	key string
-	rev uint64
+	key      string
+	rev      uint64
+	leaveFor uint64
 }
 
 // openIdentities binds the buckets setup made and starts the session writer.
@@ -103,7 +105,7 @@ func (j *Journal) ReserveUserIDBlock(ctx context.Context, n, floor uint64) (firs
 
 // ReserveName makes userID the holder of a name key; taken: another user holds it.
 func (j *Journal) ReserveName(ctx context.Context, folded string, userID uint64) (rev uint64, taken bool, err error) {
-	rev, err = ReserveName(ctx, j.ids.names, folded, Holder{userID, j.node})
+	rev, err = ReserveName(ctx, j.ids.names, folded, Holder{UserID: userID, Node: j.node})
 	if errors.Is(err, ErrNameTaken) {
 		return 0, true, nil
 	}
@@ -112,7 +114,17 @@ func (j *Journal) ReserveName(ctx context.Context, folded string, userID uint64)
 
 // ClaimName is ReserveName for a resumed identity (names.go).
 func (j *Journal) ClaimName(ctx context.Context, folded string, userID uint64) (rev uint64, taken bool, err error) {
-	rev, err = ClaimName(ctx, j.ids.names, folded, Holder{userID, j.node})
+	rev, err = ClaimName(ctx, j.ids.names, folded, Holder{UserID: userID, Node: j.node})
+	if errors.Is(err, ErrNameTaken) {
+		return 0, true, nil
+	}
+	return rev, false, err
+}
+
+// ShareName is ReserveName for a JWT account, online on several nodes at once
+// (names.go).
+func (j *Journal) ShareName(ctx context.Context, folded string, userID uint64) (rev uint64, taken bool, err error) {
+	rev, err = ShareName(ctx, j.ids.names, folded, Holder{UserID: userID, Node: j.node})
 	if errors.Is(err, ErrNameTaken) {
 		return 0, true, nil
 	}
@@ -120,13 +132,20 @@ func (j *Journal) ClaimName(ctx context.Context, folded string, userID uint64) (
 }
 
 // FreeName queues the free of a name key reserved at rev.
-func (j *Journal) FreeName(folded string, rev uint64) {
+func (j *Journal) FreeName(folded string, rev uint64) { j.queueFree(nameFree{key: folded, rev: rev}) }
+
+// LeaveName queues this node's leave of a name key ShareName gave userID.
+func (j *Journal) LeaveName(folded string, userID uint64) {
+	j.queueFree(nameFree{key: folded, leaveFor: userID})
+}
+
+func (j *Journal) queueFree(f nameFree) {
 	id := j.ids
 	id.mu.Lock()
 	if len(id.frees) < maxQueuedKVWrites {
-		id.frees = append(id.frees, nameFree{folded, rev})
+		id.frees = append(id.frees, f)
 	} else {
-		j.log.Warn("cluster: name free dropped, too many queued", "name", folded)
+		j.log.Warn("cluster: name free dropped, too many queued", "name", f.key)
 	}
 	id.mu.Unlock()
 	id.signal()
@@ -235,7 +254,13 @@ func (j *Journal) writeRound() {
 	id.mu.Unlock()
 	for _, f := range frees {
 		ctx, cancel := context.WithTimeout(context.Background(), kvTimeout)
-		if err := FreeName(ctx, id.names, f.key, f.rev); err != nil {
+		var err error
+		if f.leaveFor != 0 {
+			err = LeaveName(ctx, id.names, f.key, Holder{UserID: f.leaveFor, Node: j.node})
+		} else {
+			err = FreeName(ctx, id.names, f.key, f.rev)
+		}
+		if err != nil {
 			j.log.Warn("cluster: free name", "err", err)
 		}
 		cancel()

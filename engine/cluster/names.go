@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,25 +43,48 @@ func MetaConfig(replicas int) jetstream.KeyValueConfig {
 }
 
 // Holder is who holds a name: the user, and the node it is (or was last) on, so the
-// nodes can free the names of a node that died (sweep.go).
+// nodes can free the names of a node that died (sweep.go). A JWT account online on
+// several nodes holds its display name from each of them (ShareName): Shared lists
+// the others, so the first to leave does not free the name the rest still show.
 type Holder struct {
 	UserID uint64
 	Node   string
+	Shared []string
 }
 
-// value is h as a name key's value: "<userId> <node>".
+// value is h as a name key's value: "<userId> <node> [<node>...]" (node names have
+// no spaces: NodeToken).
 func (h Holder) value() []byte {
-	return []byte(strconv.FormatUint(h.UserID, 10) + " " + h.Node)
+	return []byte(strings.Join(append([]string{strconv.FormatUint(h.UserID, 10), h.Node}, h.Shared...), " "))
 }
 
 // parseHolder reads a name key's value; a bare userId (no node) is accepted.
 func parseHolder(v []byte) (Holder, error) {
-	id, node, _ := strings.Cut(string(v), " ")
-	userID, err := strconv.ParseUint(id, 10, 64)
+	fields := strings.Fields(string(v))
+	if len(fields) == 0 {
+		return Holder{}, fmt.Errorf("bad name holder %q: empty", v)
+	}
+	userID, err := strconv.ParseUint(fields[0], 10, 64)
 	if err != nil {
 		return Holder{}, fmt.Errorf("bad name holder %q: %w", v, err)
 	}
-	return Holder{UserID: userID, Node: node}, nil
+	h := Holder{UserID: userID}
+	if len(fields) > 1 {
+		h.Node, h.Shared = fields[1], fields[2:]
+	}
+	return h, nil
+}
+
+// on reports whether node holds the name for h's user.
+func (h Holder) on(node string) bool { return h.Node == node || slices.Contains(h.Shared, node) }
+
+// without is h with node no longer holding it; ok false: node was the last.
+func (h Holder) without(node string) (rest Holder, ok bool) {
+	nodes := slices.DeleteFunc(append([]string{h.Node}, h.Shared...), func(n string) bool { return n == node })
+	if len(nodes) == 0 {
+		return Holder{}, false
+	}
+	return Holder{UserID: h.UserID, Node: nodes[0], Shared: nodes[1:]}, true
 }
 
 // NameKey is the KV key of a name's folded key: base64url, since a folded name may
@@ -207,6 +231,66 @@ func ClaimName(ctx context.Context, kv jetstream.KeyValue, folded string, h Hold
 		}
 	}
 	return 0, fmt.Errorf("claim name %q: %d conflicts in a row", folded, maxCASRetries)
+}
+
+// ShareName is ReserveName for a JWT account, which may be online on several nodes at
+// once: a name its user holds from other nodes gets h's node among its holders, so
+// LeaveName of one of them keeps it for the others.
+func ShareName(ctx context.Context, kv jetstream.KeyValue, folded string, h Holder) (uint64, error) {
+	key := NameKey(folded)
+	for range maxCASRetries {
+		e, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			if rev, err := kv.Create(ctx, key, h.value()); err == nil || !isCASConflict(err) {
+				return rev, wrapName("share", folded, err)
+			}
+			continue // created meanwhile: look again
+		}
+		if err != nil {
+			return 0, wrapName("share", folded, err)
+		}
+		held, err := parseHolder(e.Value())
+		if err != nil || held.UserID != h.UserID {
+			return 0, ErrNameTaken
+		}
+		if held.on(h.Node) || held.Node == AccountNode {
+			return e.Revision(), nil
+		}
+		held.Shared = append(held.Shared, h.Node)
+		rev, err := kv.Update(ctx, key, held.value(), e.Revision())
+		if err == nil || !isCASConflict(err) {
+			return rev, wrapName("share", folded, err)
+		}
+	}
+	return 0, fmt.Errorf("share name %q: %d conflicts in a row", folded, maxCASRetries)
+}
+
+// LeaveName takes h's node from the holders of a name ShareName gave h's user: the
+// last node's leave frees it. A key another user holds now is left alone.
+func LeaveName(ctx context.Context, kv jetstream.KeyValue, folded string, h Holder) error {
+	key := NameKey(folded)
+	for range maxCASRetries {
+		e, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return wrapName("leave", folded, err)
+		}
+		held, err := parseHolder(e.Value())
+		if err != nil || held.UserID != h.UserID || !held.on(h.Node) {
+			return nil // not ours (any more)
+		}
+		if rest, ok := held.without(h.Node); ok {
+			_, err = kv.Update(ctx, key, rest.value(), e.Revision())
+		} else {
+			err = kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
+		}
+		if err == nil || !isCASConflict(err) {
+			return wrapName("leave", folded, err)
+		}
+	}
+	return fmt.Errorf("leave name %q: %d conflicts in a row", folded, maxCASRetries)
 }
 
 func wrapName(op, folded string, err error) error {

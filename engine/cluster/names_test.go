@@ -169,3 +169,64 @@ func TestNamesSurviveANATSRestart(t *testing.T) {
 		t.Fatalf("after a restart: %v, want ErrNameTaken", err)
 	}
 }
+
+// TestSharedNameIsFreedByItsLastNode: a JWT account online on two nodes holds its
+// display name from both (ShareName); the first node's leave keeps it from other
+// users, the second's frees it, and a leave by a node that does not hold it, or for
+// another user, takes nothing.
+func TestSharedNameIsFreedByItsLastNode(t *testing.T) {
+	kvs := kvBuckets(t, NamesConfig(1), 2)
+	ctx := testContext(t)
+	onA, onB := Holder{UserID: 7, Node: "a"}, Holder{UserID: 7, Node: "b"}
+	for i, h := range []Holder{onA, onB, onB} { // the last one is a retry
+		if _, err := ShareName(ctx, kvs[i%2], "omar", h); err != nil {
+			t.Fatalf("share %d: %v", i, err)
+		}
+	}
+	if _, err := ShareName(ctx, kvs[0], "omar", Holder{UserID: 8, Node: "a"}); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("another user shares a held name: %v, want ErrNameTaken", err)
+	}
+	heldBy := func(want string) {
+		t.Helper()
+		h, held, err := NameHolder(ctx, kvs[0], "omar")
+		if err != nil || held != (want != "") || held && (h.UserID != 7 || string(h.value()) != want) {
+			t.Fatalf("holder %q %v %v, want %q", h.value(), held, err, want)
+		}
+	}
+	heldBy("7 a b")
+	for _, h := range []Holder{{UserID: 8, Node: "a"}, {UserID: 7, Node: "c"}} {
+		if err := LeaveName(ctx, kvs[0], "omar", h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heldBy("7 a b")
+	if err := LeaveName(ctx, kvs[0], "omar", onA); err != nil {
+		t.Fatal(err)
+	}
+	heldBy("7 b")
+	if _, err := ReserveName(ctx, kvs[1], "omar", Holder{UserID: 8, Node: "a"}); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("a nickname takes the name while the account is on b: %v", err)
+	}
+	if err := LeaveName(ctx, kvs[1], "omar", onB); err != nil {
+		t.Fatal(err)
+	}
+	heldBy("")
+	if _, err := ReserveName(ctx, kvs[1], "omar", Holder{UserID: 8, Node: "a"}); err != nil {
+		t.Fatalf("the name once both nodes left: %v", err)
+	}
+}
+
+func TestHolderValueRoundTrips(t *testing.T) {
+	for _, v := range []string{"7 a", "7 a b c"} {
+		h, err := parseHolder([]byte(v))
+		if err != nil || string(h.value()) != v {
+			t.Errorf("parseHolder(%q) = %+v, %v; value %q", v, h, err, h.value())
+		}
+	}
+	if h, err := parseHolder([]byte("7")); err != nil || h.UserID != 7 || h.Node != "" {
+		t.Errorf("a bare userId: %+v, %v", h, err)
+	}
+	if _, err := parseHolder([]byte("")); err == nil {
+		t.Error("an empty holder parsed")
+	}
+}

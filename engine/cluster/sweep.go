@@ -88,20 +88,41 @@ func (j *Journal) SweepNode(ctx context.Context, dead string) (pending bool, err
 		return false, err
 	}
 	err = eachEntry(ctx, j.ids.names, func(e jetstream.KeyValueEntry) error {
-		h, err := parseHolder(e.Value())
-		if err != nil || h.Node != dead || h.Node == AccountNode || resumable[h.UserID] {
-			return nil // a registered account's name is held for good (accounts.go)
-		}
-		err = j.ids.names.Delete(ctx, e.Key(), jetstream.LastRevision(e.Revision()))
-		if isWrongLastSequence(err) {
-			return nil // changed meanwhile: not the dead node's any more
-		}
-		return err
+		return j.sweepName(ctx, e, dead, resumable)
 	})
 	if err != nil {
 		return false, fmt.Errorf("sweep names of %s: %w", dead, err)
 	}
 	return len(resumable) > 0, nil
+}
+
+// sweepName takes the dead node from a name's holders: a name only it held is
+// freed, one a JWT account holds from other nodes too stays theirs (ShareName). A
+// registered account's name is held for good (accounts.go), a resumable identity's
+// until its grace ends.
+func (j *Journal) sweepName(ctx context.Context, e jetstream.KeyValueEntry, dead string, resumable map[uint64]bool) error {
+	for range maxCASRetries {
+		h, err := parseHolder(e.Value())
+		if err != nil || !h.on(dead) || h.Node == AccountNode || resumable[h.UserID] {
+			return nil
+		}
+		if rest, ok := h.without(dead); ok {
+			_, err = j.ids.names.Update(ctx, e.Key(), rest.value(), e.Revision())
+		} else {
+			err = j.ids.names.Delete(ctx, e.Key(), jetstream.LastRevision(e.Revision()))
+		}
+		if !isCASConflict(err) {
+			return err
+		}
+		e, err = j.ids.names.Get(ctx, e.Key()) // changed meanwhile: look again
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("sweep name %s: %d conflicts in a row", e.Key(), maxCASRetries)
 }
 
 // sweepSessions turns the dead node's online identities offline (their grace starts

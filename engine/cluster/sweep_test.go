@@ -13,7 +13,8 @@ import (
 // TestADeadNodesIdentitiesAreSwept: a node ("ghost") holds a seed user's name and a
 // resumable identity's name and session, and dies (its liveness key goes). A live
 // node frees the seed user's name at once and the resumable one's after the grace,
-// with its session; the identity's session is offline meanwhile.
+// with its session; the identity's session is offline meanwhile. A JWT account's
+// name that the live node shares with the dead one stays, held by the live node.
 func TestADeadNodesIdentitiesAreSwept(t *testing.T) {
 	ns := natstest.Start(t)
 	startNode(t, ns, "live", t.TempDir(), 1, func(c *Config) { c.ResumeGrace, c.NodeTTL = 2*time.Second, time.Second })
@@ -38,6 +39,11 @@ func TestADeadNodesIdentitiesAreSwept(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, node := range []string{"live", "ghost"} {
+		if _, err := ShareName(ctx, names, "jwt user", Holder{UserID: 9, Node: node}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s := &Session{UserID: 8, Name: "resumable", Secret: make([]byte, 16), Node: "ghost", Online: true, LastSeen: time.Now().UnixMilli()}
 	if err := CreateSession(ctx, sessions, s); err != nil {
 		t.Fatal(err)
@@ -54,6 +60,10 @@ func TestADeadNodesIdentitiesAreSwept(t *testing.T) {
 		return ok
 	}
 	pollUntil(t, ctx, "the seed user's name freed", func() bool { return !held("seed user") })
+	pollUntil(t, ctx, "the shared name left by the dead node", func() bool {
+		h, ok, err := NameHolder(ctx, names, "jwt user")
+		return err == nil && ok && string(h.value()) == "9 live"
+	})
 	if !held("resumable") {
 		t.Fatal("a resumable identity's name was freed before its grace ended")
 	}

@@ -1,14 +1,19 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chatd/chatd/engine/chat"
+	"github.com/chatd/chatd/engine/cluster"
 	"github.com/chatd/chatd/engine/cluster/natstest"
 	"github.com/chatd/chatd/engine/server"
 	"github.com/chatd/chatd/engine/server/chattest"
@@ -270,6 +275,49 @@ func TestClusterJWTNameIsUniqueAcrossNodes(t *testing.T) {
 		c, auth := b.Login(t, "Nick")
 		c.Conn.Close()
 		return auth["userName"] == "Nick"
+	})
+}
+
+// TestClusterJWTNameHeldWhileOnAnyNode: a JWT account online on A and on B shows its
+// display name on both; when its device on A leaves, the name is still its own on B,
+// so a nickname on A cannot take it, and it is free once the account left B too.
+func TestClusterJWTNameHeldWhileOnAnyNode(t *testing.T) {
+	secret := []byte("site secret")
+	ns := natstest.Start(t)
+	nodes := accountNodes(t, ns, 2, withJWTKey(writeKey(t, secret)))
+	a, b := nodes[0], nodes[1]
+	tok := signJWT(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "s-9", "name": "Omar", "exp": time.Now().Add(time.Hour).Unix()})
+	onA, m := dialToken(t, a, tok)
+	onB, mb := dialToken(t, b, tok)
+	if m["userName"] != "Omar" || mb["userName"] != "Omar" || m["userId"] != mb["userId"] {
+		t.Fatalf("one JWT account on two nodes: %v and %v, want Omar, the same userId", m, mb)
+	}
+	js, err := jetstream.New(ns.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := js.KeyValue(context.Background(), "chatd_names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folded, _ := chat.NameKeys("Omar")
+	heldOnA := func() bool {
+		h, ok, err := cluster.NameHolder(context.Background(), names, folded)
+		return err == nil && ok && (h.Node == "node-0" || slices.Contains(h.Shared, "node-0"))
+	}
+	chattest.Eventually(t, 10*time.Second, "the name held from both nodes", heldOnA)
+	onA.Conn.Close()
+	chattest.Eventually(t, 10*time.Second, "node-0 left the name", func() bool { return !heldOnA() })
+	c, auth := a.Login(t, "Omar")
+	if auth["userName"] == "Omar" {
+		t.Fatalf("a nickname on A took the name the JWT account shows on B: %v", auth)
+	}
+	c.Conn.Close()
+	onB.Conn.Close()
+	chattest.Eventually(t, 10*time.Second, `"Omar" free once the account left both nodes`, func() bool {
+		c, auth := a.Login(t, "Omar")
+		c.Conn.Close()
+		return auth["userName"] == "Omar"
 	})
 }
 
