@@ -99,9 +99,10 @@ func (a *Accounts) queueRoom(r store.AccountRoom) {
 }
 
 // writeRooms is the goroutine that writes the queued changes, a round at a time,
-// until ctx ends.
+// until ctx ends, and then what is still queued (flushRooms).
 func (a *Accounts) writeRooms(ctx context.Context) {
 	w := a.rooms
+	defer a.flushRooms()
 	for {
 		select {
 		case <-ctx.Done():
@@ -141,6 +142,19 @@ func (a *Accounts) writeRoomsRound(ctx context.Context) {
 		w.mu.Unlock()
 		w.signal()
 	}
+}
+
+// flushRooms writes the changes still queued when the node stops, within
+// closeTimeout: the last joins and reads of a round (up to roomsRound of them) would
+// otherwise reach only this node's SQLite, and the account's next login on another
+// node would not see them. The chat has stopped making changes by then (Server.Stop).
+func (a *Accounts) flushRooms() {
+	if !a.j.connected.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	a.writeRoomsRound(ctx)
 }
 
 func (w *roomsWriter) signal() {
