@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -45,6 +46,11 @@ type identities struct {
 	onTake  func(userID uint64)      // the chat's: set before the first takeover can come
 	stop    chan struct{}
 	done    chan struct{} // closed when the writer has stopped
+
+	// freeing is held while queued frees are made and while ShareName shares a key:
+	// a JWT account's new device here must not have its share undone by the leave
+	// of its device before (ShareName).
+	freeing sync.Mutex
 }
 
 type sessionWrite struct {
@@ -123,8 +129,19 @@ func (j *Journal) ClaimName(ctx context.Context, folded string, userID uint64) (
 
 // ShareName is ReserveName for a JWT account, online on several nodes at once
 // (names.go).
+//
+// A leave of the same key by userID, queued when its last device here left a moment
+// ago, is dropped first, and one being made is waited for: otherwise the share would
+// find this node a holder still, and the leave would then take the new device's
+// name away.
 func (j *Journal) ShareName(ctx context.Context, folded string, userID uint64) (rev uint64, taken bool, err error) {
-	rev, err = ShareName(ctx, j.ids.names, folded, Holder{UserID: userID, Node: j.node})
+	id := j.ids
+	id.freeing.Lock()
+	defer id.freeing.Unlock()
+	id.mu.Lock()
+	id.frees = slices.DeleteFunc(id.frees, func(f nameFree) bool { return f.key == folded && f.leaveFor == userID })
+	id.mu.Unlock()
+	rev, err = ShareName(ctx, id.names, folded, Holder{UserID: userID, Node: j.node})
 	if errors.Is(err, ErrNameTaken) {
 		return 0, true, nil
 	}
@@ -247,10 +264,26 @@ func (j *Journal) writeIdentities() {
 
 // writeRound makes the writes queued so far.
 func (j *Journal) writeRound() {
+	j.makeFrees()
 	id := j.ids
 	id.mu.Lock()
-	pending, frees := id.pending, id.frees
-	id.pending, id.frees = make(map[uint64]*sessionWrite), nil
+	pending := id.pending
+	id.pending = make(map[uint64]*sessionWrite)
+	id.mu.Unlock()
+	for _, w := range pending {
+		j.writeSession(w)
+	}
+}
+
+// makeFrees makes the queued frees and leaves, holding freeing from taking them off
+// the queue to the last (ShareName).
+func (j *Journal) makeFrees() {
+	id := j.ids
+	id.freeing.Lock()
+	defer id.freeing.Unlock()
+	id.mu.Lock()
+	frees := id.frees
+	id.frees = nil
 	id.mu.Unlock()
 	for _, f := range frees {
 		ctx, cancel := context.WithTimeout(context.Background(), kvTimeout)
@@ -264,9 +297,6 @@ func (j *Journal) writeRound() {
 			j.log.Warn("cluster: free name", "err", err)
 		}
 		cancel()
-	}
-	for _, w := range pending {
-		j.writeSession(w)
 	}
 }
 

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -228,5 +229,41 @@ func TestHolderValueRoundTrips(t *testing.T) {
 	}
 	if _, err := parseHolder([]byte("")); err == nil {
 		t.Error("an empty holder parsed")
+	}
+}
+
+// TestAShareAfterALeaveKeepsTheName: a JWT account's last device here leaves (its
+// leave is queued) and a new one logs in at once (ShareName): the name stays held
+// from this node whether the leave was still queued, being made or made already.
+func TestAShareAfterALeaveKeepsTheName(t *testing.T) {
+	ns := natstest.Start(t)
+	n := startNode(t, ns, "a", t.TempDir(), 1)
+	ctx := testContext(t)
+	const rounds = 40
+	for i := range rounds {
+		key := fmt.Sprintf("omar %d", i)
+		if _, taken, err := n.j.ShareName(ctx, key, 7); err != nil || taken {
+			t.Fatalf("share %s: %v %v", key, taken, err)
+		}
+		n.j.LeaveName(key, 7)
+		if _, taken, err := n.j.ShareName(ctx, key, 7); err != nil || taken {
+			t.Fatalf("share %s again: %v %v", key, taken, err)
+		}
+	}
+	// The writer makes frees in order: once this one is made, every leave above is.
+	rev, _, err := n.j.ReserveName(ctx, "marker", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.j.FreeName("marker", rev)
+	pollUntil(t, ctx, "the marker freed", func() bool {
+		_, held, err := NameHolder(ctx, n.j.ids.names, "marker")
+		return err == nil && !held
+	})
+	for i := range rounds {
+		key := fmt.Sprintf("omar %d", i)
+		if h, held, err := NameHolder(ctx, n.j.ids.names, key); err != nil || !held || !h.on("a") {
+			t.Errorf("%s after a leave and a share: holder %q %v %v, want held from a", key, h.value(), held, err)
+		}
 	}
 }
