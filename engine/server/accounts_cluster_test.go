@@ -321,6 +321,43 @@ func TestClusterJWTNameHeldWhileOnAnyNode(t *testing.T) {
 	})
 }
 
+// TestClusterTakesASingleNodesAccounts: the accounts a server registered as a single
+// node are the cluster's once it restarts as a node on the same --data-dir: another
+// node logs them in with their password and their old tokens, their names are held
+// (a nickname gets "name (2)", registering it is name_taken), and a restart imports
+// nothing twice.
+func TestClusterTakesASingleNodesAccounts(t *testing.T) {
+	dir, secret := t.TempDir(), []byte("site secret")
+	jwtKey := withJWTKey(writeKey(t, secret))
+	dataDir := func(c *server.Config) { c.DataDir = dir }
+	single := chattest.Start(t, dataDir, jwtKey)
+	tok, id := newAPI(t, single, "").register("Pia", "pias password")
+	jwtTok := signJWT(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "s-pia", "name": "Quin", "exp": time.Now().Add(time.Hour).Unix()})
+	_, quin := dialToken(t, single, jwtTok)
+	single.Stop()
+
+	ns := natstest.Start(t)
+	for restart := range 2 {
+		first := chattest.Start(t, dataDir, jwtKey, chattest.InCluster(ns.URL(), "node-0"))
+		other := chattest.Start(t, jwtKey, chattest.InCluster(ns.URL(), fmt.Sprintf("node-%d", restart+1)))
+		api := newAPI(t, other, "")
+		api.login("Pia", "pias password")
+		_, m := dialToken(t, other, tok)
+		expectAccount(t, m, "Pia", id)
+		if _, m := dialToken(t, other, jwtTok); m["userId"] != quin["userId"] {
+			t.Fatalf("the single node's JWT account on another node: %v, want userId %v", m, quin["userId"])
+		}
+		api.expect("/api/register", creds("pia", "another password"), http.StatusConflict, "name_taken")
+		c, auth := other.Login(t, "Pia")
+		if auth["userName"] == "Pia" {
+			t.Fatalf("a nickname took a single node's account name: %v", auth)
+		}
+		c.Conn.Close()
+		first.Stop()
+		other.Stop()
+	}
+}
+
 // TestClusterAccountRoomsAndReadsFollowIt: the rooms an account joined on A (and not
 // left) are rejoined at its login on B, and its read position from A counts there:
 // the lines others sent while it was away are unread on B, its own are not; a Read on

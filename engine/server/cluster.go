@@ -74,6 +74,45 @@ func (c Config) clusterJournal(opened **cluster.Journal) chat.JournalOpener {
 	}
 }
 
+// importAccounts carries the accounts this node's SQLite kept as a single node into
+// the cluster, those the mirror lacks, with their tokens (docs/CLUSTER.md,
+// "Accounts"); a restart finds them mirrored and writes nothing. One that conflicts
+// with the cluster's (its name, userId or sub another's) is left out and logged;
+// the next start tries it again.
+func (s *Server) importAccounts(ctx context.Context) error {
+	if s.localAccounts == nil || s.sharedAccounts == nil {
+		return nil
+	}
+	accts, toks, err := s.localAccounts.LoadAccounts(ctx, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("read the single node's accounts: %w", err)
+	}
+	byUser := make(map[uint64][]store.AccountToken)
+	for _, t := range toks {
+		byUser[t.UserID] = append(byUser[t.UserID], t)
+	}
+	imported := 0
+	for _, a := range accts {
+		if _, ok := s.Accounts.Account(a.UserID); ok {
+			continue
+		}
+		err := s.sharedAccounts.ImportAccount(ctx, a, byUser[a.UserID])
+		if errors.Is(err, cluster.ErrImportConflict) {
+			s.log.Warn("a single node's account not carried into the cluster", "userId", a.UserID, "name", a.Name, "err", err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("carry the single node's accounts into the cluster: %w", err)
+		}
+		imported++
+	}
+	if imported > 0 {
+		s.log.Info("carried a single node's accounts into the cluster", "accounts", imported)
+		return s.sharedAccounts.Sync(ctx) // in the index before the first login
+	}
+	return nil
+}
+
 // catchUpTimeout bounds how long a starting node may take to read the lines the
 // cluster wrote while it was away; past it the start fails (systemd starts it again,
 // and it goes on from what it committed).
@@ -98,6 +137,9 @@ func (s *Server) catchUp() error {
 		err := j.WaitCaughtUp(ctx)
 		if err == nil && s.sharedAccounts != nil {
 			err = s.sharedAccounts.AccountsReady(ctx) // every account, before a login needs one
+		}
+		if err == nil {
+			err = s.importAccounts(ctx)
 		}
 		done <- err
 	}()

@@ -89,6 +89,9 @@ type Server struct {
 	journal     *cluster.Journal // a cluster node's; nil for a single node
 	// sharedAccounts is a cluster node's accounts mirror (shareAccounts).
 	sharedAccounts *cluster.Accounts
+	// localAccounts is a cluster node's SQLite, whose accounts from single-node days
+	// are carried into the cluster at start (importAccounts).
+	localAccounts *store.SQLite
 }
 
 // New assembles a server: the chat and the worker first (each validates its
@@ -141,7 +144,9 @@ func (s *Server) mountAccounts(cfg Config, st *store.SQLite) error {
 	acfg.MaxNameLength = cfg.Chat.MaxNameLength
 	acfg.SecureCookie = cfg.Engine.TLSCert != ""
 	if cfg.Cluster != nil {
-		st = nil // a cluster node's accounts are the cluster's (shareAccounts), not its SQLite's
+		// A cluster node's accounts are the cluster's (shareAccounts), not its
+		// SQLite's; those it kept as a single node are carried in (importAccounts).
+		s.localAccounts, st = st, nil
 	}
 	acc, err := accounts.New(acfg, st, s.log)
 	if err != nil {
