@@ -108,30 +108,20 @@ func (x *dialogIndex) drop(d *dialog) {
 	}
 }
 
-// loadDialogs builds the index from the streams loaded at start, reading the last
-// line's time of each dialog. OpenHistory calls it, before the worker starts, where
-// blocking on the disk is allowed.
-func (ch *Chat) loadDialogs(ctx context.Context, st store.Store, lastSeq map[string]uint64) error {
-	for id, seq := range lastSeq {
+// loadDialogs builds the index from the streams loaded at start, each with its last
+// line's time (store.State.LastTS). OpenHistory calls it, before the worker starts.
+func (ch *Chat) loadDialogs(state *store.State) {
+	for id, seq := range state.LastSeq {
 		lo, hi, ok := protocol.DialogUsers(id)
 		if !ok || seq == 0 {
 			continue
 		}
-		msgs, err := st.Range(ctx, id, seq-1, seq, 1)
-		if err != nil {
-			return fmt.Errorf("dialog %s: %w", id, err)
-		}
-		d := &dialog{id: id, lo: lo, hi: hi}
-		if len(msgs) == 1 {
-			d.lastTS = msgs[0].TS
-		}
-		ch.dialogs.add(d)
+		ch.dialogs.add(&dialog{id: id, lo: lo, hi: hi, lastTS: state.LastTS[id]})
 	}
 	for id, list := range ch.dialogs.byUser {
 		slices.SortStableFunc(list, func(a, b *dialog) int { return int(b.lastTS - a.lastTS) })
 		ch.dialogs.byUser[id] = list
 	}
-	return nil
 }
 
 // reachable reports whether a private line to userID is kept for it: it is online,

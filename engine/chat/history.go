@@ -108,9 +108,7 @@ func (ch *Chat) OpenHistoryWith(st store.Store, open JournalOpener) error {
 	for room, seq := range state.LastSeq {
 		ch.streams[room] = &stream{assigned: seq, committed: seq}
 	}
-	if err := ch.loadDialogs(ctx, st, state.LastSeq); err != nil {
-		return fmt.Errorf("load dialogs: %w", err)
-	}
+	ch.loadDialogs(state)
 	// New ids start above every id reserved before, so none handed out before a crash
 	// comes back; the first block is reserved now, while blocking is allowed.
 	block := ch.userIDs.block

@@ -95,6 +95,41 @@ func (s *SQLite) takeRoomIDs(ctx context.Context, tx *sql.Tx, msgs []Message) (m
 	return fresh, nil
 }
 
+// loadLastTimes returns the time of each room's newest line, in one query at load:
+// the chat orders a user's dialogs by it. Read one room at a time (Range), 50,000
+// dialogs took 5.4 s of the start (108 µs each); this reads four index entries and a
+// row per room. A seq is in tail_seqs or room_seqs, so the newer of the two wins.
+func (s *SQLite) loadLastTimes(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT room,
+		(SELECT seq FROM tail_seqs WHERE room_id = rooms.id ORDER BY seq DESC LIMIT 1),
+		(SELECT ts FROM messages WHERE id = (SELECT msg_id FROM tail_seqs WHERE room_id = rooms.id ORDER BY seq DESC LIMIT 1)),
+		(SELECT seq FROM room_seqs WHERE room_id = rooms.id ORDER BY seq DESC LIMIT 1),
+		(SELECT ts FROM messages WHERE id = (SELECT msg_id FROM room_seqs WHERE room_id = rooms.id ORDER BY seq DESC LIMIT 1))
+		FROM rooms`)
+	if err != nil {
+		return nil, fmt.Errorf("store: load last times: %w", err)
+	}
+	last := make(map[string]int64)
+	for rows.Next() {
+		var room string
+		var tailSeq, tailTS, seq, ts sql.NullInt64
+		if err := rows.Scan(&room, &tailSeq, &tailTS, &seq, &ts); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load last times: %w", err)
+		}
+		if tailSeq.Valid && (!seq.Valid || tailSeq.Int64 > seq.Int64) {
+			seq, ts = tailSeq, tailTS
+		}
+		if ts.Valid {
+			last[room] = ts.Int64
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: load last times: %w", err)
+	}
+	return last, nil
+}
+
 // loadLastSeqs returns each room's highest seq and the rooms' names by id: the
 // max of its index, one descent of room_seqs and of tail_seqs per room.
 func (s *SQLite) loadLastSeqs(ctx context.Context) (map[string]uint64, map[int64]string, error) {

@@ -349,6 +349,9 @@ func (s *SQLite) Load(ctx context.Context, since time.Time) (*State, error) {
 		return nil, err
 	}
 	st := &State{LastSeq: lastSeq}
+	if st.LastTS, err = s.loadLastTimes(ctx); err != nil {
+		return nil, err
+	}
 	var maxUser sql.NullInt64
 	err = s.db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'max_user_id'`).Scan(&maxUser)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -83,6 +83,7 @@ func (b *Batch) Len() int {
 // State is what the chat loads once, before it starts serving.
 type State struct {
 	LastSeq   map[string]uint64 // each room's (and inbox's) highest seq
+	LastTS    map[string]int64  // the time of that seq's line (unix milliseconds), where it is stored
 	MaxUserID uint64            // the highest userId ever stored or reserved, so new ids never reuse one
 	Sessions  []Session         // identities online at the last stop, or seen since the cutoff
 	// ClientMsgs are messages with a ClientMsgID stored since the cutoff (Text left
