@@ -47,10 +47,11 @@ type identities struct {
 	stop    chan struct{}
 	done    chan struct{} // closed when the writer has stopped
 
-	// freeing is held while queued frees are made and while ShareName shares a key:
-	// a JWT account's new device here must not have its share undone by the leave
-	// of its device before (ShareName).
-	freeing sync.Mutex
+	// freeing (one token) is held while a queued free is made and while ShareName
+	// shares a key: a JWT account's new device here must not have its share undone
+	// by the leave of its device before (ShareName). A channel, so that a share
+	// waits no longer than its login's context.
+	freeing chan struct{}
 }
 
 type sessionWrite struct {
@@ -68,7 +69,7 @@ type nameFree struct {
 // openIdentities binds the buckets setup made and starts the session writer.
 func (j *Journal) openIdentities(ctx context.Context) error {
 	id := &identities{revs: make(map[uint64]uint64), pending: make(map[uint64]*sessionWrite),
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), freeing: make(chan struct{}, 1)}
 	var err error
 	for _, b := range []struct {
 		kv   *jetstream.KeyValue
@@ -133,11 +134,15 @@ func (j *Journal) ClaimName(ctx context.Context, folded string, userID uint64) (
 // A leave of the same key by userID, queued when its last device here left a moment
 // ago, is dropped first, and one being made is waited for: otherwise the share would
 // find this node a holder still, and the leave would then take the new device's
-// name away.
+// name away. The wait is for one free at most (kvTimeout), and ctx bounds it.
 func (j *Journal) ShareName(ctx context.Context, folded string, userID uint64) (rev uint64, taken bool, err error) {
 	id := j.ids
-	id.freeing.Lock()
-	defer id.freeing.Unlock()
+	select {
+	case id.freeing <- struct{}{}:
+	case <-ctx.Done():
+		return 0, false, fmt.Errorf("share name %q: wait for a free: %w", folded, ctx.Err())
+	}
+	defer func() { <-id.freeing }()
 	id.mu.Lock()
 	id.frees = slices.DeleteFunc(id.frees, func(f nameFree) bool { return f.key == folded && f.leaveFor == userID })
 	id.mu.Unlock()
@@ -275,29 +280,39 @@ func (j *Journal) writeRound() {
 	}
 }
 
-// makeFrees makes the queued frees and leaves, holding freeing from taking them off
-// the queue to the last (ShareName).
+// makeFrees makes the queued frees and leaves, oldest first.
 func (j *Journal) makeFrees() {
-	id := j.ids
-	id.freeing.Lock()
-	defer id.freeing.Unlock()
-	id.mu.Lock()
-	frees := id.frees
-	id.frees = nil
-	id.mu.Unlock()
-	for _, f := range frees {
-		ctx, cancel := context.WithTimeout(context.Background(), kvTimeout)
-		var err error
-		if f.leaveFor != 0 {
-			err = LeaveName(ctx, id.names, f.key, Holder{UserID: f.leaveFor, Node: j.node})
-		} else {
-			err = FreeName(ctx, id.names, f.key, f.rev)
-		}
-		if err != nil {
-			j.log.Warn("cluster: free name", "err", err)
-		}
-		cancel()
+	for j.makeOneFree() {
 	}
+}
+
+// makeOneFree makes the oldest queued free or leave, holding freeing from taking it
+// off the queue until it is made (ShareName); false: none was queued.
+func (j *Journal) makeOneFree() bool {
+	id := j.ids
+	id.freeing <- struct{}{}
+	defer func() { <-id.freeing }()
+	id.mu.Lock()
+	if len(id.frees) == 0 {
+		id.frees = nil // the array the queue grew into goes too
+		id.mu.Unlock()
+		return false
+	}
+	f := id.frees[0]
+	id.frees = id.frees[1:]
+	id.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), kvTimeout)
+	defer cancel()
+	var err error
+	if f.leaveFor != 0 {
+		err = LeaveName(ctx, id.names, f.key, Holder{UserID: f.leaveFor, Node: j.node})
+	} else {
+		err = FreeName(ctx, id.names, f.key, f.rev)
+	}
+	if err != nil {
+		j.log.Warn("cluster: free name", "err", err)
+	}
+	return true
 }
 
 // writeSession makes one session write: create, update at the revision this node
