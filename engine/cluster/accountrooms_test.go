@@ -5,8 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/chatd/chatd/engine/cluster/natstest"
 	"github.com/chatd/chatd/engine/store"
 )
@@ -19,14 +17,7 @@ func TestAccountRoomsQueuedAtStopReachTheCluster(t *testing.T) {
 	n := startNode(t, ns, "stopping", t.TempDir(), 1)
 	shareAccounts(t, n, newIndex(t))
 	ctx := testContext(t)
-	js, err := jetstream.New(ns.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, accountsBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := openBuckets(t, ns, accountsBucket)[0]
 	rooms := func() []string {
 		e, err := kv.Get(ctx, roomsKey(5))
 		if err != nil {

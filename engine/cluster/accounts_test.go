@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/chatd/chatd/engine/accounts"
 	"github.com/chatd/chatd/engine/cluster/natstest"
 	"github.com/chatd/chatd/engine/store"
@@ -111,18 +109,8 @@ func TestAccountNamesOutliveSweeps(t *testing.T) {
 		store.AccountToken{Hash: h[:], UserID: 50, Expires: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(ns.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, err := js.KeyValue(ctx, namesBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes, err := js.KeyValue(ctx, nodesBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kvs := openBuckets(t, ns, namesBucket, nodesBucket)
+	names, nodes := kvs[0], kvs[1]
 	if _, err := ReserveName(ctx, names, "ghost user", Holder{UserID: 7, Node: "ghost"}); err != nil {
 		t.Fatal(err)
 	}

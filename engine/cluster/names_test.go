@@ -33,6 +33,23 @@ func kvBuckets(t *testing.T, cfg jetstream.KeyValueConfig, nodes int) []jetstrea
 	return kvs
 }
 
+// openBuckets opens the buckets a node made, on a connection of the test's own, as
+// another process reading them would.
+func openBuckets(t *testing.T, ns *natstest.Server, names ...string) []jetstream.KeyValue {
+	t.Helper()
+	js, err := jetstream.New(ns.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvs := make([]jetstream.KeyValue, len(names))
+	for i, name := range names {
+		if kvs[i], err = js.KeyValue(testContext(t), name); err != nil {
+			t.Fatalf("bucket %s: %v", name, err)
+		}
+	}
+	return kvs
+}
+
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)

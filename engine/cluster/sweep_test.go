@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/chatd/chatd/engine/cluster/natstest"
 )
 
@@ -19,18 +17,8 @@ func TestADeadNodesIdentitiesAreSwept(t *testing.T) {
 	ns := natstest.Start(t)
 	startNode(t, ns, "live", t.TempDir(), 1, func(c *Config) { c.ResumeGrace, c.NodeTTL = 2*time.Second, time.Second })
 	ctx := testContext(t)
-	js, err := jetstream.New(ns.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := func(name string) jetstream.KeyValue {
-		kv, err := js.KeyValue(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return kv
-	}
-	names, sessions, nodes := bucket(namesBucket), bucket(sessionsBucket), bucket(nodesBucket)
+	kvs := openBuckets(t, ns, namesBucket, sessionsBucket, nodesBucket)
+	names, sessions, nodes := kvs[0], kvs[1], kvs[2]
 	if err := Beat(ctx, nodes, "ghost", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -271,10 +271,16 @@ func TestClusterJWTNameIsUniqueAcrossNodes(t *testing.T) {
 	}
 	c.Conn.Close()
 	nick.Conn.Close()
-	chattest.Eventually(t, 10*time.Second, `"Nick" free again once the JWT account left`, func() bool {
-		c, auth := b.Login(t, "Nick")
+	eventuallyFree(t, b, "Nick", "once the JWT account left")
+}
+
+// eventuallyFree waits until a nickname login on s as name gets name itself.
+func eventuallyFree(t *testing.T, s *chattest.Server, name, when string) {
+	t.Helper()
+	chattest.Eventually(t, 10*time.Second, fmt.Sprintf("%q free %s", name, when), func() bool {
+		c, auth := s.Login(t, name)
 		c.Conn.Close()
-		return auth["userName"] == "Nick"
+		return auth["userName"] == name
 	})
 }
 
@@ -314,11 +320,7 @@ func TestClusterJWTNameHeldWhileOnAnyNode(t *testing.T) {
 	}
 	c.Conn.Close()
 	onB.Conn.Close()
-	chattest.Eventually(t, 10*time.Second, `"Omar" free once the account left both nodes`, func() bool {
-		c, auth := a.Login(t, "Omar")
-		c.Conn.Close()
-		return auth["userName"] == "Omar"
-	})
+	eventuallyFree(t, a, "Omar", "once the account left both nodes")
 }
 
 // TestClusterTakesASingleNodesAccounts: the accounts a server registered as a single
